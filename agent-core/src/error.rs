@@ -1,0 +1,12 @@
+//! The crate's aggregate error.
+
+/// Any error agent-core returns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A policy could not be loaded.
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+    /// A posture document could not be read.
+    #[error(transparent)]
+    Posture(#[from] crate::posture::PostureError),
+}

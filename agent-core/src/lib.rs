@@ -1,0 +1,22 @@
+//! Posture Agent core.
+//!
+//! Collects a device's security posture (OS and patch level, storage
+//! encryption, screen lock, developer settings, integrity indicators),
+//! evaluates it against a policy on the device, and — in later layers —
+//! signs it and delivers it to any backend. This crate knows no binding and
+//! no front end: desktop probes sit behind `cfg(target_os)`, and phones
+//! supply their facts through the [`probe::PostureProbe`] trait.
+
+pub mod error;
+pub mod policy;
+pub mod posture;
+pub mod probe;
+pub mod version;
+
+pub use error::Error;
+pub use policy::{Policy, Verdict, evaluate};
+pub use posture::{Fact, Platform, Posture};
+pub use probe::PostureProbe;
+
+/// This agent's version, as reported in every posture document.
+pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");

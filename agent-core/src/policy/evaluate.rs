@@ -1,0 +1,547 @@
+//! `evaluate(&Posture, &Policy, now) -> Verdict`.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration, OffsetDateTime};
+
+use super::remediation as fix;
+use super::{FlagRule, OsVersionRule, PatchRule, Policy, UnknownOutcome};
+use crate::posture::{Fact, Platform, Posture, ScreenLock, StorageEncryption};
+use crate::version::Version;
+
+/// The overall result of an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compliance {
+    /// Every rule passed.
+    Compliant,
+    /// No rule failed, but at least one warned.
+    Warning,
+    /// At least one rule failed.
+    NonCompliant,
+}
+
+/// The outcome of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The rule does not apply to this platform.
+    NotApplicable,
+    /// Passed.
+    Pass,
+    /// Needs attention (unknown fact, or a failure inside its grace period).
+    Warn,
+    /// Failed.
+    Fail,
+}
+
+/// Which rule a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleId {
+    /// Minimum OS version.
+    OsVersion,
+    /// Android security patch age.
+    SecurityPatch,
+    /// Storage encryption.
+    StorageEncryption,
+    /// Secure screen lock.
+    ScreenLock,
+    /// Developer mode.
+    DeveloperMode,
+    /// USB debugging.
+    UsbDebugging,
+    /// Integrity indicators.
+    Integrity,
+}
+
+/// The result of one rule, with what was seen and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    /// The rule.
+    pub rule: RuleId,
+    /// Its outcome.
+    pub outcome: Outcome,
+    /// What the device reported, in words.
+    pub observed: String,
+    /// What the policy requires, in words.
+    pub requirement: String,
+    /// What the person should do, when there is something to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+    /// The day a warning inside its grace period becomes a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Date>,
+}
+
+/// Names the policy a verdict was reached under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRef {
+    /// Policy name.
+    pub name: String,
+    /// Policy revision.
+    pub revision: u32,
+}
+
+/// The verdict: overall compliance and one finding per rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verdict {
+    /// Overall result.
+    pub compliance: Compliance,
+    /// One finding per rule in the policy.
+    pub findings: Vec<Finding>,
+    /// The policy evaluated.
+    pub policy: PolicyRef,
+    /// When the evaluation ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub evaluated_at: OffsetDateTime,
+}
+
+impl Verdict {
+    /// Findings that need the person's attention (warn or fail).
+    pub fn actionable(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| matches!(f.outcome, Outcome::Warn | Outcome::Fail))
+    }
+}
+
+/// Evaluates a posture against a policy at a moment in time.
+///
+/// Pure: the same inputs always give the same verdict, so the backend can
+/// re-evaluate a report and reach the same answer as the device.
+pub fn evaluate(posture: &Posture, policy: &Policy, now: OffsetDateTime) -> Verdict {
+    let ctx = Ctx {
+        posture,
+        today: now.date(),
+        grace_days: policy.grace.map(|g| g.days),
+    };
+    let rules = &policy.rules;
+    let mut findings = Vec::with_capacity(7);
+    if let Some(rule) = &rules.os_version {
+        findings.push(ctx.os_version(rule));
+    }
+    if let Some(rule) = &rules.security_patch {
+        findings.push(ctx.security_patch(rule));
+    }
+    if let Some(rule) = &rules.storage_encryption {
+        findings.push(ctx.storage_encryption(rule));
+    }
+    if let Some(rule) = &rules.screen_lock {
+        findings.push(ctx.screen_lock(rule));
+    }
+    if let Some(rule) = &rules.developer_mode {
+        findings.push(ctx.forbidden_flag(
+            RuleId::DeveloperMode,
+            rule,
+            &posture.developer_mode,
+            "developer mode",
+        ));
+    }
+    if let Some(rule) = &rules.usb_debugging {
+        findings.push(ctx.forbidden_flag(
+            RuleId::UsbDebugging,
+            rule,
+            &posture.usb_debugging,
+            "USB debugging",
+        ));
+    }
+    if let Some(rule) = &rules.integrity {
+        findings.push(ctx.integrity(rule));
+    }
+    let compliance = if findings.iter().any(|f| f.outcome == Outcome::Fail) {
+        Compliance::NonCompliant
+    } else if findings.iter().any(|f| f.outcome == Outcome::Warn) {
+        Compliance::Warning
+    } else {
+        Compliance::Compliant
+    };
+    Verdict {
+        compliance,
+        findings,
+        policy: PolicyRef {
+            name: policy.name.clone(),
+            revision: policy.revision,
+        },
+        evaluated_at: now,
+    }
+}
+
+struct Ctx<'a> {
+    posture: &'a Posture,
+    today: Date,
+    grace_days: Option<u32>,
+}
+
+impl Ctx<'_> {
+    fn platform(&self) -> Platform {
+        self.posture.platform
+    }
+
+    fn applies(&self, platforms: Option<&Vec<Platform>>) -> bool {
+        platforms.is_none_or(|p| p.contains(&self.platform()))
+    }
+
+    fn not_applicable(&self, rule: RuleId, requirement: &str) -> Finding {
+        Finding {
+            rule,
+            outcome: Outcome::NotApplicable,
+            observed: format!("not checked on {}", self.platform()),
+            requirement: requirement.to_owned(),
+            remediation: None,
+            deadline: None,
+        }
+    }
+
+    fn unknown(
+        &self,
+        rule: RuleId,
+        what: &str,
+        reason: &str,
+        requirement: String,
+        unknown: UnknownOutcome,
+    ) -> Finding {
+        let outcome = match unknown {
+            UnknownOutcome::Pass => Outcome::Pass,
+            UnknownOutcome::Warn => Outcome::Warn,
+            UnknownOutcome::Fail => Outcome::Fail,
+        };
+        let remediation =
+            (outcome != Outcome::Pass).then(|| fix::unknown(self.platform(), what, reason));
+        Finding {
+            rule,
+            outcome,
+            observed: format!("unknown: {reason}"),
+            requirement,
+            remediation,
+            deadline: None,
+        }
+    }
+
+    /// A failure, softened to a warning while it is inside the grace period.
+    fn failure(
+        &self,
+        rule: RuleId,
+        observed: String,
+        requirement: String,
+        remediation: String,
+        failing_since: Option<Date>,
+    ) -> Finding {
+        let deadline = match (self.grace_days, failing_since) {
+            (Some(days), Some(since)) => since.checked_add(Duration::days(i64::from(days))),
+            _ => None,
+        };
+        let (outcome, deadline) = match deadline {
+            Some(d) if self.today < d => (Outcome::Warn, Some(d)),
+            _ => (Outcome::Fail, None),
+        };
+        let remediation = match deadline {
+            Some(d) => format!("{remediation} Please do this by {d}."),
+            None => remediation,
+        };
+        Finding {
+            rule,
+            outcome,
+            observed,
+            requirement,
+            remediation: Some(remediation),
+            deadline,
+        }
+    }
+
+    fn pass(rule: RuleId, observed: String, requirement: String) -> Finding {
+        Finding {
+            rule,
+            outcome: Outcome::Pass,
+            observed,
+            requirement,
+            remediation: None,
+            deadline: None,
+        }
+    }
+
+    fn os_version(&self, rule: &OsVersionRule) -> Finding {
+        let id = RuleId::OsVersion;
+        let os_id = self.posture.os.id.value().map(String::as_str);
+        let entry = rule
+            .minimum
+            .iter()
+            .filter(|m| m.platform == self.platform())
+            .find(|m| m.os_id.is_some() && m.os_id.as_deref() == os_id)
+            .or_else(|| {
+                rule.minimum
+                    .iter()
+                    .find(|m| m.platform == self.platform() && m.os_id.is_none())
+            });
+        let Some(entry) = entry else {
+            let name = os_id.unwrap_or(self.platform().display_name());
+            return self.unknown(
+                id,
+                "your operating system version",
+                &format!("the policy sets no minimum version for {name}"),
+                "a supported release".into(),
+                rule.unknown,
+            );
+        };
+        let minimums: Vec<Version> = entry
+            .versions
+            .iter()
+            .filter_map(|v| Version::parse(v).ok())
+            .collect();
+        let requirement = format!("{} {}", self.os_label(), describe_minimums(&minimums));
+        let version = match &self.posture.os.version {
+            Fact::Observed { value, .. } => value,
+            Fact::Unknown { reason } => {
+                return self.unknown(id, "your system version", reason, requirement, rule.unknown);
+            }
+        };
+        let Ok(current) = Version::parse(version) else {
+            return self.unknown(
+                id,
+                "your system version",
+                &format!("version {version:?} is not a number"),
+                requirement,
+                rule.unknown,
+            );
+        };
+        let observed = format!("{} {}", self.os_label(), current);
+        match required_for(&current, &minimums) {
+            None => Ctx::pass(id, observed, requirement),
+            Some(needed) => {
+                let remediation = fix::os_version(self.platform(), &observed, &needed);
+                self.failure(id, observed, requirement, remediation, rule.since)
+            }
+        }
+    }
+
+    fn os_label(&self) -> String {
+        match (self.platform(), self.posture.os.name.value()) {
+            (Platform::Linux, Some(name)) => name.clone(),
+            (p, _) => p.display_name().to_owned(),
+        }
+    }
+
+    fn security_patch(&self, rule: &PatchRule) -> Finding {
+        let id = RuleId::SecurityPatch;
+        let reference = rule.reference.unwrap_or(self.today);
+        let oldest = reference
+            .checked_sub(Duration::days(i64::from(rule.max_age_days)))
+            .unwrap_or(reference);
+        let requirement = format!("security patch {oldest} or newer");
+        if !self.applies(rule.platforms.as_ref()) {
+            return self.not_applicable(id, &requirement);
+        }
+        let patch = match &self.posture.security_patch {
+            Fact::Observed { value, .. } => *value,
+            Fact::Unknown { reason } => {
+                return self.unknown(
+                    id,
+                    "your security patch level",
+                    reason,
+                    requirement,
+                    rule.unknown,
+                );
+            }
+        };
+        let observed = format!("security patch {patch}");
+        if patch.0 >= oldest {
+            return Ctx::pass(id, observed, requirement);
+        }
+        // With a rolling reference the failure began the day the patch grew
+        // too old; a fixed reference (or `since`) sets its own start.
+        let aged_out = match rule.reference {
+            None => patch
+                .0
+                .checked_add(Duration::days(i64::from(rule.max_age_days) + 1)),
+            Some(_) => None,
+        };
+        let since = match (aged_out, rule.since) {
+            (Some(a), Some(s)) => Some(a.max(s)),
+            (a, s) => a.or(s),
+        };
+        let remediation = fix::security_patch(self.platform(), patch, oldest);
+        self.failure(id, observed, requirement, remediation, since)
+    }
+
+    fn storage_encryption(&self, rule: &FlagRule) -> Finding {
+        let id = RuleId::StorageEncryption;
+        let requirement = "storage encrypted".to_owned();
+        if !self.applies(rule.platforms.as_ref()) {
+            return self.not_applicable(id, &requirement);
+        }
+        match &self.posture.storage_encryption {
+            Fact::Observed {
+                value: StorageEncryption::Encrypted { method },
+                ..
+            } => Ctx::pass(id, format!("encrypted ({method})"), requirement),
+            Fact::Observed {
+                value: StorageEncryption::NotEncrypted,
+                ..
+            } => self.failure(
+                id,
+                "not encrypted".into(),
+                requirement,
+                fix::storage_encryption(self.platform()),
+                rule.since,
+            ),
+            Fact::Unknown { reason } => self.unknown(
+                id,
+                "whether your storage is encrypted",
+                reason,
+                requirement,
+                rule.unknown,
+            ),
+        }
+    }
+
+    fn screen_lock(&self, rule: &FlagRule) -> Finding {
+        let id = RuleId::ScreenLock;
+        let requirement = "a secure screen lock".to_owned();
+        if !self.applies(rule.platforms.as_ref()) {
+            return self.not_applicable(id, &requirement);
+        }
+        match &self.posture.screen_lock {
+            Fact::Observed {
+                value: ScreenLock::Set,
+                ..
+            } => Ctx::pass(id, "screen lock set".into(), requirement),
+            Fact::Observed {
+                value: ScreenLock::NotSet,
+                ..
+            } => self.failure(
+                id,
+                "no secure screen lock".into(),
+                requirement,
+                fix::screen_lock(self.platform()),
+                rule.since,
+            ),
+            Fact::Unknown { reason } => self.unknown(
+                id,
+                "whether a screen lock is set",
+                reason,
+                requirement,
+                rule.unknown,
+            ),
+        }
+    }
+
+    fn forbidden_flag(
+        &self,
+        id: RuleId,
+        rule: &FlagRule,
+        fact: &Fact<bool>,
+        name: &str,
+    ) -> Finding {
+        let requirement = format!("{name} off");
+        if !self.applies(rule.platforms.as_ref()) {
+            return self.not_applicable(id, &requirement);
+        }
+        match fact {
+            Fact::Observed { value: false, .. } => {
+                Ctx::pass(id, format!("{name} off"), requirement)
+            }
+            Fact::Observed { value: true, .. } => {
+                let remediation = match id {
+                    RuleId::UsbDebugging => fix::usb_debugging(self.platform()),
+                    _ => fix::developer_mode(self.platform()),
+                };
+                self.failure(
+                    id,
+                    format!("{name} on"),
+                    requirement,
+                    remediation,
+                    rule.since,
+                )
+            }
+            Fact::Unknown { reason } => self.unknown(
+                id,
+                &format!("whether {name} is on"),
+                reason,
+                requirement,
+                rule.unknown,
+            ),
+        }
+    }
+
+    fn integrity(&self, rule: &FlagRule) -> Finding {
+        let id = RuleId::Integrity;
+        let requirement = "no sign of a rooted, jailbroken or modified system".to_owned();
+        if !self.applies(rule.platforms.as_ref()) {
+            return self.not_applicable(id, &requirement);
+        }
+        let indicators = &self.posture.integrity;
+        let tripped: Vec<&str> = indicators
+            .iter()
+            .filter(|i| i.tripped.value() == Some(&true))
+            .map(|i| i.name.as_str())
+            .collect();
+        if !tripped.is_empty() {
+            let observed = format!("tripped: {}", tripped.join(", "));
+            return self.failure(
+                id,
+                observed,
+                requirement,
+                fix::integrity(&tripped),
+                rule.since,
+            );
+        }
+        let unknown: Vec<&str> = indicators
+            .iter()
+            .filter(|i| i.tripped.value().is_none())
+            .map(|i| i.name.as_str())
+            .collect();
+        if !unknown.is_empty() {
+            let reason = format!("could not check {}", unknown.join(", "));
+            return self.unknown(
+                id,
+                "the integrity of your system",
+                &reason,
+                requirement,
+                rule.unknown,
+            );
+        }
+        let observed = if indicators.is_empty() {
+            "no indicators reported".to_owned()
+        } else {
+            format!("{} indicators checked, none tripped", indicators.len())
+        };
+        Ctx::pass(id, observed, requirement)
+    }
+}
+
+/// The minimum `current` must reach, or None when it passes.
+///
+/// A minimum with several components names its release line by all but the
+/// last ("17.6" → line 17, "10.0.22631.4317" → line 10.0.22631); a version on
+/// that line must reach it. A version on no listed line passes only when it is
+/// at least every minimum, i.e. it is on a newer line than all of them.
+fn required_for(current: &Version, minimums: &[Version]) -> Option<Version> {
+    let on_line = minimums
+        .iter()
+        .filter(|m| m.parts().len() >= 2)
+        .filter(|m| current.starts_with(&m.parts()[..m.parts().len() - 1]))
+        .max_by_key(|m| m.parts().len());
+    if let Some(min) = on_line {
+        return (current < min).then(|| min.clone());
+    }
+    // Not on a listed line: the lowest minimum above it is what it needs.
+    minimums.iter().filter(|m| current < *m).min().cloned()
+}
+
+fn describe_minimums(minimums: &[Version]) -> String {
+    let mut sorted: Vec<&Version> = minimums.iter().collect();
+    sorted.sort();
+    match sorted.as_slice() {
+        [] => "(no minimum)".into(),
+        [one] => format!("{one} or newer"),
+        many => {
+            let list: Vec<String> = many.iter().map(|v| v.to_string()).collect();
+            format!("{} or newer on its release line", list.join(" / "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,283 @@
+//! Policy documents and their evaluation.
+//!
+//! A policy says what a compliant device looks like. The device evaluates
+//! it locally so the person holding it gets an immediate answer with a fix;
+//! the backend evaluates again, because a device can lie.
+
+mod evaluate;
+mod remediation;
+
+pub use evaluate::{Compliance, Finding, Outcome, PolicyRef, RuleId, Verdict, evaluate};
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::posture::Platform;
+use crate::version::Version;
+
+/// The policy schema version this agent reads.
+pub const POLICY_SCHEMA_VERSION: u32 = 1;
+
+/// Largest policy document accepted, in bytes.
+pub const MAX_POLICY_BYTES: usize = 64 * 1024;
+
+/// The default policy, embedded at build time.
+const DEFAULT_POLICY_TOML: &str = include_str!("../../policies/default.toml");
+
+/// A posture policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Schema version ([`POLICY_SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// Short name of the policy.
+    pub name: String,
+    /// Revision, raised by the backend whenever the policy changes.
+    pub revision: u32,
+    /// What the policy is for, in a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Grace period for fresh failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace: Option<Grace>,
+    /// The rules.
+    pub rules: Rules,
+}
+
+/// Turns a fresh failure into a warning with a deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grace {
+    /// Days after a failure begins during which it is only a warning.
+    pub days: u32,
+}
+
+/// What an Unknown fact counts as under a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownOutcome {
+    /// Unknown passes.
+    Pass,
+    /// Unknown is a warning.
+    Warn,
+    /// Unknown fails.
+    Fail,
+}
+
+/// The rules of a policy; a rule left out is not checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Minimum OS versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<OsVersionRule>,
+    /// Maximum Android security patch age.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_patch: Option<PatchRule>,
+    /// Storage encryption required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_encryption: Option<FlagRule>,
+    /// Secure screen lock required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen_lock: Option<FlagRule>,
+    /// Developer mode forbidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub developer_mode: Option<FlagRule>,
+    /// USB debugging forbidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usb_debugging: Option<FlagRule>,
+    /// Integrity indicators forbidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<FlagRule>,
+}
+
+/// Minimum OS versions per platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OsVersionRule {
+    /// What an unknown OS version (or an OS the policy does not list) counts as.
+    pub unknown: UnknownOutcome,
+    /// Minimums, one entry per platform (and Linux distribution).
+    pub minimum: Vec<OsMinimum>,
+    /// When these minimums took effect: a failure begins no earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Date>,
+}
+
+/// The minimum versions for one platform or distribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OsMinimum {
+    /// The platform.
+    pub platform: Platform,
+    /// For Linux, the os-release `ID` ("debian", "ubuntu").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_id: Option<String>,
+    /// The oldest release allowed on each supported major line, e.g.
+    /// `["17.6", "18.1"]`: 17.x needs 17.6, 18.x needs 18.1, 19 and later
+    /// pass, 16 fails. A single-component entry ("13") is a plain floor.
+    pub versions: Vec<String>,
+}
+
+/// Maximum age of the Android security patch level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRule {
+    /// Allowed age in days before the reference date.
+    pub max_age_days: u32,
+    /// Fixed reference date; the evaluation date when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Date>,
+    /// What an unknown patch level counts as.
+    pub unknown: UnknownOutcome,
+    /// Platforms the rule applies to (all when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platforms: Option<Vec<Platform>>,
+    /// When the rule took effect: a failure begins no earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Date>,
+}
+
+/// A rule that requires a good state (encryption on, lock set) or forbids a
+/// bad one (developer mode, USB debugging, integrity indicators).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagRule {
+    /// What an unknown fact counts as.
+    pub unknown: UnknownOutcome,
+    /// Platforms the rule applies to (all when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platforms: Option<Vec<Platform>>,
+    /// When the rule took effect: a failure begins no earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Date>,
+}
+
+/// Why a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The document is larger than [`MAX_POLICY_BYTES`].
+    #[error("policy is {0} bytes; the limit is {MAX_POLICY_BYTES}")]
+    TooLarge(usize),
+    /// The TOML is malformed or has an unknown or missing field.
+    #[error("policy is not valid TOML for schema {POLICY_SCHEMA_VERSION}: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// The JSON is malformed or has an unknown or missing field.
+    #[error("policy is not valid JSON for schema {POLICY_SCHEMA_VERSION}: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The schema version is not one this agent reads.
+    #[error(
+        "policy schema_version {found} is not supported; this agent reads version {POLICY_SCHEMA_VERSION}"
+    )]
+    UnsupportedSchema {
+        /// The version found.
+        found: u32,
+    },
+    /// A field parsed but its value makes no sense.
+    #[error("policy field `{field}` is invalid: {reason}")]
+    Invalid {
+        /// Dotted path of the field.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The format of a policy document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyFormat {
+    /// TOML.
+    Toml,
+    /// JSON.
+    Json,
+}
+
+impl Policy {
+    /// The default policy shipped with the agent.
+    pub fn default_policy() -> Policy {
+        match Policy::parse(DEFAULT_POLICY_TOML, PolicyFormat::Toml) {
+            Ok(policy) => policy,
+            // The embedded file is checked by a unit test; this cannot happen
+            // in a tested build, and an empty policy is the safe fallback.
+            Err(_) => Policy {
+                schema_version: POLICY_SCHEMA_VERSION,
+                name: "empty".into(),
+                revision: 0,
+                description: None,
+                grace: None,
+                rules: Rules::default(),
+            },
+        }
+    }
+
+    /// The default policy as TOML text, for people to copy and edit.
+    pub fn default_toml() -> &'static str {
+        DEFAULT_POLICY_TOML
+    }
+
+    /// Parses a policy document and checks it.
+    pub fn parse(text: &str, format: PolicyFormat) -> Result<Policy, PolicyError> {
+        if text.len() > MAX_POLICY_BYTES {
+            return Err(PolicyError::TooLarge(text.len()));
+        }
+        // Read the schema version first, so a future document gets a clear
+        // "unsupported version" rather than an unknown-field error.
+        #[derive(Deserialize)]
+        struct Head {
+            schema_version: Option<u32>,
+        }
+        let head: Head = match format {
+            PolicyFormat::Toml => toml::from_str(text)?,
+            PolicyFormat::Json => serde_json::from_str(text)?,
+        };
+        if let Some(found) = head.schema_version
+            && found != POLICY_SCHEMA_VERSION
+        {
+            return Err(PolicyError::UnsupportedSchema { found });
+        }
+        let policy: Policy = match format {
+            PolicyFormat::Toml => toml::from_str(text)?,
+            PolicyFormat::Json => serde_json::from_str(text)?,
+        };
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks values that parse but make no sense.
+    fn validate(&self) -> Result<(), PolicyError> {
+        if let Some(rule) = &self.rules.os_version {
+            for (i, min) in rule.minimum.iter().enumerate() {
+                let field = format!("rules.os_version.minimum[{i}].versions");
+                if min.versions.is_empty() {
+                    return Err(PolicyError::Invalid {
+                        field,
+                        reason: "lists no version".into(),
+                    });
+                }
+                for v in &min.versions {
+                    Version::parse(v).map_err(|e| PolicyError::Invalid {
+                        field: field.clone(),
+                        reason: e.to_string(),
+                    })?;
+                }
+            }
+        }
+        if let Some(rule) = &self.rules.security_patch
+            && rule.max_age_days > 3650
+        {
+            return Err(PolicyError::Invalid {
+                field: "rules.security_patch.max_age_days".into(),
+                reason: format!("{} days is more than ten years", rule.max_age_days),
+            });
+        }
+        Ok(())
+    }
+
+    /// Serialises the policy as JSON (the form the backend sends).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,97 @@
+//! Remediation text: what a person should do, in words they can follow.
+
+use time::Date;
+
+use crate::posture::{Platform, SecurityPatch};
+use crate::version::Version;
+
+fn update_path(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Android => {
+            "Open Settings → System → Software update (on Samsung: Settings → Software update) and install every update offered."
+        }
+        Platform::Ios => "Open Settings → General → Software Update and install the latest update.",
+        Platform::Macos => {
+            "Open System Settings → General → Software Update and install the latest update."
+        }
+        Platform::Windows => {
+            "Open Settings → Windows Update, select Check for updates and install everything offered, then restart."
+        }
+        Platform::Linux => {
+            "Install your distribution's updates (for example `sudo apt update && sudo apt full-upgrade`), or upgrade to a supported release."
+        }
+    }
+}
+
+/// The OS is older than the policy allows.
+pub(super) fn os_version(platform: Platform, observed: &str, needed: &Version) -> String {
+    let end = match platform {
+        Platform::Android | Platform::Ios => {
+            " If no update is offered, this device no longer receives security updates: speak to IT about a replacement."
+        }
+        _ => "",
+    };
+    format!(
+        "Your device runs {observed}; the trust needs {needed} or newer. {}{end}",
+        update_path(platform)
+    )
+}
+
+/// The Android security patch is too old.
+pub(super) fn security_patch(platform: Platform, patch: SecurityPatch, oldest: Date) -> String {
+    format!(
+        "Your security patch is from {patch}; the trust needs {oldest} or newer. {}",
+        update_path(platform)
+    )
+}
+
+/// Storage is not encrypted.
+pub(super) fn storage_encryption(platform: Platform) -> String {
+    match platform {
+        Platform::Android => "Your storage is not encrypted. Set a screen lock PIN, pattern or password (Settings → Security → Screen lock): Android encrypts your data with it. If that does not help, your phone is too old to encrypt its storage.".into(),
+        Platform::Ios => "Your data is not protected. Set a passcode: Settings → Face ID & Passcode (or Touch ID & Passcode) → Turn Passcode On. iPhone encrypts your data with it.".into(),
+        Platform::Macos => "Your disk is not encrypted. Turn on FileVault: System Settings → Privacy & Security → FileVault → Turn On, and keep the recovery key somewhere safe.".into(),
+        Platform::Windows => "Your disk is not encrypted. Turn on encryption: Settings → Privacy & security → Device encryption (or BitLocker drive encryption in Control Panel), and save the recovery key to your account.".into(),
+        Platform::Linux => "Your disk is not encrypted. On Linux this means reinstalling with full-disk encryption (LUKS) selected: back up your files first, or ask IT for help.".into(),
+    }
+}
+
+/// No secure screen lock.
+pub(super) fn screen_lock(platform: Platform) -> String {
+    match platform {
+        Platform::Android => "Set a screen lock: Settings → Security → Screen lock, and choose PIN, pattern or password (not Swipe or None).".into(),
+        Platform::Ios => "Set a passcode: Settings → Face ID & Passcode (or Touch ID & Passcode) → Turn Passcode On.".into(),
+        Platform::Macos => "Require your password when the screen locks: System Settings → Lock Screen → \"Require password after screen saver begins or display is turned off\" → Immediately.".into(),
+        Platform::Windows => "Make Windows ask for sign-in after you are away: Settings → Accounts → Sign-in options → \"If you've been away, when should Windows require you to sign in again?\" → When PC wakes up from sleep, and set a screen saver with \"On resume, display logon screen\".".into(),
+        Platform::Linux => "Turn on automatic screen lock: in GNOME, Settings → Privacy → Screen Lock → Automatic Screen Lock; in KDE, System Settings → Screen Locking → Lock screen automatically.".into(),
+    }
+}
+
+/// Developer mode is on.
+pub(super) fn developer_mode(platform: Platform) -> String {
+    match platform {
+        Platform::Ios => "Turn off Developer Mode: Settings → Privacy & Security → Developer Mode → off, then restart.".into(),
+        _ => "Turn off developer options: Settings → System → Developer options → switch off \"Use developer options\".".into(),
+    }
+}
+
+/// USB debugging is on.
+pub(super) fn usb_debugging(_platform: Platform) -> String {
+    "Turn off USB debugging: Settings → System → Developer options → USB debugging → off (or turn developer options off altogether).".into()
+}
+
+/// Integrity indicators tripped.
+pub(super) fn integrity(tripped: &[&str]) -> String {
+    format!(
+        "This device shows signs of a modified system ({}). Work data cannot be protected on a rooted, jailbroken or modified device. Restore the manufacturer's software, or contact IT.",
+        tripped.join(", ")
+    )
+}
+
+/// A fact the policy needs could not be read.
+pub(super) fn unknown(platform: Platform, what: &str, reason: &str) -> String {
+    format!(
+        "The agent could not check {what} on this {} device ({reason}). If you think this is wrong, contact IT and quote this message.",
+        platform.display_name()
+    )
+}

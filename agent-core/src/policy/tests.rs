@@ -1,0 +1,94 @@
+use super::*;
+
+#[test]
+fn default_policy_parses_and_round_trips() {
+    let p = Policy::parse(Policy::default_toml(), PolicyFormat::Toml).unwrap();
+    assert_eq!(p, Policy::default_policy());
+    assert_eq!(p.name, "default");
+    assert_eq!(p.grace, Some(Grace { days: 14 }));
+    assert_eq!(p.rules.security_patch.as_ref().unwrap().max_age_days, 14);
+    // JSON is the wire form: it must read back to the same policy.
+    assert_eq!(Policy::parse(&p.to_json(), PolicyFormat::Json).unwrap(), p);
+}
+
+#[test]
+fn errors_name_the_field() {
+    let cases: &[(&str, PolicyFormat, &str)] = &[
+        (
+            "schema_version = 1\nname = \"x\"\nrevision = 1\nrules = {}\ncolour = \"red\"\n",
+            PolicyFormat::Toml,
+            "colour",
+        ),
+        (
+            "schema_version = 1\nname = \"x\"\nrevision = 1\n[rules.screen_lock]\nunknown = \"maybe\"\n",
+            PolicyFormat::Toml,
+            "maybe",
+        ),
+        (
+            "schema_version = 1\nname = \"x\"\nrevision = 1\n[rules.screen_lock]\nunknwn = \"warn\"\n",
+            PolicyFormat::Toml,
+            "unknwn",
+        ),
+        (
+            "schema_version = 1\nrevision = 1\nrules = {}\n",
+            PolicyFormat::Toml,
+            "name",
+        ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"rules":{"os_version":{"unknown":"warn","minimum":[{"platform":"beos","versions":["5"]}]}}}"#,
+            PolicyFormat::Json,
+            "beos",
+        ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"rules":{},"extra":true}"#,
+            PolicyFormat::Json,
+            "extra",
+        ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"rules":{"os_version":{"unknown":"warn","minimum":[{"platform":"ios","versions":["eighteen"]}]}}}"#,
+            PolicyFormat::Json,
+            "rules.os_version.minimum[0].versions",
+        ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"rules":{"os_version":{"unknown":"warn","minimum":[{"platform":"ios","versions":[]}]}}}"#,
+            PolicyFormat::Json,
+            "rules.os_version.minimum[0].versions",
+        ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"rules":{"security_patch":{"unknown":"warn","max_age_days":99999}}}"#,
+            PolicyFormat::Json,
+            "max_age_days",
+        ),
+    ];
+    for (text, format, needle) in cases {
+        let err = Policy::parse(text, *format).unwrap_err().to_string();
+        assert!(err.contains(needle), "{needle:?} not in {err:?}");
+    }
+}
+
+#[test]
+fn unsupported_schema_is_reported_before_unknown_fields() {
+    let text = "schema_version = 7\nname = \"x\"\nrevision = 1\nrules = {}\nnew_thing = 1\n";
+    assert!(matches!(
+        Policy::parse(text, PolicyFormat::Toml),
+        Err(PolicyError::UnsupportedSchema { found: 7 })
+    ));
+}
+
+#[test]
+fn empty_truncated_garbage_oversize() {
+    for format in [PolicyFormat::Toml, PolicyFormat::Json] {
+        assert!(Policy::parse("", format).is_err());
+        assert!(Policy::parse("\u{0}\u{1}\u{ff}garbage[[", format).is_err());
+        let big = "#".repeat(MAX_POLICY_BYTES + 1);
+        assert!(matches!(
+            Policy::parse(&big, format),
+            Err(PolicyError::TooLarge(_))
+        ));
+    }
+    let toml = Policy::default_toml();
+    let truncated = &toml[..toml.find("[rules.security_patch]").unwrap() - 30];
+    assert!(Policy::parse(truncated, PolicyFormat::Toml).is_err());
+    let json = Policy::default_policy().to_json();
+    assert!(Policy::parse(&json[..json.len() / 2], PolicyFormat::Json).is_err());
+}

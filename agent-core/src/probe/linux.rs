@@ -1,0 +1,546 @@
+//! The Linux desktop probe: thin reads of files and commands, handed to the
+//! pure parsers in [`super::parse`].
+//!
+//! No root privileges are needed. Sources are named without the user's home
+//! path or host name, so nothing identifying leaks into the posture.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use super::parse::desktop_lock::{
+    parse_gsettings_bool, parse_gsettings_uint, parse_kscreenlockerrc,
+};
+use super::parse::efivar::{SECURE_BOOT_VAR, parse_efivar_bool};
+use super::parse::mountinfo::{dm_crypt_method, parse_dev, parse_mountinfo, root_mount};
+use super::parse::os_release::parse_os_release;
+use super::{MAX_SOURCE_BYTES, PostureProbe, run_command};
+use crate::posture::{
+    Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
+    ScreenLock, StorageEncryption, Tpm,
+};
+
+/// Reads posture from the running Linux system.
+#[derive(Debug, Clone)]
+pub struct LinuxProbe {
+    root: PathBuf,
+}
+
+impl LinuxProbe {
+    /// A probe of this machine.
+    pub fn new() -> Self {
+        LinuxProbe {
+            root: PathBuf::from("/"),
+        }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.root.join(p.trim_start_matches('/'))
+    }
+
+    fn read(&self, p: &str) -> Result<String, String> {
+        read_bounded(&self.path(p)).map_err(|e| format!("cannot read {p}: {e}"))
+    }
+}
+
+impl Default for LinuxProbe {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PostureProbe for LinuxProbe {
+    fn collect(&self) -> Posture {
+        let mut p = Posture::unknown(Platform::Linux, "not read", OffsetDateTime::now_utc());
+        p.os = self.os();
+        p.security_patch = Fact::unknown("Linux has no Android-style security patch level");
+        p.storage_encryption = self.storage_encryption();
+        p.screen_lock = screen_lock();
+        p.developer_mode = Fact::unknown("Linux desktops have no developer mode setting");
+        p.usb_debugging = Fact::unknown("Linux desktops have no USB debugging setting");
+        p.integrity = vec![self.unsigned_module()];
+        p.secure_boot = self.secure_boot();
+        p.tpm = self.tpm();
+        p.hardware_key_store = match &p.tpm {
+            Fact::Observed {
+                value: Tpm::Present { .. },
+                source,
+            } => Fact::observed(HardwareKeyStore::Tpm, source.clone()),
+            Fact::Observed {
+                value: Tpm::Absent,
+                source,
+            } => Fact::observed(HardwareKeyStore::None, source.clone()),
+            Fact::Unknown { reason } => Fact::unknown(reason.clone()),
+        };
+        p
+    }
+}
+
+impl LinuxProbe {
+    fn os(&self) -> OsFacts {
+        let kernel = Fact::from((
+            self.read("/proc/sys/kernel/osrelease")
+                .map(|s| s.trim().to_owned()),
+            "/proc/sys/kernel/osrelease",
+        ));
+        let (text, source) = match self.read("/etc/os-release") {
+            Ok(t) => (Ok(t), "/etc/os-release"),
+            Err(_) => (self.read("/usr/lib/os-release"), "/usr/lib/os-release"),
+        };
+        let parsed = text.and_then(|t| parse_os_release(&t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(r) => {
+                let version = match (r.version_id, r.version) {
+                    (Some(v), _) | (None, Some(v)) => Fact::observed(v, source),
+                    (None, None) => Fact::unknown(format!(
+                        "{source} has no VERSION_ID or VERSION (a rolling release?)"
+                    )),
+                };
+                let build = match r.build_id {
+                    Some(b) => Fact::observed(b, source),
+                    None => Fact::unknown(format!("{source} has no BUILD_ID")),
+                };
+                OsFacts {
+                    id: Fact::observed(r.id, source),
+                    name: Fact::observed(r.name, source),
+                    version,
+                    build,
+                    kernel,
+                }
+            }
+            Err(reason) => OsFacts {
+                id: Fact::unknown(reason.clone()),
+                name: Fact::unknown(reason.clone()),
+                version: Fact::unknown(reason.clone()),
+                build: Fact::unknown(reason),
+                kernel,
+            },
+        }
+    }
+
+    /// Follows the `/` mount to its block device and down through
+    /// device-mapper `slaves/` looking for a dm-crypt layer.
+    fn storage_encryption(&self) -> Fact<StorageEncryption> {
+        const SRC: &str = "/proc/self/mountinfo";
+        let entries = match self
+            .read(SRC)
+            .and_then(|t| parse_mountinfo(&t).map_err(|e| e.to_string()))
+        {
+            Ok(e) => e,
+            Err(reason) => return Fact::unknown(reason),
+        };
+        let Some(root) = root_mount(&entries) else {
+            return Fact::unknown(format!("{SRC} lists no mount at /"));
+        };
+        let (major, minor) = if root.major != 0 {
+            (root.major, root.minor)
+        } else {
+            // btrfs and some others report an anonymous device: resolve the
+            // mount source (/dev/mapper/...) to its device number instead.
+            match device_of(&root.source) {
+                Some(dev) => dev,
+                None => {
+                    return Fact::unknown(format!(
+                        "the filesystem at / is {} from {:?}, not a block device this probe can follow (a container or network filesystem?)",
+                        root.fs_type,
+                        if root.source.starts_with('/') {
+                            "a device path"
+                        } else {
+                            root.source.as_str()
+                        }
+                    ));
+                }
+            }
+        };
+        let dev_dir = self.path(&format!("/sys/dev/block/{major}:{minor}"));
+        let source = format!("{SRC} → /sys/dev/block/{major}:{minor}");
+        match crypt_layers(&dev_dir, 0) {
+            Ok(Layers::Encrypted(method)) => {
+                Fact::observed(StorageEncryption::Encrypted { method }, source)
+            }
+            Ok(Layers::Plain) => Fact::observed(
+                StorageEncryption::NotEncrypted,
+                format!("{source}: no dm-crypt layer beneath /"),
+            ),
+            Err(reason) => Fact::unknown(format!("{source}: {reason}")),
+        }
+    }
+
+    fn secure_boot(&self) -> Fact<bool> {
+        let efi = self.path("/sys/firmware/efi");
+        if !efi.exists() {
+            return Fact::unknown(
+                "no /sys/firmware/efi: booted without UEFI, or the firmware is hidden from this environment",
+            );
+        }
+        let var = format!("/sys/firmware/efi/efivars/{SECURE_BOOT_VAR}");
+        match fs::read(self.path(&var)) {
+            Ok(bytes) => Fact::from((parse_efivar_bool(&bytes), var.as_str())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // UEFI without the variable means firmware without Secure Boot.
+                Fact::observed(false, format!("{var} absent"))
+            }
+            Err(e) => Fact::unknown(format!("cannot read {var}: {e}")),
+        }
+    }
+
+    fn tpm(&self) -> Fact<Tpm> {
+        const SRC: &str = "/sys/class/tpm";
+        let dir = self.path(SRC);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Fact::observed(
+                    Tpm::Absent,
+                    format!("{SRC} missing: the kernel exposes no TPM"),
+                );
+            }
+            Err(e) => return Fact::unknown(format!("cannot list {SRC}: {e}")),
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("tpm") && !n.starts_with("tpmrm"))
+            .collect();
+        names.sort();
+        let Some(first) = names.first() else {
+            return Fact::observed(Tpm::Absent, format!("{SRC} is empty"));
+        };
+        let version = read_bounded(&dir.join(first).join("tpm_version_major"))
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        Fact::observed(Tpm::Present { version }, format!("{SRC}/{first}"))
+    }
+
+    /// Kernel taint flag E (bit 13): an unsigned module was loaded.
+    fn unsigned_module(&self) -> IntegrityIndicator {
+        const SRC: &str = "/proc/sys/kernel/tainted";
+        let tripped = self
+            .read(SRC)
+            .and_then(|t| t.trim().parse::<u64>().map_err(|e| format!("{SRC}: {e}")))
+            .map(|mask| mask & (1 << 13) != 0);
+        IntegrityIndicator {
+            name: "unsigned_kernel_module".into(),
+            kind: IndicatorKind::Heuristic,
+            tripped: Fact::from((tripped, SRC)),
+        }
+    }
+}
+
+enum Layers {
+    Encrypted(String),
+    Plain,
+}
+
+/// Walks a block device and everything beneath it. Encrypted only when every
+/// path down to the disks passes through dm-crypt.
+fn crypt_layers(dev_dir: &Path, depth: u32) -> Result<Layers, String> {
+    if depth > 8 {
+        return Err("device stack deeper than 8 layers".into());
+    }
+    if let Ok(uuid) = read_bounded(&dev_dir.join("dm/uuid"))
+        && let Some(method) = dm_crypt_method(&uuid)
+    {
+        return Ok(Layers::Encrypted(method));
+    }
+    if dev_dir.join("loop/backing_file").exists() {
+        return Err(
+            "/ is on a loop device backed by a file; its encryption cannot be seen from here"
+                .into(),
+        );
+    }
+    let slaves: Vec<PathBuf> = match fs::read_dir(dev_dir.join("slaves")) {
+        Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(format!("cannot list slaves: {e}")),
+    };
+    if slaves.is_empty() {
+        if !dev_dir.exists() {
+            return Err("the device is not in /sys/dev/block".into());
+        }
+        return Ok(Layers::Plain);
+    }
+    let mut method = None;
+    for slave in slaves {
+        match crypt_layers(&slave, depth + 1)? {
+            Layers::Plain => return Ok(Layers::Plain),
+            Layers::Encrypted(m) => method = Some(m),
+        }
+    }
+    Ok(method.map_or(Layers::Plain, Layers::Encrypted))
+}
+
+/// The device number of a `/dev/...` path.
+fn device_of(source: &str) -> Option<(u32, u32)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    if !source.starts_with("/dev/") {
+        return None;
+    }
+    let meta = fs::metadata(source).ok()?;
+    if !meta.file_type().is_block_device() {
+        return None;
+    }
+    let rdev = meta.rdev();
+    // glibc's major()/minor() encoding.
+    let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
+    let minor = (rdev & 0xff) | ((rdev >> 12) & !0xff);
+    parse_dev(&format!("{major}:{minor}"))
+}
+
+/// GNOME or KDE screen lock of the graphical session this process runs in.
+fn screen_lock() -> Fact<ScreenLock> {
+    let graphical = ["WAYLAND_DISPLAY", "DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    if !graphical {
+        return Fact::unknown("no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)");
+    }
+    let desktop = std::env::var("XDG_CURRENT_DESKTOP").unwrap_or_default();
+    let desktops: Vec<&str> = desktop.split(':').collect();
+    if desktops.iter().any(|d| {
+        matches!(
+            *d,
+            "GNOME" | "Unity" | "ubuntu" | "GNOME-Classic" | "Budgie"
+        )
+    }) {
+        gnome_lock()
+    } else if desktops.contains(&"KDE") {
+        kde_lock()
+    } else if desktop.is_empty() {
+        Fact::unknown(
+            "graphical session without XDG_CURRENT_DESKTOP: cannot tell which screen locker runs",
+        )
+    } else {
+        Fact::unknown(format!(
+            "screen lock settings of the {desktop} desktop are not read by this agent"
+        ))
+    }
+}
+
+fn gnome_lock() -> Fact<ScreenLock> {
+    const SRC: &str = "gsettings get org.gnome.desktop.screensaver lock-enabled";
+    let enabled = run_command(
+        "gsettings",
+        &["get", "org.gnome.desktop.screensaver", "lock-enabled"],
+    )
+    .and_then(|(out, _)| parse_gsettings_bool(&out).map_err(|e| e.to_string()));
+    let enabled = match enabled {
+        Ok(v) => v,
+        Err(reason) => return Fact::unknown(format!("{SRC}: {reason}")),
+    };
+    if !enabled {
+        return Fact::observed(ScreenLock::NotSet, SRC);
+    }
+    // An idle delay of 0 means the screen never blanks, so it never locks.
+    const IDLE: &str = "gsettings get org.gnome.desktop.session idle-delay";
+    match run_command(
+        "gsettings",
+        &["get", "org.gnome.desktop.session", "idle-delay"],
+    )
+    .and_then(|(out, _)| parse_gsettings_uint(&out).map_err(|e| e.to_string()))
+    {
+        Ok(0) => Fact::observed(
+            ScreenLock::NotSet,
+            format!("{SRC}; {IDLE} is 0 (never blanks)"),
+        ),
+        Ok(_) => Fact::observed(ScreenLock::Set, format!("{SRC}; {IDLE}")),
+        Err(reason) => Fact::unknown(format!("{IDLE}: {reason}")),
+    }
+}
+
+fn kde_lock() -> Fact<ScreenLock> {
+    let (path, shown) = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => (
+            PathBuf::from(dir).join("kscreenlockerrc"),
+            "$XDG_CONFIG_HOME/kscreenlockerrc",
+        ),
+        None => match std::env::var_os("HOME") {
+            Some(home) => (
+                PathBuf::from(home).join(".config/kscreenlockerrc"),
+                "~/.config/kscreenlockerrc",
+            ),
+            None => return Fact::unknown("HOME is unset: cannot find kscreenlockerrc"),
+        },
+    };
+    let text = match read_bounded(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Fact::unknown(format!("cannot read {shown}: {e}")),
+    };
+    match parse_kscreenlockerrc(&text) {
+        Ok(lock) if lock.locks_automatically() => Fact::observed(ScreenLock::Set, shown),
+        Ok(_) => Fact::observed(
+            ScreenLock::NotSet,
+            format!("{shown}: Autolock off or no timeout"),
+        ),
+        Err(e) => Fact::unknown(format!("{shown}: {e}")),
+    }
+}
+
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    let mut text = String::new();
+    fs::File::open(path)?
+        .take(MAX_SOURCE_BYTES)
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake sysfs tree: / on dm-1 (LVM) on dm-0 (LUKS2) on sda3.
+    fn fake_tree(crypt: bool) -> tempdir::TempTree {
+        let t = tempdir::TempTree::new();
+        t.file(
+            "proc/self/mountinfo",
+            "29 1 253:1 / / rw - ext4 /dev/mapper/vg-root rw\n",
+        );
+        t.file("sys/dev/block/253:1/dm/uuid", "LVM-abc\n");
+        let dm0 = t.dir("sys/devices/virtual/block/dm-0");
+        t.file(
+            "sys/devices/virtual/block/dm-0/dm/uuid",
+            if crypt {
+                "CRYPT-LUKS2-0123-luks-0123\n"
+            } else {
+                "LVM-pv\n"
+            },
+        );
+        t.dir("sys/devices/pci/block/sda/sda3");
+        t.symlink(&dm0, "sys/dev/block/253:1/slaves/dm-0");
+        t.symlink(
+            &t.path("sys/devices/pci/block/sda/sda3"),
+            "sys/devices/virtual/block/dm-0/slaves/sda3",
+        );
+        t
+    }
+
+    #[test]
+    fn follows_lvm_on_luks() {
+        let t = fake_tree(true);
+        let probe = LinuxProbe { root: t.root() };
+        match probe.storage_encryption() {
+            Fact::Observed { value, source } => {
+                assert_eq!(
+                    value,
+                    StorageEncryption::Encrypted {
+                        method: "LUKS2 (dm-crypt)".into()
+                    }
+                );
+                assert!(source.contains("253:1"), "{source}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn lvm_without_crypt_is_not_encrypted() {
+        let t = fake_tree(false);
+        let probe = LinuxProbe { root: t.root() };
+        assert!(matches!(
+            probe.storage_encryption(),
+            Fact::Observed {
+                value: StorageEncryption::NotEncrypted,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn overlay_is_unknown_with_reason() {
+        let t = tempdir::TempTree::new();
+        t.file(
+            "proc/self/mountinfo",
+            "80 61 0:80 / / rw - overlay overlay rw,lowerdir=/x\n",
+        );
+        let probe = LinuxProbe { root: t.root() };
+        match probe.storage_encryption() {
+            Fact::Unknown { reason } => assert!(reason.contains("overlay"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tpm_and_secure_boot() {
+        let t = tempdir::TempTree::new();
+        t.file("sys/class/tpm/tpm0/tpm_version_major", "2\n");
+        t.file(
+            &format!("sys/firmware/efi/efivars/{SECURE_BOOT_VAR}"),
+            "\u{6}\u{0}\u{0}\u{0}\u{1}",
+        );
+        let probe = LinuxProbe { root: t.root() };
+        assert_eq!(
+            probe.tpm().value(),
+            Some(&Tpm::Present {
+                version: Some("2".into())
+            })
+        );
+        assert_eq!(probe.secure_boot().value(), Some(&true));
+
+        let empty = tempdir::TempTree::new();
+        let probe = LinuxProbe { root: empty.root() };
+        assert_eq!(probe.tpm().value(), Some(&Tpm::Absent));
+        assert!(probe.secure_boot().value().is_none());
+    }
+
+    #[test]
+    fn taint_bit_13() {
+        let t = tempdir::TempTree::new();
+        t.file("proc/sys/kernel/tainted", "12288\n"); // bits 12 (O) and 13 (E)
+        let probe = LinuxProbe { root: t.root() };
+        assert_eq!(probe.unsigned_module().tripped.value(), Some(&true));
+        t.file("proc/sys/kernel/tainted", "4096\n");
+        assert_eq!(probe.unsigned_module().tripped.value(), Some(&false));
+    }
+
+    /// A tiny temporary directory helper, to keep test dependencies at zero.
+    mod tempdir {
+        use std::path::{Path, PathBuf};
+
+        pub struct TempTree(PathBuf);
+
+        impl TempTree {
+            pub fn new() -> Self {
+                use std::sync::atomic::{AtomicU32, Ordering};
+                static N: AtomicU32 = AtomicU32::new(0);
+                let dir = std::env::temp_dir().join(format!(
+                    "posture-probe-test-{}-{}",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::SeqCst)
+                ));
+                std::fs::create_dir_all(&dir).unwrap();
+                TempTree(dir)
+            }
+            pub fn root(&self) -> PathBuf {
+                self.0.clone()
+            }
+            pub fn path(&self, rel: &str) -> PathBuf {
+                self.0.join(rel)
+            }
+            pub fn dir(&self, rel: &str) -> PathBuf {
+                let p = self.path(rel);
+                std::fs::create_dir_all(&p).unwrap();
+                p
+            }
+            pub fn file(&self, rel: &str, content: &str) {
+                let p = self.path(rel);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, content).unwrap();
+            }
+            pub fn symlink(&self, target: &Path, rel: &str) {
+                let p = self.path(rel);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::os::unix::fs::symlink(target, p).unwrap();
+            }
+        }
+
+        impl Drop for TempTree {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Probes: what reads a device's posture.
+//!
+//! A platform implements [`PostureProbe`]. Desktop probes live here behind
+//! `cfg(target_os)`; phones implement the trait in Kotlin or Swift. The pure
+//! parsers in [`parse`] are compiled everywhere so they are tested everywhere.
+
+pub mod parse;
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "windows")]
+mod windows;
+
+use crate::posture::Posture;
+
+/// Reads the posture of one device.
+///
+/// `collect` never fails: a fact it cannot read is `Unknown` with a reason.
+pub trait PostureProbe: Send + Sync {
+    /// Collects the device's posture now.
+    fn collect(&self) -> Posture;
+}
+
+/// The probe for the machine this binary runs on, when the agent has one for
+/// its OS (Linux, macOS, Windows). Phones supply their own probe.
+pub fn local_probe() -> Option<Box<dyn PostureProbe>> {
+    #[cfg(target_os = "linux")]
+    return Some(Box::new(linux::LinuxProbe::new()));
+    #[cfg(target_os = "macos")]
+    return Some(Box::new(macos::MacProbe));
+    #[cfg(target_os = "windows")]
+    return Some(Box::new(windows::WindowsProbe));
+    #[allow(unreachable_code)]
+    None
+}
+
+/// Bytes read from any single file or command output by a probe: posture
+/// sources are small, and a bound keeps a strange system from costing memory.
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+pub(crate) const MAX_SOURCE_BYTES: u64 = 256 * 1024;
+
+/// Runs a command and returns its stdout and stderr, bounded.
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+pub(crate) fn run_command(program: &str, args: &[&str]) -> Result<(String, String), String> {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("could not run {program}: {e}"))?;
+    let cap = |bytes: &[u8]| {
+        let end = bytes.len().min(MAX_SOURCE_BYTES as usize);
+        String::from_utf8_lossy(&bytes[..end]).into_owned()
+    };
+    let (stdout, stderr) = (cap(&output.stdout), cap(&output.stderr));
+    if !output.status.success() {
+        let first = stderr.lines().next().unwrap_or("").trim();
+        return Err(format!("{program} exited with {}: {first}", output.status));
+    }
+    Ok((stdout, stderr))
+}

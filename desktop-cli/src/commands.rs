@@ -1,0 +1,106 @@
+//! What each command does, over agent-core's public API.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use agent_core::policy::{Compliance, Policy, PolicyFormat, evaluate};
+use agent_core::probe::{PostureProbe, local_probe};
+use time::OffsetDateTime;
+
+use crate::cli::{CheckArgs, CollectArgs, PolicyArgs};
+use crate::render;
+use crate::{EXIT_NON_COMPLIANT, EXIT_OK, EXIT_WARNING};
+
+/// A command failure, shown to the user as one clear line.
+#[derive(Debug)]
+pub enum CliError {
+    /// No probe exists for this OS.
+    NoProbe,
+    /// A file could not be read.
+    Read(PathBuf, std::io::Error),
+    /// A policy file is invalid.
+    Policy(PathBuf, agent_core::policy::PolicyError),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::NoProbe => write!(
+                f,
+                "this operating system has no built-in probe; use a phone app or a device profile"
+            ),
+            CliError::Read(p, e) => write!(f, "cannot read {}: {e}", p.display()),
+            CliError::Policy(p, e) => write!(f, "policy file {}: {e}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+fn probe() -> Result<Box<dyn PostureProbe>, CliError> {
+    local_probe().ok_or(CliError::NoProbe)
+}
+
+/// `collect`.
+pub fn collect(args: &CollectArgs) -> Result<u8, CliError> {
+    let posture = probe()?.collect();
+    tracing::info!(platform = %posture.platform, "collected posture");
+    if args.json {
+        println!("{}", posture.to_json_pretty());
+    } else {
+        print!("{}", render::posture_table(&posture));
+    }
+    Ok(EXIT_OK)
+}
+
+/// `check`.
+pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
+    let policy = match &args.policy {
+        Some(path) => load_policy(path)?,
+        None => Policy::default_policy(),
+    };
+    let posture = probe()?.collect();
+    let verdict = evaluate(&posture, &policy, OffsetDateTime::now_utc());
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&verdict).unwrap_or_default()
+        );
+    } else {
+        print!("{}", render::verdict_text(&verdict));
+    }
+    Ok(exit_code(verdict.compliance))
+}
+
+/// `policy`.
+pub fn policy(args: &PolicyArgs) -> Result<u8, CliError> {
+    if args.json {
+        let policy = Policy::default_policy();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&policy).unwrap_or_default()
+        );
+    } else {
+        print!("{}", Policy::default_toml());
+    }
+    Ok(EXIT_OK)
+}
+
+/// The exit code for a verdict.
+pub fn exit_code(c: Compliance) -> u8 {
+    match c {
+        Compliance::Compliant => EXIT_OK,
+        Compliance::Warning => EXIT_WARNING,
+        Compliance::NonCompliant => EXIT_NON_COMPLIANT,
+    }
+}
+
+/// Reads a policy file; JSON when it ends in `.json`, TOML otherwise.
+pub fn load_policy(path: &Path) -> Result<Policy, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::Read(path.to_owned(), e))?;
+    let format = match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) if ext.eq_ignore_ascii_case("json") => PolicyFormat::Json,
+        _ => PolicyFormat::Toml,
+    };
+    Policy::parse(&text, format).map_err(|e| CliError::Policy(path.to_owned(), e))
+}

@@ -1,0 +1,56 @@
+//! `posture-agent`: the desktop front end of Posture Agent.
+//!
+//! Uses agent-core's public API exactly as an app would. Exit codes are part
+//! of the interface: 0 compliant, 1 non-compliant, 3 warning, 2 error.
+
+mod cli;
+mod commands;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// Exit code: the device is compliant (or the command succeeded).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the device is non-compliant.
+pub const EXIT_NON_COMPLIANT: u8 = 1;
+/// Exit code: something went wrong (bad input, unreadable file).
+pub const EXIT_ERROR: u8 = 2;
+/// Exit code: compliant apart from warnings.
+pub const EXIT_WARNING: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Collect(args) => commands::collect(&args),
+        Command::Check(args) => commands::check(&args),
+        Command::Policy(args) => commands::policy(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Logs go to stderr so stdout stays clean for JSON and tokens.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

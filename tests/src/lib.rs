@@ -1,0 +1,1 @@
+//! Cross-crate tests live in `e2e/`; this library is empty.
