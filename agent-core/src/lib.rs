@@ -2,15 +2,19 @@
 //!
 //! Collects a device's security posture (OS and patch level, storage
 //! encryption, screen lock, developer settings, integrity indicators),
-//! evaluates it against a policy on the device, and — in later layers —
-//! signs it and delivers it to any backend. This crate knows no binding and
-//! no front end: desktop probes sit behind `cfg(target_os)`, and phones
-//! supply their facts through the [`probe::PostureProbe`] trait.
+//! evaluates it against a policy on the device, signs it as an Entity
+//! Attestation Token with the device key, and verifies such tokens. This
+//! crate knows no binding and no front end: desktop probes sit behind
+//! `cfg(target_os)`, and phones supply their facts and keys through the
+//! [`probe::PostureProbe`] and [`keys::DeviceSigner`] traits.
 
+pub mod b64;
 pub mod error;
+pub mod keys;
 pub mod policy;
 pub mod posture;
 pub mod probe;
+// pub mod token;
 pub mod version;
 
 pub use error::Error;

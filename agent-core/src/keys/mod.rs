@@ -1,0 +1,48 @@
+//! Device keys: ECDSA P-256, so every backend can verify ES256.
+//!
+//! A [`DeviceSigner`] holds the device's private key and never lets it out:
+//! the [`SoftwareSigner`] keeps its PKCS#8 in a [`store::SecretStore`] (the
+//! OS keychain on desktops); phones implement the trait over Android
+//! Keystore or the Secure Enclave.
+
+mod jwk;
+mod software;
+pub mod store;
+
+#[allow(unused_imports)] // used by the token verifier, which lands next
+pub(crate) use jwk::on_curve;
+pub use jwk::{JwkError, PublicJwk};
+pub use software::SoftwareSigner;
+
+/// Why a key operation failed. Never carries key material.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The secret store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The stored key is not a valid P-256 PKCS#8 key.
+    #[error(
+        "the stored device key is not a valid P-256 key; unenrol and enrol again to make a new one"
+    )]
+    InvalidStoredKey,
+    /// Key generation or signing failed in the crypto library.
+    #[error("the crypto library failed to {0}")]
+    Crypto(&'static str),
+    /// A signer returned a signature that is not 64 bytes (r ‖ s).
+    #[error("the signer returned a {0}-byte signature; ES256 needs exactly 64 bytes (r ‖ s)")]
+    SignatureLength(usize),
+    /// A signer (possibly a foreign one) failed.
+    #[error("the device signer failed: {0}")]
+    Signer(String),
+}
+
+/// A device key that signs: what a hardware key (Android Keystore, Secure
+/// Enclave) implements from Kotlin or Swift, and what the software signer
+/// implements on desktops.
+pub trait DeviceSigner: Send + Sync {
+    /// The public key as a JWK.
+    fn public_jwk(&self) -> Result<PublicJwk, KeyError>;
+    /// Signs `message` with ECDSA P-256 SHA-256 and returns the 64-byte
+    /// `r ‖ s` form JOSE uses (not DER).
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError>;
+}

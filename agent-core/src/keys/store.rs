@@ -1,0 +1,311 @@
+//! Secret stores: where the device's private key is kept.
+//!
+//! - the OS keychain (Secret Service, macOS Keychain, Windows Credential
+//!   Manager) — the default on desktops, behind the `keychain` feature;
+//! - [`FileStore`]: one file, mode 0600, replaced atomically — only when asked
+//!   for explicitly or when no keychain is reachable, with a warning;
+//! - [`MemoryStore`]: for tests and virtual devices.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use zeroize::Zeroizing;
+
+use crate::b64;
+
+/// Where a secret (the device's PKCS#8 private key) is kept.
+pub trait SecretStore: Send + Sync {
+    /// The secret stored under `name`, or None when there is none.
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError>;
+    /// Stores (or replaces) the secret under `name`.
+    fn put(&self, name: &str, secret: &[u8]) -> Result<(), StoreError>;
+    /// Deletes the secret under `name`; Ok when there was none.
+    fn delete(&self, name: &str) -> Result<(), StoreError>;
+    /// What kind of store this is, for status output.
+    fn describe(&self) -> String;
+}
+
+/// Why a secret store operation failed. Never carries secret bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No keychain is reachable (no D-Bus session, daemon not running, locked).
+    #[error("no keychain is reachable: {0}")]
+    Unavailable(String),
+    /// The store refused or failed the operation.
+    #[error("secret store error: {0}")]
+    Backend(String),
+    /// A stored value is not what was written.
+    #[error("stored secret is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// An in-memory store: secrets vanish with the process.
+#[derive(Default)]
+pub struct MemoryStore {
+    secrets: Mutex<BTreeMap<String, Zeroizing<Vec<u8>>>>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryStore")
+    }
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+        let map = self
+            .secrets
+            .lock()
+            .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
+        Ok(map.get(name).cloned())
+    }
+
+    fn put(&self, name: &str, secret: &[u8]) -> Result<(), StoreError> {
+        let mut map = self
+            .secrets
+            .lock()
+            .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
+        map.insert(name.to_owned(), Zeroizing::new(secret.to_vec()));
+        Ok(())
+    }
+
+    fn delete(&self, name: &str) -> Result<(), StoreError> {
+        let mut map = self
+            .secrets
+            .lock()
+            .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
+        map.remove(name);
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "in-memory store (not persistent)".into()
+    }
+}
+
+/// Secrets in one file, mode 0600, every change written to a temporary file
+/// and renamed over the old one, so a crash leaves the old or the new file,
+/// never half of one. Use it only when no keychain is reachable.
+#[derive(Debug)]
+pub struct FileStore {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+/// Largest secrets file accepted.
+const MAX_FILE_STORE_BYTES: u64 = 64 * 1024;
+
+impl FileStore {
+    /// A store in the file at `path` (created on first write).
+    pub fn new(path: impl Into<PathBuf>) -> FileStore {
+        FileStore {
+            path: path.into(),
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// The file this store writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn load(&self) -> Result<BTreeMap<String, Zeroizing<Vec<u8>>>, StoreError> {
+        let text = match read_secret_file(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => {
+                return Err(StoreError::Backend(format!(
+                    "cannot read {}: {e}",
+                    self.path.display()
+                )));
+            }
+        };
+        let raw: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "{} is not a secrets file (line {}, column {})",
+                self.path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let mut out = BTreeMap::new();
+        for (name, encoded) in raw {
+            let bytes = b64::decode(&encoded).map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "{}: entry {name:?} is not base64url",
+                    self.path.display()
+                ))
+            })?;
+            out.insert(name, Zeroizing::new(bytes));
+        }
+        Ok(out)
+    }
+
+    fn save(&self, map: &BTreeMap<String, Zeroizing<Vec<u8>>>) -> Result<(), StoreError> {
+        let encoded: BTreeMap<&str, String> = map
+            .iter()
+            .map(|(k, v)| (k.as_str(), b64::encode(v)))
+            .collect();
+        let text = Zeroizing::new(
+            serde_json::to_string(&encoded).map_err(|e| StoreError::Backend(e.to_string()))?,
+        );
+        atomic_write_private(&self.path, text.as_bytes())
+            .map_err(|e| StoreError::Backend(format!("cannot write {}: {e}", self.path.display())))
+    }
+}
+
+impl SecretStore for FileStore {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+        let _guard = self
+            .lock
+            .lock()
+            .map_err(|_| StoreError::Backend("file store lock poisoned".into()))?;
+        Ok(self.load()?.remove(name))
+    }
+
+    fn put(&self, name: &str, secret: &[u8]) -> Result<(), StoreError> {
+        let _guard = self
+            .lock
+            .lock()
+            .map_err(|_| StoreError::Backend("file store lock poisoned".into()))?;
+        let mut map = self.load()?;
+        map.insert(name.to_owned(), Zeroizing::new(secret.to_vec()));
+        self.save(&map)
+    }
+
+    fn delete(&self, name: &str) -> Result<(), StoreError> {
+        let _guard = self
+            .lock
+            .lock()
+            .map_err(|_| StoreError::Backend("file store lock poisoned".into()))?;
+        let mut map = self.load()?;
+        if map.remove(name).is_some() {
+            self.save(&map)?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("file {} (mode 0600; no keychain)", self.path.display())
+    }
+}
+
+fn read_secret_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    fs::File::open(path)?
+        .take(MAX_FILE_STORE_BYTES)
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// Writes `bytes` to a fresh temporary file beside `path` with mode 0600,
+/// syncs it, renames it over `path` and syncs the directory.
+pub(crate) fn atomic_write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let result = (|| {
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_path(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("posture-store-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir.join("secrets.json")
+    }
+
+    fn round_trip(store: &dyn SecretStore) {
+        assert!(store.get("a").unwrap().is_none());
+        store.put("a", &[0, 1, 2, 0, 255]).unwrap();
+        store.put("b", b"second").unwrap();
+        assert_eq!(
+            store.get("a").unwrap().unwrap().as_slice(),
+            &[0, 1, 2, 0, 255]
+        );
+        store.put("a", b"replaced").unwrap();
+        assert_eq!(store.get("a").unwrap().unwrap().as_slice(), b"replaced");
+        store.delete("a").unwrap();
+        store.delete("a").unwrap();
+        assert!(store.get("a").unwrap().is_none());
+        assert_eq!(store.get("b").unwrap().unwrap().as_slice(), b"second");
+    }
+
+    #[test]
+    fn memory_store() {
+        round_trip(&MemoryStore::default());
+    }
+
+    #[test]
+    fn file_store_persists_with_mode_0600() {
+        let path = temp_path("persist");
+        round_trip(&FileStore::new(&path));
+        // A second instance sees what the first wrote.
+        assert_eq!(
+            FileStore::new(&path).get("b").unwrap().unwrap().as_slice(),
+            b"second"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        // No temporary file is left behind.
+        let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn corrupt_file_is_a_clear_error_and_is_not_overwritten() {
+        let path = temp_path("corrupt");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, "{not json").unwrap();
+        let store = FileStore::new(&path);
+        assert!(matches!(store.get("a"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(store.put("a", b"x"), Err(StoreError::Corrupt(_))));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{not json");
+        fs::write(&path, r#"{"a":"***"}"#).unwrap();
+        let err = store.get("a").unwrap_err().to_string();
+        assert!(
+            err.contains("not base64url") && !err.contains("***"),
+            "{err}"
+        );
+    }
+}
