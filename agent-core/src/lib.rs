@@ -14,7 +14,7 @@ pub mod keys;
 pub mod policy;
 pub mod posture;
 pub mod probe;
-// pub mod token;
+pub mod token;
 pub mod version;
 
 pub use error::Error;

@@ -9,7 +9,6 @@ mod jwk;
 mod software;
 pub mod store;
 
-#[allow(unused_imports)] // used by the token verifier, which lands next
 pub(crate) use jwk::on_curve;
 pub use jwk::{JwkError, PublicJwk};
 pub use software::SoftwareSigner;

@@ -1,0 +1,265 @@
+//! The claims of a posture report, and their strict one-pass parser.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::policy::Verdict;
+use crate::posture::Posture;
+
+/// A freshness nonce (`eat_nonce`): 8 to 64 bytes of visible ASCII, as
+/// RFC 9711 §4.1 bounds it. Servers issue 32 random bytes, base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Nonce(String);
+
+/// Why a nonce was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a nonce is 8 to 64 visible ASCII characters; got {len} bytes{detail}")]
+pub struct NonceError {
+    len: usize,
+    detail: &'static str,
+}
+
+impl Nonce {
+    /// Checks and wraps a nonce.
+    pub fn new(text: impl Into<String>) -> Result<Nonce, NonceError> {
+        let text = text.into();
+        let len = text.len();
+        if !(8..=64).contains(&len) {
+            return Err(NonceError { len, detail: "" });
+        }
+        if !text.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(NonceError {
+                len,
+                detail: " with characters other than visible ASCII",
+            });
+        }
+        Ok(Nonce(text))
+    }
+
+    /// A fresh random nonce: 32 bytes from the system RNG, base64url.
+    pub fn random() -> Result<Nonce, crate::keys::KeyError> {
+        Ok(Nonce(super::random_id(32)?))
+    }
+
+    /// The nonce text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Nonce {
+    type Error = NonceError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Nonce::new(value)
+    }
+}
+
+impl From<Nonce> for String {
+    fn from(n: Nonce) -> String {
+        n.0
+    }
+}
+
+impl fmt::Display for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The claims of one posture report (profile `tag:posture-agent.dev,2026:eat/v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Claims {
+    /// The server's freshness nonce.
+    pub eat_nonce: Nonce,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+    /// The report's random id: the key for idempotent delivery.
+    pub jti: String,
+    /// The EAT profile this token follows.
+    pub eat_profile: String,
+    /// The random per-enrolment device id. Not `ueid`: a UEID is meant to
+    /// identify the hardware for life, which a personal phone must not give.
+    pub sub: String,
+    /// The agent's name.
+    pub swname: String,
+    /// The agent's version, as RFC 9711's `[version]` array.
+    #[serde(serialize_with = "swversion_array")]
+    pub swversion: String,
+    /// The device's posture.
+    pub posture: Posture,
+    /// The device's own (advisory) verdict on that posture.
+    pub verdict: Verdict,
+}
+
+impl Claims {
+    /// Claims for a report made now: a random `jti`, `iat` now and `exp`
+    /// [`super::DEFAULT_LIFETIME_SECS`] later, this agent's name and version.
+    pub fn new(
+        nonce: Nonce,
+        device_id: &str,
+        posture: Posture,
+        verdict: Verdict,
+        now: time::OffsetDateTime,
+    ) -> Result<Claims, crate::keys::KeyError> {
+        let iat = now.unix_timestamp();
+        Ok(Claims {
+            eat_nonce: nonce,
+            iat,
+            exp: iat + super::DEFAULT_LIFETIME_SECS,
+            jti: super::random_id(16)?,
+            eat_profile: super::EAT_PROFILE.to_owned(),
+            sub: device_id.to_owned(),
+            swname: super::SW_NAME.to_owned(),
+            swversion: crate::AGENT_VERSION.to_owned(),
+            posture,
+            verdict,
+        })
+    }
+}
+
+fn swversion_array<S: Serializer>(version: &str, s: S) -> Result<S::Ok, S::Error> {
+    [version].serialize(s)
+}
+
+/// What went wrong in the claims, in terms the verifier reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ClaimProblem {
+    /// A member name appears twice (at any depth).
+    Duplicate(String),
+    /// A required claim is missing.
+    Missing(&'static str),
+    /// A claim has the wrong type or value.
+    Invalid(&'static str, String),
+}
+
+/// Parses the payload JSON into [`Claims`] in one pass, recording the
+/// first problem in `problem` so the verifier can name it precisely.
+pub(crate) fn parse_claims(payload: &[u8]) -> Result<Claims, ClaimProblem> {
+    let problem = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    let result = ClaimsSeed { problem: &problem }
+        .deserialize(&mut de)
+        .and_then(|c| de.end().map(|()| c));
+    match (result, problem.into_inner()) {
+        (_, Some(p)) => Err(p),
+        (Ok(claims), None) => Ok(claims),
+        (Err(e), None) => Err(ClaimProblem::Invalid("payload", e.to_string())),
+    }
+}
+
+struct ClaimsSeed<'p> {
+    problem: &'p RefCell<Option<ClaimProblem>>,
+}
+
+impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
+    type Value = Claims;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Claims, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+/// The swversion claim: `["1.2.3"]` or `["1.2.3", scheme]`.
+#[derive(Deserialize)]
+#[allow(dead_code)] // the version scheme is accepted but not used
+struct SwVersion(String, #[serde(default)] Option<IgnoredAny>);
+
+impl<'de> Visitor<'de> for ClaimsSeed<'_> {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
+        let mut seen: Vec<String> = Vec::with_capacity(12);
+        let mut eat_nonce = None;
+        let mut iat = None;
+        let mut exp = None;
+        let mut jti = None;
+        let mut eat_profile = None;
+        let mut sub = None;
+        let mut swname = None;
+        let mut swversion = None;
+        let mut posture = None;
+        let mut verdict = None;
+        let fail = |p: ClaimProblem| {
+            let msg = format!("{p:?}");
+            *self.problem.borrow_mut() = Some(p);
+            de::Error::custom(msg)
+        };
+        // Each claim's value is parsed as its own type; a nested duplicate
+        // member surfaces as serde's "duplicate field" error.
+        macro_rules! value {
+            ($name:literal, $slot:ident, $ty:ty) => {{
+                let v = map.next_value::<$ty>().map_err(|e| {
+                    let text = e.to_string();
+                    if text.starts_with("duplicate field") {
+                        fail(ClaimProblem::Duplicate(format!("{} in {}", text, $name)))
+                    } else {
+                        fail(ClaimProblem::Invalid($name, text))
+                    }
+                })?;
+                $slot = Some(v);
+            }};
+        }
+        while let Some(key) = map.next_key::<String>()? {
+            if seen.contains(&key) {
+                return Err(fail(ClaimProblem::Duplicate(key)));
+            }
+            match key.as_str() {
+                "eat_nonce" => value!("eat_nonce", eat_nonce, Nonce),
+                "iat" => value!("iat", iat, i64),
+                "exp" => value!("exp", exp, i64),
+                "jti" => value!("jti", jti, String),
+                "eat_profile" => value!("eat_profile", eat_profile, String),
+                "sub" => value!("sub", sub, String),
+                "swname" => value!("swname", swname, String),
+                "swversion" => value!("swversion", swversion, SwVersion),
+                "posture" => value!("posture", posture, Posture),
+                "verdict" => value!("verdict", verdict, Verdict),
+                // Claims outside the profile are ignored (RFC 7519 §4), but
+                // still checked for duplicates above.
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            seen.push(key);
+        }
+        macro_rules! required {
+            ($slot:ident) => {
+                $slot.ok_or_else(|| fail(ClaimProblem::Missing(stringify!($slot))))?
+            };
+        }
+        let claims = Claims {
+            eat_nonce: required!(eat_nonce),
+            iat: required!(iat),
+            exp: required!(exp),
+            jti: required!(jti),
+            eat_profile: required!(eat_profile),
+            sub: required!(sub),
+            swname: required!(swname),
+            swversion: required!(swversion).0,
+            posture: required!(posture),
+            verdict: required!(verdict),
+        };
+        if claims.jti.is_empty() || claims.jti.len() > 128 {
+            return Err(fail(ClaimProblem::Invalid(
+                "jti",
+                "must be 1 to 128 characters".into(),
+            )));
+        }
+        if claims.sub.is_empty() || claims.sub.len() > 128 {
+            return Err(fail(ClaimProblem::Invalid(
+                "sub",
+                "must be 1 to 128 characters".into(),
+            )));
+        }
+        Ok(claims)
+    }
+}

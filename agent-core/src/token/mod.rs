@@ -1,0 +1,76 @@
+//! Posture reports as Entity Attestation Tokens (RFC 9711): JWS compact
+//! serialization, ES256 only, so any stock JOSE library can check them.
+//!
+//! [`sign`] makes a token with a [`DeviceSigner`]; [`Verifier`] checks one
+//! strictly, each defect with its own [`VerifyError`]. The claim set (the
+//! "profile") is written down in `docs/eat-profile.md`.
+
+mod claims;
+mod header;
+mod verify;
+
+pub use claims::{Claims, Nonce, NonceError};
+pub use verify::{
+    KeyResolver, MemoryReplayCache, NonceCheck, ReplayCache, ReplayError, VerifiedToken, Verifier,
+    VerifyError, VerifyingKey, verify_signature,
+};
+
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::b64;
+use crate::keys::{DeviceSigner, KeyError};
+
+/// The only signature algorithm accepted or produced.
+pub const ALG: &str = "ES256";
+/// The protected header's `typ`: an EAT carried as a JWT.
+pub const TYP: &str = "eat+jwt";
+/// The `eat_profile` claim: names this project's EAT profile (v1).
+pub const EAT_PROFILE: &str = "tag:posture-agent.dev,2026:eat/v1";
+/// The `swname` claim.
+pub const SW_NAME: &str = "posture-agent";
+/// Largest token accepted by the verifier, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
+/// Default token lifetime: long enough for one delivery attempt, short
+/// enough that a captured token is soon worthless as current evidence.
+pub const DEFAULT_LIFETIME_SECS: i64 = 300;
+
+/// Why a token could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The device key failed to sign or to give its public key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The claims could not be serialised.
+    #[error("the report claims could not be serialised: {0}")]
+    Serialize(String),
+}
+
+/// Signs `claims` with the device key: `header.payload.signature`, the
+/// header `{"alg":"ES256","typ":"eat+jwt","kid":<RFC 7638 thumbprint>}`.
+pub fn sign(claims: &Claims, signer: &dyn DeviceSigner) -> Result<String, SignError> {
+    let kid = signer.public_jwk()?.thumbprint();
+    let header = format!(r#"{{"alg":"{ALG}","typ":"{TYP}","kid":"{kid}"}}"#);
+    let payload = serde_json::to_vec(claims).map_err(|e| SignError::Serialize(e.to_string()))?;
+    let mut token = b64::encode(header.as_bytes());
+    token.push('.');
+    token.push_str(&b64::encode(&payload));
+    let signature = signer.sign(token.as_bytes())?;
+    if signature.len() != 64 {
+        return Err(KeyError::SignatureLength(signature.len()).into());
+    }
+    token.push('.');
+    token.push_str(&b64::encode(&signature));
+    Ok(token)
+}
+
+/// A random identifier: `bytes` random bytes, base64url.
+pub fn random_id(bytes: usize) -> Result<String, KeyError> {
+    let mut buf = vec![0u8; bytes];
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| KeyError::Crypto("draw random bytes"))?;
+    Ok(b64::encode(&buf))
+}
+
+#[cfg(test)]
+mod tests;
