@@ -22,9 +22,32 @@ pub struct Cli {
     /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Where the agent keeps its state (and, without a keychain, its key file).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "POSTURE_AGENT_STATE_DIR"
+    )]
+    pub state_dir: Option<PathBuf>,
+    /// Where the device key lives: the OS keychain, a 0600 file in the state
+    /// directory, or the keychain when reachable and the file otherwise.
+    #[arg(long, global = true, value_enum, default_value_t = KeyStore::Auto, env = "POSTURE_AGENT_KEY_STORE")]
+    pub key_store: KeyStore,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Where the device key is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyStore {
+    /// The OS keychain when reachable, else a 0600 file (with a warning).
+    Auto,
+    /// The OS keychain only; an error when it is unreachable.
+    Keychain,
+    /// A 0600 file in the state directory.
+    File,
 }
 
 /// The commands.
@@ -37,6 +60,53 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the default policy (TOML), to copy and adapt.
     Policy(PolicyArgs),
+    /// The device key: show its public half (the private key never leaves its store).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Sign this machine's current posture as an attestation token (printed on stdout).
+    Attest(AttestArgs),
+    /// Verify an attestation token with a public key.
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Verify(VerifyArgs),
+}
+
+const VERIFY_EXIT_CODES: &str = "\
+Exit codes:
+  0  the token is valid (its claims are printed)
+  1  the token is invalid (the reason is printed)
+  2  error (unreadable file, bad key)";
+
+/// `keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print the public key as a JWK with its RFC 7638 thumbprint (kid);
+    /// creates the key on first use.
+    Show,
+}
+
+/// Arguments of `attest`.
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The nonce to answer (8-64 visible ASCII characters); a random one when absent.
+    #[arg(long, value_name = "NONCE")]
+    pub nonce: Option<String>,
+    /// Policy file for the verdict carried in the token; the default policy when absent.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// Arguments of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The signer's public key (a JWK file, as `keys show` prints).
+    #[arg(long, value_name = "FILE")]
+    pub jwk: PathBuf,
+    /// The nonce the token must carry.
+    #[arg(long, value_name = "NONCE")]
+    pub nonce: Option<String>,
+    /// The token, or `-` (the default) to read it from stdin.
+    #[arg(value_name = "TOKEN", default_value = "-")]
+    pub token: String,
 }
 
 /// Arguments of `collect`.

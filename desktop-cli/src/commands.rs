@@ -20,6 +20,16 @@ pub enum CliError {
     Read(PathBuf, std::io::Error),
     /// A policy file is invalid.
     Policy(PathBuf, agent_core::policy::PolicyError),
+    /// No state directory was given and none could be derived.
+    NoStateDir,
+    /// The device key could not be loaded, created or used.
+    Key(agent_core::keys::KeyError),
+    /// A JWK file is not a P-256 public key.
+    Jwk(PathBuf, agent_core::keys::JwkError),
+    /// A token could not be made.
+    Sign(agent_core::token::SignError),
+    /// A command-line value is invalid.
+    Usage(String),
 }
 
 impl fmt::Display for CliError {
@@ -31,13 +41,21 @@ impl fmt::Display for CliError {
             ),
             CliError::Read(p, e) => write!(f, "cannot read {}: {e}", p.display()),
             CliError::Policy(p, e) => write!(f, "policy file {}: {e}", p.display()),
+            CliError::NoStateDir => write!(
+                f,
+                "no state directory: pass --state-dir DIR or set POSTURE_AGENT_STATE_DIR (or HOME)"
+            ),
+            CliError::Key(e) => write!(f, "device key: {e}"),
+            CliError::Jwk(p, e) => write!(f, "key file {}: {e}", p.display()),
+            CliError::Sign(e) => write!(f, "cannot sign the report: {e}"),
+            CliError::Usage(m) => f.write_str(m),
         }
     }
 }
 
 impl std::error::Error for CliError {}
 
-fn probe() -> Result<Box<dyn PostureProbe>, CliError> {
+pub fn probe() -> Result<Box<dyn PostureProbe>, CliError> {
     local_probe().ok_or(CliError::NoProbe)
 }
 

@@ -3,6 +3,7 @@
 //! Uses agent-core's public API exactly as an app would. Exit codes are part
 //! of the interface: 0 compliant, 1 non-compliant, 3 warning, 2 error.
 
+mod attest;
 mod cli;
 mod commands;
 mod render;
@@ -29,6 +30,9 @@ fn main() -> ExitCode {
         Command::Collect(args) => commands::collect(&args),
         Command::Check(args) => commands::check(&args),
         Command::Policy(args) => commands::policy(&args),
+        Command::Keys(cli::KeysCommand::Show) => attest::keys_show(&cli.state_dir, cli.key_store),
+        Command::Attest(args) => attest::attest(&args, &cli.state_dir, cli.key_store),
+        Command::Verify(args) => attest::verify(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

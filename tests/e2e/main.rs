@@ -1,4 +1,5 @@
 //! Cross-crate end-to-end tests: one binary, one module per scenario.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod interop;
 mod privacy;
