@@ -541,3 +541,49 @@ fn errors_and_debug_never_show_the_private_key() {
     // The 32-byte private scalar sits at a fixed offset in ring's PKCS#8 (36..68).
     assert!(!text.contains(&b64::encode(&pkcs8[36..68])));
 }
+
+#[test]
+fn mutated_tokens_never_panic_and_never_verify() {
+    // A stable-toolchain companion to the cargo-fuzz target in fuzz/:
+    // deterministic mutations of a valid token (byte flips, cuts, splices).
+    let s = signer();
+    let key = key_of(&s);
+    let token = sign(&claims_at(now()), &s).unwrap();
+    let bytes = token.as_bytes();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let cache = MemoryReplayCache::default();
+    let verifier = Verifier::default();
+    for _ in 0..3000 {
+        let mut m = bytes.to_vec();
+        match next() % 4 {
+            0 => {
+                let i = (next() as usize) % m.len();
+                m[i] ^= 1 << (next() % 8);
+            }
+            1 => m.truncate((next() as usize) % m.len()),
+            2 => {
+                let i = (next() as usize) % m.len();
+                m.insert(i, b".-_A=/+{\"\\\x00\xff"[(next() % 12) as usize]);
+            }
+            _ => {
+                let i = (next() as usize) % m.len();
+                let j = (next() as usize) % m.len();
+                m.swap(i, j);
+            }
+        }
+        if m == bytes {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(&m) else {
+            continue;
+        };
+        let r = verifier.verify(text, &key, NonceCheck::ByCaller, &cache, now());
+        assert!(r.is_err(), "a mutated token verified: {text}");
+    }
+}
