@@ -7,11 +7,15 @@
 //! - [`MemoryStore`]: for tests and virtual devices.
 
 mod file;
+#[cfg(feature = "keychain")]
+mod keychain;
 mod memory;
 
 use zeroize::Zeroizing;
 
 pub use file::FileStore;
+#[cfg(feature = "keychain")]
+pub use keychain::{DEFAULT_SERVICE, KeychainStore};
 pub use memory::MemoryStore;
 
 /// Where a secret (the device's PKCS#8 private key) is kept.
