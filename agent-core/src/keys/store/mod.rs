@@ -11,6 +11,8 @@ mod file;
 mod keychain;
 mod memory;
 
+use std::path::PathBuf;
+
 use zeroize::Zeroizing;
 
 pub use file::FileStore;
@@ -44,9 +46,85 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Which secret store to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// The OS keychain; an error when it is unreachable, never a fallback.
+    Keychain,
+    /// The 0600 file at this path.
+    File(PathBuf),
+    /// In memory only (tests, virtual devices).
+    Memory,
+    /// The OS keychain when reachable, else the file at `fallback`, with a warning.
+    Auto {
+        /// The file to use when no keychain is reachable.
+        fallback: PathBuf,
+    },
+}
+
+/// Opens the store `choice` names. `Auto` probes the keychain with a
+/// harmless read and falls back to the file only when the keychain is
+/// [`StoreError::Unavailable`]; any other keychain error is returned.
+pub fn open_store(choice: StoreChoice) -> Result<Box<dyn SecretStore>, StoreError> {
+    match choice {
+        StoreChoice::Keychain => open_keychain(),
+        StoreChoice::File(path) => Ok(Box::new(FileStore::new(path))),
+        StoreChoice::Memory => Ok(Box::new(MemoryStore::default())),
+        StoreChoice::Auto { fallback } => match probe_keychain() {
+            Ok(store) => Ok(store),
+            Err(StoreError::Unavailable(why)) => {
+                tracing::warn!(
+                    fallback = %fallback.display(),
+                    reason = %why,
+                    "no OS keychain is reachable; keeping secrets in a mode-0600 file instead"
+                );
+                Ok(Box::new(FileStore::new(fallback)))
+            }
+            Err(other) => Err(other),
+        },
+    }
+}
+
+/// The name `Auto` reads to see whether the keychain answers; nothing is
+/// ever stored under it.
+const PROBE_NAME: &str = "availability-probe";
+
+/// Opens the keychain and reads one entry: connecting alone does not show
+/// that the provider answers (or that it is unlocked enough to search).
+fn probe_keychain() -> Result<Box<dyn SecretStore>, StoreError> {
+    let store = open_keychain()?;
+    store.get(PROBE_NAME)?;
+    Ok(store)
+}
+
+#[cfg(feature = "keychain")]
+fn open_keychain() -> Result<Box<dyn SecretStore>, StoreError> {
+    Ok(Box::new(KeychainStore::new()?))
+}
+
+#[cfg(not(feature = "keychain"))]
+fn open_keychain() -> Result<Box<dyn SecretStore>, StoreError> {
+    Err(StoreError::Unavailable(
+        "this build of agent-core has no keychain support (the `keychain` feature is off); \
+         use the file store"
+            .into(),
+    ))
+}
+
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+
+    #[test]
+    fn explicit_file_and_memory_choices_open_those_stores() {
+        let path = std::env::temp_dir()
+            .join(format!("posture-store-{}-choice", std::process::id()))
+            .join("secrets.json");
+        let file = open_store(StoreChoice::File(path.clone())).unwrap();
+        assert!(file.describe().contains(&path.display().to_string()));
+        let memory = open_store(StoreChoice::Memory).unwrap();
+        round_trip(memory.as_ref());
+    }
 
     /// The behaviour every store must have, with binary secrets.
     pub(crate) fn round_trip(store: &dyn SecretStore) {
