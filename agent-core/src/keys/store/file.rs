@@ -1,10 +1,4 @@
-//! Secret stores: where the device's private key is kept.
-//!
-//! - the OS keychain (Secret Service, macOS Keychain, Windows Credential
-//!   Manager) — the default on desktops, behind the `keychain` feature;
-//! - [`FileStore`]: one file, mode 0600, replaced atomically — only when asked
-//!   for explicitly or when no keychain is reachable, with a warning;
-//! - [`MemoryStore`]: for tests and virtual devices.
+//! The file store: one 0600 file, replaced atomically.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -14,77 +8,8 @@ use std::sync::Mutex;
 
 use zeroize::Zeroizing;
 
+use super::{SecretStore, StoreError};
 use crate::b64;
-
-/// Where a secret (the device's PKCS#8 private key) is kept.
-pub trait SecretStore: Send + Sync {
-    /// The secret stored under `name`, or None when there is none.
-    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError>;
-    /// Stores (or replaces) the secret under `name`.
-    fn put(&self, name: &str, secret: &[u8]) -> Result<(), StoreError>;
-    /// Deletes the secret under `name`; Ok when there was none.
-    fn delete(&self, name: &str) -> Result<(), StoreError>;
-    /// What kind of store this is, for status output.
-    fn describe(&self) -> String;
-}
-
-/// Why a secret store operation failed. Never carries secret bytes.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// No keychain is reachable (no D-Bus session, daemon not running, locked).
-    #[error("no keychain is reachable: {0}")]
-    Unavailable(String),
-    /// The store refused or failed the operation.
-    #[error("secret store error: {0}")]
-    Backend(String),
-    /// A stored value is not what was written.
-    #[error("stored secret is corrupt: {0}")]
-    Corrupt(String),
-}
-
-/// An in-memory store: secrets vanish with the process.
-#[derive(Default)]
-pub struct MemoryStore {
-    secrets: Mutex<BTreeMap<String, Zeroizing<Vec<u8>>>>,
-}
-
-impl std::fmt::Debug for MemoryStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MemoryStore")
-    }
-}
-
-impl SecretStore for MemoryStore {
-    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
-        let map = self
-            .secrets
-            .lock()
-            .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
-        Ok(map.get(name).cloned())
-    }
-
-    fn put(&self, name: &str, secret: &[u8]) -> Result<(), StoreError> {
-        let mut map = self
-            .secrets
-            .lock()
-            .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
-        map.insert(name.to_owned(), Zeroizing::new(secret.to_vec()));
-        Ok(())
-    }
-
-    fn delete(&self, name: &str) -> Result<(), StoreError> {
-        let mut map = self
-            .secrets
-            .lock()
-            .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))?;
-        map.remove(name);
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        "in-memory store (not persistent)".into()
-    }
-}
 
 /// Secrets in one file, mode 0600, every change written to a temporary file
 /// and renamed over the old one, so a crash leaves the old or the new file,
@@ -239,33 +164,13 @@ pub(crate) fn atomic_write_private(path: &Path, bytes: &[u8]) -> std::io::Result
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::round_trip;
     use super::*;
 
     fn temp_path(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("posture-store-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir.join("secrets.json")
-    }
-
-    fn round_trip(store: &dyn SecretStore) {
-        assert!(store.get("a").unwrap().is_none());
-        store.put("a", &[0, 1, 2, 0, 255]).unwrap();
-        store.put("b", b"second").unwrap();
-        assert_eq!(
-            store.get("a").unwrap().unwrap().as_slice(),
-            &[0, 1, 2, 0, 255]
-        );
-        store.put("a", b"replaced").unwrap();
-        assert_eq!(store.get("a").unwrap().unwrap().as_slice(), b"replaced");
-        store.delete("a").unwrap();
-        store.delete("a").unwrap();
-        assert!(store.get("a").unwrap().is_none());
-        assert_eq!(store.get("b").unwrap().unwrap().as_slice(), b"second");
-    }
-
-    #[test]
-    fn memory_store() {
-        round_trip(&MemoryStore::default());
     }
 
     #[test]
