@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use agent_core::keys::store::{FileStore, SecretStore};
+use agent_core::keys::store::{SecretStore, StoreChoice, open_store};
 use agent_core::keys::{DeviceSigner, PublicJwk, SoftwareSigner};
 use agent_core::policy::{Policy, evaluate};
 use agent_core::token::{
@@ -37,8 +37,12 @@ pub fn state_dir(flag: &Option<PathBuf>) -> Result<PathBuf, CliError> {
 /// The secret store the device key lives in.
 pub fn secret_store(dir: &Path, choice: KeyStore) -> Result<Box<dyn SecretStore>, CliError> {
     let file = dir.join("secrets.json");
-    let _ = choice;
-    Ok(Box::new(FileStore::new(file)))
+    let choice = match choice {
+        KeyStore::Auto => StoreChoice::Auto { fallback: file },
+        KeyStore::Keychain => StoreChoice::Keychain,
+        KeyStore::File => StoreChoice::File(file),
+    };
+    open_store(choice).map_err(|e| CliError::Key(e.into()))
 }
 
 /// The device key's name in its store: one key per state directory, so

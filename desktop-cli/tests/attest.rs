@@ -164,3 +164,32 @@ fn verify_errors_exit_2() {
         text(&short.stderr)
     );
 }
+
+#[test]
+#[ignore = "needs a Secret Service; run via scripts/with-keychain"]
+fn keychain_keys_show_is_stable_and_leaves_no_file() {
+    let dir = state("keychain");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_posture-agent"))
+            .args([
+                "--state-dir",
+                dir.to_str().unwrap(),
+                "--key-store",
+                "keychain",
+                "keys",
+                "show",
+            ])
+            .output()
+            .unwrap()
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a.stderr));
+    assert_eq!(
+        a.stdout, b.stdout,
+        "the keychain gave another key the second time"
+    );
+    assert!(
+        !dir.join("secrets.json").exists(),
+        "the key went to a file, not the keychain"
+    );
+}
