@@ -9,4 +9,7 @@ pub enum Error {
     /// A posture document could not be read.
     #[error(transparent)]
     Posture(#[from] crate::posture::PostureError),
+    /// An HTTP request got no usable answer.
+    #[error(transparent)]
+    Transport(#[from] crate::transport::TransportError),
 }

@@ -14,7 +14,9 @@ pub mod keys;
 pub mod policy;
 pub mod posture;
 pub mod probe;
+pub mod protocol;
 pub mod token;
+pub mod transport;
 pub mod version;
 
 pub use error::Error;

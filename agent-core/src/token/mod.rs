@@ -9,6 +9,8 @@ mod claims;
 mod header;
 mod verify;
 
+#[cfg(test)]
+pub(crate) use claims::parse_claims;
 pub use claims::{Claims, Nonce, NonceError};
 pub use verify::{
     KeyResolver, MemoryReplayCache, NonceCheck, ReplayCache, ReplayError, VerifiedToken, Verifier,

@@ -1,0 +1,93 @@
+//! Which URLs the agent may talk to: HTTPS anywhere, plain HTTP only to
+//! loopback (for tests and a local collector), checked before any I/O.
+
+use url::{Host, Url};
+
+use super::TransportError;
+
+/// Parses `url` and refuses anything but https, or http to a loopback
+/// address (127.0.0.0/8, ::1, `localhost`). No DNS lookup and no
+/// connection happen here.
+pub fn check_url(url: &str) -> Result<Url, TransportError> {
+    let parsed = Url::parse(url).map_err(|e| TransportError::InvalidUrl(e.to_string()))?;
+    let host = parsed
+        .host()
+        .ok_or_else(|| TransportError::InvalidUrl("the URL has no host".to_owned()))?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if is_loopback(&host) => Ok(parsed),
+        "http" => Err(TransportError::InsecureUrl {
+            host: host.to_string(),
+        }),
+        other => Err(TransportError::InvalidUrl(format!(
+            "scheme {other:?} is not https"
+        ))),
+    }
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+        // `localhost` and its subdomains resolve to loopback by RFC 6761;
+        // `localhost.` with a trailing dot is the same name.
+        Host::Domain(name) => {
+            let name = name.trim_end_matches('.');
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_is_allowed_anywhere() {
+        assert!(check_url("https://collector.example.org/v1/reports").is_ok());
+        assert!(check_url("https://10.0.0.1:8443/").is_ok());
+    }
+
+    #[test]
+    fn http_only_to_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080/v1/enrol",
+            "http://127.5.6.7/",
+            "http://[::1]:9000/",
+            "http://localhost:3000/",
+            "http://LOCALHOST/",
+            "http://collector.localhost/",
+        ] {
+            assert!(check_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://example.com/",
+            "http://10.0.0.1/",
+            "http://128.0.0.1/",
+            "http://[::2]/",
+            "http://localhost.example.com/",
+            "http://0.0.0.0/",
+        ] {
+            assert!(
+                matches!(check_url(bad), Err(TransportError::InsecureUrl { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_junk_are_invalid() {
+        for bad in [
+            "ftp://example.com/",
+            "file:///etc/passwd",
+            "not a url",
+            "/v1/enrol",
+        ] {
+            assert!(
+                matches!(check_url(bad), Err(TransportError::InvalidUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+}
