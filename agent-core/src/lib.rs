@@ -14,6 +14,7 @@ pub mod keys;
 pub mod policy;
 pub mod posture;
 pub mod probe;
+pub mod state;
 // pub mod token;
 pub mod version;
 
