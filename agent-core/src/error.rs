@@ -9,4 +9,7 @@ pub enum Error {
     /// A posture document could not be read.
     #[error(transparent)]
     Posture(#[from] crate::posture::PostureError),
+    /// The local state (enrolment, outbox) could not be read or written.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
 }
