@@ -187,3 +187,31 @@ fn destroy_leaves_foreign_files_and_tolerates_a_missing_directory() {
     assert_eq!(left, ["host-app.txt"]);
     State::destroy(&dir.path().join("never-created")).unwrap();
 }
+
+#[test]
+fn a_damaged_page_is_found_by_check_integrity() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = State::open(dir.path()).unwrap();
+    for n in 0..50 {
+        let r = QueuedReport::new(
+            format!("jti-{n}"),
+            "x".repeat(4000),
+            datetime!(2026-11-23 09:00 UTC),
+        );
+        state.push(&r).unwrap();
+    }
+    state.check_integrity().unwrap();
+    // Closing the last connection checkpoints the WAL into the main file.
+    drop(state);
+    let path = dir.path().join(DB_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 64 * 1024);
+    // Leave the header and schema page alone; smash b-tree pages after them.
+    bytes[8192..40960].fill(0xa5);
+    std::fs::write(&path, bytes).unwrap();
+
+    let state = State::open(dir.path()).unwrap();
+    let err = state.check_integrity().unwrap_err();
+    assert!(matches!(err, StateError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("unenrol and enrol again"), "{err}");
+}
