@@ -12,4 +12,7 @@ pub enum Error {
     /// An HTTP request got no usable answer.
     #[error(transparent)]
     Transport(#[from] crate::transport::TransportError),
+    /// The local state (enrolment, outbox) could not be read or written.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
 }

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod posture;
 pub mod probe;
 pub mod protocol;
+pub mod state;
 pub mod token;
 pub mod transport;
 pub mod version;

@@ -1,0 +1,107 @@
+//! Connection settings and the schema, migrated by `PRAGMA user_version`.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::error::DbError;
+
+/// The schema version this build writes; a file with a higher one is refused.
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
+/// a released migration never changes.
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
+    // v1. Singleton tables (id = 1) keep one record each without a key to
+    // invent. Times are integer nanoseconds since the epoch (see `stamp`).
+    "CREATE TABLE enrolment (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        server_url TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        kid TEXT NOT NULL,
+        enrolled_at INTEGER NOT NULL,
+        checkin_interval_secs INTEGER NOT NULL,
+        next_nonce TEXT
+    );
+    CREATE TABLE agent (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        policy_json TEXT,
+        policy_updated_at INTEGER,
+        verdict_json TEXT,
+        verdict_at INTEGER,
+        last_checkin_at INTEGER,
+        evicted_total INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO agent (id) VALUES (1);
+    CREATE TABLE outbox (
+        jti TEXT PRIMARY KEY NOT NULL,
+        token TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_by_age ON outbox (created_at);",
+];
+
+/// How long a statement waits for a lock held by someone else (in practice
+/// only a person inspecting the file with the sqlite3 shell) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Applies the connection settings. This is the first statement that reads
+/// the file, so a file that is not a database fails here.
+pub(crate) fn configure(conn: &Connection) -> Result<(), DbError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // Some filesystems cannot hold the WAL's shared memory; the rollback
+        // journal SQLite falls back to is just as durable, only slower.
+        tracing::warn!(journal_mode = %mode, "state database could not use WAL");
+    }
+    // FULL: every commit waits for fsync of the WAL. With NORMAL, a commit
+    // can be lost on power failure after it returned, which breaks the
+    // outbox's promise: a report the caller was told is queued (and may
+    // have deleted from memory) could vanish, and a consumed nonce could
+    // come back. The agent writes a handful of small rows per check-in,
+    // minutes apart, so the extra fsync costs nothing anyone can feel.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// What [`migrate`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Migration {
+    /// The file is at (or was brought to) [`SCHEMA_VERSION`].
+    Current,
+    /// The file is from a newer agent.
+    Newer(i64),
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`] in one transaction, so a crash
+/// mid-migration leaves the old version intact.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<Migration, DbError> {
+    // IMMEDIATE takes the write lock before reading the version, so two
+    // openers could never both decide to run the same migration.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Ok(Migration::Newer(found));
+    }
+    if found == SCHEMA_VERSION {
+        // Nothing to write: dropping the transaction rolls back, so a normal
+        // open costs no fsync.
+        return Ok(Migration::Current);
+    }
+    let applied = usize::try_from(found)
+        .map_err(|_| DbError::Damaged(format!("schema version {found} is negative")))?;
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.execute_batch(sql)?;
+        tracing::debug!(to = version + 1, "migrated state database");
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(Migration::Current)
+}

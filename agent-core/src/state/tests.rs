@@ -1,0 +1,217 @@
+//! Opening, locking, corruption, schema versions and wiping.
+
+use std::path::Path;
+use std::process::Command;
+
+use time::macros::datetime;
+
+use super::*;
+
+fn some_state(dir: &Path) -> State {
+    let mut state = State::open(dir).unwrap();
+    state
+        .push(&QueuedReport::new(
+            "jti-1",
+            "a.b.c",
+            datetime!(2026-11-23 09:00 UTC),
+        ))
+        .unwrap();
+    state
+}
+
+#[test]
+fn open_creates_a_private_directory_and_wal_database() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("nested").join("state");
+    let state = State::open(&dir).unwrap();
+    assert!(dir.join(DB_FILE).is_file());
+    let mode: String = state
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = state
+        .conn
+        .pragma_query_value(None, "synchronous", |r| r.get(0))
+        .unwrap();
+    assert_eq!(sync, 2, "synchronous=FULL");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let perms = std::fs::metadata(&dir).unwrap().permissions();
+        assert_eq!(perms.mode() & 0o777, 0o700);
+    }
+}
+
+#[test]
+fn a_second_open_is_locked_until_the_first_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = State::open(dir.path()).unwrap();
+    let err = State::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(&err, StateError::Locked { dir: d } if d == dir.path()),
+        "{err}"
+    );
+    assert!(err.to_string().contains("another agent process"), "{err}");
+    // destroy respects the lock too: it must not pull state from under an agent.
+    assert!(matches!(
+        State::destroy(dir.path()),
+        Err(StateError::Locked { .. })
+    ));
+    drop(first);
+    State::open(dir.path()).unwrap();
+}
+
+const CHILD_ENV: &str = "POSTURE_AGENT_STATE_LOCK_CHILD";
+
+/// Run as a child process by the test below; does nothing otherwise.
+#[test]
+fn lock_child_helper() {
+    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+        return;
+    };
+    match State::open(Path::new(&dir)) {
+        Ok(_) => println!("CHILD-OPENED"),
+        Err(StateError::Locked { .. }) => println!("CHILD-LOCKED"),
+        Err(e) => println!("CHILD-ERROR {e}"),
+    }
+}
+
+fn open_in_child(dir: &Path) -> String {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "state::tests::lock_child_helper",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn another_process_is_locked_out_while_the_state_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = State::open(dir.path()).unwrap();
+    let stdout = open_in_child(dir.path());
+    assert!(stdout.contains("CHILD-LOCKED"), "{stdout}");
+    drop(state);
+    let stdout = open_in_child(dir.path());
+    assert!(stdout.contains("CHILD-OPENED"), "{stdout}");
+}
+
+#[test]
+fn garbage_in_the_database_file_is_corrupt_with_recovery_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(DB_FILE), vec![0x5a; 8192]).unwrap();
+    let err = State::open(dir.path()).unwrap_err();
+    let StateError::Corrupt { path, .. } = &err else {
+        panic!("expected Corrupt, got {err:?}");
+    };
+    assert_eq!(path, &dir.path().join(DB_FILE));
+    let msg = err.to_string();
+    assert!(msg.contains("unenrol and enrol again"), "{msg}");
+    assert!(
+        msg.contains(&format!("remove {} to reset", dir.path().display())),
+        "{msg}"
+    );
+    // The documented recovery works: destroy does not need a readable database.
+    State::destroy(dir.path()).unwrap();
+    State::open(dir.path()).unwrap();
+}
+
+#[test]
+fn a_database_from_a_newer_agent_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(some_state(dir.path()));
+    let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let err = State::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StateError::NewerSchema {
+                found: 2,
+                supported: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("upgrade the agent"), "{err}");
+}
+
+#[test]
+fn reopening_keeps_the_schema_and_data() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(some_state(dir.path()));
+    let state = State::open(dir.path()).unwrap();
+    let version: i64 = state
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::SCHEMA_VERSION);
+    assert_eq!(state.stats().unwrap().queued, 1);
+}
+
+#[test]
+fn wipe_removes_every_file_and_the_directory() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("state");
+    let state = some_state(&dir);
+    assert!(
+        dir.join("state.sqlite3-wal").exists(),
+        "WAL expected while open"
+    );
+    state.wipe().unwrap();
+    assert!(!dir.exists());
+    let fresh = State::open(&dir).unwrap();
+    assert_eq!(fresh.stats().unwrap(), OutboxStats::default());
+}
+
+#[test]
+fn destroy_leaves_foreign_files_and_tolerates_a_missing_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(some_state(dir.path()));
+    std::fs::write(dir.path().join("host-app.txt"), "keep").unwrap();
+    State::destroy(dir.path()).unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["host-app.txt"]);
+    State::destroy(&dir.path().join("never-created")).unwrap();
+}
+
+#[test]
+fn a_damaged_page_is_found_by_check_integrity() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = State::open(dir.path()).unwrap();
+    for n in 0..50 {
+        let r = QueuedReport::new(
+            format!("jti-{n}"),
+            "x".repeat(4000),
+            datetime!(2026-11-23 09:00 UTC),
+        );
+        state.push(&r).unwrap();
+    }
+    state.check_integrity().unwrap();
+    // Closing the last connection checkpoints the WAL into the main file.
+    drop(state);
+    let path = dir.path().join(DB_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 64 * 1024);
+    // Leave the header and schema page alone; smash b-tree pages after them.
+    bytes[8192..40960].fill(0xa5);
+    std::fs::write(&path, bytes).unwrap();
+
+    let state = State::open(dir.path()).unwrap();
+    let err = state.check_integrity().unwrap_err();
+    assert!(matches!(err, StateError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("unenrol and enrol again"), "{err}");
+}
