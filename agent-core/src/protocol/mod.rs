@@ -62,7 +62,7 @@ pub mod names {
     /// JWS `typ` of a posture report.
     pub const EAT_TYP: &str = crate::token::TYP;
     /// JWS `typ` of a device request token.
-    pub const REQUEST_TYP: &str = "posture-request+jwt";
+    pub const REQUEST_TYP: &str = crate::token::REQUEST_TYP;
     /// The `eat_profile` claim value of a v1 report.
     pub const EAT_PROFILE: &str = crate::token::EAT_PROFILE;
 }

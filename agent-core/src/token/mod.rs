@@ -7,11 +7,15 @@
 
 mod claims;
 mod header;
+mod request;
 mod verify;
 
 #[cfg(test)]
 pub(crate) use claims::parse_claims;
 pub use claims::{Claims, Nonce, NonceError};
+pub use request::{
+    MAX_REQUEST_LIFETIME_SECS, REQUEST_TYP, VerifiedRequest, request_claims, sign_request,
+};
 pub use verify::{
     KeyResolver, MemoryReplayCache, NonceCheck, ReplayCache, ReplayError, VerifiedToken, Verifier,
     VerifyError, VerifyingKey, verify_signature,

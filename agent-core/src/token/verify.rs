@@ -126,6 +126,14 @@ pub enum VerifyError {
     /// `eat_nonce` is not the expected nonce.
     #[error("eat_nonce is not the nonce this report answers")]
     WrongNonce,
+    /// A device request token made for another endpoint.
+    #[error("this request token is for {found:?}, not {expected:?}")]
+    WrongPurpose {
+        /// What the endpoint needs.
+        expected: String,
+        /// What the token says.
+        found: String,
+    },
     /// This `jti` was seen before.
     #[error("report {0:?} was already received (replay)")]
     Replayed(String),
@@ -353,17 +361,7 @@ impl Verifier {
         replay: &dyn ReplayCache,
         now: OffsetDateTime,
     ) -> Result<VerifiedToken, VerifyError> {
-        let parts = split(token, self.max_token_bytes)?;
-        let (typ, kid) = check_header(parts.header)?;
-        if typ.as_deref() != Some(TYP) {
-            return Err(VerifyError::WrongTyp(typ));
-        }
-        let kid = kid.ok_or(VerifyError::MissingKid)?;
-        let key = keys
-            .resolve(&kid)
-            .ok_or_else(|| VerifyError::UnknownKid(kid.clone()))?;
-        check_signature(token, &parts, &key)?;
-        let payload = decode(parts.payload, "payload")?;
+        let (kid, payload) = self.verify_jws(token, keys, TYP)?;
         let claims = parse_claims(&payload).map_err(|p| match p {
             ClaimProblem::Duplicate(member) => VerifyError::DuplicateMember {
                 part: "claims",
@@ -388,9 +386,42 @@ impl Verifier {
         }
     }
 
+    /// Checks structure, header (with `typ`), `kid` and signature; returns
+    /// the `kid` and the payload bytes.
+    pub(crate) fn verify_jws(
+        &self,
+        token: &str,
+        keys: &dyn KeyResolver,
+        typ: &str,
+    ) -> Result<(String, Vec<u8>), VerifyError> {
+        let parts = split(token, self.max_token_bytes)?;
+        let (found_typ, kid) = check_header(parts.header)?;
+        if found_typ.as_deref() != Some(typ) {
+            return Err(VerifyError::WrongTyp(found_typ));
+        }
+        let kid = kid.ok_or(VerifyError::MissingKid)?;
+        let key = keys
+            .resolve(&kid)
+            .ok_or_else(|| VerifyError::UnknownKid(kid.clone()))?;
+        check_signature(token, &parts, &key)?;
+        let payload = decode(parts.payload, "payload")?;
+        Ok((kid, payload))
+    }
+
     fn check_time(&self, claims: &Claims, now: i64) -> Result<(), VerifyError> {
-        let (iat, exp, skew) = (claims.iat, claims.exp, self.skew_secs);
-        if exp <= iat || exp.saturating_sub(iat) > self.max_lifetime_secs {
+        self.check_times(claims.iat, claims.exp, self.max_lifetime_secs, now)
+    }
+
+    /// Lifetime, expiry and issue-time checks shared by every token kind.
+    pub(crate) fn check_times(
+        &self,
+        iat: i64,
+        exp: i64,
+        max_lifetime: i64,
+        now: i64,
+    ) -> Result<(), VerifyError> {
+        let skew = self.skew_secs;
+        if exp <= iat || exp.saturating_sub(iat) > max_lifetime {
             return Err(VerifyError::BadLifetime { iat, exp });
         }
         if exp.saturating_add(skew) <= now {
