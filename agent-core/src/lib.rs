@@ -8,6 +8,7 @@
 //! `cfg(target_os)`, and phones supply their facts and keys through the
 //! [`probe::PostureProbe`] and [`keys::DeviceSigner`] traits.
 
+pub mod agent;
 pub mod b64;
 pub mod error;
 pub mod keys;

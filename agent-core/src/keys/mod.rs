@@ -44,4 +44,14 @@ pub trait DeviceSigner: Send + Sync {
     /// Signs `message` with ECDSA P-256 SHA-256 and returns the 64-byte
     /// `r ‖ s` form JOSE uses (not DER).
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError>;
+    /// The platform's key-attestation certificate chain for this key, leaf
+    /// first, each base64 DER; empty when the platform has none.
+    fn key_attestation(&self) -> Result<Vec<String>, KeyError> {
+        Ok(Vec::new())
+    }
+    /// Deletes the key (at unenrolment). A platform signer removes its key
+    /// from the keystore; the default does nothing.
+    fn delete(&self) -> Result<(), KeyError> {
+        Ok(())
+    }
 }

@@ -84,6 +84,16 @@ pub struct PolicyRef {
     pub revision: u32,
 }
 
+impl PolicyRef {
+    /// Names `policy`.
+    pub fn of(policy: &Policy) -> PolicyRef {
+        PolicyRef {
+            name: policy.name.clone(),
+            revision: policy.revision,
+        }
+    }
+}
+
 /// The verdict: overall compliance and one finding per rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

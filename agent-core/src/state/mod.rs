@@ -126,6 +126,28 @@ impl State {
         remove_state_files(&dir, lock)
     }
 
+    /// Deletes every record (enrolment, policy, verdicts, outbox, counters)
+    /// while keeping the directory locked, then rewrites the file so no
+    /// deleted page survives in it or in the WAL (used by unenrol).
+    pub fn reset(&mut self) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.execute_batch(
+                "DELETE FROM enrolment;
+                 DELETE FROM outbox;
+                 UPDATE agent SET policy_json = NULL, policy_updated_at = NULL,
+                     verdict_json = NULL, verdict_at = NULL, last_checkin_at = NULL,
+                     evicted_total = 0;",
+            )?;
+            Ok(())
+        })?;
+        // VACUUM rebuilds the file without the freed pages; the checkpoint
+        // then truncates the WAL that still held the old ones.
+        self.read(|conn| {
+            conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+            Ok(())
+        })
+    }
+
     /// Deletes all local state in `dir` without opening the database, so it
     /// also clears a corrupt one. Fails with [`StateError::Locked`] while an
     /// agent has the directory open; a missing directory is already clean.

@@ -26,6 +26,8 @@ pub struct Enrolment {
     pub checkin_interval_secs: u32,
     /// The nonce the backend handed back for the next report, if any.
     pub next_nonce: Option<String>,
+    /// When that nonce stops making a report current.
+    pub next_nonce_expires_at: Option<OffsetDateTime>,
 }
 
 /// A JSON document and when it was stored.
@@ -44,7 +46,7 @@ impl State {
             let row = conn
                 .query_row(
                     "SELECT server_url, device_id, kid, enrolled_at, checkin_interval_secs,
-                            next_nonce
+                            next_nonce, next_nonce_expires_at
                      FROM enrolment WHERE id = 1",
                     [],
                     |r| {
@@ -55,11 +57,14 @@ impl State {
                             r.get::<_, i64>(3)?,
                             r.get::<_, i64>(4)?,
                             r.get::<_, Option<String>>(5)?,
+                            r.get::<_, Option<i64>>(6)?,
                         ))
                     },
                 )
                 .optional()?;
-            let Some((server_url, device_id, kid, enrolled_at, interval, next_nonce)) = row else {
+            let Some((server_url, device_id, kid, enrolled_at, interval, next_nonce, nonce_exp)) =
+                row
+            else {
                 return Ok(None);
             };
             let checkin_interval_secs = u32::try_from(interval).map_err(|_| {
@@ -72,6 +77,7 @@ impl State {
                 enrolled_at: from_db(enrolled_at)?,
                 checkin_interval_secs,
                 next_nonce,
+                next_nonce_expires_at: from_db_opt(nonce_exp)?,
             }))
         })
     }
@@ -79,12 +85,13 @@ impl State {
     /// Stores the enrolment, replacing any earlier one.
     pub fn set_enrolment(&mut self, enrolment: &Enrolment) -> Result<(), StateError> {
         let enrolled_at = to_db(enrolment.enrolled_at)?;
+        let nonce_exp = enrolment.next_nonce_expires_at.map(to_db).transpose()?;
         self.write(|tx| {
             tx.execute(
                 "INSERT OR REPLACE INTO enrolment
                     (id, server_url, device_id, kid, enrolled_at, checkin_interval_secs,
-                     next_nonce)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+                     next_nonce, next_nonce_expires_at)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     enrolment.server_url,
                     enrolment.device_id,
@@ -92,17 +99,26 @@ impl State {
                     enrolled_at,
                     enrolment.checkin_interval_secs,
                     enrolment.next_nonce,
+                    nonce_exp,
                 ],
             )?;
             Ok(())
         })
     }
 
-    /// Replaces the nonce for the next report (None once it has been used).
-    pub fn set_next_nonce(&mut self, nonce: Option<&str>) -> Result<(), StateError> {
+    /// Replaces the nonce for the next report and its expiry (None once it
+    /// has been used).
+    pub fn set_next_nonce(
+        &mut self,
+        nonce: Option<&str>,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<(), StateError> {
+        let exp = expires_at.map(to_db).transpose()?;
         self.write(|tx| {
-            let changed =
-                tx.execute("UPDATE enrolment SET next_nonce = ?1 WHERE id = 1", [nonce])?;
+            let changed = tx.execute(
+                "UPDATE enrolment SET next_nonce = ?1, next_nonce_expires_at = ?2 WHERE id = 1",
+                params![nonce, exp],
+            )?;
             if changed == 0 {
                 return Err(StateError::NotEnrolled.into());
             }
@@ -209,6 +225,7 @@ mod tests {
             enrolled_at: datetime!(2026-11-01 09:30:00.5 UTC),
             checkin_interval_secs: 3600,
             next_nonce: Some("n-1".into()),
+            next_nonce_expires_at: None,
         }
     }
 
@@ -219,7 +236,7 @@ mod tests {
         assert_eq!(state.enrolment().unwrap(), None);
         state.set_enrolment(&enrolment()).unwrap();
         assert_eq!(state.enrolment().unwrap(), Some(enrolment()));
-        state.set_next_nonce(None).unwrap();
+        state.set_next_nonce(None, None).unwrap();
         drop(state);
 
         let state = State::open(dir.path()).unwrap();
@@ -232,7 +249,7 @@ mod tests {
     fn next_nonce_needs_an_enrolment() {
         let dir = tempfile::tempdir().unwrap();
         let mut state = State::open(dir.path()).unwrap();
-        let err = state.set_next_nonce(Some("n")).unwrap_err();
+        let err = state.set_next_nonce(Some("n"), None).unwrap_err();
         assert!(matches!(err, StateError::NotEnrolled), "{err}");
     }
 

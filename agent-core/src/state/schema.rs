@@ -21,7 +21,8 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         kid TEXT NOT NULL,
         enrolled_at INTEGER NOT NULL,
         checkin_interval_secs INTEGER NOT NULL,
-        next_nonce TEXT
+        next_nonce TEXT,
+        next_nonce_expires_at INTEGER
     );
     CREATE TABLE agent (
         id INTEGER PRIMARY KEY CHECK (id = 1),

@@ -1,0 +1,70 @@
+//! Why an agent operation failed.
+
+use crate::agent::ClientError;
+use crate::keys::KeyError;
+use crate::keys::store::StoreError;
+use crate::state::StateError;
+use crate::token::SignError;
+use crate::transport::TransportError;
+
+impl AgentError {
+    /// A collector failure while doing `action`.
+    pub fn collector(action: &'static str, source: ClientError) -> AgentError {
+        AgentError::Collector {
+            action,
+            source: Box::new(source),
+        }
+    }
+}
+
+/// Why an agent operation failed. Messages say what to do; none carries a
+/// token, a code or key material.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The call needs an enrolment.
+    #[error(
+        "this device is not enrolled; enrol it first with a one-time code from your organisation"
+    )]
+    NotEnrolled,
+    /// The device is already enrolled.
+    #[error("this device is already enrolled with {server_url}; unenrol it first to enrol again")]
+    AlreadyEnrolled {
+        /// The collector it is enrolled with.
+        server_url: String,
+    },
+    /// An argument is invalid.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The local state could not be read or written.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The local state holds something unreadable.
+    #[error("the agent's state is damaged ({0}); unenrol and enrol again")]
+    CorruptState(String),
+    /// The device key failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The secret store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A report or request could not be signed.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    /// The built-in transport could not be set up.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The collector refused, or could not be reached.
+    #[error("{action}: {source}")]
+    Collector {
+        /// What was being done.
+        action: &'static str,
+        /// What went wrong.
+        source: Box<ClientError>,
+    },
+    /// This build has no HTTP stack and the host supplied none.
+    #[error("no transport: this build has no built-in HTTP; the host app must supply one")]
+    NoTransport,
+    /// A bug or a poisoned lock.
+    #[error("internal error: {0}")]
+    Internal(String),
+}

@@ -1,0 +1,288 @@
+//! Enrol, check in, preview, unenrol.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::client::Client;
+use super::deliver::FlushOutcome;
+use super::{
+    Agent, AgentError, Inner, Status, VerdictRecord, current_policy, status_of, verdicts_of,
+};
+use crate::policy::{Verdict, evaluate};
+use crate::protocol::{DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose};
+use crate::state::{Enrolment, QueuedReport, State};
+use crate::token::{self, Claims, Nonce};
+use crate::transport::check_url;
+
+/// What a check-in did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckInOutcome {
+    /// The device's own verdict, immediately.
+    pub local_verdict: Verdict,
+    /// The new report's id.
+    pub jti: String,
+    /// Whether its nonce was one the collector issued and still valid (so
+    /// the report can count as current compliance).
+    pub fresh_nonce: bool,
+    /// What delivery did (this report and any queued before it).
+    pub delivery: FlushOutcome,
+    /// The status afterwards.
+    pub status: Status,
+}
+
+/// What unenrolling did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnenrolOutcome {
+    /// Whether the collector was told (and removed the device).
+    pub server_notified: bool,
+    /// Why the collector was not told, when it was not.
+    pub server_error: Option<String>,
+}
+
+/// The exact report payload that a check-in would sign and send now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportPreview {
+    /// The claims.
+    pub claims: Claims,
+    /// The payload exactly as it would be signed (compact JSON).
+    pub payload: String,
+}
+
+impl Agent {
+    /// Enrols with the collector at `server_url` using a one-time `code`:
+    /// makes the device key, sends its public half, stores the device id,
+    /// policy and first nonce.
+    pub fn enrol(&self, server_url: &str, code: &str) -> Result<Status, AgentError> {
+        check_url(server_url)?;
+        let code = code.trim();
+        if code.is_empty() || code.len() > 256 {
+            return Err(AgentError::InvalidInput(
+                "the enrolment code is empty or too long; copy it again from your organisation"
+                    .into(),
+            ));
+        }
+        let mut inner = self.lock()?;
+        if let Some(e) = inner.state.enrolment()? {
+            return Err(AgentError::AlreadyEnrolled {
+                server_url: e.server_url,
+            });
+        }
+        let signer = self.signer(&inner.state)?;
+        let jwk = signer.public_jwk()?;
+        let request = EnrolRequest {
+            code: EnrolmentCode::new(code),
+            jwk: jwk.clone(),
+            key_attestation: signer.key_attestation()?,
+            platform: self.probe.collect().platform,
+            agent_version: crate::AGENT_VERSION.to_owned(),
+        };
+        let client = Client::new(server_url, self.transport.clone());
+        let response = client
+            .enrol(&request)
+            .map_err(|e| AgentError::collector("enrolment failed", e))?;
+        let state = &mut inner.state;
+        state.set_policy_json(&response.policy.to_json())?;
+        state.set_enrolment(&Enrolment {
+            server_url: client.base_url().to_owned(),
+            device_id: response.device_id.as_str().to_owned(),
+            kid: jwk.thumbprint(),
+            enrolled_at: OffsetDateTime::now_utc(),
+            checkin_interval_secs: u32::try_from(response.checkin_interval_secs)
+                .unwrap_or(u32::MAX),
+            next_nonce: Some(response.nonce.as_str().to_owned()),
+            next_nonce_expires_at: Some(response.nonce_expires_at),
+        })?;
+        tracing::info!(device_id = %response.device_id, "enrolled");
+        self.notify(&inner.state);
+        status_of(&inner.state)
+    }
+
+    /// One check-in: nonce → collect → evaluate → sign → outbox → deliver.
+    /// The report is durable in the outbox before any network call; when
+    /// delivery fails it stays queued and the outcome says why.
+    pub fn check_in(&self) -> Result<CheckInOutcome, AgentError> {
+        let mut inner = self.lock()?;
+        let enrolment = inner.state.enrolment()?.ok_or(AgentError::NotEnrolled)?;
+        let (nonce, fresh_nonce) = self.nonce_for_report(&mut inner, &enrolment)?;
+        let now = OffsetDateTime::now_utc();
+        let claims = self.claims(&inner.state, &enrolment.device_id, nonce, now)?;
+        let signer = self.signer(&inner.state)?;
+        let report = token::sign(&claims, signer.as_ref())?;
+        let state = &mut inner.state;
+        let pushed = state.push(&QueuedReport::new(claims.jti.clone(), report, now))?;
+        if pushed.evicted > 0 {
+            tracing::warn!(
+                evicted = pushed.evicted,
+                "the outbox was full; the oldest reports were evicted"
+            );
+        }
+        // The nonce is spent: the collector accepts each one once as current.
+        state.set_next_nonce(None, None)?;
+        let mut verdicts = verdicts_of(state)?;
+        verdicts.local = Some(claims.verdict.clone());
+        store_verdicts(state, &verdicts, now)?;
+        let delivery = self.deliver(&mut inner, false)?;
+        self.notify(&inner.state);
+        Ok(CheckInOutcome {
+            local_verdict: claims.verdict,
+            jti: claims.jti,
+            fresh_nonce,
+            delivery,
+            status: status_of(&inner.state)?,
+        })
+    }
+
+    /// The exact payload a check-in would sign now (nothing is signed,
+    /// stored or sent), so a person can see what leaves the device.
+    pub fn preview_report(&self) -> Result<ReportPreview, AgentError> {
+        let inner = self.lock()?;
+        let (device_id, nonce) = match inner.state.enrolment()? {
+            Some(e) => {
+                let nonce = e.next_nonce.and_then(|n| Nonce::new(n).ok());
+                (e.device_id, nonce)
+            }
+            None => (self.signer(&inner.state)?.public_jwk()?.thumbprint(), None),
+        };
+        let nonce = match nonce {
+            Some(n) => n,
+            None => Nonce::random()?,
+        };
+        let claims = self.claims(&inner.state, &device_id, nonce, OffsetDateTime::now_utc())?;
+        let payload = serde_json::to_string(&claims)
+            .map_err(|e| AgentError::Internal(format!("cannot encode the claims: {e}")))?;
+        Ok(ReportPreview { claims, payload })
+    }
+
+    /// A signed report of the posture now, answering `nonce`, not queued or
+    /// sent (for testers and `posture-agent attest`).
+    pub fn attest(&self, nonce: Nonce) -> Result<String, AgentError> {
+        let inner = self.lock()?;
+        let signer = self.signer(&inner.state)?;
+        let device_id = match inner.state.enrolment()? {
+            Some(e) => e.device_id,
+            // Not enrolled: the key's thumbprint stands in for the device id.
+            None => signer.public_jwk()?.thumbprint(),
+        };
+        let claims = self.claims(&inner.state, &device_id, nonce, OffsetDateTime::now_utc())?;
+        Ok(token::sign(&claims, signer.as_ref())?)
+    }
+
+    /// Unenrols: tells the collector (signed with the device key) when it
+    /// can, then deletes the device key and all local state whatever the
+    /// collector said — leaving is the person's right, not the server's.
+    pub fn unenrol(&self) -> Result<UnenrolOutcome, AgentError> {
+        let mut inner = self.lock()?;
+        let enrolment = inner.state.enrolment()?.ok_or(AgentError::NotEnrolled)?;
+        let outcome = match self.tell_collector_unenrol(&mut inner, &enrolment) {
+            Ok(()) => UnenrolOutcome {
+                server_notified: true,
+                server_error: None,
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "the collector was not told of the unenrolment");
+                UnenrolOutcome {
+                    server_notified: false,
+                    server_error: Some(e.to_string()),
+                }
+            }
+        };
+        self.delete_key(&inner.state)?;
+        inner.state.reset()?;
+        tracing::info!("unenrolled; the device key and local state are deleted");
+        self.notify(&inner.state);
+        Ok(outcome)
+    }
+
+    fn tell_collector_unenrol(
+        &self,
+        inner: &mut Inner,
+        enrolment: &Enrolment,
+    ) -> Result<(), AgentError> {
+        let client = Client::new(&enrolment.server_url, self.transport.clone());
+        let (nonce, fresh) = self.nonce_for_report(inner, enrolment)?;
+        if !fresh {
+            return Err(AgentError::InvalidInput(
+                "no fresh nonce from the collector (it could not be reached)".into(),
+            ));
+        }
+        let signer = self.signer(&inner.state)?;
+        let device = DeviceId::new(enrolment.device_id.clone());
+        let claims = token::request_claims(
+            &device,
+            RequestPurpose::Unenrol,
+            Some(nonce),
+            OffsetDateTime::now_utc(),
+        )?;
+        let request = token::sign_request(&claims, signer.as_ref())?;
+        client
+            .unenrol(&request)
+            .map_err(|e| AgentError::collector("unenrolment failed", e))?;
+        Ok(())
+    }
+
+    /// The nonce for the next report and whether it is fresh: the stored
+    /// one while it is valid, else a new challenge; offline, the stale one
+    /// (or a local random one), so the report still counts as historical.
+    fn nonce_for_report(
+        &self,
+        inner: &mut Inner,
+        enrolment: &Enrolment,
+    ) -> Result<(Nonce, bool), AgentError> {
+        let now = OffsetDateTime::now_utc();
+        let stored = enrolment
+            .next_nonce
+            .as_deref()
+            .and_then(|n| Nonce::new(n).ok());
+        let valid = enrolment
+            .next_nonce_expires_at
+            .is_some_and(|exp| exp > now + time::Duration::seconds(30));
+        if let Some(n) = &stored
+            && valid
+        {
+            return Ok((n.clone(), true));
+        }
+        let signer = self.signer(&inner.state)?;
+        let device = DeviceId::new(enrolment.device_id.clone());
+        let claims = token::request_claims(&device, RequestPurpose::Challenge, None, now)?;
+        let request = token::sign_request(&claims, signer.as_ref())?;
+        match Client::new(&enrolment.server_url, self.transport.clone()).challenge(&request) {
+            Ok(answer) => {
+                inner
+                    .state
+                    .set_next_nonce(Some(answer.nonce.as_str()), Some(answer.nonce_expires_at))?;
+                Ok((answer.nonce, true))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no fresh nonce; this report will count as historical");
+                let nonce = match stored {
+                    Some(n) => n,
+                    None => Nonce::random()?,
+                };
+                Ok((nonce, false))
+            }
+        }
+    }
+
+    fn claims(
+        &self,
+        state: &State,
+        device_id: &str,
+        nonce: Nonce,
+        now: OffsetDateTime,
+    ) -> Result<Claims, AgentError> {
+        let posture = self.probe.collect();
+        let verdict = evaluate(&posture, &current_policy(state)?, now);
+        Ok(Claims::new(nonce, device_id, posture, verdict, now)?)
+    }
+}
+
+pub(super) fn store_verdicts(
+    state: &mut State,
+    verdicts: &VerdictRecord,
+    at: OffsetDateTime,
+) -> Result<(), AgentError> {
+    let json = serde_json::to_string(verdicts)
+        .map_err(|e| AgentError::Internal(format!("cannot encode the verdicts: {e}")))?;
+    state.set_last_verdict(&json, at)?;
+    Ok(())
+}

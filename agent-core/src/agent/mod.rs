@@ -1,0 +1,327 @@
+//! The agent: enrol, check in, deliver, unenrol — over a probe, a device
+//! key, a transport and the durable state.
+//!
+//! An explicit two-state machine: [`AgentState::Unenrolled`] →
+//! [`Agent::enrol`] → [`AgentState::Enrolled`] → [`Agent::unenrol`] →
+//! unenrolled. A call in the wrong state is [`AgentError::NotEnrolled`] or
+//! [`AgentError::AlreadyEnrolled`]. One mutex serialises every operation, so
+//! two threads checking in at once queue behind each other; the state
+//! directory's lock keeps a second process out.
+//!
+//! The API blocks (the transport does): call it from a worker thread.
+//! Scheduling is the platform's: the core never wakes itself up.
+
+mod client;
+mod deliver;
+mod error;
+mod flow;
+mod listeners;
+
+pub use client::{Client, ClientError};
+pub use deliver::{FlushOutcome, Rejected};
+pub use error::AgentError;
+pub use flow::{CheckInOutcome, ReportPreview, UnenrolOutcome};
+pub use listeners::{StatusListener, Subscription};
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::keys::store::SecretStore;
+use crate::keys::{DeviceSigner, PublicJwk, SoftwareSigner};
+use crate::policy::{Policy, PolicyFormat, Verdict};
+use crate::probe::PostureProbe;
+use crate::protocol::Freshness;
+use crate::state::{OutboxLimits, State};
+use crate::transport::Transport;
+
+/// Where the device key comes from.
+#[derive(Clone)]
+pub enum KeySource {
+    /// A software P-256 key kept in this secret store (desktops: the OS
+    /// keychain), one per state directory, made at enrolment and deleted
+    /// at unenrolment.
+    Software(Arc<dyn SecretStore>),
+    /// A platform key the host app manages (Android Keystore, Secure Enclave).
+    Device(Arc<dyn DeviceSigner>),
+}
+
+/// What an [`Agent`] is built from.
+#[derive(Clone)]
+pub struct AgentConfig {
+    /// The state directory (created 0700 when missing).
+    pub state_dir: PathBuf,
+    /// Reads the device's posture.
+    pub probe: Arc<dyn PostureProbe>,
+    /// The device key.
+    pub keys: KeySource,
+    /// The host's own HTTP stack; None uses the built-in HTTPS transport
+    /// (feature `http`).
+    pub transport: Option<Arc<dyn Transport>>,
+    /// An extra CA certificate (PEM) the built-in transport trusts, e.g. a
+    /// test collector's `--dev-self-signed` CA.
+    pub extra_ca_pem: Option<Vec<u8>>,
+    /// Bounds of the report outbox.
+    pub outbox_limits: OutboxLimits,
+}
+
+/// Whether the agent is enrolled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    /// No enrolment: `enrol` is the only protocol call allowed.
+    Unenrolled,
+    /// Enrolled with a collector.
+    Enrolled,
+}
+
+/// The verdicts the agent last saw: its own (immediate) and the server's
+/// (authoritative), as stored in the state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictRecord {
+    /// The device's own evaluation at its last check-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<Verdict>,
+    /// The server's evaluation of the last report it acknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerVerdict>,
+}
+
+/// The server's answer to a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerVerdict {
+    /// The server's verdict.
+    pub verdict: Verdict,
+    /// Whether the report counted as current compliance.
+    pub freshness: Freshness,
+    /// When the server accepted the report.
+    #[serde(with = "time::serde::rfc3339")]
+    pub accepted_at: OffsetDateTime,
+    /// When the server expects the next check-in.
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_checkin_at: OffsetDateTime,
+}
+
+/// Everything a person or an app needs to show the agent's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// Enrolled or not.
+    pub state: AgentState,
+    /// The state directory.
+    pub state_dir: PathBuf,
+    /// The collector's URL, when enrolled.
+    pub server_url: Option<String>,
+    /// The device id the collector assigned, when enrolled.
+    pub device_id: Option<String>,
+    /// The device key's thumbprint, when enrolled.
+    pub kid: Option<String>,
+    /// When the device enrolled.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub enrolled_at: Option<OffsetDateTime>,
+    /// The check-in interval the collector asked for, seconds.
+    pub checkin_interval_secs: Option<u32>,
+    /// When the collector last acknowledged a report.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_checkin_at: Option<OffsetDateTime>,
+    /// The policy in force (name and revision).
+    pub policy: Option<crate::policy::PolicyRef>,
+    /// The last verdicts.
+    pub verdicts: VerdictRecord,
+    /// Reports waiting in the outbox.
+    pub queued_reports: u64,
+    /// Reports evicted from a full outbox, ever (never silently).
+    pub evicted_reports: u64,
+    /// When the oldest queued report was made.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub oldest_queued_at: Option<OffsetDateTime>,
+}
+
+/// The agent. See the module documentation.
+pub struct Agent {
+    inner: Mutex<Inner>,
+    probe: Arc<dyn PostureProbe>,
+    keys: KeySource,
+    transport: Arc<dyn Transport>,
+    listeners: listeners::Registry,
+}
+
+struct Inner {
+    state: State,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent").finish_non_exhaustive()
+    }
+}
+
+/// The device key's name in a software store: one per state directory, so
+/// two agents (or virtual devices) never share a key in one keychain.
+pub fn software_key_name(state_dir: &Path) -> String {
+    let canonical = state_dir
+        .canonicalize()
+        .unwrap_or_else(|_| state_dir.to_owned());
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        canonical.to_string_lossy().as_bytes(),
+    );
+    format!("device-key-{}", &crate::b64::encode(digest.as_ref())[..16])
+}
+
+impl Agent {
+    /// Opens the agent on its state directory (taking its single-writer lock).
+    pub fn open(config: AgentConfig) -> Result<Agent, AgentError> {
+        let transport = match config.transport {
+            Some(t) => t,
+            None => default_transport(config.extra_ca_pem)?,
+        };
+        let state = State::open_with_limits(&config.state_dir, config.outbox_limits)?;
+        // The key name depends on the canonical path, which exists only now.
+        Ok(Agent {
+            inner: Mutex::new(Inner { state }),
+            probe: config.probe,
+            keys: config.keys,
+            transport,
+            listeners: listeners::Registry::default(),
+        })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, AgentError> {
+        self.inner.lock().map_err(|_| {
+            AgentError::Internal("a previous operation panicked; reopen the agent".into())
+        })
+    }
+
+    /// Enrolled or not.
+    pub fn state(&self) -> Result<AgentState, AgentError> {
+        let inner = self.lock()?;
+        Ok(match inner.state.enrolment()? {
+            Some(_) => AgentState::Enrolled,
+            None => AgentState::Unenrolled,
+        })
+    }
+
+    /// The device's posture now (nothing is stored or sent).
+    pub fn collect(&self) -> crate::posture::Posture {
+        self.probe.collect()
+    }
+
+    /// The policy in force: the collector's once enrolled, else the default.
+    pub fn policy(&self) -> Result<Policy, AgentError> {
+        let inner = self.lock()?;
+        current_policy(&inner.state)
+    }
+
+    /// The device key's public half (made on first use).
+    pub fn public_jwk(&self) -> Result<PublicJwk, AgentError> {
+        let inner = self.lock()?;
+        Ok(self.signer(&inner.state)?.public_jwk()?)
+    }
+
+    /// The agent's status.
+    pub fn status(&self) -> Result<Status, AgentError> {
+        let inner = self.lock()?;
+        status_of(&inner.state)
+    }
+
+    /// Registers a listener told of every status change; dropping the
+    /// returned [`Subscription`] unregisters it.
+    pub fn subscribe(&self, listener: Arc<dyn StatusListener>) -> Subscription {
+        self.listeners.subscribe(listener)
+    }
+
+    fn notify(&self, state: &State) {
+        if self.listeners.is_empty() {
+            return;
+        }
+        match status_of(state) {
+            Ok(status) => self.listeners.notify(&status),
+            Err(e) => tracing::warn!(error = %e, "could not read the status to notify listeners"),
+        }
+    }
+
+    /// The device signer: the platform key, or the software key of this
+    /// state directory (made on first use).
+    fn signer(&self, state: &State) -> Result<Arc<dyn DeviceSigner>, AgentError> {
+        match &self.keys {
+            KeySource::Device(signer) => Ok(signer.clone()),
+            KeySource::Software(store) => {
+                let name = software_key_name(state.dir());
+                Ok(Arc::new(SoftwareSigner::load_or_create(
+                    store.as_ref(),
+                    &name,
+                )?))
+            }
+        }
+    }
+
+    /// Deletes the device key (software store entry, or the platform key).
+    fn delete_key(&self, state: &State) -> Result<(), AgentError> {
+        match &self.keys {
+            KeySource::Device(signer) => Ok(signer.delete()?),
+            KeySource::Software(store) => Ok(store.delete(&software_key_name(state.dir()))?),
+        }
+    }
+}
+
+fn current_policy(state: &State) -> Result<Policy, AgentError> {
+    match state.policy_json()? {
+        Some(stored) => Policy::parse(&stored.json, PolicyFormat::Json)
+            .map_err(|e| AgentError::CorruptState(format!("the stored policy is invalid: {e}"))),
+        None => Ok(Policy::default_policy()),
+    }
+}
+
+fn verdicts_of(state: &State) -> Result<VerdictRecord, AgentError> {
+    match state.last_verdict()? {
+        Some(stored) => serde_json::from_str(&stored.json)
+            .map_err(|e| AgentError::CorruptState(format!("the stored verdict is invalid: {e}"))),
+        None => Ok(VerdictRecord::default()),
+    }
+}
+
+fn status_of(state: &State) -> Result<Status, AgentError> {
+    let enrolment = state.enrolment()?;
+    let stats = state.stats()?;
+    let policy = current_policy(state)?;
+    Ok(Status {
+        state: if enrolment.is_some() {
+            AgentState::Enrolled
+        } else {
+            AgentState::Unenrolled
+        },
+        state_dir: state.dir().to_owned(),
+        server_url: enrolment.as_ref().map(|e| e.server_url.clone()),
+        device_id: enrolment.as_ref().map(|e| e.device_id.clone()),
+        kid: enrolment.as_ref().map(|e| e.kid.clone()),
+        enrolled_at: enrolment.as_ref().map(|e| e.enrolled_at),
+        checkin_interval_secs: enrolment.as_ref().map(|e| e.checkin_interval_secs),
+        last_checkin_at: state.last_checkin()?,
+        policy: enrolment
+            .as_ref()
+            .map(|_| crate::policy::PolicyRef::of(&policy)),
+        verdicts: verdicts_of(state)?,
+        queued_reports: stats.queued,
+        evicted_reports: stats.evicted_total,
+        oldest_queued_at: stats.oldest_created_at,
+    })
+}
+
+#[cfg(feature = "http")]
+fn default_transport(extra_ca_pem: Option<Vec<u8>>) -> Result<Arc<dyn Transport>, AgentError> {
+    let config = crate::transport::TransportConfig {
+        extra_ca_pem,
+        ..crate::transport::TransportConfig::default()
+    };
+    Ok(Arc::new(crate::transport::HttpTransport::new(config)?))
+}
+
+#[cfg(not(feature = "http"))]
+fn default_transport(_extra_ca_pem: Option<Vec<u8>>) -> Result<Arc<dyn Transport>, AgentError> {
+    Err(AgentError::NoTransport)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,403 @@
+//! The agent against an in-process fake collector (a `Transport` that
+//! answers like protocol v1, with the real verifier). The real collector
+//! over real HTTP is exercised in `tests/e2e`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use time::OffsetDateTime;
+
+use super::*;
+use crate::keys::store::MemoryStore;
+use crate::posture::{Platform, Posture};
+use crate::protocol::{
+    ChallengeResponse, EnrolRequest, EnrolResponse, Problem, ProblemKind, ReportAck,
+    RequestPurpose, UnenrolResponse,
+};
+use crate::token::{MemoryReplayCache, Nonce, NonceCheck, Verifier, VerifyingKey};
+use crate::transport::{HttpRequest, HttpResponse, TransportError};
+
+struct FixedProbe;
+impl PostureProbe for FixedProbe {
+    fn collect(&self) -> Posture {
+        Posture::unknown(Platform::Linux, "test probe", OffsetDateTime::now_utc())
+    }
+}
+
+#[derive(Default)]
+struct Fake {
+    codes: Vec<String>,
+    keys: HashMap<String, VerifyingKey>,
+    devices: HashMap<String, String>, // kid -> device id
+    latest_nonce: HashMap<String, String>,
+    reports: HashMap<String, ReportAck>,
+    down: bool,
+    refuse_reports: bool,
+}
+
+#[derive(Default)]
+struct FakeCollector {
+    inner: Mutex<Fake>,
+    replay: MemoryReplayCache,
+    report_posts: AtomicUsize,
+}
+
+fn json<T: serde::Serialize>(status: u16, body: &T) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: serde_json::to_vec(body).unwrap(),
+    }
+}
+
+fn problem(kind: ProblemKind) -> HttpResponse {
+    HttpResponse {
+        status: kind.status(),
+        headers: vec![("content-type".into(), "application/problem+json".into())],
+        body: serde_json::to_vec(&Problem::new(kind, "fake")).unwrap(),
+    }
+}
+
+impl FakeCollector {
+    fn nonce(f: &mut Fake, device: &str) -> Nonce {
+        let n = Nonce::random().unwrap();
+        f.latest_nonce
+            .insert(device.to_owned(), n.as_str().to_owned());
+        n
+    }
+
+    fn handle(&self, req: HttpRequest) -> HttpResponse {
+        let now = OffsetDateTime::now_utc();
+        let mut f = self.inner.lock().unwrap();
+        let path = req
+            .url
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.find('/').map(|i| r[i..].to_owned()))
+            .unwrap();
+        let body = String::from_utf8(req.body.clone()).unwrap();
+        let exp = now + time::Duration::hours(1);
+        match path.as_str() {
+            "/v1/enrol" => {
+                let r: EnrolRequest = serde_json::from_str(&body).unwrap();
+                let Some(i) = f.codes.iter().position(|c| c == r.code.expose()) else {
+                    return problem(ProblemKind::InvalidEnrolmentCode);
+                };
+                f.codes.remove(i);
+                let key = VerifyingKey::from_jwk(&r.jwk).unwrap();
+                let device = format!("dev-{}", f.devices.len() + 1);
+                f.devices.insert(key.kid().to_owned(), device.clone());
+                f.keys.insert(key.kid().to_owned(), key);
+                let nonce = Self::nonce(&mut f, &device);
+                json(
+                    201,
+                    &EnrolResponse {
+                        device_id: crate::protocol::DeviceId::new(device),
+                        policy: Policy::default_policy(),
+                        checkin_interval_secs: 3600,
+                        nonce,
+                        nonce_expires_at: exp,
+                    },
+                )
+            }
+            "/v1/challenge" | "/v1/unenrol" => {
+                let purpose = if path == "/v1/challenge" {
+                    RequestPurpose::Challenge
+                } else {
+                    RequestPurpose::Unenrol
+                };
+                let v =
+                    Verifier::default().verify_request(&body, &f.keys, purpose, &self.replay, now);
+                let Ok(v) = v else {
+                    return problem(ProblemKind::BadSignature);
+                };
+                let device = v.claims.sub.as_str().to_owned();
+                if purpose == RequestPurpose::Unenrol {
+                    f.keys.remove(&v.kid);
+                    return json(
+                        200,
+                        &UnenrolResponse {
+                            device_id: v.claims.sub,
+                            unenrolled_at: now,
+                        },
+                    );
+                }
+                let nonce = Self::nonce(&mut f, &device);
+                json(
+                    200,
+                    &ChallengeResponse {
+                        nonce,
+                        nonce_expires_at: exp,
+                    },
+                )
+            }
+            "/v1/reports" => {
+                self.report_posts.fetch_add(1, Ordering::SeqCst);
+                if f.refuse_reports {
+                    return problem(ProblemKind::BadSignature);
+                }
+                let fresh_cache = MemoryReplayCache::default();
+                let v = match Verifier::default().verify(
+                    &body,
+                    &f.keys,
+                    NonceCheck::ByCaller,
+                    &fresh_cache,
+                    now,
+                ) {
+                    Ok(v) => v,
+                    Err(_) => return problem(ProblemKind::BadSignature),
+                };
+                if let Some(ack) = f.reports.get(&v.claims.jti) {
+                    return json(200, ack);
+                }
+                let device = f.devices[&v.kid].clone();
+                let current = f.latest_nonce.get(&device).map(String::as_str)
+                    == Some(v.claims.eat_nonce.as_str());
+                let nonce = Self::nonce(&mut f, &device);
+                let ack = ReportAck {
+                    jti: crate::protocol::Jti::new(v.claims.jti.clone()),
+                    accepted_at: now,
+                    verdict: crate::evaluate(&v.claims.posture, &Policy::default_policy(), now),
+                    freshness: if current {
+                        Freshness::Current
+                    } else {
+                        Freshness::Historical
+                    },
+                    policy: None,
+                    nonce,
+                    nonce_expires_at: exp,
+                    next_checkin_at: exp,
+                };
+                f.reports.insert(v.claims.jti, ack.clone());
+                json(201, &ack)
+            }
+            _ => problem(ProblemKind::NotFound),
+        }
+    }
+}
+
+struct FakeTransport(Arc<FakeCollector>);
+impl Transport for FakeTransport {
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        crate::transport::check_url(&request.url)?;
+        if self.0.inner.lock().unwrap().down {
+            return Err(TransportError::Connect {
+                host: "127.0.0.1".into(),
+                reason: "connection refused".into(),
+            });
+        }
+        Ok(self.0.handle(request))
+    }
+}
+
+const URL: &str = "http://127.0.0.1:9/";
+
+struct Setup {
+    agent: Agent,
+    fake: Arc<FakeCollector>,
+    store: Arc<MemoryStore>,
+    _dir: tempfile::TempDir,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(FakeCollector::default());
+    fake.inner.lock().unwrap().codes = vec!["CODE-1".into(), "CODE-2".into()];
+    let store = Arc::new(MemoryStore::default());
+    let agent = Agent::open(AgentConfig {
+        state_dir: dir.path().join("state"),
+        probe: Arc::new(FixedProbe),
+        keys: KeySource::Software(store.clone()),
+        transport: Some(Arc::new(FakeTransport(fake.clone()))),
+        extra_ca_pem: None,
+        outbox_limits: OutboxLimits::default(),
+    })
+    .unwrap();
+    Setup {
+        agent,
+        fake,
+        store,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn enrol_check_in_verdict() {
+    let s = setup();
+    assert_eq!(s.agent.state().unwrap(), AgentState::Unenrolled);
+    assert!(matches!(s.agent.check_in(), Err(AgentError::NotEnrolled)));
+    let status = s.agent.enrol(URL, "CODE-1").unwrap();
+    assert_eq!(status.state, AgentState::Enrolled);
+    assert_eq!(status.device_id.as_deref(), Some("dev-1"));
+    assert!(matches!(
+        s.agent.enrol(URL, "CODE-2"),
+        Err(AgentError::AlreadyEnrolled { .. })
+    ));
+
+    let out = s.agent.check_in().unwrap();
+    assert!(out.fresh_nonce);
+    assert_eq!(out.delivery.delivered, 1);
+    assert_eq!(out.status.queued_reports, 0);
+    let server = out.status.verdicts.server.unwrap();
+    assert_eq!(server.freshness, Freshness::Current);
+    assert_eq!(server.verdict.compliance, out.local_verdict.compliance);
+    // The next check-in uses the nonce the ack handed back: current again, one round trip.
+    let again = s.agent.check_in().unwrap();
+    assert_eq!(
+        again.status.verdicts.server.unwrap().freshness,
+        Freshness::Current
+    );
+    assert_eq!(s.fake.report_posts.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_reused_code_is_refused_and_nothing_is_stored() {
+    let s = setup();
+    let err = s.agent.enrol(URL, "NOPE").unwrap_err();
+    assert!(err.to_string().contains("Invalid enrolment code"), "{err}");
+    assert_eq!(s.agent.state().unwrap(), AgentState::Unenrolled);
+    assert!(matches!(
+        s.agent.enrol(URL, " "),
+        Err(AgentError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        s.agent.enrol("http://collector.example.org", "CODE-1"),
+        Err(AgentError::Transport(_))
+    ));
+}
+
+#[test]
+fn offline_reports_queue_and_are_delivered_once_when_the_collector_returns() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    s.agent.check_in().unwrap();
+    s.fake.inner.lock().unwrap().down = true;
+    for _ in 0..3 {
+        let out = s.agent.check_in().unwrap();
+        assert!(out.delivery.error.is_some());
+    }
+    let status = s.agent.status().unwrap();
+    assert_eq!(status.queued_reports, 3);
+    s.fake.inner.lock().unwrap().down = false;
+    let flushed = s.agent.flush().unwrap();
+    assert_eq!(flushed.delivered, 3);
+    assert_eq!(flushed.still_queued, 0);
+    assert_eq!(s.fake.inner.lock().unwrap().reports.len(), 4);
+    // Collected offline without a fresh nonce: historical, not current.
+    assert_eq!(
+        s.agent.status().unwrap().verdicts.server.unwrap().freshness,
+        Freshness::Historical
+    );
+    // Nothing left to send: another flush sends nothing.
+    assert_eq!(s.agent.flush().unwrap().delivered, 0);
+}
+
+#[test]
+fn a_report_refused_for_good_leaves_the_outbox_and_is_named() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    s.fake.inner.lock().unwrap().refuse_reports = true;
+    let out = s.agent.check_in().unwrap();
+    assert_eq!(out.delivery.rejected.len(), 1);
+    assert_eq!(out.delivery.rejected[0].jti, out.jti);
+    assert_eq!(out.status.queued_reports, 0);
+}
+
+#[test]
+fn unenrol_deletes_the_key_and_state_even_when_the_collector_is_down() {
+    for down in [false, true] {
+        let s = setup();
+        s.agent.enrol(URL, "CODE-1").unwrap();
+        s.fake.inner.lock().unwrap().down = true;
+        s.agent.check_in().unwrap();
+        s.fake.inner.lock().unwrap().down = down;
+        let name = software_key_name(&s.agent.status().unwrap().state_dir);
+        assert!(s.store.get(&name).unwrap().is_some());
+        let out = s.agent.unenrol().unwrap();
+        assert_eq!(out.server_notified, !down, "{out:?}");
+        assert!(
+            s.store.get(&name).unwrap().is_none(),
+            "the key survived unenrol"
+        );
+        let status = s.agent.status().unwrap();
+        assert_eq!(status.state, AgentState::Unenrolled);
+        assert_eq!(status.queued_reports, 0);
+        assert!(status.verdicts.local.is_none());
+        assert!(matches!(s.agent.unenrol(), Err(AgentError::NotEnrolled)));
+        // And it can enrol again, with a new key.
+        s.fake.inner.lock().unwrap().down = false;
+        s.agent.enrol(URL, "CODE-2").unwrap();
+    }
+}
+
+#[test]
+fn listeners_hear_changes_until_their_subscription_is_dropped() {
+    struct Count(AtomicUsize);
+    impl StatusListener for Count {
+        fn on_status(&self, _: &Status) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let s = setup();
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let sub = s.agent.subscribe(count.clone());
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    s.agent.check_in().unwrap();
+    assert_eq!(count.0.load(Ordering::SeqCst), 2);
+    drop(sub);
+    s.agent.check_in().unwrap();
+    assert_eq!(count.0.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn concurrent_check_ins_are_serialised() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    let agent = Arc::new(s.agent);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let a = agent.clone();
+            std::thread::spawn(move || a.check_in().unwrap())
+        })
+        .collect();
+    let jtis: std::collections::HashSet<String> =
+        threads.into_iter().map(|t| t.join().unwrap().jti).collect();
+    assert_eq!(jtis.len(), 4);
+    assert_eq!(s.fake.inner.lock().unwrap().reports.len(), 4);
+    // Serialised: each check-in used the nonce the previous ack returned.
+    assert_eq!(
+        agent.status().unwrap().verdicts.server.unwrap().freshness,
+        Freshness::Current
+    );
+}
+
+#[test]
+fn preview_shows_the_payload_and_changes_nothing() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    let preview = s.agent.preview_report().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&preview.payload).unwrap();
+    assert_eq!(v["sub"], "dev-1");
+    assert_eq!(v["posture"]["platform"], "linux");
+    assert_eq!(s.agent.status().unwrap().queued_reports, 0);
+    assert_eq!(s.fake.report_posts.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_second_agent_on_the_same_directory_is_refused() {
+    let s = setup();
+    let dir = s.agent.status().unwrap().state_dir;
+    let second = Agent::open(AgentConfig {
+        state_dir: dir,
+        probe: Arc::new(FixedProbe),
+        keys: KeySource::Software(Arc::new(MemoryStore::default())),
+        transport: Some(Arc::new(FakeTransport(s.fake.clone()))),
+        extra_ca_pem: None,
+        outbox_limits: OutboxLimits::default(),
+    });
+    assert!(matches!(
+        second,
+        Err(AgentError::State(crate::state::StateError::Locked { .. }))
+    ));
+}
