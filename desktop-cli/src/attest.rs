@@ -1,101 +1,40 @@
 //! `keys show`, `attest` and `verify`: the device key and signed reports.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
 
-use agent_core::keys::store::{SecretStore, StoreChoice, open_store};
-use agent_core::keys::{DeviceSigner, PublicJwk, SoftwareSigner};
-use agent_core::policy::{Policy, evaluate};
-use agent_core::token::{
-    self, Claims, MemoryReplayCache, Nonce, NonceCheck, Verifier, VerifyingKey,
-};
+use agent_core::keys::PublicJwk;
+use agent_core::token::{MemoryReplayCache, Nonce, NonceCheck, Verifier, VerifyingKey};
 use time::OffsetDateTime;
 
-use crate::cli::{AttestArgs, KeyStore, VerifyArgs};
-use crate::commands::{CliError, load_policy, probe};
+use crate::agent_cmd::{Globals, open_agent};
+use crate::cli::{AttestArgs, VerifyArgs};
+use crate::commands::CliError;
 use crate::{EXIT_NON_COMPLIANT, EXIT_OK};
 
 /// Largest token or key file read, in bytes.
 const MAX_INPUT_BYTES: u64 = 1024 * 1024;
 
-/// The state directory: the flag or environment, else the XDG data folder.
-pub fn state_dir(flag: &Option<PathBuf>) -> Result<PathBuf, CliError> {
-    if let Some(dir) = flag {
-        return Ok(dir.clone());
-    }
-    let xdg = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    let home = std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(|h| PathBuf::from(h).join(".local/share"));
-    xdg.or(home)
-        .map(|d| d.join("posture-agent"))
-        .ok_or(CliError::NoStateDir)
-}
-
-/// The secret store the device key lives in.
-pub fn secret_store(dir: &Path, choice: KeyStore) -> Result<Box<dyn SecretStore>, CliError> {
-    let file = dir.join("secrets.json");
-    let choice = match choice {
-        KeyStore::Auto => StoreChoice::Auto { fallback: file },
-        KeyStore::Keychain => StoreChoice::Keychain,
-        KeyStore::File => StoreChoice::File(file),
-    };
-    open_store(choice).map_err(|e| CliError::Key(e.into()))
-}
-
-/// The device key's name in its store: one key per state directory, so
-/// two agents (or virtual devices) never share a key in one keychain.
-pub fn key_name(dir: &Path) -> String {
-    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
-    let digest = ring::digest::digest(
-        &ring::digest::SHA256,
-        canonical.to_string_lossy().as_bytes(),
-    );
-    format!(
-        "device-key-{}",
-        &agent_core::b64::encode(digest.as_ref())[..16]
-    )
-}
-
-fn device_signer(state: &Option<PathBuf>, choice: KeyStore) -> Result<SoftwareSigner, CliError> {
-    let dir = state_dir(state)?;
-    let store = secret_store(&dir, choice)?;
-    SoftwareSigner::load_or_create(store.as_ref(), &key_name(&dir)).map_err(CliError::Key)
-}
-
 /// `keys show`.
-pub fn keys_show(state: &Option<PathBuf>, choice: KeyStore) -> Result<u8, CliError> {
-    let signer = device_signer(state, choice)?;
-    let jwk = signer.public_jwk().map_err(CliError::Key)?;
+pub fn keys_show(g: &Globals) -> Result<u8, CliError> {
+    let jwk = open_agent(g)?.public_jwk().map_err(CliError::Agent)?;
     println!("{}", jwk.to_json_with_kid());
     Ok(EXIT_OK)
 }
 
-/// `attest`.
-pub fn attest(
-    args: &AttestArgs,
-    state: &Option<PathBuf>,
-    choice: KeyStore,
-) -> Result<u8, CliError> {
+/// `attest`: a signed report of the posture now, answering the nonce (the
+/// device id is the enrolment's, or the key's thumbprint when not enrolled).
+pub fn attest(args: &AttestArgs, g: &Globals) -> Result<u8, CliError> {
     let nonce = match &args.nonce {
         Some(n) => Nonce::new(n.clone()).map_err(|e| CliError::Usage(format!("--nonce: {e}")))?,
         None => Nonce::random().map_err(CliError::Key)?,
     };
-    let policy = match &args.policy {
-        Some(path) => load_policy(path)?,
-        None => Policy::default_policy(),
-    };
-    let signer = device_signer(state, choice)?;
-    // Not enrolled: the key's thumbprint stands in for the device id.
-    let device_id = signer.public_jwk().map_err(CliError::Key)?.thumbprint();
-    let now = OffsetDateTime::now_utc();
-    let posture = probe()?.collect();
-    let verdict = evaluate(&posture, &policy, now);
-    let claims = Claims::new(nonce, &device_id, posture, verdict, now).map_err(CliError::Key)?;
-    let token = token::sign(&claims, &signer).map_err(CliError::Sign)?;
-    tracing::info!(jti = %claims.jti, bytes = token.len(), "signed a posture report");
+    if args.policy.is_some() {
+        return Err(CliError::Usage(
+            "--policy is not supported by attest: the token carries the verdict under the policy in force (the collector's once enrolled, else the default)".into(),
+        ));
+    }
+    let token = open_agent(g)?.attest(nonce).map_err(CliError::Agent)?;
+    tracing::info!(bytes = token.len(), "signed a posture report");
     println!("{token}");
     Ok(EXIT_OK)
 }

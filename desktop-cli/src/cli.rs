@@ -34,6 +34,10 @@ pub struct Cli {
     /// directory, or the keychain when reachable and the file otherwise.
     #[arg(long, global = true, value_enum, default_value_t = KeyStore::Auto, env = "POSTURE_AGENT_KEY_STORE")]
     pub key_store: KeyStore,
+    /// An extra CA certificate (PEM) to trust for the collector, e.g. the
+    /// one `serve --dev-self-signed` writes.
+    #[arg(long, global = true, value_name = "FILE", env = "POSTURE_AGENT_CA")]
+    pub ca: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -68,6 +72,63 @@ pub enum Command {
     /// Verify an attestation token with a public key.
     #[command(after_help = VERIFY_EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Enrol this device with a collector, using a one-time code.
+    Enrol(EnrolArgs),
+    /// Check in now: collect, evaluate, sign, queue and deliver a report.
+    #[command(name = "check-in", after_help = EXIT_CODES)]
+    CheckIn(JsonArg),
+    /// Send the queued reports now.
+    Flush(JsonArg),
+    /// Show enrolment, last verdicts and the outbox.
+    Status(JsonArg),
+    /// Show the exact report a check-in would send (nothing is sent).
+    Preview,
+    /// Unenrol: tell the collector, then delete the device key and all local state.
+    Unenrol(JsonArg),
+    /// Stay running: check in on the collector's interval, retry queued
+    /// reports, exit cleanly on SIGINT/SIGTERM.
+    Run(RunArgs),
+}
+
+/// `--json` alone.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `enrol`.
+#[derive(Debug, Args)]
+pub struct EnrolArgs {
+    /// The collector's base URL (https://; plain http only to loopback).
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+    /// The one-time enrolment code from your organisation.
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "POSTURE_AGENT_ENROLMENT_CODE",
+        hide_env_values = true
+    )]
+    pub code: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Check-in interval in seconds (default: the collector's).
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<u64>,
+    /// How often to retry queued reports while waiting, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub retry_every: u64,
+    /// Stop after this many check-ins (for tests and scripts).
+    #[arg(long, value_name = "N")]
+    pub max_check_ins: Option<u64>,
 }
 
 const VERIFY_EXIT_CODES: &str = "\
@@ -90,8 +151,8 @@ pub struct AttestArgs {
     /// The nonce to answer (8-64 visible ASCII characters); a random one when absent.
     #[arg(long, value_name = "NONCE")]
     pub nonce: Option<String>,
-    /// Policy file for the verdict carried in the token; the default policy when absent.
-    #[arg(long, value_name = "FILE")]
+    /// Not supported: the token carries the verdict under the policy in force.
+    #[arg(long, value_name = "FILE", hide = true)]
     pub policy: Option<PathBuf>,
 }
 

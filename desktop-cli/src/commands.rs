@@ -26,10 +26,10 @@ pub enum CliError {
     Key(agent_core::keys::KeyError),
     /// A JWK file is not a P-256 public key.
     Jwk(PathBuf, agent_core::keys::JwkError),
-    /// A token could not be made.
-    Sign(agent_core::token::SignError),
     /// A command-line value is invalid.
     Usage(String),
+    /// An agent operation failed.
+    Agent(agent_core::agent::AgentError),
 }
 
 impl fmt::Display for CliError {
@@ -47,8 +47,8 @@ impl fmt::Display for CliError {
             ),
             CliError::Key(e) => write!(f, "device key: {e}"),
             CliError::Jwk(p, e) => write!(f, "key file {}: {e}", p.display()),
-            CliError::Sign(e) => write!(f, "cannot sign the report: {e}"),
             CliError::Usage(m) => f.write_str(m),
+            CliError::Agent(e) => write!(f, "{e}"),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Uses agent-core's public API exactly as an app would. Exit codes are part
 //! of the interface: 0 compliant, 1 non-compliant, 3 warning, 2 error.
 
+mod agent_cmd;
 mod attest;
 mod cli;
 mod commands;
@@ -26,13 +27,25 @@ pub const EXIT_WARNING: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    let g = agent_cmd::Globals {
+        state_dir: cli.state_dir,
+        key_store: cli.key_store,
+        ca: cli.ca,
+    };
     let result = match cli.command {
         Command::Collect(args) => commands::collect(&args),
         Command::Check(args) => commands::check(&args),
         Command::Policy(args) => commands::policy(&args),
-        Command::Keys(cli::KeysCommand::Show) => attest::keys_show(&cli.state_dir, cli.key_store),
-        Command::Attest(args) => attest::attest(&args, &cli.state_dir, cli.key_store),
+        Command::Keys(cli::KeysCommand::Show) => attest::keys_show(&g),
+        Command::Attest(args) => attest::attest(&args, &g),
         Command::Verify(args) => attest::verify(&args),
+        Command::Enrol(args) => agent_cmd::enrol(&args, &g),
+        Command::CheckIn(args) => agent_cmd::check_in(&args, &g),
+        Command::Flush(args) => agent_cmd::flush(&args, &g),
+        Command::Status(args) => agent_cmd::status(&args, &g),
+        Command::Preview => agent_cmd::preview(&g),
+        Command::Unenrol(args) => agent_cmd::unenrol(&args, &g),
+        Command::Run(args) => agent_cmd::run(&args, &g),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -132,3 +132,136 @@ pub fn verdict_text(v: &Verdict) -> String {
     }
     out
 }
+
+fn when(t: Option<time::OffsetDateTime>) -> String {
+    t.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+    .unwrap_or_else(|| "never".into())
+}
+
+/// What a check-in did: the verdict with remediation, then delivery.
+pub fn check_in_text(o: &agent_core::agent::CheckInOutcome) -> String {
+    let mut out = String::new();
+    match (&o.status.verdicts.server, o.delivery.delivered > 0) {
+        (Some(server), true) => {
+            let _ = writeln!(
+                out,
+                "The collector's verdict ({} report):",
+                match server.freshness {
+                    agent_core::protocol::Freshness::Current => "current",
+                    agent_core::protocol::Freshness::Historical => "historical",
+                }
+            );
+            out.push_str(&verdict_text(&server.verdict));
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "This device's own verdict (not yet confirmed by the collector):"
+            );
+            out.push_str(&verdict_text(&o.local_verdict));
+        }
+    }
+    out.push('\n');
+    out.push_str(&flush_text(&o.delivery));
+    if !o.fresh_nonce {
+        let _ = writeln!(
+            out,
+            "No fresh nonce from the collector: this report will count as historical evidence, not current compliance."
+        );
+    }
+    out
+}
+
+/// What a delivery round did.
+pub fn flush_text(f: &agent_core::agent::FlushOutcome) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Delivered {} report(s); {} still queued.",
+        f.delivered, f.still_queued
+    );
+    for r in &f.rejected {
+        let _ = writeln!(
+            out,
+            "Refused by the collector and removed: report {}: {}",
+            r.jti, r.reason
+        );
+    }
+    if let Some(e) = &f.error {
+        let _ = writeln!(out, "Not delivered now (kept for retry): {e}");
+    }
+    out
+}
+
+/// The agent's status for a person.
+pub fn status_text(s: &agent_core::agent::Status) -> String {
+    let mut out = String::new();
+    match s.state {
+        agent_core::agent::AgentState::Unenrolled => {
+            let _ = writeln!(
+                out,
+                "Not enrolled. Enrol with `posture-agent enrol --server URL --code CODE`."
+            );
+        }
+        agent_core::agent::AgentState::Enrolled => {
+            let _ = writeln!(
+                out,
+                "Enrolled with {}",
+                s.server_url.as_deref().unwrap_or("?")
+            );
+            let _ = writeln!(
+                out,
+                "  device id        {}",
+                s.device_id.as_deref().unwrap_or("?")
+            );
+            let _ = writeln!(
+                out,
+                "  device key (kid) {}",
+                s.kid.as_deref().unwrap_or("?")
+            );
+            let _ = writeln!(out, "  enrolled at      {}", when(s.enrolled_at));
+            if let Some(p) = &s.policy {
+                let _ = writeln!(
+                    out,
+                    "  policy           {} (revision {})",
+                    p.name, p.revision
+                );
+            }
+            let _ = writeln!(
+                out,
+                "  check-in every   {} s",
+                s.checkin_interval_secs.unwrap_or(0)
+            );
+            let _ = writeln!(out, "  last check-in    {}", when(s.last_checkin_at));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  queued reports   {} (oldest {})",
+        s.queued_reports,
+        when(s.oldest_queued_at)
+    );
+    if s.evicted_reports > 0 {
+        let _ = writeln!(
+            out,
+            "  evicted reports  {} (the outbox was full)",
+            s.evicted_reports
+        );
+    }
+    let _ = writeln!(out, "  state directory  {}", s.state_dir.display());
+    if let Some(server) = &s.verdicts.server {
+        let _ = writeln!(
+            out,
+            "\nThe collector's last verdict (at {}):",
+            when(Some(server.accepted_at))
+        );
+        out.push_str(&verdict_text(&server.verdict));
+    } else if let Some(local) = &s.verdicts.local {
+        let _ = writeln!(out, "\nThis device's last own verdict:");
+        out.push_str(&verdict_text(local));
+    }
+    out
+}

@@ -1,0 +1,239 @@
+//! The agent's commands: enrol, check-in, flush, status, preview, unenrol, run.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::agent::{Agent, AgentConfig, AgentError, CheckInOutcome, KeySource, Status};
+use agent_core::keys::store::{StoreChoice, open_store};
+use agent_core::policy::Compliance;
+use agent_core::state::OutboxLimits;
+
+use crate::cli::{EnrolArgs, JsonArg, KeyStore, RunArgs};
+use crate::commands::{CliError, exit_code, probe};
+use crate::{EXIT_ERROR, EXIT_OK, render};
+
+/// The options every agent command shares.
+#[derive(Debug, Clone)]
+pub struct Globals {
+    /// `--state-dir`.
+    pub state_dir: Option<PathBuf>,
+    /// `--key-store`.
+    pub key_store: KeyStore,
+    /// `--ca`.
+    pub ca: Option<PathBuf>,
+}
+
+/// The state directory: the flag or environment, else the XDG data folder.
+pub fn state_dir(flag: &Option<PathBuf>) -> Result<PathBuf, CliError> {
+    if let Some(dir) = flag {
+        return Ok(dir.clone());
+    }
+    let xdg = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let home = std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(h).join(".local/share"));
+    xdg.or(home)
+        .map(|d| d.join("posture-agent"))
+        .ok_or(CliError::NoStateDir)
+}
+
+/// Opens the agent as the options say: this machine's probe, the device
+/// key in the chosen store, the built-in HTTPS transport.
+pub fn open_agent(g: &Globals) -> Result<Agent, CliError> {
+    let dir = state_dir(&g.state_dir)?;
+    let file = dir.join("secrets.json");
+    let choice = match g.key_store {
+        KeyStore::Auto => StoreChoice::Auto { fallback: file },
+        KeyStore::Keychain => StoreChoice::Keychain,
+        KeyStore::File => StoreChoice::File(file),
+    };
+    let store = open_store(choice).map_err(|e| CliError::Key(e.into()))?;
+    let extra_ca_pem = match &g.ca {
+        Some(path) => Some(std::fs::read(path).map_err(|e| CliError::Read(path.clone(), e))?),
+        None => None,
+    };
+    Agent::open(AgentConfig {
+        state_dir: dir,
+        probe: Arc::from(probe()?),
+        keys: KeySource::Software(Arc::from(store)),
+        transport: None,
+        extra_ca_pem,
+        outbox_limits: OutboxLimits::default(),
+    })
+    .map_err(CliError::Agent)
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+/// `enrol`.
+pub fn enrol(args: &EnrolArgs, g: &Globals) -> Result<u8, CliError> {
+    let agent = open_agent(g)?;
+    let status = agent
+        .enrol(&args.server, &args.code)
+        .map_err(CliError::Agent)?;
+    if args.json {
+        print_json(&status);
+    } else {
+        println!(
+            "Enrolled with {} as device {}.",
+            args.server,
+            status.device_id.as_deref().unwrap_or("?")
+        );
+        println!("State: {}", status.state_dir.display());
+        println!("Next: `posture-agent check-in` (or `posture-agent run`).");
+    }
+    Ok(EXIT_OK)
+}
+
+/// The verdict that decides the exit code: the server's for this report
+/// when it answered, else the device's own.
+fn effective(outcome: &CheckInOutcome) -> Compliance {
+    match &outcome.status.verdicts.server {
+        Some(s) if outcome.delivery.delivered > 0 => s.verdict.compliance,
+        _ => outcome.local_verdict.compliance,
+    }
+}
+
+/// `check-in`.
+pub fn check_in(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+    let agent = open_agent(g)?;
+    let outcome = agent.check_in().map_err(CliError::Agent)?;
+    if args.json {
+        print_json(&outcome);
+    } else {
+        print!("{}", render::check_in_text(&outcome));
+    }
+    Ok(exit_code(effective(&outcome)))
+}
+
+/// `flush`.
+pub fn flush(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+    let agent = open_agent(g)?;
+    let outcome = agent.flush().map_err(CliError::Agent)?;
+    if args.json {
+        print_json(&outcome);
+    } else {
+        print!("{}", render::flush_text(&outcome));
+    }
+    Ok(if outcome.error.is_some() {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    })
+}
+
+/// `status`.
+pub fn status(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+    let agent = open_agent(g)?;
+    let status = agent.status().map_err(CliError::Agent)?;
+    if args.json {
+        print_json(&status);
+    } else {
+        print!("{}", render::status_text(&status));
+    }
+    Ok(EXIT_OK)
+}
+
+/// `preview`: the exact claims a check-in would sign, pretty-printed.
+pub fn preview(g: &Globals) -> Result<u8, CliError> {
+    let agent = open_agent(g)?;
+    let preview = agent.preview_report().map_err(CliError::Agent)?;
+    print_json(&preview.claims);
+    Ok(EXIT_OK)
+}
+
+/// `unenrol`.
+pub fn unenrol(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+    let agent = open_agent(g)?;
+    let outcome = agent.unenrol().map_err(CliError::Agent)?;
+    if args.json {
+        print_json(&outcome);
+    } else if outcome.server_notified {
+        println!(
+            "Unenrolled: the collector removed this device; the device key and local state are deleted."
+        );
+    } else {
+        println!(
+            "Unenrolled locally: the device key and local state are deleted. The collector was not told ({}); ask your organisation to remove the device.",
+            outcome.server_error.as_deref().unwrap_or("unknown reason")
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+/// `run`: check in on the interval, retry queued reports in between,
+/// stop cleanly on SIGINT or SIGTERM.
+pub fn run(args: &RunArgs, g: &Globals) -> Result<u8, CliError> {
+    let agent = open_agent(g)?;
+    let (tx, stop) = std::sync::mpsc::channel::<()>();
+    ctrlc::set_handler(move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| CliError::Usage(format!("cannot install the signal handler: {e}")))?;
+    let mut done = 0u64;
+    loop {
+        match agent.check_in() {
+            Ok(outcome) => {
+                done += 1;
+                tracing::info!(jti = %outcome.jti, delivered = outcome.delivery.delivered, queued = outcome.status.queued_reports, "checked in");
+                print!("{}", render::check_in_text(&outcome));
+            }
+            Err(AgentError::NotEnrolled) => return Err(CliError::Agent(AgentError::NotEnrolled)),
+            Err(e) => {
+                tracing::error!(error = %e, "check-in failed; trying again at the next interval")
+            }
+        }
+        if args.max_check_ins.is_some_and(|max| done >= max) {
+            return Ok(EXIT_OK);
+        }
+        let interval = args
+            .interval
+            .or_else(|| {
+                agent
+                    .status()
+                    .ok()
+                    .and_then(|s| s.checkin_interval_secs)
+                    .map(u64::from)
+            })
+            .unwrap_or(3600)
+            .max(1);
+        let next = std::time::Instant::now() + Duration::from_secs(interval);
+        // Wait for the next check-in, retrying queued reports meanwhile;
+        // a signal ends the wait at once.
+        loop {
+            let now = std::time::Instant::now();
+            if now >= next {
+                break;
+            }
+            let wait = (next - now).min(Duration::from_secs(args.retry_every.max(1)));
+            match stop.recv_timeout(wait) {
+                Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    println!("Stopping: {} report(s) still queued.", queued(&agent));
+                    return Ok(EXIT_OK);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if queued(&agent) > 0
+                        && let Err(e) = agent.flush_due()
+                    {
+                        tracing::warn!(error = %e, "retrying queued reports failed");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn queued(agent: &Agent) -> u64 {
+    agent
+        .status()
+        .map(|s: Status| s.queued_reports)
+        .unwrap_or(0)
+}
