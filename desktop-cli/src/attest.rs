@@ -91,7 +91,7 @@ pub fn attest(
     // Not enrolled: the key's thumbprint stands in for the device id.
     let device_id = signer.public_jwk().map_err(CliError::Key)?.thumbprint();
     let now = OffsetDateTime::now_utc();
-    let posture = probe()?.collect();
+    let posture = probe(&args.target)?.collect();
     let verdict = evaluate(&posture, &policy, now);
     let claims = Claims::new(nonce, &device_id, posture, verdict, now).map_err(CliError::Key)?;
     let token = token::sign(&claims, &signer).map_err(CliError::Sign)?;
