@@ -7,10 +7,11 @@ use std::time::Duration;
 use agent_core::agent::{Agent, AgentConfig, AgentError, CheckInOutcome, KeySource, Status};
 use agent_core::keys::store::{StoreChoice, open_store};
 use agent_core::policy::Compliance;
+use agent_core::probe::PostureProbe;
 use agent_core::state::OutboxLimits;
 
 use crate::cli::{EnrolArgs, JsonArg, KeyStore, RunArgs};
-use crate::commands::{CliError, exit_code, probe};
+use crate::commands::{CliError, exit_code};
 use crate::{EXIT_ERROR, EXIT_OK, render};
 
 /// The options every agent command shares.
@@ -43,6 +44,15 @@ pub fn state_dir(flag: &Option<PathBuf>) -> Result<PathBuf, CliError> {
 /// Opens the agent as the options say: this machine's probe, the device
 /// key in the chosen store, the built-in HTTPS transport.
 pub fn open_agent(g: &Globals) -> Result<Agent, CliError> {
+    let local = crate::targets::probe_for(&crate::targets::Target::Local).map_err(|e| match e {
+        crate::targets::TargetError::NoLocalProbe => CliError::NoProbe,
+        other => CliError::Target(other),
+    })?;
+    open_agent_with(g, local)
+}
+
+/// Opens the agent with another probe (a `--target`).
+pub fn open_agent_with(g: &Globals, probe: Box<dyn PostureProbe>) -> Result<Agent, CliError> {
     let dir = state_dir(&g.state_dir)?;
     let file = dir.join("secrets.json");
     let choice = match g.key_store {
@@ -57,7 +67,7 @@ pub fn open_agent(g: &Globals) -> Result<Agent, CliError> {
     };
     Agent::open(AgentConfig {
         state_dir: dir,
-        probe: Arc::from(probe()?),
+        probe: Arc::from(probe),
         keys: KeySource::Software(Arc::from(store)),
         transport: None,
         extra_ca_pem,

@@ -6,9 +6,9 @@ use agent_core::keys::PublicJwk;
 use agent_core::token::{MemoryReplayCache, Nonce, NonceCheck, Verifier, VerifyingKey};
 use time::OffsetDateTime;
 
-use crate::agent_cmd::{Globals, open_agent};
+use crate::agent_cmd::{Globals, open_agent, open_agent_with};
 use crate::cli::{AttestArgs, VerifyArgs};
-use crate::commands::CliError;
+use crate::commands::{CliError, load_policy, probe};
 use crate::{EXIT_NON_COMPLIANT, EXIT_OK};
 
 /// Largest token or key file read, in bytes.
@@ -28,12 +28,14 @@ pub fn attest(args: &AttestArgs, g: &Globals) -> Result<u8, CliError> {
         Some(n) => Nonce::new(n.clone()).map_err(|e| CliError::Usage(format!("--nonce: {e}")))?,
         None => Nonce::random().map_err(CliError::Key)?,
     };
-    if args.policy.is_some() {
-        return Err(CliError::Usage(
-            "--policy is not supported by attest: the token carries the verdict under the policy in force (the collector's once enrolled, else the default)".into(),
-        ));
-    }
-    let token = open_agent(g)?.attest(nonce).map_err(CliError::Agent)?;
+    let policy = match &args.policy {
+        Some(path) => Some(load_policy(path)?),
+        None => None,
+    };
+    let agent = open_agent_with(g, probe(&args.target)?)?;
+    let token = agent
+        .attest(nonce, policy.as_ref())
+        .map_err(CliError::Agent)?;
     tracing::info!(bytes = token.len(), "signed a posture report");
     println!("{token}");
     Ok(EXIT_OK)

@@ -148,11 +148,15 @@ pub enum KeysCommand {
 /// Arguments of `attest`.
 #[derive(Debug, Args)]
 pub struct AttestArgs {
+    /// Whose posture to read.
+    #[command(flatten)]
+    pub target: crate::targets::TargetArgs,
     /// The nonce to answer (8-64 visible ASCII characters); a random one when absent.
     #[arg(long, value_name = "NONCE")]
     pub nonce: Option<String>,
-    /// Not supported: the token carries the verdict under the policy in force.
-    #[arg(long, value_name = "FILE", hide = true)]
+    /// Policy file for the verdict carried in the token; the policy in force
+    /// (the collector's once enrolled, else the default) when absent.
+    #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 }
 
@@ -173,6 +177,9 @@ pub struct VerifyArgs {
 /// Arguments of `collect`.
 #[derive(Debug, Args)]
 pub struct CollectArgs {
+    /// Whose posture to read.
+    #[command(flatten)]
+    pub target: crate::targets::TargetArgs,
     /// Print the exact posture document (JSON) instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -181,6 +188,9 @@ pub struct CollectArgs {
 /// Arguments of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// Whose posture to read.
+    #[command(flatten)]
+    pub target: crate::targets::TargetArgs,
     /// Policy file (.toml or .json); the built-in default policy when absent.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

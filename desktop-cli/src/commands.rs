@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use agent_core::policy::{Compliance, Policy, PolicyFormat, evaluate};
-use agent_core::probe::{PostureProbe, local_probe};
+use agent_core::probe::PostureProbe;
 use time::OffsetDateTime;
 
 use crate::cli::{CheckArgs, CollectArgs, PolicyArgs};
@@ -30,6 +30,8 @@ pub enum CliError {
     Usage(String),
     /// An agent operation failed.
     Agent(agent_core::agent::AgentError),
+    /// The --target could not be reached.
+    Target(crate::targets::TargetError),
 }
 
 impl fmt::Display for CliError {
@@ -49,19 +51,24 @@ impl fmt::Display for CliError {
             CliError::Jwk(p, e) => write!(f, "key file {}: {e}", p.display()),
             CliError::Usage(m) => f.write_str(m),
             CliError::Agent(e) => write!(f, "{e}"),
+            CliError::Target(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for CliError {}
 
-pub fn probe() -> Result<Box<dyn PostureProbe>, CliError> {
-    local_probe().ok_or(CliError::NoProbe)
+/// The probe for `--target` (this machine by default).
+pub fn probe(target: &crate::targets::TargetArgs) -> Result<Box<dyn PostureProbe>, CliError> {
+    crate::targets::probe_for(&target.target).map_err(|e| match e {
+        crate::targets::TargetError::NoLocalProbe => CliError::NoProbe,
+        other => CliError::Target(other),
+    })
 }
 
 /// `collect`.
 pub fn collect(args: &CollectArgs) -> Result<u8, CliError> {
-    let posture = probe()?.collect();
+    let posture = probe(&args.target)?.collect();
     tracing::info!(platform = %posture.platform, "collected posture");
     if args.json {
         println!("{}", posture.to_json_pretty());
@@ -77,7 +84,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
         Some(path) => load_policy(path)?,
         None => Policy::default_policy(),
     };
-    let posture = probe()?.collect();
+    let posture = probe(&args.target)?.collect();
     let verdict = evaluate(&posture, &policy, OffsetDateTime::now_utc());
     if args.json {
         println!(

@@ -8,6 +8,7 @@ mod attest;
 mod cli;
 mod commands;
 mod render;
+mod targets;
 
 use std::process::ExitCode;
 

@@ -154,8 +154,13 @@ impl Agent {
     }
 
     /// A signed report of the posture now, answering `nonce`, not queued or
-    /// sent (for testers and `posture-agent attest`).
-    pub fn attest(&self, nonce: Nonce) -> Result<String, AgentError> {
+    /// sent (for testers and `posture-agent attest`); the verdict under
+    /// `policy`, or the policy in force.
+    pub fn attest(
+        &self,
+        nonce: Nonce,
+        policy: Option<&crate::policy::Policy>,
+    ) -> Result<String, AgentError> {
         let inner = self.lock()?;
         let signer = self.signer(&inner.state)?;
         let device_id = match inner.state.enrolment()? {
@@ -163,7 +168,15 @@ impl Agent {
             // Not enrolled: the key's thumbprint stands in for the device id.
             None => signer.public_jwk()?.thumbprint(),
         };
-        let claims = self.claims(&inner.state, &device_id, nonce, OffsetDateTime::now_utc())?;
+        let now = OffsetDateTime::now_utc();
+        let claims = match policy {
+            Some(policy) => {
+                let posture = self.probe.collect();
+                let verdict = evaluate(&posture, policy, now);
+                Claims::new(nonce, &device_id, posture, verdict, now)?
+            }
+            None => self.claims(&inner.state, &device_id, nonce, now)?,
+        };
         Ok(token::sign(&claims, signer.as_ref())?)
     }
 

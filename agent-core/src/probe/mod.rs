@@ -4,7 +4,9 @@
 //! `cfg(target_os)`; phones implement the trait in Kotlin or Swift. The pure
 //! parsers in [`parse`] are compiled everywhere so they are tested everywhere.
 
+pub mod android;
 pub mod parse;
+pub mod simulator;
 
 #[cfg(target_os = "linux")]
 mod linux;
