@@ -41,6 +41,11 @@ pub enum KeyError {
 pub trait DeviceSigner: Send + Sync {
     /// The public key as a JWK.
     fn public_jwk(&self) -> Result<PublicJwk, KeyError>;
+    /// The key's RFC 7638 thumbprint (the `kid`); signers that know it
+    /// cache it, since every token's header carries it.
+    fn kid(&self) -> Result<String, KeyError> {
+        Ok(self.public_jwk()?.thumbprint())
+    }
     /// Signs `message` with ECDSA P-256 SHA-256 and returns the 64-byte
     /// `r ‖ s` form JOSE uses (not DER).
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError>;

@@ -14,6 +14,7 @@ use super::{DeviceSigner, KeyError, PublicJwk};
 pub struct SoftwareSigner {
     pair: EcdsaKeyPair,
     jwk: PublicJwk,
+    kid: String,
     rng: SystemRandom,
 }
 
@@ -56,13 +57,23 @@ impl SoftwareSigner {
             .map_err(|_| KeyError::InvalidStoredKey)?;
         let jwk = PublicJwk::from_sec1(pair.public_key().as_ref())
             .map_err(|_| KeyError::InvalidStoredKey)?;
-        Ok(SoftwareSigner { pair, jwk, rng })
+        let kid = jwk.thumbprint();
+        Ok(SoftwareSigner {
+            pair,
+            jwk,
+            kid,
+            rng,
+        })
     }
 }
 
 impl DeviceSigner for SoftwareSigner {
     fn public_jwk(&self) -> Result<PublicJwk, KeyError> {
         Ok(self.jwk.clone())
+    }
+
+    fn kid(&self) -> Result<String, KeyError> {
+        Ok(self.kid.clone())
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
@@ -76,7 +87,7 @@ impl DeviceSigner for SoftwareSigner {
 impl fmt::Debug for SoftwareSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SoftwareSigner")
-            .field("kid", &self.jwk.thumbprint())
+            .field("kid", &self.kid)
             .finish_non_exhaustive()
     }
 }

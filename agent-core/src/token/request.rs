@@ -47,7 +47,7 @@ pub fn sign_request(
     claims: &DeviceRequestClaims,
     signer: &dyn DeviceSigner,
 ) -> Result<String, SignError> {
-    let kid = signer.public_jwk()?.thumbprint();
+    let kid = signer.kid()?;
     let header = format!(r#"{{"alg":"{ALG}","typ":"{REQUEST_TYP}","kid":"{kid}"}}"#);
     let payload = serde_json::to_vec(claims).map_err(|e| SignError::Serialize(e.to_string()))?;
     let mut token = b64::encode(header.as_bytes());
