@@ -19,6 +19,8 @@ pub mod protocol;
 pub mod state;
 pub mod token;
 pub mod transport;
+#[cfg(feature = "uniffi")]
+pub mod uniffi_types;
 pub mod version;
 
 pub use error::Error;
@@ -28,3 +30,8 @@ pub use probe::PostureProbe;
 
 /// This agent's version, as reported in every posture document.
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+// The core's uniffi types live in their own namespace; the ffi crate's
+// bindings import them (Kotlin: the same package, see uniffi.toml).
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("posture_agent_core");

@@ -9,6 +9,7 @@ use crate::b64;
 
 /// An EC P-256 public key in JWK form.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PublicJwk {
     /// Key type: always "EC".
     pub kty: String,

@@ -9,6 +9,7 @@ use crate::posture::{Fact, Platform, Posture, ScreenLock, StorageEncryption};
 use crate::version::Version;
 
 /// The overall result of an evaluation.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Compliance {
@@ -21,6 +22,7 @@ pub enum Compliance {
 }
 
 /// The outcome of one rule.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -35,6 +37,7 @@ pub enum Outcome {
 }
 
 /// Which rule a finding is about.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleId {
@@ -55,6 +58,7 @@ pub enum RuleId {
 }
 
 /// The result of one rule, with what was seen and how to fix it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Finding {
@@ -75,6 +79,7 @@ pub struct Finding {
 }
 
 /// Names the policy a verdict was reached under.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRef {
@@ -95,6 +100,7 @@ impl PolicyRef {
 }
 
 /// The verdict: overall compliance and one finding per rule.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Verdict {

@@ -25,6 +25,7 @@ pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 const DEFAULT_POLICY_TOML: &str = include_str!("../../policies/default.toml");
 
 /// A posture policy.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
@@ -45,6 +46,7 @@ pub struct Policy {
 }
 
 /// Turns a fresh failure into a warning with a deadline.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grace {
@@ -53,6 +55,7 @@ pub struct Grace {
 }
 
 /// What an Unknown fact counts as under a rule.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownOutcome {
@@ -65,6 +68,7 @@ pub enum UnknownOutcome {
 }
 
 /// The rules of a policy; a rule left out is not checked.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
@@ -92,6 +96,7 @@ pub struct Rules {
 }
 
 /// Minimum OS versions per platform.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OsVersionRule {
@@ -105,6 +110,7 @@ pub struct OsVersionRule {
 }
 
 /// The minimum versions for one platform or distribution.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OsMinimum {
@@ -120,6 +126,7 @@ pub struct OsMinimum {
 }
 
 /// Maximum age of the Android security patch level.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchRule {
@@ -140,6 +147,7 @@ pub struct PatchRule {
 
 /// A rule that requires a good state (encryption on, lock set) or forbids a
 /// bad one (developer mode, USB debugging, integrity indicators).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlagRule {

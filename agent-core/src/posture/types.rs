@@ -9,6 +9,7 @@ use time::macros::format_description;
 use super::Fact;
 
 /// A device platform.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
@@ -118,6 +119,7 @@ impl<'de> Deserialize<'de> for SecurityPatch {
 }
 
 /// Storage encryption state of the data volume.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StorageEncryption {
@@ -132,6 +134,7 @@ pub enum StorageEncryption {
 
 /// Whether a secure screen lock (PIN, password, pattern, biometrics backed by
 /// one) protects the device.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScreenLock {
@@ -142,6 +145,7 @@ pub enum ScreenLock {
 }
 
 /// How an integrity indicator was obtained.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorKind {
@@ -165,6 +169,7 @@ pub struct IntegrityIndicator {
 }
 
 /// The strongest hardware-backed key store a device offers.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HardwareKeyStore {
@@ -181,6 +186,7 @@ pub enum HardwareKeyStore {
 }
 
 /// The TPM the operating system can see.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Tpm {

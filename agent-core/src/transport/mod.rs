@@ -51,6 +51,7 @@ pub trait Transport: Send + Sync {
 
 /// The HTTP methods the protocol uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Method {
     /// GET.
     Get,

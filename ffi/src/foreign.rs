@@ -1,0 +1,114 @@
+//! What the host app implements, in Kotlin, Swift or Python.
+//!
+//! Every method that can fail returns `PostureAgentError`, so a foreign
+//! failure reaches Rust as a value, never a panic; anything else the foreign
+//! code throws arrives through `From<UnexpectedUniFFICallbackError>`.
+//! [`crate::adapters`] presents these traits to agent-core as its own.
+//! All are blocking by design: the core calls them from a worker thread
+//! (see `agent_core::transport`), never from an async executor.
+
+use agent_core::keys::PublicJwk;
+use agent_core::posture::Platform;
+use agent_core::transport::Method;
+
+use crate::error::PostureAgentError;
+use crate::posture::Posture;
+
+/// Reads the posture facts only the platform can see (a phone shim fills
+/// them from Android or iOS APIs).
+#[uniffi::export(foreign)]
+pub trait PlatformProbe: Send + Sync {
+    /// The platform this probe reads; names the posture when `collect` fails.
+    fn platform(&self) -> Platform;
+    /// Collects the device's posture now; a fact it cannot read is Unknown.
+    fn collect(&self) -> Result<Posture, PostureAgentError>;
+}
+
+/// A device key that never leaves its hardware (Android Keystore, Secure
+/// Enclave): ECDSA P-256.
+#[uniffi::export(foreign)]
+pub trait DeviceSigner: Send + Sync {
+    /// The public key as a JWK (kty "EC", crv "P-256", base64url x and y).
+    fn public_jwk(&self) -> Result<PublicJwk, PostureAgentError>;
+    /// Signs `message` with ECDSA P-256 over SHA-256 and returns the 64-byte
+    /// `r ‖ s` form (each 32 bytes, big-endian, zero-padded), not DER.
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, PostureAgentError>;
+}
+
+/// Where secrets are kept when the agent holds its own software key
+/// (Android EncryptedSharedPreferences, the iOS Keychain).
+#[uniffi::export(foreign)]
+pub trait SecretStore: Send + Sync {
+    /// The secret stored under `name`, or null when there is none.
+    fn get(&self, name: String) -> Result<Option<Vec<u8>>, PostureAgentError>;
+    /// Stores (or replaces) the secret under `name`.
+    fn put(&self, name: String, secret: Vec<u8>) -> Result<(), PostureAgentError>;
+    /// Deletes the secret under `name`; succeeds when there was none.
+    fn delete(&self, name: String) -> Result<(), PostureAgentError>;
+    /// What kind of store this is, for status output.
+    fn describe(&self) -> String;
+}
+
+/// The host app's own HTTP stack (OkHttp, URLSession), so its proxies,
+/// per-app VPN and pinning apply.
+///
+/// Return every HTTP status as a response (a 503 is an answer); throw only
+/// when no answer arrived. Never follow redirects; refuse plain http except
+/// to loopback; never log the body.
+#[uniffi::export(foreign)]
+pub trait Transport: Send + Sync {
+    /// Sends `request` and returns the response, whatever its status.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, PostureAgentError>;
+}
+
+/// Told when the agent's status changes (enrolled, checked in, verdict).
+#[uniffi::export(foreign)]
+pub trait StatusListener: Send + Sync {
+    /// The new status.
+    fn on_status(&self, status: Status);
+}
+
+/// One HTTP header.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    /// Header name (responses: lower case).
+    pub name: String,
+    /// Header value.
+    pub value: String,
+}
+
+/// One HTTP request, as the agent asks the host's transport to send it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers, in order.
+    pub headers: Vec<HttpHeader>,
+    /// Body bytes (empty for GET).
+    pub body: Vec<u8>,
+}
+
+/// One HTTP response, as the host's transport returns it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<HttpHeader>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// The agent's status as a listener sees it. Provisional: filled from the
+/// core agent's status once it lands.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Status {
+    /// Whether the agent is enrolled with a collector.
+    pub enrolled: bool,
+    /// The random per-enrolment device id, when enrolled.
+    pub device_id: Option<String>,
+    /// Reports signed but not yet acknowledged by the collector.
+    pub pending_reports: u32,
+}

@@ -1,0 +1,273 @@
+// The generated Kotlin bindings on the JVM, driven as an Android app would
+// drive them: a probe and a device signer implemented here in Kotlin are
+// handed to the Rust agent, which signs a report through the Kotlin key and
+// verifies it; errors arrive as typed exceptions; the suspend API runs under
+// kotlinx.coroutines; two threads call at once.
+package dev.postureagent.tests
+
+import dev.postureagent.DeviceSigner
+import dev.postureagent.FactBool
+import dev.postureagent.FactHardwareKeyStore
+import dev.postureagent.FactScreenLock
+import dev.postureagent.FactSecurityPatch
+import dev.postureagent.FactStorageEncryption
+import dev.postureagent.FactText
+import dev.postureagent.FactTpm
+import dev.postureagent.IntegrityIndicator
+import dev.postureagent.OsFacts
+import dev.postureagent.PlatformProbe
+import dev.postureagent.Posture
+import dev.postureagent.PostureAgent
+import dev.postureagent.PostureAgentException
+import dev.postureagent.Status
+import dev.postureagent.StatusListener
+import dev.postureagent.agentVersion
+import dev.postureagent.core.Compliance
+import dev.postureagent.core.HardwareKeyStore
+import dev.postureagent.core.IndicatorKind
+import dev.postureagent.core.Outcome
+import dev.postureagent.core.Platform
+import dev.postureagent.core.PublicJwk
+import dev.postureagent.core.RuleId
+import dev.postureagent.core.ScreenLock
+import dev.postureagent.core.StorageEncryption
+import dev.postureagent.core.Tpm
+import dev.postureagent.defaultPolicy
+import dev.postureagent.verifyReport
+import java.math.BigInteger
+import java.nio.file.Files
+import java.security.KeyPairGenerator
+import java.security.Signature
+import java.security.interfaces.ECPublicKey
+import java.security.spec.ECGenParameterSpec
+import java.time.Instant
+import java.util.Base64
+import java.util.Collections
+import java.util.concurrent.CyclicBarrier
+import java.util.concurrent.atomic.AtomicInteger
+import kotlin.concurrent.thread
+import kotlinx.coroutines.async
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNotEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+
+private const val NONCE = "nonce-for-the-bindings-test-0001"
+
+private fun b64url(bytes: ByteArray): String = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes)
+
+/** A big-endian integer as exactly 32 bytes: sign byte dropped, zero-padded on the left. */
+private fun fixed32(n: BigInteger): ByteArray {
+    val bytes = n.toByteArray()
+    val out = ByteArray(32)
+    val len = minOf(bytes.size, 32)
+    System.arraycopy(bytes, bytes.size - len, out, 32 - len, len)
+    return out
+}
+
+/** Reads the two INTEGERs of a DER ECDSA-Sig-Value (what Java's SHA256withECDSA returns). */
+private fun derToRaw(der: ByteArray): ByteArray {
+    var i = 0
+    fun length(): Int {
+        val first = der[i++].toInt() and 0xff
+        if (first < 0x80) return first
+        var len = 0
+        repeat(first and 0x7f) { len = (len shl 8) or (der[i++].toInt() and 0xff) }
+        return len
+    }
+    require(der[i++] == 0x30.toByte()) { "not a DER SEQUENCE" }
+    length()
+    fun integer(): BigInteger {
+        require(der[i++] == 0x02.toByte()) { "not a DER INTEGER" }
+        val len = length()
+        val value = BigInteger(1, der.copyOfRange(i, i + len))
+        i += len
+        return value
+    }
+    val r = integer()
+    val s = integer()
+    return fixed32(r) + fixed32(s)
+}
+
+/** A software P-256 key in java.security, standing in for Android Keystore. */
+class KotlinSigner : DeviceSigner {
+    private val pair = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+    val signatures: MutableList<ByteArray> = Collections.synchronizedList(mutableListOf())
+
+    override fun publicJwk(): PublicJwk {
+        val point = (pair.public as ECPublicKey).w
+        return PublicJwk("EC", "P-256", b64url(fixed32(point.affineX)), b64url(fixed32(point.affineY)))
+    }
+
+    override fun sign(message: ByteArray): ByteArray {
+        val der = Signature.getInstance("SHA256withECDSA").run {
+            initSign(pair.private)
+            update(message)
+            sign()
+        }
+        return derToRaw(der).also { signatures.add(it) }
+    }
+}
+
+class FailingSigner : DeviceSigner {
+    override fun publicJwk(): PublicJwk = throw PostureAgentException.Key("the keystore is locked")
+    override fun sign(message: ByteArray): ByteArray = throw PostureAgentException.Key("the keystore is locked")
+}
+
+/** An Android-like probe: every kind of fact, observed and unknown. */
+open class KotlinProbe : PlatformProbe {
+    val calls = AtomicInteger()
+
+    override fun platform(): Platform = Platform.ANDROID
+
+    override fun collect(): Posture {
+        calls.incrementAndGet()
+        fun text(v: String) = FactText.Observed(v, "android.os.Build")
+        return Posture(
+            schemaVersion = 1u,
+            platform = Platform.ANDROID,
+            os = OsFacts(text("android"), text("Android"), text("14"), text("UP1A.231005.007"), FactText.Unknown("not readable by apps")),
+            securityPatch = FactSecurityPatch.Observed("2026-10-05", "Build.VERSION.SECURITY_PATCH"),
+            storageEncryption = FactStorageEncryption.Observed(StorageEncryption.Encrypted("file-based"), "DevicePolicyManager"),
+            screenLock = FactScreenLock.Observed(ScreenLock.SET, "KeyguardManager.isDeviceSecure"),
+            developerMode = FactBool.Observed(false, "Settings.Global"),
+            usbDebugging = FactBool.Observed(false, "Settings.Global"),
+            integrity = listOf(IntegrityIndicator("su_binary", IndicatorKind.HEURISTIC, FactBool.Observed(false, "PATH"))),
+            hardwareKeyStore = FactHardwareKeyStore.Observed(HardwareKeyStore.STRONG_BOX, "PackageManager"),
+            secureBoot = FactBool.Unknown("not applicable"),
+            tpm = FactTpm.Observed(Tpm.Absent, "test"),
+            agentVersion = agentVersion(),
+            collectedAt = Instant.parse("2026-11-02T09:30:00Z"),
+        )
+    }
+}
+
+class ThrowingProbe : KotlinProbe() {
+    override fun collect(): Posture = throw PostureAgentException.Platform("the settings provider is gone")
+}
+
+class BindingsTest {
+    private val dir = Files.createTempDirectory("posture-agent-kotlin").toString()
+    private val probe = KotlinProbe()
+    private val signer = KotlinSigner()
+    private val agent = PostureAgent(dir, probe = probe, signer = signer)
+
+    @Test
+    fun `a Kotlin probe's posture crosses the boundary both ways unchanged`() {
+        val posture = agent.collect()
+        assertEquals(probe.collect(), posture)
+        assertEquals(FactSecurityPatch.Observed("2026-10-05", "Build.VERSION.SECURITY_PATCH"), posture.securityPatch)
+        assertEquals(Instant.parse("2026-11-02T09:30:00Z"), posture.collectedAt)
+    }
+
+    @Test
+    fun `the default policy evaluates a posture from Kotlin`() {
+        val posture = agent.collect()
+        posture.developerMode = FactBool.Observed(true, "Settings.Global")
+        val verdict = agent.evaluate(posture, defaultPolicy())
+        val outcomes = verdict.findings.associate { it.rule to it.outcome }
+        assertEquals(Outcome.PASS, outcomes[RuleId.STORAGE_ENCRYPTION])
+        assertTrue(outcomes[RuleId.DEVELOPER_MODE] in setOf(Outcome.FAIL, Outcome.WARN))
+        assertNotEquals(Compliance.COMPLIANT, verdict.compliance)
+    }
+
+    @Test
+    fun `Rust signs with the Kotlin key and verifies r and s with leading zero bytes`() {
+        val posture = agent.collect()
+        val verdict = agent.evaluate(posture, defaultPolicy())
+        val jwk = signer.publicJwk()
+        assertEquals(jwk, agent.publicJwk())
+        var leadingZero = 0
+        for (i in 0 until 3000) {
+            val token = agent.signReport(NONCE, "device-123", posture, verdict)
+            val raw = signer.signatures.last()
+            val report = verifyReport(token, jwk, NONCE)
+            assertEquals("device-123", report.deviceId)
+            if (raw[0] == 0.toByte() || raw[32] == 0.toByte()) {
+                leadingZero++
+                assertEquals(posture, report.posture)
+                assertEquals(verdict, report.verdict)
+                if (leadingZero >= 2) break
+            }
+        }
+        assertTrue(leadingZero >= 2, "no r or s with a leading zero byte in 3000 signatures")
+    }
+
+    @Test
+    fun `a bad argument arrives as a typed exception`() {
+        val e = assertThrows<PostureAgentException.InvalidInput> { PostureAgent("relative/dir", probe = probe) }
+        assertTrue(e.reason.contains("absolute"))
+        val posture = agent.collect()
+        val token = agent.signReport(NONCE, "device-123", posture, agent.evaluate(posture, defaultPolicy()))
+        val wrong = assertThrows<PostureAgentException.InvalidInput> { verifyReport(token, signer.publicJwk(), "another-nonce-entirely") }
+        assertTrue(wrong.reason.contains("nonce"))
+    }
+
+    @Test
+    fun `a Kotlin signer's exception arrives as a key error`() {
+        val failing = PostureAgent(dir, probe = probe, signer = FailingSigner())
+        val posture = failing.collect()
+        val e = assertThrows<PostureAgentException.Key> {
+            failing.signReport(NONCE, "device-123", posture, failing.evaluate(posture, defaultPolicy()))
+        }
+        assertTrue(e.reason.contains("keystore is locked"))
+    }
+
+    @Test
+    fun `a throwing probe gives an all-unknown posture`() {
+        val posture = PostureAgent(dir, probe = ThrowingProbe()).collect()
+        assertEquals(Platform.ANDROID, posture.platform)
+        val version = posture.os.version
+        assertTrue(version is FactText.Unknown && version.reason.contains("settings provider is gone"))
+    }
+
+    @Test
+    fun `the suspend collect runs under coroutines`() = runBlocking {
+        val first = async { agent.collectAsync() }
+        val second = async { agent.collectAsync() }
+        assertEquals(probe.collect(), first.await())
+        assertEquals(first.await(), second.await())
+    }
+
+    @Test
+    fun `two Kotlin threads call at once`() {
+        val posture = agent.collect()
+        val verdict = agent.evaluate(posture, defaultPolicy())
+        val tokens = Collections.synchronizedList(mutableListOf<String>())
+        val errors = Collections.synchronizedList(mutableListOf<Throwable>())
+        val barrier = CyclicBarrier(2)
+        val workers = (1..2).map {
+            thread {
+                try {
+                    barrier.await()
+                    repeat(50) {
+                        agent.collect()
+                        tokens.add(agent.signReport(NONCE, "device-123", posture, verdict))
+                    }
+                } catch (e: Throwable) {
+                    errors.add(e)
+                }
+            }
+        }
+        workers.forEach { it.join(60_000) }
+        assertEquals(emptyList<Throwable>(), errors.toList())
+        assertEquals(100, tokens.size)
+        tokens.forEach { verifyReport(it, signer.publicJwk(), NONCE) }
+    }
+
+    @Test
+    fun `a listener registers and its handle unregisters on close`() {
+        // Status changes come from the core Agent, which lands later; this
+        // checks registration and that closing the handle unregisters.
+        val seen = mutableListOf<Status>()
+        val handle = agent.registerListener(object : StatusListener {
+            override fun onStatus(status: Status) {
+                seen.add(status)
+            }
+        })
+        handle.use { it.unregister() }
+        assertEquals(emptyList<Status>(), seen)
+    }
+}
