@@ -1,0 +1,3 @@
+//! Throughput benchmark (prints figures; written in the next commit).
+
+fn main() {}
