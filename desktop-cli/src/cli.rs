@@ -68,6 +68,8 @@ pub enum Command {
     /// Verify an attestation token with a public key.
     #[command(after_help = VERIFY_EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Run the reference collector (protocol v1): enrolment, reports, fleet summary, export.
+    Serve(crate::serve::ServeArgs),
 }
 
 const VERIFY_EXIT_CODES: &str = "\

@@ -7,6 +7,7 @@ mod attest;
 mod cli;
 mod commands;
 mod render;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Command::Keys(cli::KeysCommand::Show) => attest::keys_show(&cli.state_dir, cli.key_store),
         Command::Attest(args) => attest::attest(&args, &cli.state_dir, cli.key_store),
         Command::Verify(args) => attest::verify(&args),
+        Command::Serve(args) => serve::serve_command(&args, &cli.state_dir),
     };
     match result {
         Ok(code) => ExitCode::from(code),
