@@ -34,6 +34,7 @@ pub struct Collector {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub writer: WriterHandle,
+    _checkpointer: store::Checkpointer,
     pub keys: Arc<KeyCache>,
     pub settings: Arc<Settings>,
     pub verifier: Verifier,
@@ -96,10 +97,13 @@ impl Collector {
         });
         let keys = Arc::new(KeyCache::default());
         let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
+        let checkpointer = store::Checkpointer::spawn(&db_path)
+            .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         let skew = i64::try_from(limits::CLOCK_SKEW_SECS).unwrap_or(300);
         Ok(Collector {
             inner: Arc::new(Inner {
                 writer,
+                _checkpointer: checkpointer,
                 keys,
                 settings,
                 verifier: Verifier {

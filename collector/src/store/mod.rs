@@ -8,6 +8,9 @@ pub(crate) use read::{
 };
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -71,8 +74,66 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Checkpoints run on their own thread (`Checkpointer`), so a
+    // commit waits only for its WAL fsync, never for copying pages back.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.execute_batch(SCHEMA)?;
     Ok(conn)
+}
+
+/// Copies the WAL back into the database four times a second on a
+/// connection of its own (PASSIVE: it never blocks the writer or readers).
+/// SQLite restarts the WAL from its beginning once a checkpoint has caught
+/// up, which keeps the file bounded. Stops (and truncates the WAL) on drop.
+#[derive(Debug)]
+pub(crate) struct Checkpointer {
+    running: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    pub fn spawn(path: &Path) -> std::io::Result<Checkpointer> {
+        let running = Arc::new(AtomicBool::new(true));
+        let flag = running.clone();
+        let path = path.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("collector-ckpt".into())
+            .spawn(move || {
+                let conn = match Connection::open(&path) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!("checkpointer: {e}");
+                        return;
+                    }
+                };
+                let _ = conn.busy_timeout(Duration::from_secs(1));
+                let mut ticks = 0u32;
+                while flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    ticks += 1;
+                    if ticks.is_multiple_of(5)
+                        && let Err(e) =
+                            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!("WAL checkpoint: {e}");
+                    }
+                }
+                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            })?;
+        Ok(Checkpointer {
+            running,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Opens a read connection (fleet, export, counts).
