@@ -88,6 +88,8 @@ pub enum Command {
     /// Stay running: check in on the collector's interval, retry queued
     /// reports, exit cleanly on SIGINT/SIGTERM.
     Run(RunArgs),
+    /// Run the reference collector (protocol v1): enrolment, reports, fleet summary, export.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// `--json` alone.

@@ -8,6 +8,7 @@ mod attest;
 mod cli;
 mod commands;
 mod render;
+mod serve;
 mod targets;
 
 use std::process::ExitCode;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Preview => agent_cmd::preview(&g),
         Command::Unenrol(args) => agent_cmd::unenrol(&args, &g),
         Command::Run(args) => agent_cmd::run(&args, &g),
+        Command::Serve(args) => serve::serve_command(&args, &g.state_dir),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,229 @@
+//! [`Collector`]: the open database, the writer, the key cache and the
+//! settings; everything the HTTP handlers share.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_core::protocol::{FleetSummary, IssuedCode, limits};
+use agent_core::token::{Verifier, random_id};
+use ring::digest::{SHA256, digest};
+use tempfile::TempDir;
+use time::OffsetDateTime;
+
+use crate::codes::AddressLimiter;
+use crate::config::CollectorConfig;
+use crate::error::CollectorError;
+use crate::keys::KeyCache;
+use crate::store;
+use crate::writer::{Command, IssueCmd, Settings, WriterHandle};
+
+/// Most codes one request may issue (protocol §8.1).
+pub(crate) const MAX_CODES: u32 = 100;
+/// Longest code lifetime (protocol §8.1): 30 days.
+pub(crate) const MAX_CODE_TTL_SECS: u64 = 30 * 24 * 3600;
+
+/// A running collector's state. Cheap to clone; clones share everything.
+#[derive(Debug, Clone)]
+pub struct Collector {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// Shared state. Field order matters on drop: the writer stops (and closes
+/// the database) before a temporary database directory is deleted.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub writer: WriterHandle,
+    _checkpointer: store::Checkpointer,
+    pub keys: Arc<KeyCache>,
+    pub settings: Arc<Settings>,
+    pub verifier: Verifier,
+    pub limiter: AddressLimiter,
+    pub code_ttl_secs: u64,
+    db_path: PathBuf,
+    admin_token: String,
+    admin_token_generated: bool,
+    admin_token_sha256: Vec<u8>,
+    _temp_dir: Option<TempDir>,
+}
+
+impl Collector {
+    /// Opens (or creates) the database and starts the writer thread.
+    pub fn open(config: CollectorConfig) -> Result<Collector, CollectorError> {
+        let nonce_lifetime = config.nonce_lifetime.as_secs();
+        if nonce_lifetime == 0 || nonce_lifetime > limits::MAX_NONCE_LIFETIME_SECS {
+            return Err(CollectorError::Config(format!(
+                "the nonce lifetime must be 1 s to {} s",
+                limits::MAX_NONCE_LIFETIME_SECS
+            )));
+        }
+        if config.checkin_interval_secs < 60 {
+            return Err(CollectorError::Config(
+                "the check-in interval must be at least 60 s".into(),
+            ));
+        }
+        let code_ttl_secs = config.code_ttl.as_secs();
+        if !(60..=MAX_CODE_TTL_SECS).contains(&code_ttl_secs) {
+            return Err(CollectorError::Config(format!(
+                "an enrolment code lives 60 s to {MAX_CODE_TTL_SECS} s"
+            )));
+        }
+        let (db_path, temp_dir) = match config.db_path {
+            Some(path) => (path, None),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("posture-collector-")
+                    .tempdir()
+                    .map_err(|e| CollectorError::io("create a temporary database folder", e))?;
+                (dir.path().join("collector.sqlite3"), Some(dir))
+            }
+        };
+        let conn = store::open_writer(&db_path)?;
+        let (admin_token, admin_token_generated) = match config.admin_token {
+            Some(token) if token.len() >= 16 => (token, false),
+            Some(_) => {
+                return Err(CollectorError::Config(
+                    "the admin token must be at least 16 characters".into(),
+                ));
+            }
+            None => (random_id(24).map_err(|_| CollectorError::Random)?, true),
+        };
+        let settings = Arc::new(Settings {
+            policy: config.policy,
+            checkin_interval_secs: i64::try_from(config.checkin_interval_secs)
+                .map_err(|_| CollectorError::Config("check-in interval too large".into()))?,
+            nonce_lifetime_secs: i64::try_from(nonce_lifetime).unwrap_or(86_400),
+            failures_per_code: i64::from(config.enrol_failures_per_code),
+        });
+        let keys = Arc::new(KeyCache::default());
+        let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
+        let checkpointer = store::Checkpointer::spawn(&db_path)
+            .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
+        let skew = i64::try_from(limits::CLOCK_SKEW_SECS).unwrap_or(300);
+        Ok(Collector {
+            inner: Arc::new(Inner {
+                writer,
+                _checkpointer: checkpointer,
+                keys,
+                settings,
+                verifier: Verifier {
+                    skew_secs: skew,
+                    ..Verifier::default()
+                },
+                limiter: AddressLimiter::new(
+                    config.enrol_failures_per_address,
+                    config.enrol_failure_window,
+                ),
+                code_ttl_secs,
+                admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
+                db_path,
+                admin_token,
+                admin_token_generated,
+                _temp_dir: temp_dir,
+            }),
+        })
+    }
+
+    /// Issues `count` one-time enrolment codes (1 to 100), each valid for
+    /// `ttl` (the configured default when `None`). Blocking: from async
+    /// code, call it inside `spawn_blocking`.
+    pub fn issue_codes(
+        &self,
+        count: u32,
+        ttl: Option<Duration>,
+    ) -> Result<Vec<IssuedCode>, CollectorError> {
+        let ttl_secs = ttl.map_or(self.inner.code_ttl_secs, |t| t.as_secs());
+        if !(1..=MAX_CODES).contains(&count) || !(60..=MAX_CODE_TTL_SECS).contains(&ttl_secs) {
+            return Err(CollectorError::Config(format!(
+                "issue 1 to {MAX_CODES} codes living 60 s to {MAX_CODE_TTL_SECS} s"
+            )));
+        }
+        let cmd = IssueCmd {
+            count,
+            ttl_secs,
+            label: None,
+            now: now(),
+        };
+        self.inner
+            .writer
+            .ask_blocking(|r| Command::IssueCodes(cmd, r))
+            .map_err(|e| CollectorError::Config(e.problem.to_string()))
+    }
+
+    /// The fleet summary; `stale_after_secs` defaults to three check-in
+    /// intervals (protocol §8.2).
+    pub fn fleet_summary(
+        &self,
+        stale_after_secs: Option<u64>,
+    ) -> Result<FleetSummary, CollectorError> {
+        let conn = store::open_reader(&self.inner.db_path)?;
+        Ok(store::fleet_summary(
+            &conn,
+            now(),
+            stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
+        )?)
+    }
+
+    /// How many reports are stored (each accepted `jti` once).
+    pub fn report_count(&self) -> Result<u64, CollectorError> {
+        Ok(store::report_count(&store::open_reader(
+            &self.inner.db_path,
+        )?)?)
+    }
+
+    /// How many devices are enrolled.
+    pub fn device_count(&self) -> Result<u64, CollectorError> {
+        Ok(store::device_count(&store::open_reader(
+            &self.inner.db_path,
+        )?)?)
+    }
+
+    /// The admin bearer token.
+    pub fn admin_token(&self) -> &str {
+        &self.inner.admin_token
+    }
+
+    /// Whether the admin token was generated (so it should be shown once).
+    pub fn admin_token_generated(&self) -> bool {
+        self.inner.admin_token_generated
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> &Path {
+        &self.inner.db_path
+    }
+
+    /// The protocol v1 routes, to serve with [`crate::serve`] or embed.
+    pub fn router(&self) -> axum::Router {
+        crate::handlers::router(self.clone())
+    }
+
+    pub(crate) fn default_stale_after(&self) -> u64 {
+        u64::try_from(self.inner.settings.checkin_interval_secs)
+            .unwrap_or(0)
+            .saturating_mul(3)
+    }
+
+    /// Whether `token` is the admin token, compared in constant time (on
+    /// SHA-256 digests, so the length does not leak either).
+    pub(crate) fn is_admin(&self, token: &str) -> bool {
+        let given = digest(&SHA256, token.as_bytes());
+        let diff = given
+            .as_ref()
+            .iter()
+            .zip(&self.inner.admin_token_sha256)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        diff == 0
+    }
+
+    pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
+        Ok(store::open_reader(&self.inner.db_path)?)
+    }
+}
+
+/// Now, to the second: the protocol's timestamps have no fractions, and an
+/// acknowledgement must match what the export later shows.
+pub(crate) fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}

@@ -1,0 +1,47 @@
+//! The collector's settings.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agent_core::Policy;
+
+/// How a collector runs; [`CollectorConfig::default`] suits a local test.
+#[derive(Debug, Clone)]
+pub struct CollectorConfig {
+    /// The SQLite database file; `None` keeps it in a temporary directory
+    /// that is deleted when the collector is dropped.
+    pub db_path: Option<PathBuf>,
+    /// The policy every device is evaluated against.
+    pub policy: Policy,
+    /// How often devices should check in (sent at enrolment; also the base
+    /// of `next_checkin_at` and of the stale threshold).
+    pub checkin_interval_secs: u64,
+    /// How long an issued nonce keeps a report `current` (at most 24 h).
+    pub nonce_lifetime: Duration,
+    /// The admin bearer token; a random one is generated when `None`.
+    pub admin_token: Option<String>,
+    /// Default lifetime of an enrolment code.
+    pub code_ttl: Duration,
+    /// Failed enrolment attempts allowed per client address in one window.
+    pub enrol_failures_per_address: u32,
+    /// The window of [`CollectorConfig::enrol_failures_per_address`].
+    pub enrol_failure_window: Duration,
+    /// Failed attempts after which an enrolment code is void.
+    pub enrol_failures_per_code: u32,
+}
+
+impl Default for CollectorConfig {
+    fn default() -> Self {
+        CollectorConfig {
+            db_path: None,
+            policy: Policy::default_policy(),
+            checkin_interval_secs: 6 * 3600,
+            nonce_lifetime: Duration::from_secs(24 * 3600),
+            admin_token: None,
+            code_ttl: Duration::from_secs(24 * 3600),
+            enrol_failures_per_address: 10,
+            enrol_failure_window: Duration::from_secs(600),
+            enrol_failures_per_code: 5,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The collector's operational errors (opening, storage, TLS, serving).
+
+/// Why the collector could not start or complete an operation.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectorError {
+    /// The database could not be opened, migrated, read or written.
+    #[error("collector database: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// A file or socket operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The certificate or key could not be read or used.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// A setting is invalid.
+    #[error("invalid setting: {0}")]
+    Config(String),
+    /// The writer thread stopped, so nothing can be stored.
+    #[error("the collector's database writer has stopped")]
+    WriterGone,
+    /// Random bytes could not be drawn.
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+impl CollectorError {
+    /// An I/O error with what was being done.
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> CollectorError {
+        CollectorError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The reference collector's admin API (protocol §8): issue codes, fleet
+//! summary, report export. Every request carries the admin bearer token.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use agent_core::protocol::{IssueCodesRequest, IssueCodesResponse, ProblemKind, content_types};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http_body::Frame;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::mpsc;
+
+use super::{json_value, read_body, respond};
+use crate::collector::{Collector, MAX_CODE_TTL_SECS, MAX_CODES, now};
+use crate::problem::ApiError;
+use crate::store::{self, ExportCursor};
+use crate::writer::{Command, IssueCmd};
+
+/// Export lines are sent in chunks of about this many bytes.
+const EXPORT_CHUNK: usize = 64 * 1024;
+
+fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match token {
+        Some(t) if c.is_admin(t) => Ok(()),
+        _ => Err(ApiError::new(
+            ProblemKind::Unauthorized,
+            "send the collector's admin token as Authorization: Bearer <token>",
+        )),
+    }
+}
+
+/// The value of query parameter `name`, percent-decoded.
+fn query_param(parts: &Parts, name: &str) -> Option<String> {
+    let query = parts.uri.query()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn bad_request(detail: impl Into<String>) -> ApiError {
+    ApiError::new(ProblemKind::InvalidRequest, detail)
+}
+
+/// `POST /v1/admin/enrolment-codes`.
+pub(crate) async fn issue_codes(State(c): State<Collector>, request: Request) -> Response {
+    respond(issue_codes_inner(c, request).await)
+}
+
+async fn issue_codes_inner(c: Collector, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    authorize(&c, &parts)?;
+    let bytes = read_body(&parts.headers, body, content_types::JSON).await?;
+    let req: IssueCodesRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| bad_request(format!("not a code request: {e}")))?;
+    let ttl_secs = req.ttl_secs.unwrap_or(c.inner.code_ttl_secs);
+    if !(1..=MAX_CODES).contains(&req.count) {
+        return Err(bad_request(format!("count must be 1 to {MAX_CODES}")));
+    }
+    if !(60..=MAX_CODE_TTL_SECS).contains(&ttl_secs) {
+        return Err(bad_request(format!(
+            "ttl_secs must be 60 to {MAX_CODE_TTL_SECS}"
+        )));
+    }
+    let cmd = IssueCmd {
+        count: req.count,
+        ttl_secs,
+        label: req.label,
+        now: now(),
+    };
+    let codes = c.inner.writer.ask(|r| Command::IssueCodes(cmd, r)).await?;
+    tracing::info!("issued {} enrolment codes", codes.len());
+    Ok(json_value(
+        StatusCode::CREATED,
+        &IssueCodesResponse { codes },
+    ))
+}
+
+/// `GET /v1/fleet`.
+pub(crate) async fn fleet(State(c): State<Collector>, request: Request) -> Response {
+    respond(fleet_inner(c, request).await)
+}
+
+async fn fleet_inner(c: Collector, request: Request) -> Result<Response, ApiError> {
+    let (parts, _) = request.into_parts();
+    authorize(&c, &parts)?;
+    let stale_after = match query_param(&parts, "stale_after_secs") {
+        None => c.default_stale_after(),
+        Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            bad_request("stale_after_secs must be a whole number of seconds, at least 1")
+        })?,
+    };
+    let summary = tokio::task::spawn_blocking(move || {
+        let conn = c.reader()?;
+        Ok::<_, crate::CollectorError>(store::fleet_summary(&conn, now(), stale_after)?)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(json_value(StatusCode::OK, &summary))
+}
+
+/// `GET /v1/reports/export`: JSON lines, streamed as they are read.
+pub(crate) async fn export(State(c): State<Collector>, request: Request) -> Response {
+    respond(export_inner(c, request))
+}
+
+fn export_inner(c: Collector, request: Request) -> Result<Response, ApiError> {
+    let (parts, _) = request.into_parts();
+    authorize(&c, &parts)?;
+    let since = match query_param(&parts, "since") {
+        None => None,
+        Some(v) => Some(
+            OffsetDateTime::parse(&v, &Rfc3339)
+                .map_err(|_| bad_request("since must be an RFC 3339 time"))?,
+        ),
+    };
+    let conn = c.reader().map_err(ApiError::internal)?;
+    let (tx, rx) = mpsc::channel::<Bytes>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
+        let result = ExportCursor::run(&conn, since, |line| {
+            chunk.extend_from_slice(&line);
+            if chunk.len() >= EXPORT_CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK));
+                // The client went away: stop reading.
+                return tx.blocking_send(Bytes::from(full)).is_ok();
+            }
+            true
+        });
+        if let Err(e) = result {
+            // The status line is already sent; the cut-short body shows it.
+            tracing::error!("export failed part way: {e}");
+            return;
+        }
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(Bytes::from(chunk));
+        }
+    });
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, content_types::JSON_LINES)],
+        Body::new(ChannelBody { rx }),
+    )
+        .into_response())
+}
+
+/// A response body fed by the export thread.
+struct ChannelBody {
+    rx: mpsc::Receiver<Bytes>,
+}
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|b| Ok(Frame::data(b))))
+    }
+}

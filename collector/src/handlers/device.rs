@@ -1,0 +1,139 @@
+//! The device endpoints: enrol, challenge, reports, unenrol.
+
+use std::net::SocketAddr;
+
+use agent_core::protocol::{EnrolRequest, ProblemKind, RequestPurpose, content_types};
+use agent_core::token::VerifyingKey;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{json_response, json_value, read_body, respond, verify};
+use crate::codes::code_hash;
+use crate::collector::{Collector, now};
+use crate::problem::ApiError;
+use crate::writer::{Command, EnrolCmd, EnrolOutcome, ReportOutcome};
+
+/// `POST /v1/enrol`.
+pub(crate) async fn enrol(State(c): State<Collector>, request: Request) -> Response {
+    respond(enrol_inner(c, request).await)
+}
+
+async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    if let Some(wait) = client.and_then(|ip| c.inner.limiter.blocked(ip)) {
+        return Err(ApiError::rate_limited(
+            wait,
+            "too many failed enrolment attempts from this address",
+        ));
+    }
+    let bytes = read_body(&parts.headers, body, content_types::JSON).await?;
+    let req: EnrolRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            ProblemKind::InvalidRequest,
+            format!("not an enrolment request: {e}"),
+        )
+    })?;
+    if has_private_part(&bytes) {
+        return Err(ApiError::new(
+            ProblemKind::InvalidKey,
+            "the JWK holds a private key (\"d\"); send the public key only",
+        ));
+    }
+    let key = VerifyingKey::from_jwk(&req.jwk)
+        .map_err(|e| ApiError::new(ProblemKind::InvalidKey, e.to_string()))?;
+    let cmd = EnrolCmd {
+        code_hash: code_hash(req.code.expose()),
+        key,
+        jwk_json: serde_json::to_string(&req.jwk)
+            .map_err(|e| ApiError::internal(format!("serialise a JWK: {e}")))?,
+        platform: req.platform,
+        agent_version: req.agent_version,
+        now: now(),
+    };
+    match c.inner.writer.ask(|r| Command::Enrol(cmd, r)).await {
+        Ok(EnrolOutcome::Created(answer)) => Ok(json_value(StatusCode::CREATED, &*answer)),
+        Ok(EnrolOutcome::Repeated(answer)) => Ok(json_value(StatusCode::OK, &*answer)),
+        Err(e) => {
+            if matches!(
+                e.kind(),
+                Some(ProblemKind::InvalidEnrolmentCode | ProblemKind::AlreadyEnrolled)
+            ) && let Some(ip) = client
+            {
+                c.inner.limiter.record_failure(ip);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Whether the request's `jwk` has a `d` member (serde drops it silently).
+fn has_private_part(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Outer {
+        jwk: serde_json::Map<String, serde_json::Value>,
+    }
+    serde_json::from_slice::<Outer>(body).is_ok_and(|o| o.jwk.contains_key("d"))
+}
+
+/// The token in a body: ASCII, surrounding whitespace ignored.
+fn token_text(bytes: &Bytes) -> Result<&str, ApiError> {
+    std::str::from_utf8(bytes)
+        .map(str::trim)
+        .ok()
+        .filter(|t| t.is_ascii())
+        .ok_or_else(|| ApiError::new(ProblemKind::InvalidToken, "the token is not ASCII"))
+}
+
+/// `POST /v1/reports`.
+pub(crate) async fn report(State(c): State<Collector>, request: Request) -> Response {
+    respond(report_inner(c, request).await)
+}
+
+async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let bytes = read_body(&parts.headers, body, content_types::EAT_JWT).await?;
+    // ECDSA verification (~60-80 µs) runs right here on the request's
+    // worker: shorter than a spawn_blocking round trip is worth.
+    let cmd = verify::report(&c.inner, token_text(&bytes)?, now())?;
+    match c.inner.writer.ask(|r| Command::Report(cmd, r)).await? {
+        ReportOutcome::New(ack) => Ok(json_response(StatusCode::CREATED, ack)),
+        ReportOutcome::Resent(ack) => Ok(json_response(StatusCode::OK, ack)),
+    }
+}
+
+/// `POST /v1/challenge`.
+pub(crate) async fn challenge(State(c): State<Collector>, request: Request) -> Response {
+    respond(request_inner(c, request, RequestPurpose::Challenge).await)
+}
+
+/// `POST /v1/unenrol`.
+pub(crate) async fn unenrol(State(c): State<Collector>, request: Request) -> Response {
+    respond(request_inner(c, request, RequestPurpose::Unenrol).await)
+}
+
+async fn request_inner(
+    c: Collector,
+    request: Request,
+    purpose: RequestPurpose,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let bytes = read_body(&parts.headers, body, content_types::JWT).await?;
+    let cmd = verify::request(&c.inner, token_text(&bytes)?, purpose, now())?;
+    match purpose {
+        RequestPurpose::Challenge => {
+            let answer = c.inner.writer.ask(|r| Command::Challenge(cmd, r)).await?;
+            Ok(json_value(StatusCode::OK, &answer))
+        }
+        RequestPurpose::Unenrol => {
+            let answer = c.inner.writer.ask(|r| Command::Unenrol(cmd, r)).await?;
+            tracing::info!("device {} unenrolled", answer.device_id);
+            Ok(json_value(StatusCode::OK, &answer))
+        }
+    }
+}

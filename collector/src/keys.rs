@@ -1,0 +1,54 @@
+//! The enrolled keys, in memory, for the verifier on the request threads.
+//! The writer thread is the only one that changes it, after each commit.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use agent_core::protocol::DeviceId;
+use agent_core::token::{KeyResolver, VerifyingKey};
+
+/// An enrolled key and the device it belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyEntry {
+    pub key: VerifyingKey,
+    pub device_id: DeviceId,
+}
+
+/// Enrolled keys by `kid` (RFC 7638 thumbprint).
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    by_kid: RwLock<HashMap<String, KeyEntry>>,
+}
+
+impl KeyCache {
+    pub fn get(&self, kid: &str) -> Option<KeyEntry> {
+        self.by_kid.read().ok()?.get(kid).cloned()
+    }
+
+    pub fn insert(&self, entry: KeyEntry) {
+        if let Ok(mut map) = self.by_kid.write() {
+            map.insert(entry.key.kid().to_owned(), entry);
+        }
+    }
+
+    pub fn remove(&self, kid: &str) {
+        if let Ok(mut map) = self.by_kid.write() {
+            map.remove(kid);
+        }
+    }
+
+    pub fn replace_all(&self, entries: Vec<KeyEntry>) {
+        if let Ok(mut map) = self.by_kid.write() {
+            *map = entries
+                .into_iter()
+                .map(|e| (e.key.kid().to_owned(), e))
+                .collect();
+        }
+    }
+}
+
+impl KeyResolver for KeyCache {
+    fn resolve(&self, kid: &str) -> Option<VerifyingKey> {
+        self.get(kid).map(|e| e.key)
+    }
+}

@@ -1,0 +1,26 @@
+//! The reference collector for Posture Agent protocol v1.
+//!
+//! Devices enrol with one-time codes and send signed posture reports; the
+//! collector verifies every token with agent-core's verifier, re-evaluates
+//! the posture with its own policy, stores every report in SQLite, and
+//! offers a fleet summary and a JSON-lines export for a SIEM. The
+//! specification is `docs/protocol.md`; this crate is its server side, used
+//! by `posture-agent serve`, the CLI demo and the integration tests.
+
+mod codes;
+mod collector;
+mod config;
+mod error;
+mod handlers;
+mod keys;
+mod problem;
+mod server;
+mod store;
+mod tls;
+mod writer;
+
+pub use collector::Collector;
+pub use config::CollectorConfig;
+pub use error::CollectorError;
+pub use server::{RunningCollector, serve, spawn_local, spawn_local_tls};
+pub use tls::{DevCertificates, TlsConfig};

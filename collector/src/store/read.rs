@@ -1,0 +1,184 @@
+//! Read-side queries, on connections of their own so they never wait for
+//! the writer (WAL gives each reader a consistent snapshot).
+
+use agent_core::Platform;
+use agent_core::policy::Compliance;
+use agent_core::protocol::{
+    DeviceId, DeviceStatus, ExportRecord, FleetDevice, FleetSummary, Freshness, Jti,
+};
+use rusqlite::{Connection, params};
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+/// An enrolled device as the writer and the key cache need it.
+#[derive(Debug, Clone)]
+pub(crate) struct DeviceRow {
+    pub device_id: String,
+    pub kid: String,
+    pub jwk: String,
+    pub nonce: String,
+    pub nonce_expires_at: i64,
+}
+
+/// Every enrolled (not unenrolled) device.
+pub(crate) fn load_devices(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT device_id, kid, jwk, nonce, nonce_expires_at FROM devices
+         WHERE unenrolled_at IS NULL",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(DeviceRow {
+            device_id: r.get(0)?,
+            kid: r.get(1)?,
+            jwk: r.get(2)?,
+            nonce: r.get(3)?,
+            nonce_expires_at: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// A serde enum from its stored (snake_case) name.
+pub(crate) fn from_name<T: DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+/// A timestamp column.
+pub(crate) fn at(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The fleet summary (protocol §8.2): stale when no current report within
+/// `stale_after_secs`, else the compliance of the latest current report.
+pub(crate) fn fleet_summary(
+    conn: &Connection,
+    now: OffsetDateTime,
+    stale_after_secs: u64,
+) -> rusqlite::Result<FleetSummary> {
+    let mut stmt = conn.prepare(
+        "SELECT device_id, platform, enrolled_at, last_current_at, last_compliance
+         FROM devices WHERE unenrolled_at IS NULL ORDER BY enrolled_at, device_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, Option<i64>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let threshold = now.unix_timestamp() - i64::try_from(stale_after_secs).unwrap_or(i64::MAX);
+    let mut summary = FleetSummary {
+        generated_at: now,
+        stale_after_secs,
+        total: 0,
+        compliant: 0,
+        warning: 0,
+        non_compliant: 0,
+        stale: 0,
+        devices: Vec::new(),
+    };
+    for row in rows {
+        let (device_id, platform, enrolled_at, last_current_at, compliance) = row?;
+        let Some(platform) = from_name::<Platform>(&platform) else {
+            continue;
+        };
+        let compliance = compliance.as_deref().and_then(from_name::<Compliance>);
+        let status = match (last_current_at, compliance) {
+            (Some(t), Some(c)) if t >= threshold => match c {
+                Compliance::Compliant => DeviceStatus::Compliant,
+                Compliance::Warning => DeviceStatus::Warning,
+                Compliance::NonCompliant => DeviceStatus::NonCompliant,
+            },
+            _ => DeviceStatus::Stale,
+        };
+        summary.total += 1;
+        match status {
+            DeviceStatus::Compliant => summary.compliant += 1,
+            DeviceStatus::Warning => summary.warning += 1,
+            DeviceStatus::NonCompliant => summary.non_compliant += 1,
+            DeviceStatus::Stale => summary.stale += 1,
+        }
+        summary.devices.push(FleetDevice {
+            device_id: DeviceId::new(device_id),
+            platform,
+            status,
+            compliance,
+            enrolled_at: at(enrolled_at),
+            last_report_at: last_current_at.map(at),
+        });
+    }
+    Ok(summary)
+}
+
+/// How many reports are stored.
+pub(crate) fn report_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row("SELECT count(*) FROM reports", [], |r| r.get::<_, i64>(0))
+        .map(|n| u64::try_from(n).unwrap_or(0))
+}
+
+/// How many devices are enrolled now.
+pub(crate) fn device_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT count(*) FROM devices WHERE unenrolled_at IS NULL",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| u64::try_from(n).unwrap_or(0))
+}
+
+/// Walks the stored reports oldest first, as export lines.
+pub(crate) struct ExportCursor;
+
+impl ExportCursor {
+    /// Calls `line` with each report accepted at or after `since` (one JSON
+    /// object and a newline); stops early when it returns false.
+    pub fn run(
+        conn: &Connection,
+        since: Option<OffsetDateTime>,
+        mut line: impl FnMut(Vec<u8>) -> bool,
+    ) -> rusqlite::Result<()> {
+        let since = since.map_or(i64::MIN, |t| t.unix_timestamp());
+        let mut stmt = conn.prepare(
+            "SELECT jti, device_id, accepted_at, freshness, verdict, token FROM reports
+             WHERE accepted_at >= ?1 ORDER BY accepted_at, rowid",
+        )?;
+        let mut rows = stmt.query(params![since])?;
+        while let Some(r) = rows.next()? {
+            let freshness: String = r.get(3)?;
+            let verdict: String = r.get(4)?;
+            let (Some(freshness), Ok(verdict)) = (
+                from_name::<Freshness>(&freshness),
+                serde_json::from_str(&verdict),
+            ) else {
+                tracing::warn!("export: skipped a report row that does not parse");
+                continue;
+            };
+            let record = ExportRecord {
+                jti: Jti::new(r.get::<_, String>(0)?),
+                device_id: DeviceId::new(r.get::<_, String>(1)?),
+                accepted_at: at(r.get(2)?),
+                freshness,
+                verdict,
+                token: r.get(5)?,
+            };
+            let Ok(mut bytes) = serde_json::to_vec(&record) else {
+                continue;
+            };
+            bytes.push(b'\n');
+            if !line(bytes) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The stored (snake_case) name of a serde enum value.
+pub(crate) fn name_of<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

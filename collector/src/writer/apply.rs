@@ -1,0 +1,356 @@
+//! What each command does inside the writer's transaction. SQL first, then
+//! the in-memory state, so a failed statement leaves memory untouched.
+
+use agent_core::protocol::{
+    ChallengeResponse, DeviceId, EnrolResponse, Freshness, IssuedCode, Jti, Nonce, ProblemKind,
+    ReportAck, UnenrolResponse,
+};
+use agent_core::token::random_id;
+use rusqlite::{OptionalExtension, params};
+
+use super::{
+    Answer, DevState, Effect, EnrolCmd, EnrolOutcome, IssueCmd, ReportCmd, ReportOutcome,
+    RequestCmd, Writer,
+};
+use crate::codes;
+use crate::keys::KeyEntry;
+use crate::problem::ApiError;
+use crate::store::at;
+
+fn sql(e: rusqlite::Error) -> ApiError {
+    ApiError::internal(format!("database: {e}"))
+}
+
+fn json(e: serde_json::Error) -> ApiError {
+    ApiError::internal(format!("serialise: {e}"))
+}
+
+fn new_nonce() -> Result<Nonce, ApiError> {
+    Nonce::random().map_err(ApiError::internal)
+}
+
+fn invalid_code() -> ApiError {
+    ApiError::new(
+        ProblemKind::InvalidEnrolmentCode,
+        "the enrolment code is unknown, used or expired",
+    )
+}
+
+fn gone() -> ApiError {
+    ApiError::new(ProblemKind::UnknownDevice, "the device is not enrolled")
+}
+
+/// The stored row of an enrolment code.
+struct CodeRow {
+    expires_at: i64,
+    failed_attempts: i64,
+    kid: Option<String>,
+    device_id: Option<String>,
+}
+
+impl Writer {
+    pub(super) fn enrol(&mut self, c: EnrolCmd) -> Answer<EnrolOutcome> {
+        let now = c.now.unix_timestamp();
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT expires_at, failed_attempts, kid, device_id FROM codes WHERE hash = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![c.code_hash], |r| {
+                    Ok(CodeRow {
+                        expires_at: r.get(0)?,
+                        failed_attempts: r.get(1)?,
+                        kid: r.get(2)?,
+                        device_id: r.get(3)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(sql)?;
+        let Some(row) = row else {
+            return Err(invalid_code());
+        };
+        // A void code (too many failures) answers like any used code.
+        if row.failed_attempts >= self.settings.failures_per_code || now >= row.expires_at {
+            return Err(invalid_code());
+        }
+        let kid = c.key.kid().to_owned();
+        if let Some(used_by) = &row.kid {
+            // A lost response: the same code and key again get the same device.
+            if *used_by == kid
+                && let Some(device_id) = row.device_id
+                && self.devices.contains_key(&device_id)
+            {
+                let (nonce, expires) = self.usable_nonce(&device_id, now)?;
+                return Ok(EnrolOutcome::Repeated(
+                    self.enrol_response(device_id, nonce, expires),
+                ));
+            }
+            self.code_failed(&c.code_hash)?;
+            return Err(invalid_code());
+        }
+        if self.kids.contains_key(&kid) {
+            self.code_failed(&c.code_hash)?;
+            return Err(ApiError::new(
+                ProblemKind::AlreadyEnrolled,
+                "this key is already enrolled as another device",
+            ));
+        }
+        let device_id = format!("dev_{}", random_id(16).map_err(ApiError::internal)?);
+        let nonce = new_nonce()?;
+        let expires = now + self.settings.nonce_lifetime_secs;
+        let platform = crate::store::name_of(&c.platform);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO devices (device_id, kid, jwk, platform, agent_version, enrolled_at,
+                 nonce, nonce_expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    device_id,
+                    kid,
+                    c.jwk_json,
+                    platform,
+                    c.agent_version,
+                    now,
+                    nonce.as_str(),
+                    expires
+                ])
+            })
+            .map_err(sql)?;
+        self.conn
+            .prepare_cached(
+                "UPDATE codes SET used_at = ?1, device_id = ?2, kid = ?3 WHERE hash = ?4",
+            )
+            .and_then(|mut s| s.execute(params![now, device_id, kid, c.code_hash]))
+            .map_err(sql)?;
+        self.kids.insert(kid.clone(), device_id.clone());
+        self.devices.insert(
+            device_id.clone(),
+            DevState {
+                kid,
+                nonce: nonce.as_str().to_owned(),
+                nonce_expires_at: expires,
+            },
+        );
+        self.effects.push(Effect::AddKey(KeyEntry {
+            key: c.key,
+            device_id: DeviceId::new(device_id.clone()),
+        }));
+        Ok(EnrolOutcome::Created(
+            self.enrol_response(device_id, nonce, expires),
+        ))
+    }
+
+    fn enrol_response(&self, device_id: String, nonce: Nonce, expires: i64) -> Box<EnrolResponse> {
+        Box::new(EnrolResponse {
+            device_id: DeviceId::new(device_id),
+            policy: self.settings.policy.clone(),
+            checkin_interval_secs: u64::try_from(self.settings.checkin_interval_secs).unwrap_or(0),
+            nonce,
+            nonce_expires_at: at(expires),
+        })
+    }
+
+    fn code_failed(&self, hash: &[u8]) -> Result<(), ApiError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE codes SET failed_attempts = failed_attempts + 1 WHERE hash = ?1",
+            )
+            .and_then(|mut s| s.execute(params![hash]))
+            .map(drop)
+            .map_err(sql)
+    }
+
+    /// The device's latest nonce if unexpired, else a new one (stored).
+    fn usable_nonce(&mut self, device_id: &str, now: i64) -> Result<(Nonce, i64), ApiError> {
+        let dev = self.devices.get(device_id).ok_or_else(gone)?;
+        if now <= dev.nonce_expires_at
+            && let Ok(nonce) = Nonce::new(dev.nonce.clone())
+        {
+            return Ok((nonce, dev.nonce_expires_at));
+        }
+        self.replace_nonce(device_id, now)
+    }
+
+    /// Issues a new latest nonce for a device (stored, then remembered).
+    fn replace_nonce(&mut self, device_id: &str, now: i64) -> Result<(Nonce, i64), ApiError> {
+        let nonce = new_nonce()?;
+        let expires = now + self.settings.nonce_lifetime_secs;
+        self.conn
+            .prepare_cached(
+                "UPDATE devices SET nonce = ?1, nonce_expires_at = ?2 WHERE device_id = ?3",
+            )
+            .and_then(|mut s| s.execute(params![nonce.as_str(), expires, device_id]))
+            .map_err(sql)?;
+        if let Some(dev) = self.devices.get_mut(device_id) {
+            dev.nonce = nonce.as_str().to_owned();
+            dev.nonce_expires_at = expires;
+        }
+        Ok((nonce, expires))
+    }
+
+    pub(super) fn report(&mut self, c: ReportCmd) -> Answer<ReportOutcome> {
+        let known = self
+            .conn
+            .prepare_cached("SELECT token_sha256, ack FROM reports WHERE jti = ?1")
+            .and_then(|mut s| {
+                s.query_row(params![c.jti], |r| {
+                    Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+                })
+                .optional()
+            })
+            .map_err(sql)?;
+        if let Some((hash, ack)) = known {
+            return if hash == c.token_sha256 {
+                Ok(ReportOutcome::Resent(ack))
+            } else {
+                Err(ApiError::new(
+                    ProblemKind::ReplayedToken,
+                    format!("jti {} was already accepted with different content", c.jti),
+                ))
+            };
+        }
+        let now = c.now.unix_timestamp();
+        let device_id = c.device_id.as_str();
+        let dev = self.devices.get(device_id).ok_or_else(gone)?;
+        // protocol.md §6: the latest nonce, unexpired, in an unexpired token.
+        let current = c.eat_nonce == dev.nonce && now <= dev.nonce_expires_at && now <= c.exp;
+        let freshness = if current {
+            Freshness::Current
+        } else {
+            Freshness::Historical
+        };
+        let (nonce, nonce_expires) = if current {
+            self.replace_nonce(device_id, now)?
+        } else {
+            self.usable_nonce(device_id, now)?
+        };
+        let compliance = c.verdict.compliance;
+        let ack = ReportAck {
+            jti: Jti::new(c.jti.clone()),
+            accepted_at: c.now,
+            verdict: c.verdict,
+            freshness,
+            policy: c.send_policy.then(|| self.settings.policy.clone()),
+            nonce,
+            nonce_expires_at: at(nonce_expires),
+            next_checkin_at: at(now + self.settings.checkin_interval_secs),
+        };
+        let ack_json = serde_json::to_string(&ack).map_err(json)?;
+        let verdict_json = serde_json::to_string(&ack.verdict).map_err(json)?;
+        let freshness_name = if current { "current" } else { "historical" };
+        let compliance_name = crate::store::name_of(&compliance);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO reports (jti, token_sha256, device_id, iat, accepted_at, freshness,
+                 compliance, verdict, ack, token) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    c.jti,
+                    c.token_sha256,
+                    device_id,
+                    c.iat,
+                    now,
+                    freshness_name,
+                    compliance_name,
+                    verdict_json,
+                    ack_json,
+                    c.token
+                ])
+            })
+            .map_err(sql)?;
+        let updated = if current {
+            self.conn
+                .prepare_cached(
+                    "UPDATE devices SET last_report_at = ?1, last_current_at = ?1,
+                     last_compliance = ?2 WHERE device_id = ?3",
+                )
+                .and_then(|mut s| s.execute(params![now, compliance_name, device_id]))
+        } else {
+            self.conn
+                .prepare_cached("UPDATE devices SET last_report_at = ?1 WHERE device_id = ?2")
+                .and_then(|mut s| s.execute(params![now, device_id]))
+        };
+        updated.map_err(sql)?;
+        Ok(ReportOutcome::New(ack_json))
+    }
+
+    /// Records a request token's `jti`; a second use is `replayed-token`.
+    fn use_request_jti(&self, c: &RequestCmd) -> Result<(), ApiError> {
+        let inserted = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO request_jtis (jti, exp) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![c.jti.as_str(), c.exp]))
+            .map_err(sql)?;
+        if inserted == 0 {
+            return Err(ApiError::new(
+                ProblemKind::ReplayedToken,
+                format!("request token {} was already used", c.jti),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn challenge(&mut self, c: RequestCmd) -> Answer<ChallengeResponse> {
+        if !self.devices.contains_key(c.device_id.as_str()) {
+            return Err(gone());
+        }
+        self.use_request_jti(&c)?;
+        let (nonce, expires) = self.replace_nonce(c.device_id.as_str(), c.now.unix_timestamp())?;
+        Ok(ChallengeResponse {
+            nonce,
+            nonce_expires_at: at(expires),
+        })
+    }
+
+    pub(super) fn unenrol(&mut self, c: RequestCmd) -> Answer<UnenrolResponse> {
+        let now = c.now.unix_timestamp();
+        let dev = self.devices.get(c.device_id.as_str()).ok_or_else(gone)?;
+        let latest = c.eat_nonce.as_ref().map(Nonce::as_str) == Some(dev.nonce.as_str())
+            && now <= dev.nonce_expires_at;
+        let kid = dev.kid.clone();
+        self.use_request_jti(&c)?;
+        if !latest {
+            return Err(ApiError::new(
+                ProblemKind::InvalidNonce,
+                "unenrol needs the device's latest unexpired nonce in eat_nonce",
+            ));
+        }
+        self.conn
+            .prepare_cached("UPDATE devices SET unenrolled_at = ?1 WHERE device_id = ?2")
+            .and_then(|mut s| s.execute(params![now, c.device_id.as_str()]))
+            .map_err(sql)?;
+        self.devices.remove(c.device_id.as_str());
+        self.kids.remove(&kid);
+        self.effects.push(Effect::RemoveKey(kid));
+        Ok(UnenrolResponse {
+            device_id: c.device_id,
+            unenrolled_at: c.now,
+        })
+    }
+
+    pub(super) fn issue_codes(&mut self, c: IssueCmd) -> Answer<Vec<IssuedCode>> {
+        let now = c.now.unix_timestamp();
+        let expires = now + i64::try_from(c.ttl_secs).unwrap_or(i64::MAX / 2);
+        let mut issued = Vec::with_capacity(c.count as usize);
+        for _ in 0..c.count {
+            let code = codes::new_code().map_err(ApiError::internal)?;
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO codes (hash, created_at, expires_at, label) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![codes::code_hash(code.expose()), now, expires, c.label])
+                })
+                .map_err(sql)?;
+            issued.push(IssuedCode {
+                code,
+                expires_at: at(expires),
+            });
+        }
+        Ok(issued)
+    }
+}

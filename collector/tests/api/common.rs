@@ -1,0 +1,198 @@
+//! Helpers: a collector with a date-independent test policy, devices with
+//! software keys, and real signed tokens.
+
+use agent_core::keys::{DeviceSigner, SoftwareSigner};
+use agent_core::policy::PolicyFormat;
+use agent_core::protocol::{
+    EnrolResponse, Nonce, Problem, ReportAck, RequestPurpose, content_types, paths,
+};
+use agent_core::token::{Claims, request_claims, sign, sign_request};
+use agent_core::transport::{HttpRequest, HttpResponse, HttpTransport, Transport, TransportConfig};
+use agent_core::{Policy, Posture, evaluate};
+use posture_collector::{CollectorConfig, RunningCollector, spawn_local};
+use time::OffsetDateTime;
+
+/// Rules that do not depend on today's date, so verdicts are fixed.
+pub const TEST_POLICY: &str = r#"
+schema_version = 1
+name = "test"
+revision = 1
+[rules.screen_lock]
+unknown = "fail"
+[rules.storage_encryption]
+unknown = "warn"
+"#;
+
+pub fn test_policy() -> Policy {
+    Policy::parse(TEST_POLICY, PolicyFormat::Toml).unwrap()
+}
+
+pub fn config() -> CollectorConfig {
+    CollectorConfig {
+        policy: test_policy(),
+        ..CollectorConfig::default()
+    }
+}
+
+pub fn start() -> RunningCollector {
+    spawn_local(config()).unwrap()
+}
+
+/// Which server verdict a posture should get under [`TEST_POLICY`].
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    Compliant,
+    Warning,
+    NonCompliant,
+}
+
+pub fn posture(shape: Shape) -> Posture {
+    let (lock, encryption) = match shape {
+        Shape::Compliant => (
+            r#"{"status": "observed", "value": "set", "source": "test"}"#,
+            r#"{"status": "observed", "value": {"state": "encrypted", "method": "file-based"}, "source": "test"}"#,
+        ),
+        Shape::Warning => (
+            r#"{"status": "observed", "value": "set", "source": "test"}"#,
+            r#"{"status": "unknown", "reason": "test"}"#,
+        ),
+        Shape::NonCompliant => (
+            r#"{"status": "observed", "value": "not_set", "source": "test"}"#,
+            r#"{"status": "observed", "value": {"state": "encrypted", "method": "file-based"}, "source": "test"}"#,
+        ),
+    };
+    let json = format!(
+        r#"{{
+        "schema_version": 1, "platform": "android",
+        "os": {{
+            "id": {{"status": "observed", "value": "android", "source": "t"}},
+            "name": {{"status": "observed", "value": "Android", "source": "t"}},
+            "version": {{"status": "observed", "value": "15", "source": "t"}},
+            "build": {{"status": "unknown", "reason": "t"}},
+            "kernel": {{"status": "unknown", "reason": "t"}}
+        }},
+        "security_patch": {{"status": "observed", "value": "2026-11-05", "source": "t"}},
+        "storage_encryption": {encryption},
+        "screen_lock": {lock},
+        "developer_mode": {{"status": "observed", "value": false, "source": "t"}},
+        "usb_debugging": {{"status": "observed", "value": false, "source": "t"}},
+        "integrity": [],
+        "hardware_key_store": {{"status": "unknown", "reason": "t"}},
+        "secure_boot": {{"status": "unknown", "reason": "t"}},
+        "tpm": {{"status": "unknown", "reason": "t"}},
+        "agent_version": "0.1.0",
+        "collected_at": "2026-11-20T09:29:58Z"
+    }}"#
+    );
+    Posture::from_json(&json).unwrap()
+}
+
+pub fn http() -> HttpTransport {
+    HttpTransport::new(TransportConfig::default()).unwrap()
+}
+
+pub fn post(url: &str, path: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
+    http()
+        .send(HttpRequest::post(
+            format!("{url}{path}"),
+            content_type,
+            body,
+        ))
+        .unwrap()
+}
+
+pub fn problem(response: &HttpResponse) -> Problem {
+    assert_eq!(
+        response.media_type().as_deref(),
+        Some(content_types::PROBLEM_JSON),
+        "{response:?}"
+    );
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+/// Asserts a problem answer of `slug` and `status`.
+pub fn assert_problem(response: &HttpResponse, status: u16, slug: &str) -> Problem {
+    let p = problem(response);
+    assert_eq!((response.status, p.status), (status, status), "{p:?}");
+    assert_eq!(
+        p.type_uri,
+        format!("https://posture-agent.dev/problems/{slug}")
+    );
+    p
+}
+
+pub fn issue_code(c: &RunningCollector) -> String {
+    let codes = c.collector().issue_codes(1, None).unwrap();
+    codes[0].code.expose().to_owned()
+}
+
+pub fn enrol_body(code: &str, signer: &SoftwareSigner) -> Vec<u8> {
+    let jwk = signer.public_jwk().unwrap();
+    serde_json::to_vec(&serde_json::json!({
+        "code": code, "jwk": jwk, "platform": "android", "agent_version": "0.1.0"
+    }))
+    .unwrap()
+}
+
+/// An enrolled device with its key and latest nonce.
+pub struct Device {
+    pub signer: SoftwareSigner,
+    pub id: String,
+    pub nonce: Nonce,
+}
+
+impl Device {
+    pub fn enrol(c: &RunningCollector) -> Device {
+        let signer = SoftwareSigner::ephemeral().unwrap();
+        let code = issue_code(c);
+        let r = post(
+            c.url(),
+            paths::ENROL,
+            content_types::JSON,
+            enrol_body(&code, &signer),
+        );
+        assert_eq!(r.status, 201, "{r:?}");
+        let e: EnrolResponse = serde_json::from_slice(&r.body).unwrap();
+        Device {
+            signer,
+            id: e.device_id.as_str().to_owned(),
+            nonce: e.nonce,
+        }
+    }
+
+    /// A report of `shape` answering `nonce`, made at `now`.
+    pub fn token_at(&self, shape: Shape, nonce: &Nonce, now: OffsetDateTime) -> String {
+        let posture = posture(shape);
+        let verdict = evaluate(&posture, &test_policy(), now);
+        let claims = Claims::new(nonce.clone(), &self.id, posture, verdict, now).unwrap();
+        sign(&claims, &self.signer).unwrap()
+    }
+
+    pub fn token(&self, shape: Shape) -> String {
+        self.token_at(shape, &self.nonce, OffsetDateTime::now_utc())
+    }
+
+    pub fn send(&self, c: &RunningCollector, token: &str) -> HttpResponse {
+        post(
+            c.url(),
+            paths::REPORTS,
+            content_types::EAT_JWT,
+            token.as_bytes().to_vec(),
+        )
+    }
+
+    /// Sends a fresh report and takes the next nonce from the ack.
+    pub fn check_in(&mut self, c: &RunningCollector, shape: Shape) -> ReportAck {
+        let r = self.send(c, &self.token(shape));
+        assert_eq!(r.status, 201, "{r:?}");
+        let ack: ReportAck = serde_json::from_slice(&r.body).unwrap();
+        self.nonce = ack.nonce.clone();
+        ack
+    }
+
+    pub fn request_token(&self, purpose: RequestPurpose, nonce: Option<Nonce>) -> String {
+        let id = agent_core::protocol::DeviceId::new(self.id.clone());
+        let claims = request_claims(&id, purpose, nonce, OffsetDateTime::now_utc()).unwrap();
+        sign_request(&claims, &self.signer).unwrap()
+    }
+}

@@ -1,0 +1,9 @@
+//! The collector over real HTTP on loopback: every documented answer.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod admin;
+mod common;
+mod enrol;
+mod reports;
+mod requests;
+mod tls;

@@ -1,0 +1,185 @@
+//! `posture-agent serve`: the reference collector (protocol v1) with its
+//! database, optional TLS, and one-time enrolment codes printed at start.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use agent_core::Policy;
+use clap::Args;
+use posture_collector::{Collector, CollectorConfig, TlsConfig, serve};
+
+use crate::agent_cmd::state_dir;
+use crate::commands::{CliError, load_policy};
+use crate::{EXIT_ERROR, EXIT_OK};
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Plain HTTP is served only on loopback. To listen on another address, give
+TLS (--tls-cert and --tls-key) and --allow-remote. --dev-self-signed makes a
+throwaway CA for local testing; the agent must then be given DIR/ca.pem.
+Stops cleanly on Ctrl-C or SIGTERM (exit 0).")]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// Allow a non-loopback --listen address (TLS is still required).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// The SQLite database; default: collector.sqlite3 in the state directory.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Policy file (.toml or .json) for every device; the built-in default when absent.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// TLS certificate chain, PEM, leaf first.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key, PEM.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a new local CA and a localhost certificate; writes DIR/ca.pem.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub dev_self_signed: Option<PathBuf>,
+    /// Issue this many one-time enrolment codes at start and print them.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub issue_codes: u32,
+    /// The admin bearer token (at least 16 characters); a random one is printed when absent.
+    #[arg(long, value_name = "TOKEN", env = "POSTURE_COLLECTOR_ADMIN_TOKEN")]
+    pub admin_token: Option<String>,
+    /// How often devices should check in, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 6 * 3600)]
+    pub checkin_interval: u64,
+}
+
+/// Runs the collector until Ctrl-C or SIGTERM.
+pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, CliError> {
+    let remote = !args.listen.ip().is_loopback();
+    let tls_given = args.tls_cert.is_some() || args.dev_self_signed.is_some();
+    if remote && !args.allow_remote {
+        return Err(CliError::Usage(format!(
+            "{} is not a loopback address; pass --allow-remote (with TLS) to serve the network",
+            args.listen
+        )));
+    }
+    if remote && !tls_given {
+        return Err(CliError::Usage(
+            "plain HTTP is served only on loopback; give --tls-cert and --tls-key".into(),
+        ));
+    }
+    let policy = match &args.policy {
+        Some(path) => load_policy(path)?,
+        None => Policy::default_policy(),
+    };
+    let db = match &args.db {
+        Some(db) => db.clone(),
+        None => state_dir(state)?.join("collector.sqlite3"),
+    };
+    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| CliError::Read(parent.to_owned(), e))?;
+    }
+    let config = CollectorConfig {
+        db_path: Some(db),
+        policy,
+        checkin_interval_secs: args.checkin_interval,
+        admin_token: args.admin_token.clone(),
+        ..CollectorConfig::default()
+    };
+    match run(args, config) {
+        Ok(()) => Ok(EXIT_OK),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(args: &ServeArgs, config: CollectorConfig) -> Result<(), posture_collector::CollectorError> {
+    let collector = Collector::open(config)?;
+    let tls = match (&args.tls_cert, &args.tls_key, &args.dev_self_signed) {
+        (Some(cert), Some(key), _) => Some((TlsConfig::from_pem_files(cert, key)?, None)),
+        (_, _, Some(dir)) => {
+            let (tls, dev) = TlsConfig::dev_self_signed(Some(dir))?;
+            Some((tls, dev.ca_path))
+        }
+        _ => None,
+    };
+    let codes = if args.issue_codes > 0 {
+        collector.issue_codes(args.issue_codes, None)?
+    } else {
+        Vec::new()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| posture_collector::CollectorError::Config(format!("runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| {
+                posture_collector::CollectorError::Config(format!("listen on {}: {e}", args.listen))
+            })?;
+        let addr = listener.local_addr().unwrap_or(args.listen);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "collector listening on {scheme}://{addr}");
+        let _ = writeln!(out, "database: {}", collector.db_path().display());
+        if collector.admin_token_generated() {
+            let _ = writeln!(out, "admin token: {}", collector.admin_token());
+        }
+        if let Some((_, Some(ca))) = &tls {
+            let _ = writeln!(
+                out,
+                "dev CA (local testing only; give it to the agent): {}",
+                ca.display()
+            );
+        }
+        for code in &codes {
+            let _ = writeln!(
+                out,
+                "enrolment code: {} (expires {})",
+                code.code.expose(),
+                code.expires_at
+            );
+        }
+        let _ = out.flush();
+        drop(out);
+        serve(
+            collector.router(),
+            listener,
+            tls.map(|(t, _)| t),
+            shutdown_signal(),
+        )
+        .await
+    })?;
+    // Dropping the runtime drops the last handles on the collector, whose
+    // writer thread then finishes its batch and is joined.
+    drop(runtime);
+    Ok(())
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    eprintln!("stopping: finishing open requests");
+}
