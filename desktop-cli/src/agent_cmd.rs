@@ -51,8 +51,29 @@ pub fn open_agent(g: &Globals) -> Result<Agent, CliError> {
     open_agent_with(g, local)
 }
 
+/// Opens the agent trusting an extra CA given in memory (the demo's).
+pub fn open_agent_ca(g: &Globals, ca_pem: Option<Vec<u8>>) -> Result<Agent, CliError> {
+    let local = crate::targets::probe_for(&crate::targets::Target::Local).map_err(|e| match e {
+        crate::targets::TargetError::NoLocalProbe => CliError::NoProbe,
+        other => CliError::Target(other),
+    })?;
+    build_agent(g, local, ca_pem)
+}
+
 /// Opens the agent with another probe (a `--target`).
 pub fn open_agent_with(g: &Globals, probe: Box<dyn PostureProbe>) -> Result<Agent, CliError> {
+    let extra_ca_pem = match &g.ca {
+        Some(path) => Some(std::fs::read(path).map_err(|e| CliError::Read(path.clone(), e))?),
+        None => None,
+    };
+    build_agent(g, probe, extra_ca_pem)
+}
+
+fn build_agent(
+    g: &Globals,
+    probe: Box<dyn PostureProbe>,
+    extra_ca_pem: Option<Vec<u8>>,
+) -> Result<Agent, CliError> {
     let dir = state_dir(&g.state_dir)?;
     let file = dir.join("secrets.json");
     let choice = match g.key_store {
@@ -61,10 +82,6 @@ pub fn open_agent_with(g: &Globals, probe: Box<dyn PostureProbe>) -> Result<Agen
         KeyStore::File => StoreChoice::File(file),
     };
     let store = open_store(choice).map_err(|e| CliError::Key(e.into()))?;
-    let extra_ca_pem = match &g.ca {
-        Some(path) => Some(std::fs::read(path).map_err(|e| CliError::Read(path.clone(), e))?),
-        None => None,
-    };
     Agent::open(AgentConfig {
         state_dir: dir,
         probe: Arc::from(probe),

@@ -88,6 +88,9 @@ pub enum Command {
     /// Stay running: check in on the collector's interval, retry queued
     /// reports, exit cleanly on SIGINT/SIGTERM.
     Run(RunArgs),
+    /// The whole system on this machine: a collector on loopback, a one-time
+    /// code, this machine enrolled and checked in, the verdict with its fixes.
+    Demo,
     /// Run the reference collector (protocol v1): enrolment, reports, fleet summary, export.
     Serve(crate::serve::ServeArgs),
 }

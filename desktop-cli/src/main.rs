@@ -7,6 +7,7 @@ mod agent_cmd;
 mod attest;
 mod cli;
 mod commands;
+mod demo;
 mod render;
 mod serve;
 mod targets;
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Command::Preview => agent_cmd::preview(&g),
         Command::Unenrol(args) => agent_cmd::unenrol(&args, &g),
         Command::Run(args) => agent_cmd::run(&args, &g),
+        Command::Demo => demo::demo(&g),
         Command::Serve(args) => serve::serve_command(&args, &g.state_dir),
     };
     match result {
@@ -72,5 +74,6 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }

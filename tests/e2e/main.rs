@@ -1,5 +1,7 @@
 //! Cross-crate end-to-end tests: one binary, one module per scenario.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod agent;
 mod interop;
 mod privacy;
+mod proxy;
