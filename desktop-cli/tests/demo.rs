@@ -1,0 +1,58 @@
+//! `posture-agent demo`: the quick start's main job, run for real.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+#[test]
+fn demo_enrols_this_machine_checks_in_and_can_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("demo");
+    for round in 0..2 {
+        let out = Command::new(env!("CARGO_BIN_EXE_posture-agent"))
+            .args([
+                "--state-dir",
+                state.to_str().unwrap(),
+                "--key-store",
+                "file",
+                "demo",
+            ])
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "round {round}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("Collector listening at https://127.0.0.1:"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("The collector's verdict (current report)"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("Delivered 1 report(s); 0 still queued."),
+            "{stdout}"
+        );
+        assert!(stdout.contains("holds 1 device(s)"), "{stdout}");
+    }
+    // The state stays for inspection: enrolled (with a collector now gone), nothing queued.
+    let out = Command::new(env!("CARGO_BIN_EXE_posture-agent"))
+        .args([
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--key-store",
+            "file",
+            "status",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["state"], "enrolled");
+    assert_eq!(status["queued_reports"], 0);
+}
