@@ -12,7 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::client::{Client, ClientError};
-use super::flow::store_verdicts;
+use super::flow::{agent_to_state, store_verdicts};
 use super::{Agent, AgentError, Inner, ServerVerdict, verdicts_of};
 use crate::protocol::ReportAck;
 use crate::state::State;
@@ -83,8 +83,12 @@ impl Agent {
         for report in queue {
             match client.report(&report.token) {
                 Ok(ack) => {
-                    apply_ack(&mut inner.state, &ack)?;
-                    inner.state.ack(&report.jti)?;
+                    // The ack and everything it carries, in one durable commit.
+                    inner.state.batch(|state| {
+                        apply_ack(state, &ack).map_err(agent_to_state)?;
+                        state.ack(&report.jti)?;
+                        Ok(())
+                    })?;
                     outcome.delivered += 1;
                 }
                 Err(e) if e.is_retryable() => {

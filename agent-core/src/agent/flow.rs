@@ -80,9 +80,7 @@ impl Agent {
         let response = client
             .enrol(&request)
             .map_err(|e| AgentError::collector("enrolment failed", e))?;
-        let state = &mut inner.state;
-        state.set_policy_json(&response.policy.to_json())?;
-        state.set_enrolment(&Enrolment {
+        let enrolment = Enrolment {
             server_url: client.base_url().to_owned(),
             device_id: response.device_id.as_str().to_owned(),
             kid: jwk.thumbprint(),
@@ -91,6 +89,11 @@ impl Agent {
                 .unwrap_or(u32::MAX),
             next_nonce: Some(response.nonce.as_str().to_owned()),
             next_nonce_expires_at: Some(response.nonce_expires_at),
+        };
+        // Policy and enrolment land together or not at all.
+        inner.state.batch(|state| {
+            state.set_policy_json(&response.policy.to_json())?;
+            state.set_enrolment(&enrolment)
         })?;
         tracing::info!(device_id = %response.device_id, "enrolled");
         self.notify(&inner.state);
@@ -108,19 +111,23 @@ impl Agent {
         let claims = self.claims(&inner.state, &enrolment.device_id, nonce, now)?;
         let signer = self.signer(&inner.state)?;
         let report = token::sign(&claims, signer.as_ref())?;
-        let state = &mut inner.state;
-        let pushed = state.push(&QueuedReport::new(claims.jti.clone(), report, now))?;
+        let mut verdicts = verdicts_of(&inner.state)?;
+        verdicts.local = Some(claims.verdict.clone());
+        // One durable commit: the report queued, its nonce spent (the
+        // collector accepts each nonce once as current), the verdict kept.
+        let queued = QueuedReport::new(claims.jti.clone(), report, now);
+        let pushed = inner.state.batch(|state| {
+            let pushed = state.push(&queued)?;
+            state.set_next_nonce(None, None)?;
+            store_verdicts(state, &verdicts, now).map_err(agent_to_state)?;
+            Ok(pushed)
+        })?;
         if pushed.evicted > 0 {
             tracing::warn!(
                 evicted = pushed.evicted,
                 "the outbox was full; the oldest reports were evicted"
             );
         }
-        // The nonce is spent: the collector accepts each one once as current.
-        state.set_next_nonce(None, None)?;
-        let mut verdicts = verdicts_of(state)?;
-        verdicts.local = Some(claims.verdict.clone());
-        store_verdicts(state, &verdicts, now)?;
         let delivery = self.deliver(&mut inner, false)?;
         self.notify(&inner.state);
         Ok(CheckInOutcome {
@@ -286,6 +293,17 @@ impl Agent {
         let posture = self.probe.collect();
         let verdict = evaluate(&posture, &current_policy(state)?, now);
         Ok(Claims::new(nonce, device_id, posture, verdict, now)?)
+    }
+}
+
+/// Carries an agent error out of a state batch (only encoding can fail).
+pub(super) fn agent_to_state(e: AgentError) -> crate::state::StateError {
+    match e {
+        AgentError::State(e) => e,
+        other => crate::state::StateError::Invalid {
+            what: "verdicts",
+            detail: other.to_string(),
+        },
     }
 }
 

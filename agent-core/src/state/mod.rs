@@ -18,7 +18,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
 pub use error::StateError;
 pub use outbox::{OutboxLimits, OutboxStats, PushOutcome, QueuedReport};
@@ -45,6 +45,7 @@ pub struct State {
     // the lock, so the next owner never sees a half-closed WAL.
     conn: Connection,
     limits: OutboxLimits,
+    in_batch: bool,
     db_path: PathBuf,
     dir: PathBuf,
     _lock: DirLock,
@@ -66,6 +67,7 @@ impl State {
         Ok(State {
             conn,
             limits,
+            in_batch: false,
             db_path,
             dir: dir.to_owned(),
             _lock: lock,
@@ -159,11 +161,15 @@ impl State {
         remove_state_files(dir, lock)
     }
 
-    /// Runs `f` in one IMMEDIATE transaction and commits it durably.
+    /// Runs `f` in one IMMEDIATE transaction and commits it durably; inside
+    /// [`State::batch`] it joins the batch's transaction instead.
     fn write<T>(
         &mut self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, DbError>,
+        f: impl FnOnce(&Connection) -> Result<T, DbError>,
     ) -> Result<T, StateError> {
+        if self.in_batch {
+            return f(&self.conn).map_err(|e| e.at(&self.db_path));
+        }
         let run = |conn: &mut Connection| {
             // IMMEDIATE: take the write lock up front, so a read-then-write
             // (eviction, attempts + 1) never races another writer.
@@ -173,6 +179,31 @@ impl State {
             Ok(out)
         };
         run(&mut self.conn).map_err(|e: DbError| e.at(&self.db_path))
+    }
+
+    /// Runs several writes as one transaction: all of them are committed
+    /// (with one fsync) or none. A check-in's bookkeeping goes through here,
+    /// so it costs one durable commit instead of one per record.
+    pub fn batch<T>(
+        &mut self,
+        f: impl FnOnce(&mut State) -> Result<T, StateError>,
+    ) -> Result<T, StateError> {
+        if self.in_batch {
+            return f(self);
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| DbError::Sql(e).at(&self.db_path))?;
+        self.in_batch = true;
+        let out = f(self);
+        self.in_batch = false;
+        let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.conn.execute_batch(end);
+        match (out, ended) {
+            (Ok(v), Ok(())) => Ok(v),
+            (Ok(_), Err(e)) => Err(DbError::Sql(e).at(&self.db_path)),
+            (Err(e), _) => Err(e),
+        }
     }
 
     /// Runs the read `f` on the connection.

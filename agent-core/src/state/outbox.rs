@@ -285,7 +285,7 @@ impl State {
 /// Deletes the oldest reports until one more of `incoming` bytes fits, adds
 /// them to `evicted_total`, and returns how many went.
 fn evict_for(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     limits: OutboxLimits,
     incoming: u64,
 ) -> Result<u32, DbError> {

@@ -215,3 +215,30 @@ fn a_damaged_page_is_found_by_check_integrity() {
     assert!(matches!(err, StateError::Corrupt { .. }), "{err:?}");
     assert!(err.to_string().contains("unenrol and enrol again"), "{err}");
 }
+
+#[test]
+fn a_batch_commits_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = State::open(dir.path()).unwrap();
+    let at = datetime!(2026-11-20 09:30 UTC);
+    // A failing batch leaves nothing behind.
+    let failed = state.batch(|s| {
+        s.push(&QueuedReport::new("j1", "t1", at))?;
+        s.set_last_checkin(at)?;
+        Err::<(), _>(StateError::NotEnrolled)
+    });
+    assert!(matches!(failed, Err(StateError::NotEnrolled)));
+    assert_eq!(state.stats().unwrap().queued, 0);
+    assert_eq!(state.last_checkin().unwrap(), None);
+    // A succeeding one keeps everything, also across a reopen.
+    state
+        .batch(|s| {
+            s.push(&QueuedReport::new("j2", "t2", at))?;
+            s.set_last_checkin(at)
+        })
+        .unwrap();
+    drop(state);
+    let state = State::open(dir.path()).unwrap();
+    assert_eq!(state.stats().unwrap().queued, 1);
+    assert_eq!(state.last_checkin().unwrap(), Some(at));
+}
