@@ -69,23 +69,44 @@ pub fn open_agent_with(g: &Globals, probe: Box<dyn PostureProbe>) -> Result<Agen
     build_agent(g, probe, extra_ca_pem)
 }
 
-fn build_agent(
+fn key_store(
     g: &Globals,
-    probe: Box<dyn PostureProbe>,
-    extra_ca_pem: Option<Vec<u8>>,
-) -> Result<Agent, CliError> {
-    let dir = state_dir(&g.state_dir)?;
+    dir: &std::path::Path,
+) -> Result<Arc<dyn agent_core::keys::store::SecretStore>, CliError> {
     let file = dir.join("secrets.json");
     let choice = match g.key_store {
         KeyStore::Auto => StoreChoice::Auto { fallback: file },
         KeyStore::Keychain => StoreChoice::Keychain,
         KeyStore::File => StoreChoice::File(file),
     };
-    let store = open_store(choice).map_err(|e| CliError::Key(e.into()))?;
+    Ok(Arc::from(
+        open_store(choice).map_err(|e| CliError::Key(e.into()))?,
+    ))
+}
+
+/// `reset`.
+pub fn reset(g: &Globals) -> Result<u8, CliError> {
+    let dir = state_dir(&g.state_dir)?;
+    let keys = KeySource::Software(key_store(g, &dir)?);
+    agent_core::agent::reset_local(&dir, &keys).map_err(CliError::Agent)?;
+    println!(
+        "Reset: the device key and the local state in {} are deleted. If the collector still lists this device, ask your organisation to remove it; then enrol again.",
+        dir.display()
+    );
+    Ok(EXIT_OK)
+}
+
+fn build_agent(
+    g: &Globals,
+    probe: Box<dyn PostureProbe>,
+    extra_ca_pem: Option<Vec<u8>>,
+) -> Result<Agent, CliError> {
+    let dir = state_dir(&g.state_dir)?;
+    let store = key_store(g, &dir)?;
     Agent::open(AgentConfig {
         state_dir: dir,
         probe: Arc::from(probe),
-        keys: KeySource::Software(Arc::from(store)),
+        keys: KeySource::Software(store),
         transport: None,
         extra_ca_pem,
         outbox_limits: OutboxLimits::default(),

@@ -85,6 +85,9 @@ pub enum Command {
     Preview,
     /// Unenrol: tell the collector, then delete the device key and all local state.
     Unenrol(JsonArg),
+    /// Delete the device key and all local state without contacting the
+    /// collector: the recovery when the state is damaged.
+    Reset,
     /// Stay running: check in on the collector's interval, retry queued
     /// reports, exit cleanly on SIGINT/SIGTERM.
     Run(RunArgs),

@@ -50,6 +50,7 @@ fn main() -> ExitCode {
         Command::Unenrol(args) => agent_cmd::unenrol(&args, &g),
         Command::Run(args) => agent_cmd::run(&args, &g),
         Command::Demo => demo::demo(&g),
+        Command::Reset => agent_cmd::reset(&g),
         Command::Serve(args) => serve::serve_command(&args, &g.state_dir),
     };
     match result {

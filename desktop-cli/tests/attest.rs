@@ -193,3 +193,30 @@ fn keychain_keys_show_is_stable_and_leaves_no_file() {
         "the key went to a file, not the keychain"
     );
 }
+
+#[test]
+fn damaged_state_is_a_clear_error_and_reset_recovers() {
+    let dir = state("damaged");
+    let show = agent(&dir, &["keys", "show"], None);
+    assert_eq!(show.status.code(), Some(0));
+    std::fs::write(dir.join("state.sqlite3"), b"this is not a database").unwrap();
+    let status = agent(&dir, &["status"], None);
+    assert_eq!(status.status.code(), Some(2));
+    let err = text(&status.stderr);
+    assert!(
+        err.contains("corrupt or unreadable") && err.contains("reset the agent"),
+        "{err}"
+    );
+    let reset = agent(&dir, &["reset"], None);
+    assert_eq!(reset.status.code(), Some(0), "{}", text(&reset.stderr));
+    assert!(!dir.join("state.sqlite3").exists());
+    let secrets: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("secrets.json")).unwrap_or_else(|_| "{}".into()),
+    )
+    .unwrap();
+    assert_eq!(secrets, serde_json::json!({}), "the key survived the reset");
+    let status = agent(&dir, &["status", "--json"], None);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(v["state"], "unenrolled");
+}

@@ -39,7 +39,9 @@ pub enum AgentError {
     #[error(transparent)]
     State(#[from] StateError),
     /// The local state holds something unreadable.
-    #[error("the agent's state is damaged ({0}); unenrol and enrol again")]
+    #[error(
+        "the agent's state is damaged ({0}); reset the agent (delete its key and state directory) and enrol again"
+    )]
     CorruptState(String),
     /// The device key failed.
     #[error(transparent)]

@@ -266,6 +266,19 @@ impl Agent {
     }
 }
 
+/// Deletes the device key and every file of the state directory without
+/// opening the state or contacting the collector: the recovery when the
+/// state is damaged (the collector keeps the device until an administrator
+/// removes it). Fails with a `Locked` error while an agent has it open.
+pub fn reset_local(state_dir: &Path, keys: &KeySource) -> Result<(), AgentError> {
+    match keys {
+        KeySource::Device(signer) => signer.delete()?,
+        KeySource::Software(store) => store.delete(&software_key_name(state_dir))?,
+    }
+    State::destroy(state_dir)?;
+    Ok(())
+}
+
 fn current_policy(state: &State) -> Result<Policy, AgentError> {
     match state.policy_json()? {
         Some(stored) => Policy::parse(&stored.json, PolicyFormat::Json)

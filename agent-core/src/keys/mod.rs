@@ -21,7 +21,7 @@ pub enum KeyError {
     Store(#[from] store::StoreError),
     /// The stored key is not a valid P-256 PKCS#8 key.
     #[error(
-        "the stored device key is not a valid P-256 key; unenrol and enrol again to make a new one"
+        "the stored device key is not a valid P-256 key; reset the agent and enrol again to make a new one"
     )]
     InvalidStoredKey,
     /// Key generation or signing failed in the crypto library.

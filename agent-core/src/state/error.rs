@@ -33,7 +33,7 @@ pub enum StateError {
     /// The database file is not a database, is damaged, or cannot be read.
     #[error(
         "the agent state database {path} is corrupt or unreadable ({detail}); \
-         unenrol and enrol again; or remove {} to reset",
+         reset the agent (delete its key and {}) and enrol again",
         parent_of(path)
     )]
     Corrupt {

@@ -113,9 +113,9 @@ fn garbage_in_the_database_file_is_corrupt_with_recovery_text() {
     };
     assert_eq!(path, &dir.path().join(DB_FILE));
     let msg = err.to_string();
-    assert!(msg.contains("unenrol and enrol again"), "{msg}");
+    assert!(msg.contains("reset the agent"), "{msg}");
     assert!(
-        msg.contains(&format!("remove {} to reset", dir.path().display())),
+        msg.contains(&format!("delete its key and {}", dir.path().display())),
         "{msg}"
     );
     // The documented recovery works: destroy does not need a readable database.
@@ -213,7 +213,7 @@ fn a_damaged_page_is_found_by_check_integrity() {
     let state = State::open(dir.path()).unwrap();
     let err = state.check_integrity().unwrap_err();
     assert!(matches!(err, StateError::Corrupt { .. }), "{err:?}");
-    assert!(err.to_string().contains("unenrol and enrol again"), "{err}");
+    assert!(err.to_string().contains("reset the agent"), "{err}");
 }
 
 #[test]
