@@ -54,8 +54,18 @@ pub enum SignError {
 /// Signs `claims` with the device key: `header.payload.signature`, the
 /// header `{"alg":"ES256","typ":"eat+jwt","kid":<RFC 7638 thumbprint>}`.
 pub fn sign(claims: &Claims, signer: &dyn DeviceSigner) -> Result<String, SignError> {
+    sign_jws(TYP, claims, signer)
+}
+
+/// Signs `claims` as a compact JWS with the header
+/// `{"alg":"ES256","typ":<typ>,"kid":<thumbprint>}`.
+pub(crate) fn sign_jws<T: serde::Serialize>(
+    typ: &str,
+    claims: &T,
+    signer: &dyn DeviceSigner,
+) -> Result<String, SignError> {
     let kid = signer.kid()?;
-    let header = format!(r#"{{"alg":"{ALG}","typ":"{TYP}","kid":"{kid}"}}"#);
+    let header = format!(r#"{{"alg":"{ALG}","typ":"{typ}","kid":"{kid}"}}"#);
     let payload = serde_json::to_vec(claims).map_err(|e| SignError::Serialize(e.to_string()))?;
     let mut token = b64::encode(header.as_bytes());
     token.push('.');

@@ -5,8 +5,7 @@
 use time::OffsetDateTime;
 
 use super::verify::{KeyResolver, ReplayCache, Verifier, VerifyError};
-use super::{ALG, SignError, random_id};
-use crate::b64;
+use super::{SignError, random_id};
 use crate::keys::{DeviceSigner, KeyError};
 use crate::protocol::{DeviceId, DeviceRequestClaims, Jti, Nonce, RequestPurpose};
 
@@ -47,19 +46,7 @@ pub fn sign_request(
     claims: &DeviceRequestClaims,
     signer: &dyn DeviceSigner,
 ) -> Result<String, SignError> {
-    let kid = signer.kid()?;
-    let header = format!(r#"{{"alg":"{ALG}","typ":"{REQUEST_TYP}","kid":"{kid}"}}"#);
-    let payload = serde_json::to_vec(claims).map_err(|e| SignError::Serialize(e.to_string()))?;
-    let mut token = b64::encode(header.as_bytes());
-    token.push('.');
-    token.push_str(&b64::encode(&payload));
-    let signature = signer.sign(token.as_bytes())?;
-    if signature.len() != 64 {
-        return Err(KeyError::SignatureLength(signature.len()).into());
-    }
-    token.push('.');
-    token.push_str(&b64::encode(&signature));
-    Ok(token)
+    super::sign_jws(REQUEST_TYP, claims, signer)
 }
 
 fn purpose_name(p: RequestPurpose) -> &'static str {
