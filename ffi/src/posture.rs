@@ -150,6 +150,13 @@ pub struct Posture {
     pub collected_at: Timestamp,
 }
 
+/// The posture schema version this library writes: a foreign probe puts it
+/// in the `Posture` it returns, so the number lives in one place (the core).
+#[uniffi::export]
+pub fn posture_schema_version() -> u32 {
+    core::POSTURE_SCHEMA_VERSION
+}
+
 impl From<core::OsFacts> for OsFacts {
     fn from(os: core::OsFacts) -> Self {
         OsFacts {
@@ -239,6 +246,16 @@ impl From<Posture> for core::Posture {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exported_schema_version_is_the_cores() {
+        let p = core::Posture::unknown(
+            Platform::Ios,
+            "not read in this test",
+            time::macros::datetime!(2026-11-02 10:00 UTC),
+        );
+        assert_eq!(posture_schema_version(), p.schema_version);
+    }
 
     #[test]
     fn a_posture_round_trips_through_the_mirror_unchanged() {

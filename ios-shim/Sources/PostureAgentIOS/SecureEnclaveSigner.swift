@@ -1,0 +1,160 @@
+import CryptoKit
+import Foundation
+import PostureAgent
+import Security
+
+/// The foreign `DeviceSigner` for iOS: an ECDSA P-256 key in the Secure
+/// Enclave (CryptoKit), so the private key never leaves the hardware.
+///
+/// The key's `dataRepresentation` is an opaque blob that only this device's
+/// Secure Enclave can use; it is kept in the Keychain with
+/// `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`, so background
+/// check-ins work while the phone is locked (after the first unlock) and the
+/// key never moves to a backup or another device. On the simulator, which
+/// has no Secure Enclave, a software P-256 key stands in (for tests only).
+public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
+    private let service: String
+    private let account: String
+    private let lock = NSLock()
+    private var cached: SigningKey?
+
+    /// A signer whose key is kept under `service`/`account` in the Keychain;
+    /// the key is made on first use.
+    public init(service: String = "dev.postureagent", account: String = "device-key") {
+        self.service = service
+        self.account = account
+    }
+
+    public func publicJwk() throws -> PublicJwk {
+        // x ‖ y, 32 bytes each: what a JWK's x and y encode.
+        let raw = try key().publicKeyRaw
+        return PublicJwk(kty: "EC", crv: "P-256",
+                         x: base64url(raw.prefix(32)), y: base64url(raw.suffix(32)))
+    }
+
+    /// ECDSA P-256 over SHA-256; the 64-byte r ‖ s form JOSE uses, not DER.
+    public func sign(message: Data) throws -> Data {
+        let key = try key()
+        do {
+            return try key.sign(message)
+        } catch {
+            throw PostureAgentError.Key(reason: "the Secure Enclave did not sign: \(error.localizedDescription)")
+        }
+    }
+
+    /// Deletes the key (on unenrol): the Keychain item goes, and with it the
+    /// only way to use the Secure Enclave key.
+    public func delete() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        cached = nil
+        let status = SecItemDelete(query() as CFDictionary)
+        guard status == errSecSuccess || status == errSecItemNotFound else {
+            throw PostureAgentError.Key(reason: "could not delete the device key from the Keychain (OSStatus \(status))")
+        }
+    }
+
+    private func key() throws -> SigningKey {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        let key = try load() ?? create()
+        cached = key
+        return key
+    }
+
+    private func load() throws -> SigningKey? {
+        var q = query()
+        q[kSecReturnData as String] = true
+        var item: CFTypeRef?
+        let status = SecItemCopyMatching(q as CFDictionary, &item)
+        if status == errSecItemNotFound { return nil }
+        guard status == errSecSuccess, let data = item as? Data else {
+            throw PostureAgentError.Key(reason: keychainReason("read", status))
+        }
+        do {
+            return try SigningKey(dataRepresentation: data)
+        } catch {
+            throw PostureAgentError.Key(
+                reason: "the stored device key is unusable (restored from another device?); unenrol and enrol again")
+        }
+    }
+
+    private func create() throws -> SigningKey {
+        let key: SigningKey
+        do {
+            key = try SigningKey.generate()
+        } catch {
+            throw PostureAgentError.Key(reason: "could not create a Secure Enclave key: \(error.localizedDescription)")
+        }
+        var q = query()
+        q[kSecValueData as String] = key.dataRepresentation
+        q[kSecAttrAccessible as String] = kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+        let status = SecItemAdd(q as CFDictionary, nil)
+        guard status == errSecSuccess else { throw PostureAgentError.Key(reason: keychainReason("store", status)) }
+        return key
+    }
+
+    private func query() -> [String: Any] {
+        [kSecClass as String: kSecClassGenericPassword,
+         kSecAttrService as String: service,
+         kSecAttrAccount as String: account]
+    }
+
+    private func keychainReason(_ action: String, _ status: OSStatus) -> String {
+        if status == errSecInteractionNotAllowed {
+            return "could not \(action) the device key: the phone has not been unlocked since it started"
+        }
+        return "could not \(action) the device key in the Keychain (OSStatus \(status))"
+    }
+}
+
+/// The Secure Enclave key on a device; a software key on the simulator.
+private struct SigningKey {
+    #if targetEnvironment(simulator)
+    typealias Key = P256.Signing.PrivateKey
+    #else
+    typealias Key = SecureEnclave.P256.Signing.PrivateKey
+    #endif
+    let key: Key
+
+    static func generate() throws -> SigningKey {
+        #if targetEnvironment(simulator)
+        return SigningKey(key: Key())
+        #else
+        // A device without a Secure Enclave fails here on purpose: a silent
+        // fall back to a software key would break the hardware-key promise.
+        return SigningKey(key: try Key())
+        #endif
+    }
+
+    init(key: Key) { self.key = key }
+
+    init(dataRepresentation data: Data) throws {
+        #if targetEnvironment(simulator)
+        key = try Key(rawRepresentation: data)
+        #else
+        key = try Key(dataRepresentation: data)
+        #endif
+    }
+
+    var dataRepresentation: Data {
+        #if targetEnvironment(simulator)
+        return key.rawRepresentation
+        #else
+        return key.dataRepresentation
+        #endif
+    }
+
+    var publicKeyRaw: Data { key.publicKey.rawRepresentation }
+
+    func sign(_ message: Data) throws -> Data { try key.signature(for: message).rawRepresentation }
+}
+
+/// Base64url without padding (RFC 7515), as JWK coordinates are written.
+func base64url<D: DataProtocol>(_ bytes: D) -> String {
+    Data(bytes).base64EncodedString()
+        .replacingOccurrences(of: "+", with: "-")
+        .replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+}
