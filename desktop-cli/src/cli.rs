@@ -90,6 +90,9 @@ pub enum Command {
     Run(RunArgs),
     /// Run the reference collector (protocol v1): enrolment, reports, fleet summary, export.
     Serve(crate::serve::ServeArgs),
+    /// Fleets of virtual devices against a collector (load and backend tests).
+    #[command(subcommand)]
+    Fleet(crate::fleet::FleetCommand),
 }
 
 /// `--json` alone.

@@ -7,6 +7,7 @@ mod agent_cmd;
 mod attest;
 mod cli;
 mod commands;
+mod fleet;
 mod render;
 mod serve;
 mod targets;
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         Command::Unenrol(args) => agent_cmd::unenrol(&args, &g),
         Command::Run(args) => agent_cmd::run(&args, &g),
         Command::Serve(args) => serve::serve_command(&args, &g.state_dir),
+        Command::Fleet(cmd) => fleet::command(&cmd, g.ca.as_deref()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
