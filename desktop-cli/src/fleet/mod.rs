@@ -58,9 +58,10 @@ pub struct SimulateArgs {
     /// the profiles shipped with posture-agent.
     #[arg(long, value_name = "DIR")]
     pub profiles: Option<PathBuf>,
-    /// Worker threads, i.e. requests in flight at once.
-    #[arg(long, value_name = "C", default_value_t = 64)]
-    pub concurrency: u32,
+    /// Worker threads, i.e. requests in flight at once; default: four per
+    /// CPU core (more only queues for the cores and lengthens latency).
+    #[arg(long, value_name = "C")]
+    pub concurrency: Option<u32>,
     /// How long to keep checking in, in seconds (at most 600).
     #[arg(
         long,
@@ -115,10 +116,12 @@ pub fn validate(args: &SimulateArgs) -> Result<Length, String> {
             args.devices
         ));
     }
-    if !(1..=MAX_CONCURRENCY).contains(&args.concurrency) {
+    if let Some(c) = args
+        .concurrency
+        .filter(|c| !(1..=MAX_CONCURRENCY).contains(c))
+    {
         return Err(format!(
-            "--concurrency must be 1 to {MAX_CONCURRENCY} (got {})",
-            args.concurrency
+            "--concurrency must be 1 to {MAX_CONCURRENCY} (got {c})"
         ));
     }
     let length = match args.check_ins {
@@ -177,6 +180,16 @@ fn is_loopback_host(host: &str) -> bool {
         return true;
     }
     host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The worker count: `--concurrency`, or four per core. Measured on two
+/// cores, 8 workers gave the most check-ins/s and the lowest p99; 64 or 256
+/// gave no more throughput and several times the latency.
+pub fn concurrency(args: &SimulateArgs) -> u32 {
+    args.concurrency.unwrap_or_else(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        u32::try_from(cores * 4).map_or(MAX_CONCURRENCY, |c| c.min(MAX_CONCURRENCY))
+    })
 }
 
 /// Runs a `fleet` command; `ca` is the global `--ca` (a PEM file to trust).

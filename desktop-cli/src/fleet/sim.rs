@@ -137,7 +137,7 @@ fn run(args: &SimulateArgs, length: Length, ca_pem: Option<Vec<u8>>) -> Result<S
     // ends the process, and the bounded run is still safe.
     let _ = ctrlc::set_handler(move || on_signal.store(true, Ordering::Release));
 
-    let workers = args.concurrency.min(args.devices) as usize;
+    let workers = super::concurrency(args).min(args.devices) as usize;
     let plan = EnrolPlan {
         server: &args.server,
         run_dir: &run_dir.path,

@@ -5,7 +5,7 @@ fn args(server: &str) -> SimulateArgs {
         server: server.into(),
         devices: 10,
         profiles: None,
-        concurrency: 4,
+        concurrency: Some(4),
         duration: 10,
         check_ins: None,
         admin_token: Some("t".repeat(20)),
@@ -82,7 +82,7 @@ fn counts_and_times_are_bounded() {
     assert!(validate(&a).is_err());
 
     let mut a = args("http://127.0.0.1:1");
-    a.concurrency = 0;
+    a.concurrency = Some(0);
     assert!(validate(&a).unwrap_err().contains("--concurrency"));
 }
 
@@ -159,4 +159,14 @@ fn every_shipped_profile_is_embedded_and_parses() {
     for (a, b) in shipped.iter().zip(&from_dir) {
         assert_eq!((&a.file, &a.profile), (&b.file, &b.profile));
     }
+}
+
+#[test]
+fn the_default_concurrency_follows_the_cores() {
+    let mut a = args("http://127.0.0.1:1");
+    a.concurrency = None;
+    assert!(validate(&a).is_ok());
+    let c = concurrency(&a);
+    assert!((4..=MAX_CONCURRENCY).contains(&c), "{c}");
+    assert_eq!(c % 4, 0);
 }
