@@ -96,6 +96,9 @@ pub enum Command {
     Demo,
     /// Run the reference collector (protocol v1): enrolment, reports, fleet summary, export.
     Serve(crate::serve::ServeArgs),
+    /// Fleets of virtual devices against a collector (load and backend tests).
+    #[command(subcommand)]
+    Fleet(crate::fleet::FleetCommand),
 }
 
 /// `--json` alone.

@@ -8,6 +8,7 @@ mod attest;
 mod cli;
 mod commands;
 mod demo;
+mod fleet;
 mod render;
 mod serve;
 mod targets;
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         Command::Demo => demo::demo(&g),
         Command::Reset => agent_cmd::reset(&g),
         Command::Serve(args) => serve::serve_command(&args, &g.state_dir),
+        Command::Fleet(cmd) => fleet::command(&cmd, g.ca.as_deref()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
