@@ -5,6 +5,7 @@ pub mod adb_devices;
 pub mod desktop_lock;
 pub mod efivar;
 pub mod getprop;
+pub mod macos;
 pub mod mountinfo;
 pub mod os_release;
 pub mod simctl;
