@@ -9,6 +9,7 @@ pub mod macos;
 pub mod mountinfo;
 pub mod os_release;
 pub mod simctl;
+pub mod windows;
 
 /// Largest text any parser accepts.
 pub const MAX_INPUT_BYTES: usize = 64 * 1024;
