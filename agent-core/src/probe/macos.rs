@@ -89,7 +89,7 @@ fn filevault() -> Fact<StorageEncryption> {
         ),
         Ok(FileVault::DeferredEnablement) => Fact::observed(
             StorageEncryption::NotEncrypted,
-            format!("{SRC}: enablement deferred to next login"),
+            format!("{SRC}: enablement deferred to the next login or restart"),
         ),
         Err(reason) => Fact::unknown(format!("{SRC}: {reason}")),
     }

@@ -5,9 +5,11 @@ pub mod adb_devices;
 pub mod desktop_lock;
 pub mod efivar;
 pub mod getprop;
+pub mod macos;
 pub mod mountinfo;
 pub mod os_release;
 pub mod simctl;
+pub mod windows;
 
 /// Largest text any parser accepts.
 pub const MAX_INPUT_BYTES: usize = 64 * 1024;
