@@ -46,6 +46,16 @@ impl agent_core::keys::DeviceSigner for SignerAdapter {
             .sign(message.to_vec())
             .map_err(|e| KeyError::Signer(e.to_string()))
     }
+
+    fn key_attestation(&self) -> Result<Vec<String>, KeyError> {
+        self.0
+            .key_attestation()
+            .map_err(|e| KeyError::Signer(e.to_string()))
+    }
+
+    fn delete(&self) -> Result<(), KeyError> {
+        self.0.delete().map_err(|e| KeyError::Signer(e.to_string()))
+    }
 }
 
 /// A foreign [`foreign::SecretStore`] as an [`agent_core::keys::store::SecretStore`].

@@ -1,59 +1,70 @@
-//! `PostureAgent`: the object an app holds.
+//! `PostureAgent`: the object an app holds, wrapping agent-core's `Agent`.
 //!
 //! Built from a storage directory and the host's optional foreign parts;
 //! each method converts its arguments, calls agent-core and converts the
-//! result back. Methods that do I/O are also offered `async` (Kotlin
-//! `suspend`, Swift `async`, Python `asyncio`): they run the blocking core
-//! call on tokio's blocking pool through `spawn_blocking`, so the caller's
-//! thread (an Android main thread, an asyncio loop) is never blocked. The
-//! enrol / check-in / flush / status / preview / unenrol methods follow this
-//! shape once the core `Agent` lands.
+//! result back. The protocol operations (enrol, check-in, flush, status,
+//! preview, unenrol) are `async` (Kotlin `suspend`, Swift `async`, Python
+//! `asyncio`): the core's API blocks on the network, so each runs on
+//! tokio's blocking pool through `spawn_blocking` and the caller's thread
+//! (an Android main thread, an asyncio loop) is never blocked. The core
+//! serialises its operations, so concurrent calls queue behind each other.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use agent_core::agent::{Agent, AgentConfig, FlushOutcome, KeySource, UnenrolOutcome};
+use agent_core::keys::store::{StoreChoice, open_store};
 use agent_core::policy::{Policy, Verdict};
+use agent_core::state::OutboxLimits;
 use agent_core::token::{self, Claims, Nonce};
 use time::OffsetDateTime;
 
 use crate::adapters::{ProbeAdapter, SecretStoreAdapter, SignerAdapter, TransportAdapter};
 use crate::error::PostureAgentError;
 use crate::foreign::{DeviceSigner, PlatformProbe, SecretStore, StatusListener, Transport};
-use crate::listener::{ListenerHandle, Listeners};
+use crate::listener::{ListenerAdapter, ListenerHandle};
 use crate::posture::Posture;
+use crate::status::{CheckInOutcome, ReportPreview, Status};
+
+/// The file the software device key is kept in when the host gives neither
+/// a signer nor a secret store and no OS keychain is reachable.
+const SECRETS_FILE: &str = "secrets.json";
 
 /// The posture agent, as Kotlin, Swift and Python see it.
 #[derive(uniffi::Object)]
 pub struct PostureAgent {
     storage_dir: PathBuf,
-    probe: Option<Arc<dyn agent_core::PostureProbe>>,
+    agent: Arc<Agent>,
+    /// The host's platform key, for `sign_report`; the agent holds it too.
     signer: Option<Arc<SignerAdapter>>,
-    #[expect(
-        dead_code,
-        reason = "held for the core Agent, which keeps its key with it"
-    )]
-    secret_store: Option<Arc<SecretStoreAdapter>>,
-    #[expect(
-        dead_code,
-        reason = "held for the core Agent, which enrols and checks in with it"
-    )]
-    transport: Option<Arc<TransportAdapter>>,
-    listeners: Arc<Listeners>,
 }
 
 #[uniffi::export(async_runtime = "tokio")]
 impl PostureAgent {
     /// An agent keeping its state in `storage_dir` (an absolute path the app
-    /// owns, such as Android's `filesDir`). Without a `probe`, the desktop
-    /// probe for this OS is used where there is one; without a `transport`,
-    /// the built-in HTTPS client (when this library was built with it).
-    #[uniffi::constructor(default(probe = None, signer = None, secret_store = None, transport = None))]
+    /// owns, such as Android's `filesDir`; one agent per directory).
+    ///
+    /// Without a `probe`, the desktop probe for this OS is used where there
+    /// is one. The device key is the `signer` (a platform key); without
+    /// one, a software key kept in `secret_store`; without that, in the OS
+    /// keychain when this build has one, else in a mode-0600 file in
+    /// `storage_dir` (desktops and tests). Without a `transport`, the
+    /// built-in HTTPS client (when this library was built with it), which
+    /// also trusts `extra_ca_pem` (a test collector's CA, PEM).
+    #[uniffi::constructor(default(
+        probe = None,
+        signer = None,
+        secret_store = None,
+        transport = None,
+        extra_ca_pem = None
+    ))]
     pub fn new(
         storage_dir: String,
         probe: Option<Arc<dyn PlatformProbe>>,
         signer: Option<Arc<dyn DeviceSigner>>,
         secret_store: Option<Arc<dyn SecretStore>>,
         transport: Option<Arc<dyn Transport>>,
+        extra_ca_pem: Option<String>,
     ) -> Result<Arc<Self>, PostureAgentError> {
         let dir = PathBuf::from(&storage_dir);
         if storage_dir.trim().is_empty() || !dir.is_absolute() {
@@ -61,17 +72,38 @@ impl PostureAgent {
                 "storage_dir {storage_dir:?} is not an absolute path; pass a directory the app owns"
             )));
         }
-        let probe: Option<Arc<dyn agent_core::PostureProbe>> = match probe {
-            Some(foreign) => Some(Arc::new(ProbeAdapter(foreign))),
-            None => agent_core::probe::local_probe().map(Arc::from),
+        let probe: Arc<dyn agent_core::PostureProbe> = match probe {
+            Some(foreign) => Arc::new(ProbeAdapter(foreign)),
+            None => agent_core::probe::local_probe()
+                .map(Arc::from)
+                .ok_or_else(|| {
+                    PostureAgentError::platform(
+                        "there is no built-in probe for this platform; pass a PlatformProbe",
+                    )
+                })?,
         };
+        let signer = signer.map(|s| Arc::new(SignerAdapter(s)));
+        let keys = match (&signer, secret_store) {
+            (Some(signer), _) => KeySource::Device(signer.clone()),
+            (None, Some(store)) => KeySource::Software(Arc::new(SecretStoreAdapter(store))),
+            (None, None) => KeySource::Software(Arc::from(open_store(StoreChoice::Auto {
+                fallback: dir.join(SECRETS_FILE),
+            })?)),
+        };
+        let agent = Agent::open(AgentConfig {
+            state_dir: dir.clone(),
+            probe,
+            keys,
+            transport: transport.map(|t| {
+                Arc::new(TransportAdapter(t)) as Arc<dyn agent_core::transport::Transport>
+            }),
+            extra_ca_pem: extra_ca_pem.map(String::into_bytes),
+            outbox_limits: OutboxLimits::default(),
+        })?;
         Ok(Arc::new(PostureAgent {
             storage_dir: dir,
-            probe,
-            signer: signer.map(|s| Arc::new(SignerAdapter(s))),
-            secret_store: secret_store.map(|s| Arc::new(SecretStoreAdapter(s))),
-            transport: transport.map(|t| Arc::new(TransportAdapter(t))),
-            listeners: Arc::default(),
+            agent: Arc::new(agent),
+            signer,
         }))
     }
 
@@ -80,17 +112,53 @@ impl PostureAgent {
         self.storage_dir.display().to_string()
     }
 
+    /// Enrols with the collector at `server_url` using a one-time `code`
+    /// from the organisation.
+    pub async fn enrol(
+        &self,
+        server_url: String,
+        code: String,
+    ) -> Result<Status, PostureAgentError> {
+        self.run(move |agent| agent.enrol(&server_url, &code).map(Into::into))
+            .await
+    }
+
+    /// One check-in: collect, evaluate, sign, queue and deliver a report.
+    pub async fn check_in(&self) -> Result<CheckInOutcome, PostureAgentError> {
+        self.run(|agent| agent.check_in().map(Into::into)).await
+    }
+
+    /// Sends every queued report now (e.g. the network just came back).
+    pub async fn flush(&self) -> Result<FlushOutcome, PostureAgentError> {
+        self.run(|agent| agent.flush()).await
+    }
+
+    /// The agent's status.
+    pub async fn status(&self) -> Result<Status, PostureAgentError> {
+        self.run(|agent| agent.status().map(Into::into)).await
+    }
+
+    /// The exact report a check-in would send now; nothing is signed,
+    /// stored or sent.
+    pub async fn preview_report(&self) -> Result<ReportPreview, PostureAgentError> {
+        self.run(|agent| agent.preview_report().map(Into::into))
+            .await
+    }
+
+    /// Unenrols: tells the collector when it can, then deletes the device
+    /// key and all local state whatever the collector said.
+    pub async fn unenrol(&self) -> Result<UnenrolOutcome, PostureAgentError> {
+        self.run(|agent| agent.unenrol()).await
+    }
+
     /// Collects the device's posture now, blocking the calling thread.
-    pub fn collect(&self) -> Result<Posture, PostureAgentError> {
-        Ok(self.probe()?.collect().into())
+    pub fn collect(&self) -> Posture {
+        self.agent.collect().into()
     }
 
     /// Collects the device's posture off the caller's thread.
     pub async fn collect_async(&self) -> Result<Posture, PostureAgentError> {
-        let probe = self.probe()?;
-        Ok(tokio::task::spawn_blocking(move || probe.collect())
-            .await?
-            .into())
+        self.run(|agent| Ok(agent.collect().into())).await
     }
 
     /// Evaluates `posture` against `policy` now, on the device (advisory:
@@ -100,7 +168,8 @@ impl PostureAgent {
     }
 
     /// Signs a posture report (an ES256 Entity Attestation Token) answering
-    /// `nonce` for `device_id`, with the device signer.
+    /// `nonce` for `device_id`, with the host's device signer (not queued
+    /// or sent: for testers and backends).
     pub fn sign_report(
         &self,
         nonce: String,
@@ -119,32 +188,37 @@ impl PostureAgent {
         Ok(token::sign(&claims, signer)?)
     }
 
-    /// The device signer's public key, as the collector would enrol it.
+    /// The device key's public half, as the collector enrols it (a software
+    /// key is made on first use).
     pub fn public_jwk(&self) -> Result<agent_core::keys::PublicJwk, PostureAgentError> {
-        Ok(agent_core::keys::DeviceSigner::public_jwk(self.signer()?)?)
+        Ok(self.agent.public_jwk()?)
     }
 
-    /// Registers a status listener; it stays registered until the returned
-    /// handle is dropped (or `unregister`ed).
+    /// Registers a status listener, told after every enrol, check-in, flush
+    /// and unenrol; it stays registered until the returned handle is closed
+    /// (or dropped, or `unregister`ed).
     pub fn register_listener(&self, listener: Arc<dyn StatusListener>) -> Arc<ListenerHandle> {
-        Arc::new(self.listeners.register(listener))
+        let subscription = self.agent.subscribe(Arc::new(ListenerAdapter(listener)));
+        Arc::new(ListenerHandle::new(subscription))
     }
 }
 
 impl PostureAgent {
+    /// Runs a blocking core call on tokio's blocking pool.
+    async fn run<T, F>(&self, call: F) -> Result<T, PostureAgentError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Agent) -> Result<T, agent_core::agent::AgentError> + Send + 'static,
+    {
+        let agent = self.agent.clone();
+        Ok(tokio::task::spawn_blocking(move || call(&agent)).await??)
+    }
+
     fn signer(&self) -> Result<&SignerAdapter, PostureAgentError> {
         self.signer
             .as_deref()
             .ok_or_else(|| PostureAgentError::Key {
                 reason: "this agent has no device signer; pass a DeviceSigner".into(),
             })
-    }
-
-    fn probe(&self) -> Result<Arc<dyn agent_core::PostureProbe>, PostureAgentError> {
-        self.probe.clone().ok_or_else(|| {
-            PostureAgentError::platform(
-                "there is no built-in probe for this platform; pass a PlatformProbe",
-            )
-        })
     }
 }

@@ -5,6 +5,7 @@
 //! to fix input, retry later, re-enrol) and shows the message; the core's
 //! detailed errors stay inside, their text carried in `reason`.
 
+use agent_core::agent::{AgentError, ClientError};
 use agent_core::keys::store::StoreError;
 use agent_core::keys::{JwkError, KeyError};
 use agent_core::policy::PolicyError;
@@ -23,7 +24,8 @@ pub enum PostureAgentError {
         /// What was wrong.
         reason: String,
     },
-    /// The call needs an enrolled agent.
+    /// The call needs an enrolled agent (or, for `enrol`, the agent is
+    /// already enrolled: see `InvalidInput`).
     #[error("not enrolled: {reason}")]
     NotEnrolled {
         /// What was missing.
@@ -109,6 +111,47 @@ impl From<agent_core::Error> for PostureAgentError {
     }
 }
 
+/// The agent's errors, narrowed: an app branches on what it can do about
+/// each (enrol first, fix the input, retry later, tell the user what the
+/// collector said); the core's full message is the `reason`.
+impl From<AgentError> for PostureAgentError {
+    fn from(e: AgentError) -> Self {
+        match e {
+            AgentError::NotEnrolled => PostureAgentError::NotEnrolled {
+                reason: e.to_string(),
+            },
+            // A call in the wrong state, like any other bad argument: the
+            // app can read `status()` first.
+            AgentError::AlreadyEnrolled { .. } | AgentError::InvalidInput(_) => {
+                PostureAgentError::invalid_input(e)
+            }
+            AgentError::State(e) => e.into(),
+            AgentError::CorruptState(_) | AgentError::Store(_) => PostureAgentError::Storage {
+                reason: e.to_string(),
+            },
+            AgentError::Key(e) => e.into(),
+            AgentError::Sign(e) => e.into(),
+            AgentError::Transport(e) => e.into(),
+            AgentError::Collector { action, source } => {
+                // The core's message: what was being done, then why.
+                let reason = format!("{action}: {source}");
+                match *source {
+                    ClientError::Transport(t) if is_input_error(&t) => {
+                        PostureAgentError::InvalidInput { reason }
+                    }
+                    ClientError::Transport(_) => PostureAgentError::Network { reason },
+                    // A problem document or a non-protocol answer.
+                    ClientError::Problem { .. } | ClientError::BadResponse { .. } => {
+                        PostureAgentError::Server { reason }
+                    }
+                }
+            }
+            AgentError::NoTransport => PostureAgentError::platform(e),
+            AgentError::Internal(_) => PostureAgentError::internal(e),
+        }
+    }
+}
+
 impl From<PolicyError> for PostureAgentError {
     fn from(e: PolicyError) -> Self {
         PostureAgentError::invalid_input(e)
@@ -141,15 +184,25 @@ impl From<VerifyError> for PostureAgentError {
 
 impl From<TransportError> for PostureAgentError {
     fn from(e: TransportError) -> Self {
-        match e {
-            TransportError::InvalidUrl(_)
-            | TransportError::InsecureUrl { .. }
-            | TransportError::Config(_) => PostureAgentError::invalid_input(e),
-            _ => PostureAgentError::Network {
+        if is_input_error(&e) {
+            PostureAgentError::invalid_input(e)
+        } else {
+            PostureAgentError::Network {
                 reason: e.to_string(),
-            },
+            }
         }
     }
+}
+
+/// A transport error the caller caused (a bad URL or configuration), not
+/// the network.
+fn is_input_error(e: &TransportError) -> bool {
+    matches!(
+        e,
+        TransportError::InvalidUrl(_)
+            | TransportError::InsecureUrl { .. }
+            | TransportError::Config(_)
+    )
 }
 
 impl From<StateError> for PostureAgentError {
@@ -191,5 +244,68 @@ impl From<SignError> for PostureAgentError {
 impl From<tokio::task::JoinError> for PostureAgentError {
     fn from(e: tokio::task::JoinError) -> Self {
         PostureAgentError::internal(format!("a background task failed: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agent_core::protocol::{Problem, ProblemKind};
+
+    use super::*;
+
+    #[test]
+    fn agent_errors_narrow_to_what_an_app_can_act_on() {
+        assert!(matches!(
+            PostureAgentError::from(AgentError::NotEnrolled),
+            PostureAgentError::NotEnrolled { .. }
+        ));
+        let already = AgentError::AlreadyEnrolled {
+            server_url: "http://127.0.0.1:1".into(),
+        };
+        assert!(matches!(
+            PostureAgentError::from(already),
+            PostureAgentError::InvalidInput { .. }
+        ));
+        let refused = AgentError::collector(
+            "enrolment failed",
+            ClientError::Problem {
+                problem: Problem::new(ProblemKind::InvalidEnrolmentCode, "the code is used"),
+                retry_after: None,
+            },
+        );
+        match PostureAgentError::from(refused) {
+            PostureAgentError::Server { reason } => {
+                assert!(reason.starts_with("enrolment failed: "), "{reason}");
+                assert!(reason.contains("the code is used"), "{reason}");
+            }
+            other => panic!("not a server error: {other:?}"),
+        }
+        let offline = AgentError::collector(
+            "enrolment failed",
+            ClientError::Transport(TransportError::Connect {
+                host: "127.0.0.1".into(),
+                reason: "refused".into(),
+            }),
+        );
+        assert!(matches!(
+            PostureAgentError::from(offline),
+            PostureAgentError::Network { .. }
+        ));
+        let bad_url = AgentError::collector(
+            "enrolment failed",
+            ClientError::Transport(TransportError::InvalidUrl("no scheme".into())),
+        );
+        assert!(matches!(
+            PostureAgentError::from(bad_url),
+            PostureAgentError::InvalidInput { .. }
+        ));
+        assert!(matches!(
+            PostureAgentError::from(AgentError::CorruptState("x".into())),
+            PostureAgentError::Storage { .. }
+        ));
+        assert!(matches!(
+            PostureAgentError::from(AgentError::NoTransport),
+            PostureAgentError::Platform { .. }
+        ));
     }
 }

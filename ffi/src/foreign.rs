@@ -13,6 +13,7 @@ use agent_core::transport::Method;
 
 use crate::error::PostureAgentError;
 use crate::posture::Posture;
+use crate::status::Status;
 
 /// Reads the posture facts only the platform can see (a phone shim fills
 /// them from Android or iOS APIs).
@@ -33,6 +34,13 @@ pub trait DeviceSigner: Send + Sync {
     /// Signs `message` with ECDSA P-256 over SHA-256 and returns the 64-byte
     /// `r ‖ s` form (each 32 bytes, big-endian, zero-padded), not DER.
     fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, PostureAgentError>;
+    /// The platform's key-attestation certificate chain for this key, leaf
+    /// first, each base64 DER (Android Keystore's `getCertificateChain`);
+    /// empty when the platform has none. Sent once, at enrolment.
+    fn key_attestation(&self) -> Result<Vec<String>, PostureAgentError>;
+    /// Deletes the key from its keystore (at unenrolment); succeeds when
+    /// there is none.
+    fn delete(&self) -> Result<(), PostureAgentError>;
 }
 
 /// Where secrets are kept when the agent holds its own software key
@@ -61,7 +69,10 @@ pub trait Transport: Send + Sync {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, PostureAgentError>;
 }
 
-/// Told when the agent's status changes (enrolled, checked in, verdict).
+/// Told when the agent's status changes (after enrol, check-in, flush,
+/// unenrol). Called on the thread that made the change while the agent is
+/// busy with it: return quickly, and hand any call back into the agent to
+/// another thread (a direct call would wait for the change to finish).
 #[uniffi::export(foreign)]
 pub trait StatusListener: Send + Sync {
     /// The new status.
@@ -99,16 +110,4 @@ pub struct HttpResponse {
     pub headers: Vec<HttpHeader>,
     /// Body bytes.
     pub body: Vec<u8>,
-}
-
-/// The agent's status as a listener sees it. Provisional: filled from the
-/// core agent's status once it lands.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Status {
-    /// Whether the agent is enrolled with a collector.
-    pub enrolled: bool,
-    /// The random per-enrolment device id, when enrolled.
-    pub device_id: Option<String>,
-    /// Reports signed but not yet acknowledged by the collector.
-    pub pending_reports: u32,
 }

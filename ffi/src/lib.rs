@@ -6,6 +6,8 @@
 //! - [`foreign`]: the traits the host app implements (probe, signer, secret
 //!   store, transport, status listener) and [`adapters`] that present them
 //!   to agent-core as its own traits;
+//! - [`status`]: the agent's status and the outcomes of its operations;
+//! - [`listener`]: status listeners and the handle that unregisters them;
 //! - [`posture`]: the posture records (agent-core's `Fact<T>` is generic,
 //!   which uniffi cannot express) and their conversions;
 //! - [`error`]: the one small error foreign code sees.
@@ -22,6 +24,7 @@ pub mod foreign;
 pub mod listener;
 pub mod posture;
 pub mod report;
+pub mod status;
 
 pub use agent::PostureAgent;
 pub use error::PostureAgentError;

@@ -21,6 +21,7 @@ use crate::state::State;
 const MAX_PER_ROUND: usize = 100;
 
 /// A report the collector refused for good.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejected {
     /// The report id.
@@ -30,6 +31,7 @@ pub struct Rejected {
 }
 
 /// What a delivery round did.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FlushOutcome {
     /// Reports the collector acknowledged.

@@ -31,6 +31,7 @@ pub struct CheckInOutcome {
 }
 
 /// What unenrolling did.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnenrolOutcome {
     /// Whether the collector was told (and removed the device).

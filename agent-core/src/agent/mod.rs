@@ -68,6 +68,7 @@ pub struct AgentConfig {
 }
 
 /// Whether the agent is enrolled.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
@@ -79,6 +80,7 @@ pub enum AgentState {
 
 /// The verdicts the agent last saw: its own (immediate) and the server's
 /// (authoritative), as stored in the state.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerdictRecord {
     /// The device's own evaluation at its last check-in.
@@ -90,6 +92,7 @@ pub struct VerdictRecord {
 }
 
 /// The server's answer to a report.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerVerdict {
     /// The server's verdict.

@@ -53,6 +53,7 @@ pub struct ChallengeResponse {
 
 /// Whether a report proves the device's state now or only in the past
 /// (RFC 9334 §10 freshness).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Freshness {

@@ -4,11 +4,14 @@ A probe and a device signer are implemented here in Python and handed to
 the Rust agent: the posture crosses the boundary both ways, Rust signs a
 report through the Python key and verifies it, errors arrive as typed
 exceptions, the async path runs on asyncio, and two threads call at once.
+The agent operations run against the reference collector, started once per
+session as a real process (`posture-agent serve`, see conftest.py).
 """
 
 import asyncio
 import base64
 import datetime
+import json
 import tempfile
 import threading
 
@@ -51,12 +54,26 @@ class PythonSigner(pa.DeviceSigner):
         self.signatures.append(raw)
         return raw
 
+    def key_attestation(self):
+        return []
+
+    def delete(self):
+        self.deleted = True
+
+    deleted = False
+
 
 class FailingSigner(pa.DeviceSigner):
     def public_jwk(self):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
     def sign(self, message):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def key_attestation(self):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def delete(self):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
 
@@ -288,9 +305,135 @@ class Recorder(pa.StatusListener):
 
 
 def test_a_listener_registers_and_its_handle_unregisters(agent):
-    # Status changes are emitted by the core Agent, which lands later; this
-    # checks registration and explicit unregistration across the boundary.
     handle = agent.register_listener(Recorder())
     handle.unregister()
     handle.unregister()
     del handle
+
+
+# --- the agent operations, against the reference collector ---------------
+
+
+def test_enrol_check_in_preview_and_unenrol_against_the_collector(
+    collector, storage_dir, probe, signer
+):
+    agent = pa.PostureAgent(storage_dir, probe=probe, signer=signer)
+    recorder = Recorder()
+    handle = agent.register_listener(recorder)
+
+    async def flow():
+        before = await agent.status()
+        assert before.state == pa.AgentState.UNENROLLED
+        assert before.device_id is None
+
+        enrolled = await agent.enrol(collector.url, collector.take_code())
+        assert enrolled.state == pa.AgentState.ENROLLED
+        assert enrolled.server_url == collector.url
+        assert enrolled.device_id
+        assert enrolled.kid
+        assert recorder.seen and recorder.seen[-1].state == pa.AgentState.ENROLLED
+
+        outcome = await agent.check_in()
+        assert outcome.fresh_nonce
+        assert outcome.delivery.delivered == 1
+        assert outcome.delivery.rejected == []
+        assert outcome.delivery.error is None
+        server = outcome.status.verdicts.server
+        assert server is not None
+        assert server.freshness == pa.Freshness.CURRENT
+        assert server.verdict.compliance == outcome.local_verdict.compliance
+        assert outcome.status.verdicts.local == outcome.local_verdict
+
+        status = await agent.status()
+        assert status.state == pa.AgentState.ENROLLED
+        assert status.device_id == enrolled.device_id
+        assert status.queued_reports == 0
+        assert status.last_checkin_at is not None
+        assert status.policy is not None
+        assert recorder.seen[-1] == status
+
+        preview = await agent.preview_report()
+        payload = json.loads(preview.payload)
+        assert payload["sub"] == enrolled.device_id
+        assert payload["posture"]["platform"] == "android"
+        assert payload["posture"]["security_patch"]["value"] == "2026-10-05"
+        assert preview.posture == probe.collect()
+        assert preview.nonce == payload["eat_nonce"]
+
+        flushed = await agent.flush()
+        assert flushed.delivered == 0 and flushed.still_queued == 0
+
+        handle.unregister()
+        seen = len(recorder.seen)
+        gone = await agent.unenrol()
+        assert gone.server_notified, gone.server_error
+        assert len(recorder.seen) == seen, "an unregistered listener was called"
+        after = await agent.status()
+        assert after.state == pa.AgentState.UNENROLLED
+        assert after.device_id is None
+        return enrolled.device_id, outcome.jti
+
+    device_id, jti = asyncio.run(flow())
+    assert signer.deleted, "unenrol did not delete the platform key"
+    exported = collector.export()
+    assert [r["jti"] for r in exported if r["device_id"] == device_id] == [jti]
+
+
+def test_check_in_before_enrolling_is_a_typed_not_enrolled_error(agent):
+    with pytest.raises(pa.PostureAgentError.NotEnrolled) as caught:
+        asyncio.run(agent.check_in())
+    assert "enrol" in caught.value.reason
+    with pytest.raises(pa.PostureAgentError.NotEnrolled):
+        asyncio.run(agent.unenrol())
+
+
+def test_a_reused_code_is_a_server_error_and_a_second_enrol_invalid_input(
+    collector, probe
+):
+    code = collector.take_code()
+    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
+        first = pa.PostureAgent(one, probe=probe, signer=PythonSigner())
+        second = pa.PostureAgent(two, probe=probe, signer=PythonSigner())
+        asyncio.run(first.enrol(collector.url, code))
+        with pytest.raises(pa.PostureAgentError.Server) as caught:
+            asyncio.run(second.enrol(collector.url, code))
+        assert "enrolment code" in caught.value.reason.lower()
+        with pytest.raises(pa.PostureAgentError.InvalidInput) as again:
+            asyncio.run(first.enrol(collector.url, collector.take_code()))
+        assert "already enrolled" in again.value.reason
+
+
+def test_an_unreachable_collector_is_a_network_error(agent):
+    with pytest.raises(pa.PostureAgentError.Network):
+        # Port 9 (discard) on loopback: nothing listens there.
+        asyncio.run(agent.enrol("http://127.0.0.1:9", "K7PM-3QXD-9WTR"))
+
+
+def test_two_threads_check_in_at_once_and_both_reports_arrive(
+    collector, storage_dir, probe, signer
+):
+    agent = pa.PostureAgent(storage_dir, probe=probe, signer=signer)
+    enrolled = asyncio.run(agent.enrol(collector.url, collector.take_code()))
+    outcomes, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            outcomes.append(asyncio.run(agent.check_in()))
+        except Exception as e:  # reported below, with the thread's error
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert len(outcomes) == 2
+    jtis = {o.jti for o in outcomes}
+    assert len(jtis) == 2
+    assert all(o.delivery.error is None for o in outcomes)
+    assert asyncio.run(agent.status()).queued_reports == 0
+    exported = collector.export()
+    assert {r["jti"] for r in exported if r["device_id"] == enrolled.device_id} == jtis

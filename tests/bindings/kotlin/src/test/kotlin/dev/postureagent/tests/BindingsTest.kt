@@ -2,7 +2,8 @@
 // drive them: a probe and a device signer implemented here in Kotlin are
 // handed to the Rust agent, which signs a report through the Kotlin key and
 // verifies it; errors arrive as typed exceptions; the suspend API runs under
-// kotlinx.coroutines; two threads call at once.
+// kotlinx.coroutines; two threads call at once. The agent operations run
+// against the reference collector, a real process (see CollectorServer.kt).
 package dev.postureagent.tests
 
 import dev.postureagent.DeviceSigner
@@ -22,7 +23,9 @@ import dev.postureagent.PostureAgentException
 import dev.postureagent.Status
 import dev.postureagent.StatusListener
 import dev.postureagent.agentVersion
+import dev.postureagent.core.AgentState
 import dev.postureagent.core.Compliance
+import dev.postureagent.core.Freshness
 import dev.postureagent.core.HardwareKeyStore
 import dev.postureagent.core.IndicatorKind
 import dev.postureagent.core.Outcome
@@ -50,9 +53,12 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotEquals
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.api.extension.ExtendWith
 
 private const val NONCE = "nonce-for-the-bindings-test-0001"
 
@@ -109,11 +115,21 @@ class KotlinSigner : DeviceSigner {
         }
         return derToRaw(der).also { signatures.add(it) }
     }
+
+    @Volatile var deleted = false
+
+    override fun keyAttestation(): List<String> = emptyList()
+
+    override fun delete() {
+        deleted = true
+    }
 }
 
 class FailingSigner : DeviceSigner {
     override fun publicJwk(): PublicJwk = throw PostureAgentException.Key("the keystore is locked")
     override fun sign(message: ByteArray): ByteArray = throw PostureAgentException.Key("the keystore is locked")
+    override fun keyAttestation(): List<String> = throw PostureAgentException.Key("the keystore is locked")
+    override fun delete(): Unit = throw PostureAgentException.Key("the keystore is locked")
 }
 
 /** An Android-like probe: every kind of fact, observed and unknown. */
@@ -148,8 +164,20 @@ class ThrowingProbe : KotlinProbe() {
     override fun collect(): Posture = throw PostureAgentException.Platform("the settings provider is gone")
 }
 
+private fun newDir(): String = Files.createTempDirectory("posture-agent-kotlin").toString()
+
+/** Every status a listener was told of, from whichever thread told it. */
+class Recorder : StatusListener {
+    val seen: MutableList<Status> = Collections.synchronizedList(mutableListOf())
+
+    override fun onStatus(status: Status) {
+        seen.add(status)
+    }
+}
+
+@ExtendWith(CollectorExtension::class)
 class BindingsTest {
-    private val dir = Files.createTempDirectory("posture-agent-kotlin").toString()
+    private val dir = newDir()
     private val probe = KotlinProbe()
     private val signer = KotlinSigner()
     private val agent = PostureAgent(dir, probe = probe, signer = signer)
@@ -207,7 +235,7 @@ class BindingsTest {
 
     @Test
     fun `a Kotlin signer's exception arrives as a key error`() {
-        val failing = PostureAgent(dir, probe = probe, signer = FailingSigner())
+        val failing = PostureAgent(newDir(), probe = probe, signer = FailingSigner())
         val posture = failing.collect()
         val e = assertThrows<PostureAgentException.Key> {
             failing.signReport(NONCE, "device-123", posture, failing.evaluate(posture, defaultPolicy()))
@@ -217,7 +245,7 @@ class BindingsTest {
 
     @Test
     fun `a throwing probe gives an all-unknown posture`() {
-        val posture = PostureAgent(dir, probe = ThrowingProbe()).collect()
+        val posture = PostureAgent(newDir(), probe = ThrowingProbe()).collect()
         assertEquals(Platform.ANDROID, posture.platform)
         val version = posture.os.version
         assertTrue(version is FactText.Unknown && version.reason.contains("settings provider is gone"))
@@ -258,16 +286,96 @@ class BindingsTest {
     }
 
     @Test
-    fun `a listener registers and its handle unregisters on close`() {
-        // Status changes come from the core Agent, which lands later; this
-        // checks registration and that closing the handle unregisters.
-        val seen = mutableListOf<Status>()
-        val handle = agent.registerListener(object : StatusListener {
-            override fun onStatus(status: Status) {
-                seen.add(status)
+    fun `enrol, check in, preview and unenrol against the collector, with a listener`(collector: CollectorServer) = runBlocking {
+        val recorder = Recorder()
+        val handle = agent.registerListener(recorder)
+        assertEquals(AgentState.UNENROLLED, agent.status().state)
+
+        val enrolled = agent.enrol(collector.url, collector.takeCode())
+        assertEquals(AgentState.ENROLLED, enrolled.state)
+        assertEquals(collector.url, enrolled.serverUrl)
+        val deviceId = enrolled.deviceId!!
+        assertEquals(listOf(enrolled), recorder.seen.toList())
+
+        val outcome = agent.checkIn()
+        assertTrue(outcome.freshNonce)
+        assertEquals(1u, outcome.delivery.delivered)
+        assertNull(outcome.delivery.error)
+        val server = outcome.status.verdicts.server!!
+        assertEquals(Freshness.CURRENT, server.freshness)
+        assertEquals(outcome.localVerdict, outcome.status.verdicts.local)
+        assertEquals(2, recorder.seen.size)
+        assertNotNull(recorder.seen.last().lastCheckinAt)
+
+        val status = agent.status()
+        assertEquals(AgentState.ENROLLED, status.state)
+        assertEquals(deviceId, status.deviceId)
+        assertEquals(0uL, status.queuedReports)
+
+        val preview = agent.previewReport()
+        assertTrue(preview.payload.startsWith("{") && preview.payload.contains("\"sub\":\"$deviceId\""), preview.payload)
+        assertTrue(preview.payload.contains("\"posture\":{"), preview.payload)
+        assertEquals(probe.collect(), preview.posture)
+
+        handle.close()
+        agent.flush()
+        val gone = agent.unenrol()
+        assertTrue(gone.serverNotified, gone.serverError)
+        assertEquals(2, recorder.seen.size, "a closed listener handle was still called")
+        assertEquals(AgentState.UNENROLLED, agent.status().state)
+        assertTrue(signer.deleted, "unenrol did not delete the platform key")
+        val exported = collector.export().filter { it.contains("\"device_id\":\"$deviceId\"") }
+        assertEquals(1, exported.size)
+        assertTrue(exported[0].contains("\"jti\":\"${outcome.jti}\""))
+    }
+
+    @Test
+    fun `a check-in before enrolling is a typed NotEnrolled exception`() {
+        val e = assertThrows<PostureAgentException.NotEnrolled> { runBlocking { agent.checkIn() } }
+        assertTrue(e.reason.contains("enrol"))
+    }
+
+    @Test
+    fun `a reused enrolment code is a typed Server exception`(collector: CollectorServer) = runBlocking {
+        val code = collector.takeCode()
+        PostureAgent(newDir(), probe = probe, signer = KotlinSigner()).enrol(collector.url, code)
+        val second = PostureAgent(newDir(), probe = probe, signer = KotlinSigner())
+        val e = assertThrows<PostureAgentException.Server> { runBlocking { second.enrol(collector.url, code) } }
+        assertTrue(e.reason.lowercase().contains("enrolment code"), e.reason)
+    }
+
+    @Test
+    fun `two threads check in at once and both reports reach the collector`(collector: CollectorServer) {
+        val deviceId = runBlocking { agent.enrol(collector.url, collector.takeCode()) }.deviceId!!
+        val jtis = Collections.synchronizedList(mutableListOf<String>())
+        val errors = Collections.synchronizedList(mutableListOf<Throwable>())
+        val barrier = CyclicBarrier(2)
+        val workers = (1..2).map {
+            thread {
+                try {
+                    barrier.await()
+                    val outcome = runBlocking { agent.checkIn() }
+                    assertNull(outcome.delivery.error)
+                    jtis.add(outcome.jti)
+                } catch (e: Throwable) {
+                    errors.add(e)
+                }
             }
-        })
+        }
+        workers.forEach { it.join(60_000) }
+        assertEquals(emptyList<Throwable>(), errors.toList())
+        assertEquals(2, jtis.toSet().size)
+        assertEquals(0uL, runBlocking { agent.status() }.queuedReports)
+        val exported = collector.export().filter { it.contains("\"device_id\":\"$deviceId\"") }
+        assertEquals(jtis.toSet(), jtis.filter { jti -> exported.any { it.contains("\"jti\":\"$jti\"") } }.toSet())
+        assertEquals(2, exported.size)
+    }
+
+    @Test
+    fun `a listener registers and its handle unregisters on close`() {
+        val recorder = Recorder()
+        val handle = agent.registerListener(recorder)
         handle.use { it.unregister() }
-        assertEquals(emptyList<Status>(), seen)
+        assertEquals(emptyList<Status>(), recorder.seen.toList())
     }
 }
