@@ -33,15 +33,36 @@ class KeystoreSigner internal constructor(private val holder: KeyHolder) : Devic
 
     private val lock = Any()
 
+    // Guarded by lock. The challenge the next key use must make a key for,
+    // and the one the current key was made with in this process.
+    private var pendingChallenge: ByteArray? = null
+    private var keyChallenge: ByteArray? = null
+
     /**
      * Replaces any key with a new one. With a [challenge], Keystore attests
      * the key and puts the challenge in the leaf certificate.
      */
     fun createKey(challenge: ByteArray?): Unit = keyOperation("make the device key") {
-        synchronized(lock) {
-            holder.delete()
-            holder.create(challenge)
-        }
+        synchronized(lock) { replaceKey(challenge) }
+    }
+
+    /**
+     * Arms an enrolment: the core's next use of the key (it reads the public
+     * key first) makes a fresh key attested with [challenge]. Deferred, not
+     * done here, so an enrolment the core refuses before touching the key
+     * (already enrolled) leaves the enrolled key alone; and a retry with the
+     * same challenge (a lost response) keeps the key the server may have
+     * enrolled already. [finishEnrolment] disarms it, whatever happened.
+     */
+    fun prepareEnrolment(challenge: ByteArray): Unit = synchronized(lock) { pendingChallenge = challenge.copyOf() }
+
+    /** Disarms [prepareEnrolment]. */
+    fun finishEnrolment(): Unit = synchronized(lock) { pendingChallenge = null }
+
+    private fun replaceKey(challenge: ByteArray?) {
+        holder.delete()
+        holder.create(challenge)
+        keyChallenge = challenge?.copyOf()
     }
 
     override fun publicJwk(): PublicJwk = keyOperation("read the device key") { Es256.publicJwk(keys().second) }
@@ -55,17 +76,27 @@ class KeystoreSigner internal constructor(private val holder: KeyHolder) : Devic
      * certificate attests nothing).
      */
     fun keyAttestation(): List<String> = keyOperation("read the key attestation") {
+        keys() // makes the key first when an enrolment is armed
         val chain = holder.chain()
         if (chain.size < 2) emptyList() else chain.map { Base64.getEncoder().encodeToString(it.encoded) }
     }
 
     /** Deletes the key (at unenrolment); succeeds when there is none. */
-    fun delete(): Unit = keyOperation("delete the device key") { synchronized(lock) { holder.delete() } }
+    fun delete(): Unit = keyOperation("delete the device key") {
+        synchronized(lock) {
+            holder.delete()
+            keyChallenge = null
+        }
+    }
 
     /** The key pair, made without attestation when there is none yet (a preview before enrolment, say). */
     private fun keys(): Pair<PrivateKey, ECPublicKey> = synchronized(lock) {
+        pendingChallenge?.let { challenge ->
+            pendingChallenge = null
+            if (holder.keys() == null || !challenge.contentEquals(keyChallenge)) replaceKey(challenge)
+        }
         holder.keys() ?: run {
-            holder.create(null)
+            replaceKey(null)
             holder.keys() ?: throw PostureAgentException.Key("the keystore did not keep the new device key")
         }
     }
