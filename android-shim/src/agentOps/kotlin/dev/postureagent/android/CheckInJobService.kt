@@ -21,7 +21,7 @@ class CheckInJobService : JobService() {
     private var running: Job? = null
 
     override fun onStartJob(params: JobParameters): Boolean {
-        val agent = PostureAgentAndroid.create(applicationContext)
+        val agent = PostureAgentAndroid.get(applicationContext)
         running = scope.launch {
             try {
                 agent.checkIn()

@@ -134,7 +134,7 @@ internal interface KeyHolder {
 private const val ANDROID_KEYSTORE = "AndroidKeyStore"
 
 internal class AndroidKeystoreHolder(context: Context, private val alias: String) : KeyHolder {
-    private val packageManager: PackageManager = (context.applicationContext ?: context).packageManager
+    private val context: Context = context.applicationContext ?: context
     private val keyStore: KeyStore by lazy { KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) } }
 
     override fun keys(): Pair<PrivateKey, ECPublicKey>? {
@@ -144,7 +144,7 @@ internal class AndroidKeystoreHolder(context: Context, private val alias: String
 
     override fun create(challenge: ByteArray?) {
         val strongBox = Build.VERSION.SDK_INT >= 28 &&
-            packageManager.hasSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE)
+            context.packageManager.hasSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE)
         if (strongBox) {
             try {
                 generate(challenge, strongBox = true)

@@ -72,6 +72,14 @@ class PostureAgentAndroid internal constructor(
         }
 
         /**
+         * The process's agent as already created, else one with the default
+         * options: for code that runs without the app's set-up in hand (the
+         * check-in job).
+         */
+        @JvmStatic
+        fun get(context: Context): PostureAgentAndroid = synchronized(this) { instance?.second ?: create(context) }
+
+        /**
          * The state directory: in `noBackupFilesDir`, which Auto Backup never
          * copies, so a device id and outbox are never restored onto another
          * phone (the device key, in Keystore, could not follow them anyway).
