@@ -42,6 +42,12 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         }
     }
 
+    /// No attestation chain: the Secure Enclave offers none for a signing key
+    /// through public APIs (App Attest attests the app, not this key).
+    public func keyAttestation() throws -> [String] {
+        []
+    }
+
     /// Deletes the key (on unenrol): the Keychain item goes, and with it the
     /// only way to use the Secure Enclave key.
     public func delete() throws {
