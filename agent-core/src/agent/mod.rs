@@ -148,6 +148,9 @@ pub struct Agent {
     keys: KeySource,
     transport: Arc<dyn Transport>,
     listeners: listeners::Registry,
+    // The software key, loaded once: every check-in signs at least twice,
+    // and each load is a keychain round trip and a PKCS#8 parse.
+    software_signer: Mutex<Option<Arc<dyn DeviceSigner>>>,
 }
 
 struct Inner {
@@ -188,6 +191,7 @@ impl Agent {
             keys: config.keys,
             transport,
             listeners: listeners::Registry::default(),
+            software_signer: Mutex::new(None),
         })
     }
 
@@ -251,11 +255,17 @@ impl Agent {
         match &self.keys {
             KeySource::Device(signer) => Ok(signer.clone()),
             KeySource::Software(store) => {
+                let mut cached = self.software_signer.lock().map_err(|_| {
+                    AgentError::Internal("the key cache lock is poisoned; reopen the agent".into())
+                })?;
+                if let Some(signer) = cached.as_ref() {
+                    return Ok(signer.clone());
+                }
                 let name = software_key_name(state.dir());
-                Ok(Arc::new(SoftwareSigner::load_or_create(
-                    store.as_ref(),
-                    &name,
-                )?))
+                let signer: Arc<dyn DeviceSigner> =
+                    Arc::new(SoftwareSigner::load_or_create(store.as_ref(), &name)?);
+                *cached = Some(signer.clone());
+                Ok(signer)
             }
         }
     }
@@ -264,7 +274,12 @@ impl Agent {
     fn delete_key(&self, state: &State) -> Result<(), AgentError> {
         match &self.keys {
             KeySource::Device(signer) => Ok(signer.delete()?),
-            KeySource::Software(store) => Ok(store.delete(&software_key_name(state.dir()))?),
+            KeySource::Software(store) => {
+                if let Ok(mut cached) = self.software_signer.lock() {
+                    *cached = None;
+                }
+                Ok(store.delete(&software_key_name(state.dir()))?)
+            }
         }
     }
 }
