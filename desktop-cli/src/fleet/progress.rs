@@ -36,10 +36,18 @@ pub fn report(phase: &str, goal: Goal, counters: &Counters, finished: &AtomicBoo
         Duration::from_secs(1)
     };
     let mut last_line = Instant::now();
-    while !finished.load(Ordering::Acquire) {
-        std::thread::sleep(Duration::from_millis(50));
-        if last_line.elapsed() < tick {
-            continue;
+    loop {
+        let ended = finished.load(Ordering::Acquire);
+        // Plain output ends every phase with its totals line, so even a
+        // phase shorter than one tick reports; a bar just clears.
+        if ended && bar.is_some() {
+            break;
+        }
+        if !ended {
+            std::thread::sleep(Duration::from_millis(50));
+            if last_line.elapsed() < tick {
+                continue;
+            }
         }
         last_line = Instant::now();
         let done = counters.done.load(Ordering::Relaxed);
@@ -64,6 +72,9 @@ pub fn report(phase: &str, goal: Goal, counters: &Counters, finished: &AtomicBoo
                     "{phase}: {done}{of}, {errors} errors, {rate:.0}/s"
                 );
             }
+        }
+        if ended {
+            break;
         }
     }
     if let Some(bar) = bar {
