@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 
 use super::client::{Client, ClientError};
 use super::flow::{agent_to_state, store_verdicts};
-use super::{Agent, AgentError, Inner, ServerVerdict, verdicts_of};
+use super::memo::Memo;
+use super::{Agent, AgentError, Inner, ServerVerdict};
 use crate::protocol::ReportAck;
 use crate::state::State;
 
@@ -53,7 +54,7 @@ impl Agent {
             return Err(AgentError::NotEnrolled);
         }
         let outcome = self.deliver(&mut inner, true)?;
-        self.notify(&inner.state);
+        self.notify(&inner);
         Ok(outcome)
     }
 
@@ -65,7 +66,7 @@ impl Agent {
         }
         let outcome = self.deliver(&mut inner, false)?;
         if outcome.delivered > 0 || !outcome.rejected.is_empty() {
-            self.notify(&inner.state);
+            self.notify(&inner);
         }
         Ok(outcome)
     }
@@ -87,7 +88,7 @@ impl Agent {
                 Ok(ack) => {
                     // The ack and everything it carries, in one durable commit.
                     inner.state.batch(|state| {
-                        apply_ack(state, &ack).map_err(agent_to_state)?;
+                        apply_ack(state, &inner.memo, &ack).map_err(agent_to_state)?;
                         state.ack(&report.jti)?;
                         Ok(())
                     })?;
@@ -128,21 +129,21 @@ fn describe_final(e: &ClientError) -> String {
 /// Applies an acknowledgement: the server's verdict, the next nonce, a
 /// changed policy, the check-in time. Acks arrive oldest report first, so
 /// the last one applied carries the newest nonce.
-fn apply_ack(state: &mut State, ack: &ReportAck) -> Result<(), AgentError> {
+fn apply_ack(state: &mut State, memo: &Memo, ack: &ReportAck) -> Result<(), AgentError> {
     let now = OffsetDateTime::now_utc();
     if let Some(policy) = &ack.policy {
         tracing::info!(policy = %policy.name, revision = policy.revision, "the collector sent a new policy");
         state.set_policy_json(&policy.to_json())?;
     }
     state.set_next_nonce(Some(ack.nonce.as_str()), Some(ack.nonce_expires_at))?;
-    let mut verdicts = verdicts_of(state)?;
+    let mut verdicts = memo.verdicts(state)?;
     verdicts.server = Some(ServerVerdict {
         verdict: ack.verdict.clone(),
         freshness: ack.freshness,
         accepted_at: ack.accepted_at,
         next_checkin_at: ack.next_checkin_at,
     });
-    store_verdicts(state, &verdicts, now)?;
+    store_verdicts(state, memo, verdicts, now)?;
     state.set_last_checkin(now)?;
     Ok(())
 }

@@ -5,9 +5,8 @@ use time::OffsetDateTime;
 
 use super::client::Client;
 use super::deliver::FlushOutcome;
-use super::{
-    Agent, AgentError, Inner, Status, VerdictRecord, current_policy, status_of, verdicts_of,
-};
+use super::memo::Memo;
+use super::{Agent, AgentError, Inner, Status, VerdictRecord};
 use crate::policy::{Verdict, evaluate};
 use crate::protocol::{DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose};
 use crate::state::{Enrolment, QueuedReport, State};
@@ -97,22 +96,23 @@ impl Agent {
             state.set_enrolment(&enrolment)
         })?;
         tracing::info!(device_id = %response.device_id, "enrolled");
-        self.notify(&inner.state);
-        status_of(&inner.state)
+        self.notify(&inner);
+        inner.status()
     }
 
     /// One check-in: nonce → collect → evaluate → sign → outbox → deliver.
     /// The report is durable in the outbox before any network call; when
     /// delivery fails it stays queued and the outcome says why.
     pub fn check_in(&self) -> Result<CheckInOutcome, AgentError> {
-        let mut inner = self.lock()?;
+        let mut guard = self.lock()?;
+        let inner = &mut *guard;
         let enrolment = inner.state.enrolment()?.ok_or(AgentError::NotEnrolled)?;
-        let (nonce, fresh_nonce) = self.nonce_for_report(&mut inner, &enrolment)?;
+        let (nonce, fresh_nonce) = self.nonce_for_report(inner, &enrolment)?;
         let now = OffsetDateTime::now_utc();
-        let claims = self.claims(&inner.state, &enrolment.device_id, nonce, now)?;
+        let claims = self.claims(inner, &enrolment.device_id, nonce, now)?;
         let signer = self.signer(&inner.state)?;
         let report = token::sign(&claims, signer.as_ref())?;
-        let mut verdicts = verdicts_of(&inner.state)?;
+        let mut verdicts = inner.memo.verdicts(&inner.state)?;
         verdicts.local = Some(claims.verdict.clone());
         // One durable commit: the report queued, its nonce spent (the
         // collector accepts each nonce once as current), the verdict kept.
@@ -120,7 +120,7 @@ impl Agent {
         let pushed = inner.state.batch(|state| {
             let pushed = state.push(&queued)?;
             state.set_next_nonce(None, None)?;
-            store_verdicts(state, &verdicts, now).map_err(agent_to_state)?;
+            store_verdicts(state, &inner.memo, verdicts, now).map_err(agent_to_state)?;
             Ok(pushed)
         })?;
         if pushed.evicted > 0 {
@@ -129,14 +129,14 @@ impl Agent {
                 "the outbox was full; the oldest reports were evicted"
             );
         }
-        let delivery = self.deliver(&mut inner, false)?;
-        self.notify(&inner.state);
+        let delivery = self.deliver(inner, false)?;
+        self.notify(inner);
         Ok(CheckInOutcome {
             local_verdict: claims.verdict,
             jti: claims.jti,
             fresh_nonce,
             delivery,
-            status: status_of(&inner.state)?,
+            status: inner.status()?,
         })
     }
 
@@ -155,7 +155,7 @@ impl Agent {
             Some(n) => n,
             None => Nonce::random()?,
         };
-        let claims = self.claims(&inner.state, &device_id, nonce, OffsetDateTime::now_utc())?;
+        let claims = self.claims(&inner, &device_id, nonce, OffsetDateTime::now_utc())?;
         let payload = serde_json::to_string(&claims)
             .map_err(|e| AgentError::Internal(format!("cannot encode the claims: {e}")))?;
         Ok(ReportPreview { claims, payload })
@@ -183,7 +183,7 @@ impl Agent {
                 let verdict = evaluate(&posture, policy, now);
                 Claims::new(nonce, &device_id, posture, verdict, now)?
             }
-            None => self.claims(&inner.state, &device_id, nonce, now)?,
+            None => self.claims(&inner, &device_id, nonce, now)?,
         };
         Ok(token::sign(&claims, signer.as_ref())?)
     }
@@ -210,7 +210,7 @@ impl Agent {
         self.delete_key(&inner.state)?;
         inner.state.reset()?;
         tracing::info!("unenrolled; the device key and local state are deleted");
-        self.notify(&inner.state);
+        self.notify(&inner);
         Ok(outcome)
     }
 
@@ -286,13 +286,13 @@ impl Agent {
 
     fn claims(
         &self,
-        state: &State,
+        inner: &Inner,
         device_id: &str,
         nonce: Nonce,
         now: OffsetDateTime,
     ) -> Result<Claims, AgentError> {
         let posture = self.probe.collect();
-        let verdict = evaluate(&posture, &current_policy(state)?, now);
+        let verdict = evaluate(&posture, &inner.memo.policy(&inner.state)?, now);
         Ok(Claims::new(nonce, device_id, posture, verdict, now)?)
     }
 }
@@ -310,11 +310,13 @@ pub(super) fn agent_to_state(e: AgentError) -> crate::state::StateError {
 
 pub(super) fn store_verdicts(
     state: &mut State,
-    verdicts: &VerdictRecord,
+    memo: &Memo,
+    verdicts: VerdictRecord,
     at: OffsetDateTime,
 ) -> Result<(), AgentError> {
-    let json = serde_json::to_string(verdicts)
+    let json = serde_json::to_string(&verdicts)
         .map_err(|e| AgentError::Internal(format!("cannot encode the verdicts: {e}")))?;
     state.set_last_verdict(&json, at)?;
+    memo.stored_verdicts(json, verdicts);
     Ok(())
 }

@@ -16,6 +16,7 @@ mod deliver;
 mod error;
 mod flow;
 mod listeners;
+mod memo;
 
 pub use client::{Client, ClientError};
 pub use deliver::{FlushOutcome, Rejected};
@@ -31,7 +32,7 @@ use time::OffsetDateTime;
 
 use crate::keys::store::SecretStore;
 use crate::keys::{DeviceSigner, PublicJwk, SoftwareSigner};
-use crate::policy::{Policy, PolicyFormat, Verdict};
+use crate::policy::{Policy, Verdict};
 use crate::probe::PostureProbe;
 use crate::protocol::Freshness;
 use crate::state::{OutboxLimits, State};
@@ -155,6 +156,13 @@ pub struct Agent {
 
 struct Inner {
     state: State,
+    memo: memo::Memo,
+}
+
+impl Inner {
+    fn status(&self) -> Result<Status, AgentError> {
+        status_of(&self.state, &self.memo)
+    }
 }
 
 impl std::fmt::Debug for Agent {
@@ -186,7 +194,10 @@ impl Agent {
         let state = State::open_with_limits(&config.state_dir, config.outbox_limits)?;
         // The key name depends on the canonical path, which exists only now.
         Ok(Agent {
-            inner: Mutex::new(Inner { state }),
+            inner: Mutex::new(Inner {
+                state,
+                memo: memo::Memo::default(),
+            }),
             probe: config.probe,
             keys: config.keys,
             transport,
@@ -218,7 +229,7 @@ impl Agent {
     /// The policy in force: the collector's once enrolled, else the default.
     pub fn policy(&self) -> Result<Policy, AgentError> {
         let inner = self.lock()?;
-        current_policy(&inner.state)
+        inner.memo.policy(&inner.state)
     }
 
     /// The device key's public half (made on first use).
@@ -230,7 +241,7 @@ impl Agent {
     /// The agent's status.
     pub fn status(&self) -> Result<Status, AgentError> {
         let inner = self.lock()?;
-        status_of(&inner.state)
+        inner.status()
     }
 
     /// Registers a listener told of every status change; dropping the
@@ -239,11 +250,11 @@ impl Agent {
         self.listeners.subscribe(listener)
     }
 
-    fn notify(&self, state: &State) {
+    fn notify(&self, inner: &Inner) {
         if self.listeners.is_empty() {
             return;
         }
-        match status_of(state) {
+        match inner.status() {
             Ok(status) => self.listeners.notify(&status),
             Err(e) => tracing::warn!(error = %e, "could not read the status to notify listeners"),
         }
@@ -297,26 +308,15 @@ pub fn reset_local(state_dir: &Path, keys: &KeySource) -> Result<(), AgentError>
     Ok(())
 }
 
-fn current_policy(state: &State) -> Result<Policy, AgentError> {
-    match state.policy_json()? {
-        Some(stored) => Policy::parse(&stored.json, PolicyFormat::Json)
-            .map_err(|e| AgentError::CorruptState(format!("the stored policy is invalid: {e}"))),
-        None => Ok(Policy::default_policy()),
-    }
+fn verdict_from_json(json: &str) -> Result<VerdictRecord, AgentError> {
+    serde_json::from_str(json)
+        .map_err(|e| AgentError::CorruptState(format!("the stored verdict is invalid: {e}")))
 }
 
-fn verdicts_of(state: &State) -> Result<VerdictRecord, AgentError> {
-    match state.last_verdict()? {
-        Some(stored) => serde_json::from_str(&stored.json)
-            .map_err(|e| AgentError::CorruptState(format!("the stored verdict is invalid: {e}"))),
-        None => Ok(VerdictRecord::default()),
-    }
-}
-
-fn status_of(state: &State) -> Result<Status, AgentError> {
+fn status_of(state: &State, memo: &memo::Memo) -> Result<Status, AgentError> {
     let enrolment = state.enrolment()?;
     let stats = state.stats()?;
-    let policy = current_policy(state)?;
+    let policy = memo.policy(state)?;
     Ok(Status {
         state: if enrolment.is_some() {
             AgentState::Enrolled
@@ -333,7 +333,7 @@ fn status_of(state: &State) -> Result<Status, AgentError> {
         policy: enrolment
             .as_ref()
             .map(|_| crate::policy::PolicyRef::of(&policy)),
-        verdicts: verdicts_of(state)?,
+        verdicts: memo.verdicts(state)?,
         queued_reports: stats.queued,
         evicted_reports: stats.evicted_total,
         oldest_queued_at: stats.oldest_created_at,

@@ -18,7 +18,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, Params, Row, TransactionBehavior};
 
 pub use error::StateError;
 pub use outbox::{OutboxLimits, OutboxStats, PushOutcome, QueuedReport};
@@ -192,13 +192,13 @@ impl State {
             return f(self);
         }
         self.conn
-            .execute_batch("BEGIN IMMEDIATE")
+            .exec("BEGIN IMMEDIATE", [])
             .map_err(|e| DbError::Sql(e).at(&self.db_path))?;
         self.in_batch = true;
         let out = f(self);
         self.in_batch = false;
         let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        let ended = self.conn.execute_batch(end);
+        let ended = self.conn.exec(end, []).map(drop);
         match (out, ended) {
             (Ok(v), Ok(())) => Ok(v),
             (Ok(_), Err(e)) => Err(DbError::Sql(e).at(&self.db_path)),
@@ -212,8 +212,42 @@ impl State {
     }
 }
 
+/// Statements through the connection's statement cache: the agent runs the
+/// same few dozen statements on every check-in, and parsing them again each
+/// time cost more than running them.
+pub(crate) trait Cached {
+    /// `execute` with a cached statement.
+    fn exec(&self, sql: &str, params: impl Params) -> rusqlite::Result<usize>;
+    /// `query_row` with a cached statement.
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec(&self, sql: &str, params: impl Params) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
+/// More than the distinct statements the agent runs, so none is evicted.
+const STATEMENT_CACHE: usize = 48;
+
 fn open_db(path: &Path) -> Result<Connection, DbError> {
     let mut conn = Connection::open(path)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     schema::configure(&conn)?;
     match schema::migrate(&mut conn)? {
         Migration::Current => Ok(conn),

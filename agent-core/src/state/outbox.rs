@@ -12,10 +12,10 @@ use std::time::Duration;
 use rusqlite::{Row, params};
 use time::OffsetDateTime;
 
-use super::State;
 use super::backoff;
 use super::error::{DbError, StateError};
 use super::stamp::{from_db, from_db_opt, to_db};
+use super::{Cached, State};
 
 /// How much the outbox may hold before it evicts the oldest reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +156,7 @@ impl State {
         let created_at = to_db(report.created_at)?;
         let next_attempt_at = to_db(report.next_attempt_at)?;
         let outcome = self.write(|tx| {
-            let exists: bool = tx.query_row(
+            let exists: bool = tx.row(
                 "SELECT EXISTS (SELECT 1 FROM outbox WHERE jti = ?1)",
                 [&report.jti],
                 |r| r.get(0),
@@ -168,7 +168,7 @@ impl State {
                 });
             }
             let evicted = evict_for(tx, limits, bytes)?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO outbox
                     (jti, token, bytes, created_at, attempts, next_attempt_at, last_error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -202,7 +202,7 @@ impl State {
         let now = to_db(now)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
+            let mut stmt = conn.prepare_cached(&format!(
                 "{SELECT_REPORT} WHERE next_attempt_at <= ?1 ORDER BY created_at, rowid LIMIT ?2"
             ))?;
             let rows = stmt.query_map(params![now, limit], RawReport::from_row)?;
@@ -213,7 +213,8 @@ impl State {
     /// Every queued report, oldest first.
     pub fn all(&self) -> Result<Vec<QueuedReport>, StateError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(&format!("{SELECT_REPORT} ORDER BY created_at, rowid"))?;
+            let mut stmt =
+                conn.prepare_cached(&format!("{SELECT_REPORT} ORDER BY created_at, rowid"))?;
             let rows = stmt.query_map([], RawReport::from_row)?;
             rows.map(|raw| raw?.decode()).collect()
         })
@@ -222,7 +223,7 @@ impl State {
     /// Removes an acknowledged report; false when it was not queued (already
     /// acknowledged, or evicted), which is not an error under at-least-once.
     pub fn ack(&mut self, jti: &str) -> Result<bool, StateError> {
-        self.write(|tx| Ok(tx.execute("DELETE FROM outbox WHERE jti = ?1", [jti])? > 0))
+        self.write(|tx| Ok(tx.exec("DELETE FROM outbox WHERE jti = ?1", [jti])? > 0))
     }
 
     /// Records a failed delivery attempt and schedules the next one with
@@ -237,7 +238,7 @@ impl State {
     ) -> Result<Option<OffsetDateTime>, StateError> {
         let error = truncate(error, MAX_ERROR_LEN);
         self.write(|tx| {
-            let attempts: Option<u32> = rusqlite::OptionalExtension::optional(tx.query_row(
+            let attempts: Option<u32> = rusqlite::OptionalExtension::optional(tx.row(
                 "SELECT attempts FROM outbox WHERE jti = ?1",
                 [jti],
                 |r| r.get(0),
@@ -251,7 +252,7 @@ impl State {
                 .ok()
                 .and_then(|d| now.checked_add(d))
                 .ok_or(StateError::TimeOutOfRange(now))?;
-            tx.execute(
+            tx.exec(
                 "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4
                  WHERE jti = ?1",
                 params![jti, attempts, to_db(next)?, error],
@@ -263,13 +264,13 @@ impl State {
     /// Counts, bytes, evictions and the oldest report's age.
     pub fn stats(&self) -> Result<OutboxStats, StateError> {
         self.read(|conn| {
-            let (queued, bytes, oldest): (i64, i64, Option<i64>) = conn.query_row(
+            let (queued, bytes, oldest): (i64, i64, Option<i64>) = conn.row(
                 "SELECT COUNT(*), COALESCE(SUM(bytes), 0), MIN(created_at) FROM outbox",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             let evicted: i64 =
-                conn.query_row("SELECT evicted_total FROM agent WHERE id = 1", [], |r| {
+                conn.row("SELECT evicted_total FROM agent WHERE id = 1", [], |r| {
                     r.get(0)
                 })?;
             Ok(OutboxStats {
@@ -289,7 +290,7 @@ fn evict_for(
     limits: OutboxLimits,
     incoming: u64,
 ) -> Result<u32, DbError> {
-    let (count, bytes): (i64, i64) = tx.query_row(
+    let (count, bytes): (i64, i64) = tx.row(
         "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM outbox",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -301,7 +302,8 @@ fn evict_for(
     };
     let mut victims = Vec::new();
     {
-        let mut stmt = tx.prepare("SELECT jti, bytes FROM outbox ORDER BY created_at, rowid")?;
+        let mut stmt =
+            tx.prepare_cached("SELECT jti, bytes FROM outbox ORDER BY created_at, rowid")?;
         let mut rows = stmt.query([])?;
         while !fits(count, bytes) {
             let Some(row) = rows.next()? else { break };
@@ -311,11 +313,11 @@ fn evict_for(
         }
     }
     for jti in &victims {
-        tx.execute("DELETE FROM outbox WHERE jti = ?1", [jti])?;
+        tx.exec("DELETE FROM outbox WHERE jti = ?1", [jti])?;
     }
     let evicted = u32::try_from(victims.len()).unwrap_or(u32::MAX);
     if evicted > 0 {
-        tx.execute(
+        tx.exec(
             "UPDATE agent SET evicted_total = evicted_total + ?1 WHERE id = 1",
             [evicted],
         )?;

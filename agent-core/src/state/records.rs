@@ -7,9 +7,9 @@
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::State;
 use super::error::{DbError, StateError};
 use super::stamp::{from_db, from_db_opt, to_db};
+use super::{Cached, State};
 
 /// What the backend said when this device enrolled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl State {
     pub fn enrolment(&self) -> Result<Option<Enrolment>, StateError> {
         self.read(|conn| {
             let row = conn
-                .query_row(
+                .row(
                     "SELECT server_url, device_id, kid, enrolled_at, checkin_interval_secs,
                             next_nonce, next_nonce_expires_at
                      FROM enrolment WHERE id = 1",
@@ -87,7 +87,7 @@ impl State {
         let enrolled_at = to_db(enrolment.enrolled_at)?;
         let nonce_exp = enrolment.next_nonce_expires_at.map(to_db).transpose()?;
         self.write(|tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT OR REPLACE INTO enrolment
                     (id, server_url, device_id, kid, enrolled_at, checkin_interval_secs,
                      next_nonce, next_nonce_expires_at)
@@ -115,7 +115,7 @@ impl State {
     ) -> Result<(), StateError> {
         let exp = expires_at.map(to_db).transpose()?;
         self.write(|tx| {
-            let changed = tx.execute(
+            let changed = tx.exec(
                 "UPDATE enrolment SET next_nonce = ?1, next_nonce_expires_at = ?2 WHERE id = 1",
                 params![nonce, exp],
             )?;
@@ -136,7 +136,7 @@ impl State {
         check_json("policy", json)?;
         let now = to_db(OffsetDateTime::now_utc())?;
         self.write(|tx| {
-            tx.execute(
+            tx.exec(
                 "UPDATE agent SET policy_json = ?1, policy_updated_at = ?2 WHERE id = 1",
                 params![json, now],
             )?;
@@ -154,7 +154,7 @@ impl State {
         check_json("verdict", json)?;
         let at = to_db(at)?;
         self.write(|tx| {
-            tx.execute(
+            tx.exec(
                 "UPDATE agent SET verdict_json = ?1, verdict_at = ?2 WHERE id = 1",
                 params![json, at],
             )?;
@@ -166,7 +166,7 @@ impl State {
     pub fn last_checkin(&self) -> Result<Option<OffsetDateTime>, StateError> {
         self.read(|conn| {
             let nanos: Option<i64> =
-                conn.query_row("SELECT last_checkin_at FROM agent WHERE id = 1", [], |r| {
+                conn.row("SELECT last_checkin_at FROM agent WHERE id = 1", [], |r| {
                     r.get(0)
                 })?;
             from_db_opt(nanos)
@@ -177,7 +177,7 @@ impl State {
     pub fn set_last_checkin(&mut self, at: OffsetDateTime) -> Result<(), StateError> {
         let at = to_db(at)?;
         self.write(|tx| {
-            tx.execute("UPDATE agent SET last_checkin_at = ?1 WHERE id = 1", [at])?;
+            tx.exec("UPDATE agent SET last_checkin_at = ?1 WHERE id = 1", [at])?;
             Ok(())
         })
     }
@@ -187,7 +187,7 @@ impl State {
         let sql = format!("SELECT {json_col}, {at_col} FROM agent WHERE id = 1");
         self.read(|conn| {
             let (json, at): (Option<String>, Option<i64>) =
-                conn.query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                conn.row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
             match (json, at) {
                 (Some(json), Some(at)) => Ok(Some(StoredJson {
                     json,

@@ -50,10 +50,22 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
 /// only a person inspecting the file with the sqlite3 shell) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Checkpoint the WAL into the database once it holds this many pages.
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 64;
+
+/// After a checkpoint, truncate a WAL larger than this.
+const WAL_SIZE_LIMIT_BYTES: i64 = 512 * 1024;
+
 /// Applies the connection settings. This is the first statement that reads
 /// the file, so a file that is not a database fails here.
 pub(crate) fn configure(conn: &Connection) -> Result<(), DbError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // EXCLUSIVE: the directory lock already keeps every other agent out,
+    // so SQLite need not take and drop file locks around each transaction,
+    // and, set before WAL is first used, it keeps the WAL index in memory
+    // instead of a shared-memory `-shm` file. The first write takes the
+    // lock and holds it until the connection closes.
+    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -68,6 +80,13 @@ pub(crate) fn configure(conn: &Connection) -> Result<(), DbError> {
     // come back. The agent writes a handful of small rows per check-in,
     // minutes apart, so the extra fsync costs nothing anyone can feel.
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // A check-in appends about ten pages to the WAL. SQLite's default
+    // checkpoints at 1,000 pages, letting the WAL grow to 4 MiB on a phone
+    // for a database of a few pages; checkpointing at 64 keeps it small
+    // and rewrites the same file blocks instead of growing new ones, and
+    // the size limit truncates it back after a burst (a long offline spell).
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }
