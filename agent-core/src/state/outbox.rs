@@ -200,12 +200,13 @@ impl State {
     /// Up to `limit` reports whose next attempt is due at `now`, oldest first.
     pub fn due(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<QueuedReport>, StateError> {
         let now = to_db(now)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // The limit is written into the SQL, not bound: SQLite re-prepares
+        // a statement whose bound LIMIT changes value on every execution.
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
-                "{SELECT_REPORT} WHERE next_attempt_at <= ?1 ORDER BY created_at, rowid LIMIT ?2"
+                "{SELECT_REPORT} WHERE next_attempt_at <= ?1 ORDER BY created_at, rowid LIMIT {limit}"
             ))?;
-            let rows = stmt.query_map(params![now, limit], RawReport::from_row)?;
+            let rows = stmt.query_map(params![now], RawReport::from_row)?;
             rows.map(|raw| raw?.decode()).collect()
         })
     }
