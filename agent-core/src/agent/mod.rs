@@ -307,7 +307,7 @@ fn current_policy(state: &State) -> Result<Policy, AgentError> {
 
 fn verdicts_of(state: &State) -> Result<VerdictRecord, AgentError> {
     match state.last_verdict()? {
-        Some(stored) => serde_json::from_str(&stored.json)
+        Some(stored) => crate::json::from_str(&stored.json)
             .map_err(|e| AgentError::CorruptState(format!("the stored verdict is invalid: {e}"))),
         None => Ok(VerdictRecord::default()),
     }

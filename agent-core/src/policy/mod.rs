@@ -245,7 +245,7 @@ impl Policy {
         let head: Head = match format {
             #[cfg(feature = "toml")]
             PolicyFormat::Toml => toml::from_str(text)?,
-            PolicyFormat::Json => serde_json::from_str(text)?,
+            PolicyFormat::Json => crate::json::from_str(text)?,
         };
         if let Some(found) = head.schema_version
             && found != POLICY_SCHEMA_VERSION
@@ -255,7 +255,7 @@ impl Policy {
         let policy: Policy = match format {
             #[cfg(feature = "toml")]
             PolicyFormat::Toml => toml::from_str(text)?,
-            PolicyFormat::Json => serde_json::from_str(text)?,
+            PolicyFormat::Json => crate::json::from_str(text)?,
         };
         policy.validate()?;
         Ok(policy)
