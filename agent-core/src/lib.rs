@@ -11,6 +11,7 @@
 pub mod agent;
 pub mod b64;
 pub mod error;
+mod json;
 pub mod keys;
 pub mod policy;
 pub mod posture;

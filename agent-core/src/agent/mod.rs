@@ -309,7 +309,7 @@ pub fn reset_local(state_dir: &Path, keys: &KeySource) -> Result<(), AgentError>
 }
 
 fn verdict_from_json(json: &str) -> Result<VerdictRecord, AgentError> {
-    serde_json::from_str(json)
+    crate::json::from_str(json)
         .map_err(|e| AgentError::CorruptState(format!("the stored verdict is invalid: {e}")))
 }
 

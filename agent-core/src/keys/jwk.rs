@@ -86,7 +86,7 @@ impl PublicJwk {
     /// Parses a JWK JSON document, rejecting private keys and other curves.
     pub fn from_json(text: &str) -> Result<PublicJwk, JwkError> {
         let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| JwkError::Json(e.to_string()))?;
+            crate::json::from_str(text).map_err(|e| JwkError::Json(e.to_string()))?;
         let obj = value
             .as_object()
             .ok_or_else(|| JwkError::Json("not a JSON object".into()))?;

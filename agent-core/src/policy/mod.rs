@@ -22,7 +22,12 @@ pub const POLICY_SCHEMA_VERSION: u32 = 1;
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 
 /// The default policy, embedded at build time.
+#[cfg(feature = "toml")]
 const DEFAULT_POLICY_TOML: &str = include_str!("../../policies/default.toml");
+
+/// The same policy as JSON, converted by `build.rs`: what
+/// [`Policy::default_policy`] reads, with or without the `toml` feature.
+const DEFAULT_POLICY_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/default_policy.json"));
 
 /// A posture policy.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -168,6 +173,7 @@ pub enum PolicyError {
     #[error("policy is {0} bytes; the limit is {MAX_POLICY_BYTES}")]
     TooLarge(usize),
     /// The TOML is malformed or has an unknown or missing field.
+    #[cfg(feature = "toml")]
     #[error("policy is not valid TOML for schema {POLICY_SCHEMA_VERSION}: {0}")]
     Toml(#[from] toml::de::Error),
     /// The JSON is malformed or has an unknown or missing field.
@@ -194,7 +200,8 @@ pub enum PolicyError {
 /// The format of a policy document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyFormat {
-    /// TOML.
+    /// TOML (feature `toml`).
+    #[cfg(feature = "toml")]
     Toml,
     /// JSON.
     Json,
@@ -203,7 +210,7 @@ pub enum PolicyFormat {
 impl Policy {
     /// The default policy shipped with the agent.
     pub fn default_policy() -> Policy {
-        match Policy::parse(DEFAULT_POLICY_TOML, PolicyFormat::Toml) {
+        match Policy::parse(DEFAULT_POLICY_JSON, PolicyFormat::Json) {
             Ok(policy) => policy,
             // The embedded file is checked by a unit test; this cannot happen
             // in a tested build, and an empty policy is the safe fallback.
@@ -219,6 +226,7 @@ impl Policy {
     }
 
     /// The default policy as TOML text, for people to copy and edit.
+    #[cfg(feature = "toml")]
     pub fn default_toml() -> &'static str {
         DEFAULT_POLICY_TOML
     }
@@ -235,8 +243,9 @@ impl Policy {
             schema_version: Option<u32>,
         }
         let head: Head = match format {
+            #[cfg(feature = "toml")]
             PolicyFormat::Toml => toml::from_str(text)?,
-            PolicyFormat::Json => serde_json::from_str(text)?,
+            PolicyFormat::Json => crate::json::from_str(text)?,
         };
         if let Some(found) = head.schema_version
             && found != POLICY_SCHEMA_VERSION
@@ -244,8 +253,9 @@ impl Policy {
             return Err(PolicyError::UnsupportedSchema { found });
         }
         let policy: Policy = match format {
+            #[cfg(feature = "toml")]
             PolicyFormat::Toml => toml::from_str(text)?,
-            PolicyFormat::Json => serde_json::from_str(text)?,
+            PolicyFormat::Json => crate::json::from_str(text)?,
         };
         policy.validate()?;
         Ok(policy)

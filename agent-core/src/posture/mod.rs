@@ -87,13 +87,13 @@ impl Posture {
         struct Head {
             schema_version: u32,
         }
-        let head: Head = serde_json::from_str(text)?;
+        let head: Head = crate::json::from_str(text)?;
         if head.schema_version != POSTURE_SCHEMA_VERSION {
             return Err(PostureError::UnsupportedSchema {
                 found: head.schema_version,
             });
         }
-        Ok(serde_json::from_str(text)?)
+        Ok(crate::json::from_str(text)?)
     }
 
     /// The posture as pretty JSON: the exact document that would be sent.

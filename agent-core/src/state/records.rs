@@ -204,7 +204,7 @@ impl State {
 
 /// Refuses text that is not JSON, so a reader never finds garbage later.
 fn check_json(what: &'static str, json: &str) -> Result<(), StateError> {
-    serde_json::from_str::<serde::de::IgnoredAny>(json)
+    crate::json::from_str::<serde::de::IgnoredAny>(json)
         .map(|_| ())
         .map_err(|e| StateError::Invalid {
             what,

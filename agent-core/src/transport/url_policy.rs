@@ -1,15 +1,26 @@
 //! Which URLs the agent may talk to: HTTPS anywhere, plain HTTP only to
 //! loopback (for tests and a local collector), checked before any I/O.
 
-use url::{Host, Url};
+use url::{Host, ParseError, Url};
 
 use super::TransportError;
 
 /// Parses `url` and refuses anything but https, or http to a loopback
 /// address (127.0.0.0/8, ::1, `localhost`). No DNS lookup and no
 /// connection happen here.
+///
+/// Host names must be ASCII: internationalised names are accepted in their
+/// punycode (`xn--`) form only, because every build uses `idna` without
+/// Unicode tables (the workspace pins `idna_adapter` 1.0).
 pub fn check_url(url: &str) -> Result<Url, TransportError> {
-    let parsed = Url::parse(url).map_err(|e| TransportError::InvalidUrl(e.to_string()))?;
+    let parsed = Url::parse(url).map_err(|e| match e {
+        ParseError::IdnaError if !url.is_ascii() => TransportError::InvalidUrl(
+            "the host name is not ASCII; give an internationalised name in its punycode \
+             (xn--) form"
+                .to_owned(),
+        ),
+        e => TransportError::InvalidUrl(e.to_string()),
+    })?;
     let host = parsed
         .host()
         .ok_or_else(|| TransportError::InvalidUrl("the URL has no host".to_owned()))?;
@@ -74,6 +85,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn host_names_are_ascii_or_punycode() {
+        let Err(TransportError::InvalidUrl(reason)) = check_url("https://bücher.example/v1/enrol")
+        else {
+            panic!("a non-ASCII host name was accepted");
+        };
+        assert!(reason.contains("xn--"), "{reason}");
+        let ok = check_url("https://xn--bcher-kva.example/v1/enrol").unwrap();
+        assert_eq!(ok.host_str(), Some("xn--bcher-kva.example"));
+        // Upper case ASCII is still folded.
+        let ok = check_url("https://Collector.Example.ORG/").unwrap();
+        assert_eq!(ok.host_str(), Some("collector.example.org"));
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl FileStore {
                 )));
             }
         };
-        let raw: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+        let raw: BTreeMap<String, String> = crate::json::from_str(&text).map_err(|e| {
             StoreError::Corrupt(format!(
                 "{} is not a secrets file (line {}, column {})",
                 self.path.display(),

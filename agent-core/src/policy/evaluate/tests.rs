@@ -1,7 +1,7 @@
 use time::macros::{date, datetime};
 
 use super::*;
-use crate::policy::{Grace, OsMinimum, PolicyFormat, Rules};
+use crate::policy::{Grace, OsMinimum, Rules};
 use crate::posture::{
     HardwareKeyStore, IndicatorKind, IntegrityIndicator, Posture, SecurityPatch, StorageEncryption,
 };
@@ -309,6 +309,7 @@ fn flags_and_unknown_outcomes() {
     }
 }
 
+#[cfg(feature = "toml")]
 #[test]
 fn unknown_can_fail_when_policy_says() {
     let text = r#"
@@ -318,7 +319,7 @@ fn unknown_can_fail_when_policy_says() {
         [rules.screen_lock]
         unknown = "fail"
     "#;
-    let policy = Policy::parse(text, PolicyFormat::Toml).unwrap();
+    let policy = Policy::parse(text, crate::policy::PolicyFormat::Toml).unwrap();
     let mut p = android();
     p.screen_lock = Fact::unknown("locksettings unavailable");
     let v = evaluate(&p, &policy, NOW);
