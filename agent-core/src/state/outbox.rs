@@ -133,6 +133,11 @@ const MAX_ERROR_LEN: usize = 512;
 const SELECT_REPORT: &str =
     "SELECT jti, token, created_at, attempts, next_attempt_at, last_error FROM outbox";
 
+/// The reports due at ?1, oldest first, at most ?2.
+fn due_sql() -> String {
+    format!("{SELECT_REPORT} WHERE next_attempt_at <= ?1 ORDER BY created_at, rowid LIMIT ?2")
+}
+
 impl State {
     /// Commits `report` to the outbox (durably, before returning), evicting
     /// the oldest reports if it would overflow a bound. Pushing a jti that is
@@ -200,13 +205,10 @@ impl State {
     /// Up to `limit` reports whose next attempt is due at `now`, oldest first.
     pub fn due(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<QueuedReport>, StateError> {
         let now = to_db(now)?;
-        // The limit is written into the SQL, not bound: SQLite re-prepares
-        // a statement whose bound LIMIT changes value on every execution.
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "{SELECT_REPORT} WHERE next_attempt_at <= ?1 ORDER BY created_at, rowid LIMIT {limit}"
-            ))?;
-            let rows = stmt.query_map(params![now], RawReport::from_row)?;
+            let mut stmt = conn.prepare_cached(&due_sql())?;
+            let rows = stmt.query_map(params![now, limit], RawReport::from_row)?;
             rows.map(|raw| raw?.decode()).collect()
         })
     }

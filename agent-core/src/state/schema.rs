@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::error::DbError;
@@ -66,6 +67,10 @@ pub(crate) fn configure(conn: &Connection) -> Result<(), DbError> {
     // instead of a shared-memory `-shm` file. The first write takes the
     // lock and holds it until the connection closes.
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    // One plan per statement, whatever the bound values: the statements are
+    // cached and reused, and SQLite otherwise re-prepares a statement on
+    // every run when a bound value (such as a LIMIT) fed its planner.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {

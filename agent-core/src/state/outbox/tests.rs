@@ -245,3 +245,15 @@ fn debug_output_hides_the_token() {
     assert!(!debug.contains("secret-posture"), "{debug}");
     assert!(debug.contains("jti-1"));
 }
+
+#[test]
+fn the_due_query_is_prepared_once_whatever_its_bound_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = open_with(dir.path(), 10, 1 << 20);
+    state.push(&report(1, 100)).unwrap();
+    for (now, limit) in [(at(0), 1), (at(5), 7), (at(60), 100), (at(3600), 2)] {
+        state.due(now, limit).unwrap();
+    }
+    let stmt = state.conn.prepare_cached(&due_sql()).unwrap();
+    assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+}
