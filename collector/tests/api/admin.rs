@@ -40,6 +40,20 @@ fn admin_endpoints_need_the_bearer_token() {
 }
 
 #[test]
+fn the_authorization_scheme_is_case_insensitive() {
+    let c = start();
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let req = HttpRequest::get(format!("{}{}", c.url(), paths::FLEET))
+            .with_header("authorization", &format!("{scheme} {}", c.admin_token()));
+        let r = http().send(req).unwrap();
+        assert_eq!(r.status, 200, "{scheme}: {r:?}");
+    }
+    let req = HttpRequest::get(format!("{}{}", c.url(), paths::FLEET))
+        .with_header("authorization", &format!("Basic {}", c.admin_token()));
+    assert_problem(&http().send(req).unwrap(), 401, "unauthorized");
+}
+
+#[test]
 fn codes_issued_over_http_enrol_devices() {
     let c = start();
     let send = |body: &str| {
