@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
 use crate::error::CollectorError;
+use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
 use crate::store;
 use crate::writer::{Command, IssueCmd, Settings, WriterHandle};
@@ -44,6 +45,8 @@ pub(crate) struct Inner {
     admin_token: String,
     admin_token_generated: bool,
     admin_token_sha256: Vec<u8>,
+    /// Released after the writer closed the database.
+    _lock: DbLock,
     _temp_dir: Option<TempDir>,
 }
 
@@ -78,6 +81,12 @@ impl Collector {
                 (dir.path().join("collector.sqlite3"), Some(dir))
             }
         };
+        if let Some(parent) = db_path.parent() {
+            files::create_private_dirs(parent)?;
+        }
+        // Before the database is touched: a second collector must not
+        // even migrate it while the first one serves.
+        let lock = DbLock::acquire(&db_path)?;
         let conn = store::open_writer(&db_path)?;
         let (admin_token, admin_token_generated) = match config.admin_token {
             Some(token) if token.len() >= 16 => (token, false),
@@ -119,6 +128,7 @@ impl Collector {
                 db_path,
                 admin_token,
                 admin_token_generated,
+                _lock: lock,
                 _temp_dir: temp_dir,
             }),
         })

@@ -11,6 +11,7 @@ mod codes;
 mod collector;
 mod config;
 mod error;
+mod files;
 mod handlers;
 mod keys;
 mod problem;

@@ -76,9 +76,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         Some(db) => db.clone(),
         None => state_dir(state)?.join("collector.sqlite3"),
     };
-    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| CliError::Read(parent.to_owned(), e))?;
-    }
+    // The collector creates missing folders itself, private (0700).
     let config = CollectorConfig {
         db_path: Some(db),
         policy,
