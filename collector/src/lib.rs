@@ -10,6 +10,7 @@
 mod codes;
 mod collector;
 mod config;
+mod connection;
 mod error;
 mod files;
 mod handlers;
@@ -23,5 +24,8 @@ mod writer;
 pub use collector::Collector;
 pub use config::CollectorConfig;
 pub use error::CollectorError;
-pub use server::{RunningCollector, serve, spawn_local, spawn_local_tls};
+pub use server::{
+    BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
+    spawn_local, spawn_local_tls, spawn_local_with,
+};
 pub use tls::{DevCertificates, TlsConfig};
