@@ -108,17 +108,13 @@ impl Collector {
         let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
         let checkpointer = store::Checkpointer::spawn(&db_path)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
-        let skew = i64::try_from(limits::CLOCK_SKEW_SECS).unwrap_or(300);
         Ok(Collector {
             inner: Arc::new(Inner {
                 writer,
                 _checkpointer: checkpointer,
                 keys,
                 settings,
-                verifier: Verifier {
-                    skew_secs: skew,
-                    ..Verifier::default()
-                },
+                verifier: Verifier::default(),
                 limiter: AddressLimiter::new(
                     config.enrol_failures_per_address,
                     config.enrol_failure_window,
