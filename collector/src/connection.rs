@@ -21,9 +21,9 @@ use tokio::sync::OwnedSemaphorePermit;
 /// 503 and closes: long enough to read a request sent at once.
 const REFUSAL_DRAIN: Duration = Duration::from_secs(1);
 /// The `Retry-After` of a refused connection, seconds.
-const REFUSAL_RETRY_AFTER_SECS: u64 = 1;
+pub(crate) const REFUSAL_RETRY_AFTER_SECS: u64 = 1;
 /// Connections served at once when the file-descriptor limit is unknown.
-const FALLBACK_MAX_CONNECTIONS: usize = 512;
+pub(crate) const FALLBACK_MAX_CONNECTIONS: usize = 512;
 
 /// The error a request body gives once its deadline has passed.
 #[derive(Debug)]

@@ -21,6 +21,9 @@ mod store;
 mod tls;
 mod writer;
 
+#[cfg(test)]
+mod docs_tests;
+
 pub use collector::Collector;
 pub use config::CollectorConfig;
 pub use error::CollectorError;

@@ -31,7 +31,7 @@ const REFUSALS_AT_ONCE: usize = 64;
 /// How long open connections get to finish after shutdown is asked for.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client gets to complete the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default [`ServeOptions::header_read_timeout`].
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default [`ServeOptions::body_read_timeout`].

@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use agent_core::protocol::{Problem, ProblemKind, paths};
-use agent_core::transport::{HttpRequest, Transport};
+use agent_core::transport::HttpRequest;
 use posture_collector::{RunningCollector, ServeOptions, spawn_local_with};
 
 use crate::common::*;
@@ -62,12 +62,10 @@ fn headers_sent_one_byte_at_a_time_are_cut_off_and_free_their_slot() {
     assert!(sent < endless.len());
     assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
     // The one slot is free again once the client has seen the close.
-    let r = http()
-        .send(
-            HttpRequest::get(format!("{}{}", c.url(), paths::FLEET))
-                .with_header("authorization", &format!("Bearer {}", c.admin_token())),
-        )
-        .unwrap();
+    let r = send(
+        HttpRequest::get(format!("{}{}", c.url(), paths::FLEET))
+            .with_header("authorization", &format!("Bearer {}", c.admin_token())),
+    );
     assert_eq!(r.status, 200, "{r:?}");
 }
 
@@ -123,6 +121,10 @@ fn connections_past_the_limit_get_503_and_the_served_ones_carry_on() {
         assert!(head.contains("\r\nretry-after: 1\r\n"), "{head}");
         let problem: Problem = serde_json::from_str(body).unwrap();
         assert_eq!(problem.kind(), Some(ProblemKind::Unavailable));
+    }
+    // Any path may get it, so every operation documents it.
+    for (method, path) in ROUTES {
+        assert_documented(method, path, 503);
     }
     for s in &mut held {
         s.write_all(
