@@ -133,3 +133,14 @@ fn an_unenrolled_device_enrols_again_with_a_new_code_only() {
     assert_ne!(again.device_id.as_str(), d.id);
     assert_eq!(c.collector().device_count().unwrap(), 1);
 }
+
+#[test]
+fn a_challenge_token_with_a_nonce_is_still_a_challenge() {
+    let c = start();
+    let d = Device::enrol(&c);
+    let token = d.request_token(RequestPurpose::Challenge, Some(d.nonce.clone()));
+    let r = send_request(&c, paths::CHALLENGE, &token);
+    assert_eq!(r.status, 200, "{r:?}");
+    let answer: ChallengeResponse = serde_json::from_slice(&r.body).unwrap();
+    assert_ne!(answer.nonce, d.nonce);
+}
