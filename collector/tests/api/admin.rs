@@ -190,3 +190,30 @@ fn unknown_paths_and_methods_are_problems() {
     assert_problem(&r, 405, "method-not-allowed");
     assert_eq!(r.header("allow"), Some("POST"));
 }
+
+#[test]
+fn openapi_yaml_has_exactly_the_routes_the_collector_serves() {
+    let c = start();
+    for (method, path) in ROUTES {
+        assert!(
+            documented_statuses(method, path).is_some(),
+            "{method} {path} is not in openapi.yaml"
+        );
+        let url = format!("{}{path}", c.url());
+        let request = match method {
+            "get" => HttpRequest::get(url),
+            _ => HttpRequest::post(url, content_types::JSON, b"{}".to_vec()),
+        };
+        // Served (whatever the answer to an empty request), not unknown.
+        let r = send(request);
+        assert!(!matches!(r.status, 404 | 405), "{method} {path}: {r:?}");
+    }
+    let mut documented = documented_operations();
+    documented.sort();
+    let mut served: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    served.sort();
+    assert_eq!(documented, served);
+}

@@ -159,6 +159,24 @@ pub fn documented_statuses(method: &str, path: &str) -> Option<Vec<u16>> {
     statuses
 }
 
+/// Every operation (method, path) in `openapi.yaml`.
+pub fn documented_operations() -> Vec<(String, String)> {
+    let paths = OPENAPI.split("\npaths:\n").nth(1).unwrap();
+    let paths = paths.split("\ncomponents:\n").next().unwrap();
+    let mut operations = Vec::new();
+    let mut path = None;
+    for line in paths.lines() {
+        if let Some(p) = line.strip_prefix("  ").filter(|l| !l.starts_with(' ')) {
+            path = p.strip_suffix(':').map(str::to_owned);
+        } else if let Some(m) = line.strip_prefix("    ").filter(|l| !l.starts_with(' '))
+            && let (Some(m), Some(p)) = (m.strip_suffix(':'), &path)
+        {
+            operations.push((m.to_owned(), p.clone()));
+        }
+    }
+    operations
+}
+
 /// Asserts that `status` is documented for `method` on `path`: among the
 /// operation's responses, or 404 / 405 (which openapi.yaml's description
 /// gives for every path and method it does not list).

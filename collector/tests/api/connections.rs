@@ -142,3 +142,27 @@ fn connections_past_the_limit_get_503_and_the_served_ones_carry_on() {
     let mut device = Device::enrol(&c);
     device.check_in(&c, Shape::Compliant);
 }
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_after_the_header_timeout() {
+    let c = spawn_local_with(config(), options(4)).unwrap();
+    let mut s = connect(&c);
+    // A safety net so a broken server fails the test instead of hanging it.
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(
+        format!(
+            "GET {} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {}\r\n\r\n",
+            paths::FLEET,
+            c.admin_token()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // The answer comes, then the connection stays idle until the server
+    // closes it: read reaches the end instead of timing out.
+    let mut answer = Vec::new();
+    let end = s.read_to_end(&mut answer);
+    assert!(end.is_ok(), "{end:?}");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200 "), "{text}");
+}
