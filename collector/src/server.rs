@@ -51,8 +51,9 @@ pub struct ServeOptions {
     /// passes (the agent retries, as after any broken connection).
     pub body_read_timeout: Duration,
     /// Most connections served at once. A plain-HTTP connection over it
-    /// gets 503 `unavailable` with `Retry-After` and is closed; a TLS one
-    /// is closed at once (a handshake would cost what the limit saves).
+    /// gets 503 `unavailable` with `Retry-After` and is closed (just
+    /// closed while 64 such answers are under way); a TLS one is closed at
+    /// once (a handshake would cost what the limit saves).
     pub max_connections: usize,
 }
 
@@ -103,6 +104,7 @@ pub async fn serve_with(
     let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let body_timeout = options.body_read_timeout;
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut saturated = false;
     loop {
         let (stream, addr) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -117,10 +119,14 @@ pub async fn serve_with(
             () = &mut shutdown => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(
-                "{} connections open, the limit: refusing {addr}",
-                options.max_connections
-            );
+            // Once per spell at the limit, not once per connection.
+            if !saturated {
+                saturated = true;
+                tracing::warn!(
+                    "{} connections open, the limit: refusing new ones until some close",
+                    options.max_connections
+                );
+            }
             if acceptor.is_none()
                 && let Ok(turn) = refusals.clone().try_acquire_owned()
             {
@@ -131,6 +137,7 @@ pub async fn serve_with(
             }
             continue;
         };
+        saturated = false;
         // Small request/response pairs: do not wait to fill a segment.
         let _ = stream.set_nodelay(true);
         let stream = Counted::new(stream, slot);
