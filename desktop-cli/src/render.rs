@@ -119,12 +119,16 @@ pub fn verdict_text(v: &Verdict) -> String {
             Outcome::Pass => "ok",
             Outcome::NotApplicable => "n/a",
         };
+        let needs = f
+            .requirement
+            .as_ref()
+            .map(|r| format!("  (needs {r})"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {mark:<5} {:<19} {}  (needs {})",
+            "  {mark:<5} {:<19} {}{needs}",
             rule_name(f.rule),
-            f.observed,
-            f.requirement
+            f.observed
         );
         if let Some(fix) = &f.remediation {
             let _ = writeln!(out, "        → {fix}");
