@@ -269,3 +269,25 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use agent_core::policy::{Policy, evaluate};
+    use agent_core::posture::{Fact, Platform, Posture};
+    use time::macros::datetime;
+
+    #[test]
+    fn not_applicable_rows_print_no_requirement() {
+        let now = datetime!(2026-11-22 12:00 UTC);
+        let mut p = Posture::unknown(Platform::Linux, "not read", now);
+        p.os.id = Fact::observed("debian".into(), "t");
+        p.os.version = Fact::observed("12".into(), "t");
+        let text = super::verdict_text(&evaluate(&p, &Policy::default_policy(), now));
+        let na: Vec<&str> = text.lines().filter(|l| l.contains("n/a")).collect();
+        assert_eq!(na.len(), 3, "{text}");
+        for line in na {
+            assert!(line.ends_with("not checked on Linux"), "{line:?}");
+        }
+        assert!(text.contains("(needs a secure screen lock)"), "{text}");
+    }
+}
