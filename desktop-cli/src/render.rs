@@ -119,12 +119,16 @@ pub fn verdict_text(v: &Verdict) -> String {
             Outcome::Pass => "ok",
             Outcome::NotApplicable => "n/a",
         };
+        let needs = f
+            .requirement
+            .as_ref()
+            .map(|r| format!("  (needs {r})"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {mark:<5} {:<19} {}  (needs {})",
+            "  {mark:<5} {:<19} {}{needs}",
             rule_name(f.rule),
-            f.observed,
-            f.requirement
+            f.observed
         );
         if let Some(fix) = &f.remediation {
             let _ = writeln!(out, "        → {fix}");
@@ -285,4 +289,26 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
         out.push_str(&verdict_text(local));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use agent_core::policy::{Policy, evaluate};
+    use agent_core::posture::{Fact, Platform, Posture};
+    use time::macros::datetime;
+
+    #[test]
+    fn not_applicable_rows_print_no_requirement() {
+        let now = datetime!(2026-11-22 12:00 UTC);
+        let mut p = Posture::unknown(Platform::Linux, "not read", now);
+        p.os.id = Fact::observed("debian".into(), "t");
+        p.os.version = Fact::observed("12".into(), "t");
+        let text = super::verdict_text(&evaluate(&p, &Policy::default_policy(), now));
+        let na: Vec<&str> = text.lines().filter(|l| l.contains("n/a")).collect();
+        assert_eq!(na.len(), 3, "{text}");
+        for line in na {
+            assert!(line.ends_with("not checked on Linux"), "{line:?}");
+        }
+        assert!(text.contains("(needs a secure screen lock)"), "{text}");
+    }
 }

@@ -159,6 +159,7 @@ impl Profile {
         let mut p = Posture::unknown(self.platform, &unset("this fact"), now);
         p.os = OsFacts {
             id: opt(self.os_id.clone().or(default_id), "os_id"),
+            id_like: Vec::new(),
             name: opt(
                 Some(
                     self.os_name
