@@ -91,8 +91,20 @@ impl Agent {
             next_nonce_expires_at: Some(response.nonce_expires_at),
         };
         // Policy and enrolment land together or not at all.
+        // A policy this agent cannot use is not stored: the default stays in
+        // force until the collector sends one it can (protocol section 7).
+        let policy = crate::policy::Policy::parse(
+            &response.policy.to_json(),
+            crate::policy::PolicyFormat::Json,
+        )
+        .inspect_err(|e| {
+            tracing::warn!(error = %e, "the collector's policy is not usable by this agent; using the default policy")
+        })
+        .ok();
         inner.state.batch(|state| {
-            state.set_policy_json(&response.policy.to_json())?;
+            if let Some(policy) = &policy {
+                state.set_policy_json(&policy.to_json())?;
+            }
             state.set_enrolment(&enrolment)
         })?;
         tracing::info!(device_id = %response.device_id, "enrolled");

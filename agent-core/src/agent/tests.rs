@@ -53,6 +53,8 @@ enum ReportFault {
     UnknownDevice,
     /// 429 asking for ten years of silence.
     RateLimitedForADecade,
+    /// A good ack carrying a policy of a newer schema, with a member this agent does not know.
+    NewerPolicy,
     /// 403 text/html from a proxy: not a problem document of the protocol.
     ProxyForbidden,
 }
@@ -227,6 +229,15 @@ fn fault_answer(fault: ReportFault, ack: &ReportAck) -> HttpResponse {
             r
         }
         ReportFault::UnknownDevice => problem(ProblemKind::UnknownDevice),
+        ReportFault::NewerPolicy => {
+            let mut v = serde_json::to_value(ack).unwrap();
+            let mut policy = serde_json::to_value(Policy::default_policy()).unwrap();
+            policy["schema_version"] = 99.into();
+            policy["revision"] = 7.into();
+            policy["quantum_rules"] = serde_json::json!({"entangled": true});
+            v["policy"] = policy;
+            raw(201, "application/json", &v.to_string())
+        }
         ReportFault::RateLimitedForADecade => {
             let mut r = problem(ProblemKind::RateLimited);
             r.headers.push(("retry-after".into(), "315360000".into()));
@@ -704,4 +715,19 @@ fn reset_local_always_clears_the_directory() {
     assert_eq!(out.key_left_behind, None);
     assert!(s.store.get(&name).unwrap().is_none());
     assert!(!dir.exists());
+}
+
+#[test]
+fn a_policy_this_agent_cannot_use_leaves_the_ack_good_and_the_old_policy_in_force() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    let before = s.agent.policy().unwrap();
+    s.fake.inner.lock().unwrap().report_fault = Some(ReportFault::NewerPolicy);
+    let out = s.agent.check_in().unwrap();
+    assert_eq!(out.delivery.delivered, 1);
+    assert_eq!(out.delivery.protocol_errors, 0);
+    assert_eq!(s.agent.policy().unwrap(), before);
+    // And the agent keeps working: no damaged state.
+    s.fake.inner.lock().unwrap().report_fault = None;
+    assert_eq!(s.agent.check_in().unwrap().delivery.delivered, 1);
 }
