@@ -1,0 +1,183 @@
+//! A fleet under faults: 100 agents × 20 check-ins through the fault proxy
+//! at a 30 % fault rate, then fault-free flushes. Every report made must be
+//! stored exactly once and every outbox must end empty. The seed is
+//! printed; `POSTURE_FAULT_SEED` replays a run's fault mix (the order in
+//! which threads draw from it still varies).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use agent_core::agent::Agent;
+use posture_collector::{CollectorConfig, spawn_local};
+
+use crate::fault_proxy::{Fault, FaultProxy};
+use crate::faults::{Snapshot, agent, codes, stored, transport};
+
+const AGENTS: usize = 100;
+const CHECK_INS: usize = 20;
+/// Per mille of protocol requests (reports and challenges) that meet a fault.
+const FAULT_RATE: u64 = 300;
+/// Threads driving the agents; each owns a disjoint set of agents. Many,
+/// because a stalled request holds its thread until the agent's timeout.
+const WORKERS: usize = 25;
+
+fn seed() -> u64 {
+    std::env::var("POSTURE_FAULT_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_f00d_2026)
+}
+
+#[test]
+fn a_fleet_under_transient_faults_stores_every_report_exactly_once() {
+    fleet_under(&Fault::TRANSIENT);
+}
+
+/// The same run with 2xx answers that are not the report's ack added in.
+/// Once the agent keeps such reports queued, this replaces the run above.
+#[test]
+#[ignore = "the agent drops a report whose 2xx answer is not its ack (issue 13)"]
+fn a_fleet_under_every_fault_stores_every_report_exactly_once() {
+    let kinds: Vec<Fault> = Fault::TRANSIENT
+        .iter()
+        .chain(Fault::BAD_ACKS.iter())
+        .copied()
+        .collect();
+    fleet_under(&kinds);
+}
+
+fn fleet_under(kinds: &[Fault]) {
+    let collector = spawn_local(CollectorConfig::default()).unwrap();
+    let proxy = FaultProxy::start(collector.url());
+    let root = tempfile::tempdir().unwrap();
+    let probe = Snapshot::local();
+    let transport = transport(None);
+    let codes = codes(&collector, AGENTS);
+    let agents: Vec<Agent> = (0..AGENTS)
+        .map(|i| {
+            let a = agent(
+                &root.path().join(format!("agent-{i:03}")),
+                probe.clone(),
+                transport.clone(),
+            );
+            a.enrol(&proxy.url, &codes[i]).unwrap();
+            a
+        })
+        .collect();
+
+    let seed = seed();
+    println!("fault seed {seed} (POSTURE_FAULT_SEED), {FAULT_RATE}‰ of requests, kinds {kinds:?}");
+    proxy.random(seed, FAULT_RATE, kinds);
+    let made = std::sync::Mutex::new(Vec::with_capacity(AGENTS * CHECK_INS));
+    let delivered_in_loop = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for w in 0..WORKERS {
+            let (agents, made, delivered) = (&agents, &made, &delivered_in_loop);
+            s.spawn(move || {
+                for round in 0..CHECK_INS {
+                    for (i, a) in agents.iter().enumerate().skip(w).step_by(WORKERS) {
+                        let out = a
+                            .check_in()
+                            .unwrap_or_else(|e| panic!("agent {i} round {round}: {e}"));
+                        assert_eq!(
+                            out.delivery.rejected,
+                            vec![],
+                            "agent {i} round {round}: a report was dropped"
+                        );
+                        delivered.fetch_add(u64::from(out.delivery.delivered), Ordering::Relaxed);
+                        made.lock().unwrap().push(out.jti);
+                    }
+                }
+            });
+        }
+    });
+    let made = made.into_inner().unwrap();
+    let queued_after_faults: u64 = agents
+        .iter()
+        .map(|a| a.status().unwrap().queued_reports)
+        .sum();
+
+    // Fault-free: every agent flushes until its outbox is empty.
+    proxy.calm();
+    let mut flush_rounds = 0;
+    for (i, a) in agents.iter().enumerate() {
+        for _ in 0..3 {
+            let out = a.flush().unwrap();
+            flush_rounds += 1;
+            assert_eq!(out.rejected, vec![], "agent {i}: a report was dropped");
+            assert_eq!(out.error, None, "agent {i}: {out:?}");
+            if out.still_queued == 0 {
+                break;
+            }
+        }
+        let status = a.status().unwrap();
+        assert_eq!(status.queued_reports, 0, "agent {i}: outbox not empty");
+        assert_eq!(status.evicted_reports, 0, "agent {i}: reports evicted");
+    }
+
+    let records = stored(&collector);
+    let stored_jtis: HashSet<&str> = records.iter().map(|r| r.jti.as_str()).collect();
+    let made_jtis: HashSet<&str> = made.iter().map(String::as_str).collect();
+    let duplicates = records.len() - stored_jtis.len();
+    let stats = proxy.stats();
+    let resent: u32 = stats.forwarded.values().map(|n| n - 1).sum();
+    let posts = stats.report_posts();
+
+    println!(
+        "{} agents x {} check-ins = {} reports made",
+        AGENTS,
+        CHECK_INS,
+        made.len()
+    );
+    println!("faults (report posts / challenges):");
+    for (kind, reports, challenges) in stats.faults() {
+        println!("  {:<22} {reports:>5} / {challenges}", kind.name());
+    }
+    let faulted: u64 = stats.faults().iter().map(|(_, r, _)| r).sum();
+    println!(
+        "report posts {posts} ({faulted} faulted), retries {}, queued after the faults {queued_after_faults}, \
+         delivered in the loop {}",
+        posts - made.len() as u64,
+        delivered_in_loop.load(Ordering::Relaxed),
+    );
+    println!(
+        "stored {} reports, {} duplicates; {resent} reports reached the collector again after it had stored them",
+        records.len(),
+        duplicates
+    );
+    println!("final flushes {flush_rounds}; every outbox empty");
+
+    assert_eq!(made_jtis.len(), AGENTS * CHECK_INS, "a jti was made twice");
+    assert_eq!(duplicates, 0, "a report was stored twice");
+    let lost: Vec<&&str> = made_jtis.difference(&stored_jtis).collect();
+    assert!(
+        lost.is_empty(),
+        "{} reports lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
+    assert_eq!(
+        stored_jtis, made_jtis,
+        "the collector holds reports nobody made"
+    );
+    assert_eq!(
+        collector.collector().report_count().unwrap() as usize,
+        made.len()
+    );
+    // The run is a fault run only if the faults happened.
+    let by_kind: HashMap<Fault, u64> = stats
+        .faults()
+        .into_iter()
+        .map(|(k, r, c)| (k, r + c))
+        .collect();
+    for kind in kinds {
+        assert!(
+            by_kind.get(kind).copied().unwrap_or(0) > 0,
+            "no request met {kind:?}"
+        );
+    }
+    assert!(
+        faulted * 100 >= posts * 15,
+        "far fewer faults than asked for"
+    );
+}
