@@ -190,6 +190,13 @@ pub fn flush_text(f: &agent_core::agent::FlushOutcome) -> String {
             r.jti, r.reason
         );
     }
+    if f.protocol_errors > 0 {
+        let _ = writeln!(
+            out,
+            "The collector's answer broke the protocol {} time(s) (not an acknowledgement of the report); the report is kept.",
+            f.protocol_errors
+        );
+    }
     if let Some(e) = &f.error {
         let _ = writeln!(out, "Not delivered now (kept for retry): {e}");
     }
@@ -249,6 +256,20 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
             out,
             "  evicted reports  {} (the outbox was full)",
             s.evicted_reports
+        );
+    }
+    if s.server_wait_until.is_some() {
+        let _ = writeln!(
+            out,
+            "  collector asked  to wait until {} (Retry-After)",
+            when(s.server_wait_until)
+        );
+    }
+    if s.protocol_errors > 0 {
+        let _ = writeln!(
+            out,
+            "  protocol errors  {} (answers that were not an acknowledgement; the reports were kept)",
+            s.protocol_errors
         );
     }
     let _ = writeln!(out, "  state directory  {}", s.state_dir.display());

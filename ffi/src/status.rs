@@ -40,6 +40,10 @@ pub struct Status {
     pub queued_reports: u64,
     /// Reports evicted from a full outbox, ever.
     pub evicted_reports: u64,
+    /// Collector answers that broke the protocol, ever (their reports stayed queued).
+    pub protocol_errors: u64,
+    /// Until when the collector asked not to be sent anything (Retry-After).
+    pub server_wait_until: Option<Timestamp>,
     /// When the oldest queued report was made.
     pub oldest_queued_at: Option<Timestamp>,
 }
@@ -59,6 +63,8 @@ impl From<core::Status> for Status {
             verdicts: s.verdicts,
             queued_reports: s.queued_reports,
             evicted_reports: s.evicted_reports,
+            protocol_errors: s.protocol_errors,
+            server_wait_until: s.server_wait_until,
             oldest_queued_at: s.oldest_queued_at,
         }
     }

@@ -137,6 +137,14 @@ pub struct Status {
     pub queued_reports: u64,
     /// Reports evicted from a full outbox, ever (never silently).
     pub evicted_reports: u64,
+    /// Answers from the collector that broke the protocol, ever (a 2xx that
+    /// is not an ack, an ack for another report, ...); each left its report
+    /// queued.
+    #[serde(default)]
+    pub protocol_errors: u64,
+    /// Until when the collector asked not to be sent anything (Retry-After).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub server_wait_until: Option<OffsetDateTime>,
     /// When the oldest queued report was made.
     #[serde(with = "time::serde::rfc3339::option")]
     pub oldest_queued_at: Option<OffsetDateTime>,
@@ -336,6 +344,10 @@ fn status_of(state: &State, memo: &memo::Memo) -> Result<Status, AgentError> {
         verdicts: memo.verdicts(state)?,
         queued_reports: stats.queued,
         evicted_reports: stats.evicted_total,
+        protocol_errors: state.protocol_errors_total()?,
+        server_wait_until: state
+            .server_wait_until()?
+            .filter(|until| *until > OffsetDateTime::now_utc()),
         oldest_queued_at: stats.oldest_created_at,
     })
 }

@@ -34,6 +34,27 @@ struct Fake {
     reports: HashMap<String, ReportAck>,
     down: bool,
     refuse_reports: bool,
+    /// Stores a report, then answers with this instead of its ack.
+    report_fault: Option<ReportFault>,
+}
+
+/// How a broken network or server answers a report it (maybe) stored.
+#[derive(Clone, Copy, Debug)]
+enum ReportFault {
+    /// 200 text/html, as a captive portal sends.
+    Html,
+    /// 201 application/json that is not an ack.
+    MalformedAck,
+    /// A well-formed ack for another jti, saying "compliant".
+    WrongJti,
+    /// 503 with Retry-After: 120.
+    Unavailable,
+    /// 401 unknown-device.
+    UnknownDevice,
+    /// 429 asking for ten years of silence.
+    RateLimitedForADecade,
+    /// 403 text/html from a proxy: not a problem document of the protocol.
+    ProxyForbidden,
 }
 
 #[derive(Default)]
@@ -135,7 +156,7 @@ impl FakeCollector {
             "/v1/reports" => {
                 self.report_posts.fetch_add(1, Ordering::SeqCst);
                 if f.refuse_reports {
-                    return problem(ProblemKind::BadSignature);
+                    return problem(ProblemKind::InvalidPosture);
                 }
                 let fresh_cache = MemoryReplayCache::default();
                 let v = match Verifier::default().verify(
@@ -170,10 +191,48 @@ impl FakeCollector {
                     next_checkin_at: exp,
                 };
                 f.reports.insert(v.claims.jti, ack.clone());
-                json(201, &ack)
+                match f.report_fault {
+                    None => json(201, &ack),
+                    Some(fault) => fault_answer(fault, &ack),
+                }
             }
             _ => problem(ProblemKind::NotFound),
         }
+    }
+}
+
+fn fault_answer(fault: ReportFault, ack: &ReportAck) -> HttpResponse {
+    let raw = |status: u16, content_type: &str, body: &str| HttpResponse {
+        status,
+        headers: vec![("content-type".into(), content_type.into())],
+        body: body.as_bytes().to_vec(),
+    };
+    match fault {
+        ReportFault::Html => raw(
+            200,
+            "text/html",
+            "<html><body>Sign in to the Wi-Fi</body></html>",
+        ),
+        ReportFault::MalformedAck => raw(201, "application/json", r#"{"jti": 7"#),
+        ReportFault::WrongJti => {
+            let mut fake = ack.clone();
+            fake.jti = crate::protocol::Jti::new("someone-elses-report".to_owned());
+            fake.verdict.compliance = crate::policy::Compliance::Compliant;
+            fake.verdict.findings.clear();
+            json(201, &fake)
+        }
+        ReportFault::Unavailable => {
+            let mut r = problem(ProblemKind::Unavailable);
+            r.headers.push(("retry-after".into(), "120".into()));
+            r
+        }
+        ReportFault::UnknownDevice => problem(ProblemKind::UnknownDevice),
+        ReportFault::RateLimitedForADecade => {
+            let mut r = problem(ProblemKind::RateLimited);
+            r.headers.push(("retry-after".into(), "315360000".into()));
+            r
+        }
+        ReportFault::ProxyForbidden => raw(403, "text/html", "<html>Forbidden by proxy</html>"),
     }
 }
 
@@ -400,4 +459,135 @@ fn a_second_agent_on_the_same_directory_is_refused() {
         second,
         Err(AgentError::State(crate::state::StateError::Locked { .. }))
     ));
+}
+
+/// A posture the default policy fails (for a "compliant" ack to contradict).
+struct BadProbe;
+impl PostureProbe for BadProbe {
+    fn collect(&self) -> Posture {
+        let mut p = Posture::unknown(Platform::Linux, "test probe", OffsetDateTime::now_utc());
+        p.storage_encryption =
+            crate::posture::Fact::observed(crate::posture::StorageEncryption::NotEncrypted, "test");
+        p
+    }
+}
+
+#[test]
+fn an_answer_that_is_not_an_ack_keeps_the_report_and_counts_a_protocol_error() {
+    for fault in [
+        ReportFault::Html,
+        ReportFault::MalformedAck,
+        ReportFault::WrongJti,
+        ReportFault::ProxyForbidden,
+    ] {
+        let s = setup();
+        s.agent.enrol(URL, "CODE-1").unwrap();
+        s.fake.inner.lock().unwrap().report_fault = Some(fault);
+        let out = s.agent.check_in().unwrap();
+        assert_eq!(out.delivery.delivered, 0, "{fault:?}");
+        assert!(out.delivery.rejected.is_empty(), "{fault:?}");
+        assert_eq!(out.delivery.protocol_errors, 1, "{fault:?}");
+        assert_eq!(out.status.queued_reports, 1, "{fault:?}");
+        assert_eq!(out.status.protocol_errors, 1, "{fault:?}");
+        // Nothing in the answer was applied: no server verdict.
+        assert_eq!(out.status.verdicts.server, None, "{fault:?}");
+        assert!(out.delivery.error.is_some(), "{fault:?}");
+        // The answer was the network's, not the server's: a later flush
+        // gets the stored ack (idempotent by jti) and the report is done.
+        s.fake.inner.lock().unwrap().report_fault = None;
+        let flushed = s.agent.flush().unwrap();
+        assert_eq!(flushed.delivered, 1, "{fault:?}");
+        assert_eq!(flushed.still_queued, 0, "{fault:?}");
+        assert_eq!(s.fake.inner.lock().unwrap().reports.len(), 1, "{fault:?}");
+        assert!(s.agent.status().unwrap().verdicts.server.is_some());
+    }
+}
+
+#[test]
+fn a_forged_compliant_ack_for_another_report_never_shows_as_compliant() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(FakeCollector::default());
+    fake.inner.lock().unwrap().codes = vec!["CODE-1".into()];
+    let agent = Agent::open(AgentConfig {
+        state_dir: dir.path().join("state"),
+        probe: Arc::new(BadProbe),
+        keys: KeySource::Software(Arc::new(MemoryStore::default())),
+        transport: Some(Arc::new(FakeTransport(fake.clone()))),
+        extra_ca_pem: None,
+        outbox_limits: OutboxLimits::default(),
+    })
+    .unwrap();
+    agent.enrol(URL, "CODE-1").unwrap();
+    fake.inner.lock().unwrap().report_fault = Some(ReportFault::WrongJti);
+    let out = agent.check_in().unwrap();
+    assert_ne!(
+        out.local_verdict.compliance,
+        crate::policy::Compliance::Compliant
+    );
+    let status = agent.status().unwrap();
+    assert_eq!(status.verdicts.server, None);
+    assert_eq!(status.queued_reports, 1);
+}
+
+#[test]
+fn retry_after_holds_back_even_a_manual_flush() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    s.fake.inner.lock().unwrap().report_fault = Some(ReportFault::Unavailable);
+    let out = s.agent.check_in().unwrap();
+    assert_eq!(out.status.queued_reports, 1);
+    let until = out.status.server_wait_until.expect("Retry-After recorded");
+    let wait = until - OffsetDateTime::now_utc();
+    assert!(
+        wait > time::Duration::seconds(100) && wait <= time::Duration::seconds(120),
+        "{wait}"
+    );
+    s.fake.inner.lock().unwrap().report_fault = None;
+    let posts = s.fake.report_posts.load(Ordering::SeqCst);
+    let flushed = s.agent.flush().unwrap();
+    assert_eq!(flushed.delivered, 0);
+    assert!(flushed.error.unwrap().contains("Retry-After"));
+    // A check-in in the meantime queues its report without sending.
+    let again = s.agent.check_in().unwrap();
+    assert_eq!(again.delivery.delivered, 0);
+    assert_eq!(again.status.queued_reports, 2);
+    assert_eq!(s.fake.report_posts.load(Ordering::SeqCst), posts);
+    // Once the time has passed (moved here instead of waiting), flush sends both.
+    s.agent
+        .lock()
+        .unwrap()
+        .state
+        .set_server_wait_until(Some(OffsetDateTime::now_utc() - time::Duration::seconds(1)))
+        .unwrap();
+    let flushed = s.agent.flush().unwrap();
+    assert_eq!(flushed.delivered, 2);
+    assert_eq!(s.agent.status().unwrap().server_wait_until, None);
+}
+
+#[test]
+fn retry_after_is_capped_at_a_day() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    s.fake.inner.lock().unwrap().report_fault = Some(ReportFault::RateLimitedForADecade);
+    let out = s.agent.check_in().unwrap();
+    let until = out.status.server_wait_until.unwrap();
+    let wait = until - OffsetDateTime::now_utc();
+    assert!(wait <= time::Duration::hours(24), "{wait}");
+    assert!(wait > time::Duration::hours(23), "{wait}");
+    let queued = s.agent.lock().unwrap().state.all().unwrap();
+    let next = queued[0].next_attempt_at - OffsetDateTime::now_utc();
+    assert!(next <= time::Duration::hours(24), "{next}");
+}
+
+#[test]
+fn unknown_device_keeps_the_reports_and_says_why() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    s.fake.inner.lock().unwrap().report_fault = Some(ReportFault::UnknownDevice);
+    let out = s.agent.check_in().unwrap();
+    assert!(out.delivery.rejected.is_empty());
+    assert_eq!(out.status.queued_reports, 1);
+    let why = out.delivery.error.unwrap();
+    assert!(why.contains("does not recognise this device"), "{why}");
+    assert!(why.contains("stay"), "{why}");
 }

@@ -138,7 +138,8 @@ impl State {
                  DELETE FROM outbox;
                  UPDATE agent SET policy_json = NULL, policy_updated_at = NULL,
                      verdict_json = NULL, verdict_at = NULL, last_checkin_at = NULL,
-                     evicted_total = 0;",
+                     evicted_total = 0, key_name = NULL, server_wait_until = NULL,
+                     protocol_errors_total = 0;",
             )?;
             Ok(())
         })?;

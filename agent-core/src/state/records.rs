@@ -182,6 +182,65 @@ impl State {
         })
     }
 
+    /// The device key's name in its secret store, once one was made.
+    pub fn key_name(&self) -> Result<Option<String>, StateError> {
+        self.read(|conn| Ok(conn.row("SELECT key_name FROM agent WHERE id = 1", [], |r| r.get(0))?))
+    }
+
+    /// Records the device key's name (None when the key is deleted).
+    pub fn set_key_name(&mut self, name: Option<&str>) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.exec("UPDATE agent SET key_name = ?1 WHERE id = 1", [name])?;
+            Ok(())
+        })
+    }
+
+    /// Until when the collector asked (by Retry-After) not to be sent
+    /// anything, or None.
+    pub fn server_wait_until(&self) -> Result<Option<OffsetDateTime>, StateError> {
+        self.read(|conn| {
+            let nanos: Option<i64> = conn.row(
+                "SELECT server_wait_until FROM agent WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?;
+            from_db_opt(nanos)
+        })
+    }
+
+    /// Records the collector's Retry-After as an absolute time (None clears it).
+    pub fn set_server_wait_until(&mut self, at: Option<OffsetDateTime>) -> Result<(), StateError> {
+        let at = at.map(to_db).transpose()?;
+        self.write(|tx| {
+            tx.exec("UPDATE agent SET server_wait_until = ?1 WHERE id = 1", [at])?;
+            Ok(())
+        })
+    }
+
+    /// Answers from the collector that broke the protocol, ever.
+    pub fn protocol_errors_total(&self) -> Result<u64, StateError> {
+        self.read(|conn| {
+            let n: i64 = conn.row(
+                "SELECT protocol_errors_total FROM agent WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?;
+            u64::try_from(n)
+                .map_err(|_| DbError::Damaged("protocol_errors_total is negative".into()))
+        })
+    }
+
+    /// Counts one answer that broke the protocol.
+    pub fn count_protocol_error(&mut self) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.exec(
+                "UPDATE agent SET protocol_errors_total = protocol_errors_total + 1 WHERE id = 1",
+                [],
+            )?;
+            Ok(())
+        })
+    }
+
     // Column names come from the two callers above, never from input.
     fn stored_json(&self, json_col: &str, at_col: &str) -> Result<Option<StoredJson>, StateError> {
         let sql = format!("SELECT {json_col}, {at_col} FROM agent WHERE id = 1");

@@ -8,7 +8,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::error::DbError;
 
 /// The schema version this build writes; a file with a higher one is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
 /// a released migration never changes.
@@ -45,6 +45,13 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
         last_error TEXT
     );
     CREATE INDEX outbox_by_age ON outbox (created_at);",
+    // v2. The device key's name in its store, recorded when the key is made
+    // (it used to be derived from the directory's path, so a moved state
+    // silently made a new key); when the collector's Retry-After lets the
+    // next request go; answers that broke the protocol, counted.
+    "ALTER TABLE agent ADD COLUMN key_name TEXT;
+    ALTER TABLE agent ADD COLUMN server_wait_until INTEGER;
+    ALTER TABLE agent ADD COLUMN protocol_errors_total INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// How long a statement waits for a lock held by someone else (in practice

@@ -136,8 +136,8 @@ fn a_database_from_a_newer_agent_is_refused_clearly() {
         matches!(
             err,
             StateError::NewerSchema {
-                found: 2,
-                supported: 1,
+                found: 3,
+                supported: 2,
                 ..
             }
         ),
