@@ -60,9 +60,8 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// Every fault that loses no report with an agent that keeps a report
-    /// queued unless it was acknowledged.
-    pub const TRANSIENT: [Fault; 8] = [
+    /// Every fault the proxy injects.
+    pub const ALL: [Fault; 11] = [
         Fault::ServerError,
         Fault::ServerErrorAfterStore,
         Fault::RetryAfterSeconds,
@@ -71,9 +70,13 @@ impl Fault {
         Fault::CutAfterStore,
         Fault::Stall,
         Fault::Truncated,
+        Fault::MalformedJson,
+        Fault::CaptivePortal,
+        Fault::WrongJti,
     ];
     /// 2xx answers that are not the report's ack, sent for a report the
-    /// collector never saw: the agent must keep the report queued.
+    /// collector never saw: the agent must keep the report queued and count
+    /// a protocol error.
     pub const BAD_ACKS: [Fault; 3] = [Fault::MalformedJson, Fault::CaptivePortal, Fault::WrongJti];
 
     /// A short name for the printed counts.
