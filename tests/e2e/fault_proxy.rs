@@ -14,7 +14,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
@@ -113,6 +113,9 @@ pub struct Stats {
     pub challenges: HashMap<Fault, u64>,
     /// How often each report (by `jti`) reached the collector.
     pub forwarded: HashMap<String, u32>,
+    /// Report posts that came before the end of a Retry-After their device
+    /// had been given (the agent must send nothing before it).
+    pub early: u64,
 }
 
 impl Stats {
@@ -151,11 +154,13 @@ struct Random {
 
 impl Random {
     fn next(&mut self) -> u64 {
-        // xorshift64: small, seeded, good enough to pick faults.
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        self.state
+        // splitmix64: small, seeded, and successive draws independent enough
+        // that the kinds come out evenly.
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 
     fn draw(&mut self) -> Fault {
@@ -172,6 +177,8 @@ struct Shared {
     script: VecDeque<Fault>,
     random: Option<Random>,
     stats: Stats,
+    /// When each device's last Retry-After ends at the earliest (`sub`).
+    quiet_until: HashMap<String, Instant>,
     /// The last genuine report ack per device (`sub`), for `WrongJti`.
     last_ack: HashMap<String, Vec<u8>>,
 }
@@ -197,6 +204,7 @@ impl FaultProxy {
             script: VecDeque::new(),
             random: None,
             stats: Stats::default(),
+            quiet_until: HashMap::new(),
             last_ack: HashMap::new(),
         }));
         let stalled = Arc::new(Mutex::new(Vec::new()));
@@ -230,7 +238,7 @@ impl FaultProxy {
     /// from an RNG seeded with `seed`; a rate of 0 stops faults.
     pub fn random(&self, seed: u64, per_mille: u64, kinds: &[Fault]) {
         self.shared.lock().unwrap().random = Some(Random {
-            state: seed | 1,
+            state: seed,
             per_mille,
             kinds: kinds.to_vec(),
         });
@@ -296,6 +304,16 @@ fn handle(
                 Some(f) => f,
                 None => s.random.as_mut().map_or(Fault::None, Random::draw),
             };
+        }
+        if let Some(d) = &sub {
+            if s.quiet_until.get(d).is_some_and(|t| Instant::now() < *t) {
+                s.stats.early += 1;
+            }
+            // Set before the answer leaves: the agent's wait starts later.
+            if matches!(fault, Fault::RetryAfterSeconds | Fault::RetryAfterDate) {
+                let until = Instant::now() + s.retry_after;
+                s.quiet_until.insert(d.clone(), until);
+            }
         }
         let mut replay = None;
         if fault == Fault::WrongJti {

@@ -151,9 +151,14 @@ fn fleet_under(kinds: &[Fault]) {
         duplicates
     );
     println!(
-        "protocol errors counted by the agents {protocol_errors}; final flushes {flush_rounds}; every outbox empty"
+        "sent before a Retry-After ended {}; protocol errors counted by the agents {protocol_errors}; final flushes {flush_rounds}; every outbox empty",
+        stats.early
     );
 
+    assert_eq!(
+        stats.early, 0,
+        "reports were sent before their Retry-After ended"
+    );
     assert_eq!(made_jtis.len(), AGENTS * CHECK_INS, "a jti was made twice");
     assert_eq!(duplicates, 0, "a report was stored twice");
     let lost: Vec<&&str> = made_jtis.difference(&stored_jtis).collect();
