@@ -225,15 +225,15 @@ fn sigkill_of_the_collector_mid_commit_loses_and_duplicates_no_acknowledged_repo
         .map(|a| a.status().unwrap().queued_reports)
         .sum();
     for a in &agents {
-        // A flush sends at most 100 reports: repeat while it makes progress.
-        loop {
+        // A flush sends at most 100 reports, and stops at a failure (a
+        // request slower than the timeout on a busy machine): repeat.
+        for round in 0.. {
             let out = a.flush().unwrap();
             assert_eq!(out.rejected, vec![], "a re-posted report was refused");
-            assert_eq!(out.error, None, "{out:?}");
             if out.still_queued == 0 {
                 break;
             }
-            assert!(out.delivered > 0, "{out:?}");
+            assert!(round < 100, "the outbox does not drain: {out:?}");
         }
     }
     let made = made.into_inner().unwrap();

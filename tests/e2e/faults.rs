@@ -19,9 +19,10 @@ use posture_collector::{CollectorConfig, RunningCollector, spawn_local, spawn_lo
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::proxy::{Mode, Proxy};
 
-/// How long an agent waits for an answer in these tests: far below the
-/// default 30 s, so a stall costs little, and far above a loopback request.
-pub const TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long an agent waits for an answer here: far below the default 30 s,
+/// so a stall costs little, and far above a loopback request, even on a
+/// busy machine (a slower answer is only a retry, never a failure).
+pub const TIMEOUT: Duration = Duration::from_secs(4);
 
 /// This machine's posture, read once: every report carries it with a new time.
 pub struct Snapshot(Posture);
@@ -42,11 +43,12 @@ impl PostureProbe for Snapshot {
     }
 }
 
-pub fn transport(ca: Option<Vec<u8>>) -> Arc<dyn Transport> {
+/// The built-in transport with `timeout` for connecting and for the exchange.
+pub fn transport(ca: Option<Vec<u8>>, timeout: Duration) -> Arc<dyn Transport> {
     Arc::new(
         HttpTransport::new(TransportConfig {
-            connect_timeout: TIMEOUT,
-            timeout: TIMEOUT,
+            connect_timeout: timeout,
+            timeout,
             extra_ca_pem: ca,
             ..TransportConfig::default()
         })
@@ -109,7 +111,7 @@ fn scene() -> Scene {
     let collector = spawn_local(CollectorConfig::default()).unwrap();
     let proxy = FaultProxy::start(collector.url());
     let dir = tempfile::tempdir().unwrap();
-    let agent = agent(dir.path(), Snapshot::local(), transport(None));
+    let agent = agent(dir.path(), Snapshot::local(), transport(None, TIMEOUT));
     agent.enrol(&proxy.url, &codes(&collector, 1)[0]).unwrap();
     Scene {
         collector,
@@ -275,7 +277,7 @@ fn tls_handshake_failures_keep_the_report_queued() {
     let proxy = Proxy::start(&host(&c));
     let dir = tempfile::tempdir().unwrap();
     let ca = c.ca_pem().unwrap().as_bytes().to_vec();
-    let a = agent(dir.path(), Snapshot::local(), transport(Some(ca)));
+    let a = agent(dir.path(), Snapshot::local(), transport(Some(ca), TIMEOUT));
     let url = proxy.url.replace("http://", "https://");
     a.enrol(&url, &codes(&c, 1)[0]).unwrap();
 

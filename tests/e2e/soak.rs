@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use agent_core::agent::Agent;
 use posture_collector::{CollectorConfig, spawn_local};
@@ -17,6 +18,8 @@ const AGENTS: usize = 100;
 const CHECK_INS: usize = 20;
 /// Per mille of protocol requests (reports and challenges) that meet a fault.
 const FAULT_RATE: u64 = 300;
+/// The agents' timeout: a stall costs this much of a worker's time.
+const TIMEOUT: Duration = Duration::from_millis(1500);
 /// Threads driving the agents; each owns a disjoint set of agents. Many,
 /// because a stalled request holds its thread until the agent's timeout.
 const WORKERS: usize = 25;
@@ -38,7 +41,7 @@ fn fleet_under(kinds: &[Fault]) {
     let proxy = FaultProxy::start(collector.url());
     let root = tempfile::tempdir().unwrap();
     let probe = Snapshot::local();
-    let transport = transport(None);
+    let transport = transport(None, TIMEOUT);
     let codes = codes(&collector, AGENTS);
     let agents: Vec<Agent> = (0..AGENTS)
         .map(|i| {
@@ -95,18 +98,19 @@ fn fleet_under(kinds: &[Fault]) {
         .max();
     if let Some(until) = last_wait {
         let left = until - time::OffsetDateTime::now_utc();
-        if let Ok(left) = std::time::Duration::try_from(left) {
+        if let Ok(left) = Duration::try_from(left) {
             assert!(left.as_secs() < 5, "an agent waits until {until}");
             std::thread::sleep(left);
         }
     }
     let mut flush_rounds = 0;
     for (i, a) in agents.iter().enumerate() {
-        for _ in 0..3 {
+        // A round stops at a failure (a request slower than the short
+        // timeout on a busy machine): the next round resends.
+        for _ in 0..10 {
             let out = a.flush().unwrap();
             flush_rounds += 1;
             assert_eq!(out.rejected, vec![], "agent {i}: a report was dropped");
-            assert_eq!(out.error, None, "agent {i}: {out:?}");
             if out.still_queued == 0 {
                 break;
             }
