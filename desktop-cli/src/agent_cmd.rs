@@ -73,7 +73,7 @@ fn key_store(
     g: &Globals,
     dir: &std::path::Path,
 ) -> Result<Arc<dyn agent_core::keys::store::SecretStore>, CliError> {
-    let file = dir.join("secrets.json");
+    let file = dir.join(agent_core::keys::store::SECRETS_FILE);
     let choice = match g.key_store {
         KeyStore::Auto => StoreChoice::Auto { fallback: file },
         KeyStore::Keychain => StoreChoice::Keychain,
@@ -88,11 +88,23 @@ fn key_store(
 pub fn reset(g: &Globals) -> Result<u8, CliError> {
     let dir = state_dir(&g.state_dir)?;
     let keys = KeySource::Software(key_store(g, &dir)?);
-    agent_core::agent::reset_local(&dir, &keys).map_err(CliError::Agent)?;
-    println!(
-        "Reset: the device key and the local state in {} are deleted. If the collector still lists this device, ask your organisation to remove it; then enrol again.",
-        dir.display()
-    );
+    // A key kept in the state directory's own file goes with the files.
+    let key_in_dir = matches!(g.key_store, KeyStore::File)
+        || dir.join(agent_core::keys::store::SECRETS_FILE).exists();
+    let outcome = agent_core::agent::reset_local(&dir, &keys).map_err(CliError::Agent)?;
+    if let Some(note) = outcome.key_left_behind.as_deref().filter(|_| !key_in_dir) {
+        println!("Note: {note}.");
+    }
+    match outcome.key_error {
+        None => println!(
+            "Reset: the device key and every file of the local state in {} are deleted. If the collector still lists this device, ask your organisation to remove it; then enrol again.",
+            dir.display()
+        ),
+        Some(why) => println!(
+            "Reset: every file of the local state in {} is deleted, but the device key could not be deleted from its store ({why}); it is no longer used. If the collector still lists this device, ask your organisation to remove it; then enrol again.",
+            dir.display()
+        ),
+    }
     Ok(EXIT_OK)
 }
 
@@ -101,9 +113,17 @@ fn build_agent(
     probe: Box<dyn PostureProbe>,
     extra_ca_pem: Option<Vec<u8>>,
 ) -> Result<Agent, CliError> {
+    Agent::open(agent_config(g, probe, extra_ca_pem)?).map_err(CliError::Agent)
+}
+
+fn agent_config(
+    g: &Globals,
+    probe: Box<dyn PostureProbe>,
+    extra_ca_pem: Option<Vec<u8>>,
+) -> Result<AgentConfig, CliError> {
     let dir = state_dir(&g.state_dir)?;
     let store = key_store(g, &dir)?;
-    Agent::open(AgentConfig {
+    Ok(AgentConfig {
         state_dir: dir,
         probe: Arc::from(probe),
         keys: KeySource::Software(store),
@@ -111,7 +131,15 @@ fn build_agent(
         extra_ca_pem,
         outbox_limits: OutboxLimits::default(),
     })
-    .map_err(CliError::Agent)
+}
+
+/// Opens the agent to look at it: read-only beside a running `run`.
+fn open_agent_to_read(g: &Globals) -> Result<Agent, CliError> {
+    let local = crate::targets::probe_for(&crate::targets::Target::Local).map_err(|e| match e {
+        crate::targets::TargetError::NoLocalProbe => CliError::NoProbe,
+        other => CliError::Target(other),
+    })?;
+    Agent::open_to_read(agent_config(g, local, None)?).map_err(CliError::Agent)
 }
 
 fn print_json<T: serde::Serialize>(value: &T) {
@@ -180,7 +208,7 @@ pub fn flush(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
 
 /// `status`.
 pub fn status(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
-    let agent = open_agent(g)?;
+    let agent = open_agent_to_read(g)?;
     let status = agent.status().map_err(CliError::Agent)?;
     if args.json {
         print_json(&status);
@@ -192,7 +220,7 @@ pub fn status(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
 
 /// `preview`: the exact claims a check-in would sign, pretty-printed.
 pub fn preview(g: &Globals) -> Result<u8, CliError> {
-    let agent = open_agent(g)?;
+    let agent = open_agent_to_read(g)?;
     let preview = agent.preview_report().map_err(CliError::Agent)?;
     print_json(&preview.claims);
     Ok(EXIT_OK)
@@ -202,6 +230,11 @@ pub fn preview(g: &Globals) -> Result<u8, CliError> {
 pub fn unenrol(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent(g)?;
     let outcome = agent.unenrol().map_err(CliError::Agent)?;
+    // The core keeps an emptied state for an app that enrols again in the
+    // same run; the command is done with it, so every file goes.
+    let dir = state_dir(&g.state_dir)?;
+    drop(agent);
+    agent_core::state::State::destroy(&dir).map_err(|e| CliError::Agent(AgentError::State(e)))?;
     if args.json {
         print_json(&outcome);
     } else if outcome.server_notified {

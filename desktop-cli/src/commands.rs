@@ -50,13 +50,35 @@ impl fmt::Display for CliError {
             CliError::Key(e) => write!(f, "device key: {e}"),
             CliError::Jwk(p, e) => write!(f, "key file {}: {e}", p.display()),
             CliError::Usage(m) => f.write_str(m),
-            CliError::Agent(e) => write!(f, "{e}"),
+            CliError::Agent(e) => {
+                write!(f, "{e}")?;
+                if needs_reset(e) {
+                    write!(
+                        f,
+                        "\nTo start afresh: `posture-agent reset` (deletes this device's local state and key), then enrol again."
+                    )?;
+                }
+                Ok(())
+            }
             CliError::Target(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for CliError {}
+
+/// Whether the documented recovery for `e` is `posture-agent reset`.
+fn needs_reset(e: &agent_core::agent::AgentError) -> bool {
+    use agent_core::agent::AgentError;
+    use agent_core::state::StateError;
+    matches!(
+        e,
+        AgentError::CorruptState(_)
+            | AgentError::KeyMissing { .. }
+            | AgentError::KeyMismatch { .. }
+            | AgentError::State(StateError::Corrupt { .. })
+    )
+}
 
 /// The probe for `--target` (this machine by default).
 pub fn probe(target: &crate::targets::TargetArgs) -> Result<Box<dyn PostureProbe>, CliError> {

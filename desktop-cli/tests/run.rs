@@ -56,6 +56,33 @@ fn run_checks_in_then_stops_cleanly_on_sigterm() {
     );
     assert_eq!(collector.collector().report_count().unwrap(), 1);
 
+    // Beside the running loop: reading commands work, writing ones are refused.
+    let status = base(&["status", "--json"]).output().unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["state"], "enrolled");
+    assert_eq!(status["queued_reports"], 0);
+    let preview = base(&["preview"]).output().unwrap();
+    assert_eq!(
+        preview.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&preview.stderr)
+    );
+    assert!(String::from_utf8_lossy(&preview.stdout).contains("\"eat_nonce\""));
+    let check_in = base(&["check-in"]).output().unwrap();
+    assert_ne!(check_in.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&check_in.stderr).contains("in use by another agent process"),
+        "{}",
+        String::from_utf8_lossy(&check_in.stderr)
+    );
+
     let term = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

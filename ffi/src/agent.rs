@@ -28,7 +28,7 @@ use crate::status::{CheckInOutcome, ReportPreview, Status};
 
 /// The file the software device key is kept in when the host gives neither
 /// a signer nor a secret store and no OS keychain is reachable.
-const SECRETS_FILE: &str = "secrets.json";
+use agent_core::keys::store::SECRETS_FILE;
 
 /// The posture agent, as Kotlin, Swift and Python see it.
 #[derive(uniffi::Object)]

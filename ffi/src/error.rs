@@ -129,6 +129,11 @@ impl From<AgentError> for PostureAgentError {
             AgentError::CorruptState(_) | AgentError::Store(_) => PostureAgentError::Storage {
                 reason: e.to_string(),
             },
+            AgentError::KeyMissing { .. } | AgentError::KeyMismatch { .. } => {
+                PostureAgentError::Key {
+                    reason: e.to_string(),
+                }
+            }
             AgentError::Key(e) => e.into(),
             AgentError::Sign(e) => e.into(),
             AgentError::Transport(e) => e.into(),

@@ -43,6 +43,33 @@ pub enum AgentError {
         "the agent's state is damaged ({0}); reset the agent (delete its key and state directory) and enrol again"
     )]
     CorruptState(String),
+    /// The device is enrolled but its key is not in the key store (the
+    /// store was cleared, or the state was copied without it): reports
+    /// signed by a new key would only be refused.
+    #[error(
+        "this device is enrolled (device {device_id}) but its device key is missing from {store}; \
+         the queued reports are kept. Restore the key store, or reset the agent and enrol again"
+    )]
+    KeyMissing {
+        /// The enrolled device.
+        device_id: String,
+        /// Where the key was looked for.
+        store: String,
+    },
+    /// The key in the store is not the one the device enrolled with.
+    #[error(
+        "the device key in {store} (kid {found}) is not the key this device enrolled with \
+         (kid {enrolled}); the queued reports are kept. Restore the right key store, or reset \
+         the agent and enrol again"
+    )]
+    KeyMismatch {
+        /// Where the key was found.
+        store: String,
+        /// The enrolled key's id.
+        enrolled: String,
+        /// The stored key's id.
+        found: String,
+    },
     /// The device key failed.
     #[error(transparent)]
     Key(#[from] KeyError),

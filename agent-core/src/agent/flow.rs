@@ -67,7 +67,7 @@ impl Agent {
                 server_url: e.server_url,
             });
         }
-        let signer = self.signer(&inner.state)?;
+        let signer = self.signer(&mut inner.state)?;
         let jwk = signer.public_jwk()?;
         let request = EnrolRequest {
             code: EnrolmentCode::new(code),
@@ -110,7 +110,7 @@ impl Agent {
         let (nonce, fresh_nonce) = self.nonce_for_report(inner, &enrolment)?;
         let now = OffsetDateTime::now_utc();
         let claims = self.claims(inner, &enrolment.device_id, nonce, now)?;
-        let signer = self.signer(&inner.state)?;
+        let signer = self.signer(&mut inner.state)?;
         let report = token::sign(&claims, signer.as_ref())?;
         let mut verdicts = inner.memo.verdicts(&inner.state)?;
         verdicts.local = Some(claims.verdict.clone());
@@ -143,13 +143,16 @@ impl Agent {
     /// The exact payload a check-in would sign now (nothing is signed,
     /// stored or sent), so a person can see what leaves the device.
     pub fn preview_report(&self) -> Result<ReportPreview, AgentError> {
-        let inner = self.lock()?;
+        let mut inner = self.lock()?;
         let (device_id, nonce) = match inner.state.enrolment()? {
             Some(e) => {
                 let nonce = e.next_nonce.and_then(|n| Nonce::new(n).ok());
                 (e.device_id, nonce)
             }
-            None => (self.signer(&inner.state)?.public_jwk()?.thumbprint(), None),
+            None => (
+                self.signer(&mut inner.state)?.public_jwk()?.thumbprint(),
+                None,
+            ),
         };
         let nonce = match nonce {
             Some(n) => n,
@@ -169,8 +172,8 @@ impl Agent {
         nonce: Nonce,
         policy: Option<&crate::policy::Policy>,
     ) -> Result<String, AgentError> {
-        let inner = self.lock()?;
-        let signer = self.signer(&inner.state)?;
+        let mut inner = self.lock()?;
+        let signer = self.signer(&mut inner.state)?;
         let device_id = match inner.state.enrolment()? {
             Some(e) => e.device_id,
             // Not enrolled: the key's thumbprint stands in for the device id.
@@ -207,7 +210,7 @@ impl Agent {
                 }
             }
         };
-        self.delete_key(&inner.state)?;
+        self.delete_key(&mut inner.state)?;
         inner.state.reset()?;
         tracing::info!("unenrolled; the device key and local state are deleted");
         self.notify(&inner);
@@ -226,7 +229,7 @@ impl Agent {
                 "no fresh nonce from the collector (it could not be reached)".into(),
             ));
         }
-        let signer = self.signer(&inner.state)?;
+        let signer = self.signer(&mut inner.state)?;
         let device = DeviceId::new(enrolment.device_id.clone());
         let claims = token::request_claims(
             &device,
@@ -262,7 +265,7 @@ impl Agent {
         {
             return Ok((n.clone(), true));
         }
-        let signer = self.signer(&inner.state)?;
+        let signer = self.signer(&mut inner.state)?;
         let device = DeviceId::new(enrolment.device_id.clone());
         let claims = token::request_claims(&device, RequestPurpose::Challenge, None, now)?;
         let request = token::sign_request(&claims, signer.as_ref())?;

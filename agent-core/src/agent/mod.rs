@@ -179,8 +179,9 @@ impl std::fmt::Debug for Agent {
     }
 }
 
-/// The device key's name in a software store: one per state directory, so
-/// two agents (or virtual devices) never share a key in one keychain.
+/// The name a state directory's key had before names were recorded in the
+/// state: derived from the directory's canonical path. Still read (and then
+/// recorded) so an older state keeps its key; new keys get a random name.
 pub fn software_key_name(state_dir: &Path) -> String {
     let canonical = state_dir
         .canonicalize()
@@ -192,15 +193,44 @@ pub fn software_key_name(state_dir: &Path) -> String {
     format!("device-key-{}", &crate::b64::encode(digest.as_ref())[..16])
 }
 
+/// A fresh random key name: unique per state directory in one keychain,
+/// and independent of where the directory lives, so moving it keeps the key.
+fn new_key_name() -> Result<String, AgentError> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 12];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| AgentError::Internal("no OS randomness for the key name".into()))?;
+    Ok(format!("device-key-{}", crate::b64::encode(&bytes)))
+}
+
 impl Agent {
     /// Opens the agent on its state directory (taking its single-writer lock).
     pub fn open(config: AgentConfig) -> Result<Agent, AgentError> {
+        let state = State::open_with_limits(&config.state_dir, config.outbox_limits)?;
+        Agent::with_state(config, state)
+    }
+
+    /// Opens the agent to look at it: as [`Agent::open`] when the state is
+    /// free, else (another process, such as a running check-in loop, holds
+    /// it) a read-only view in which status, policy and report previews
+    /// work and anything that would write fails with a `ReadOnly` error.
+    pub fn open_to_read(config: AgentConfig) -> Result<Agent, AgentError> {
+        match State::open_with_limits(&config.state_dir, config.outbox_limits) {
+            Ok(state) => Agent::with_state(config, state),
+            Err(crate::state::StateError::Locked { .. }) => {
+                let state = State::open_read_only(&config.state_dir)?;
+                Agent::with_state(config, state)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn with_state(config: AgentConfig, state: State) -> Result<Agent, AgentError> {
         let transport = match config.transport {
             Some(t) => t,
             None => default_transport(config.extra_ca_pem)?,
         };
-        let state = State::open_with_limits(&config.state_dir, config.outbox_limits)?;
-        // The key name depends on the canonical path, which exists only now.
         Ok(Agent {
             inner: Mutex::new(Inner {
                 state,
@@ -242,8 +272,8 @@ impl Agent {
 
     /// The device key's public half (made on first use).
     pub fn public_jwk(&self) -> Result<PublicJwk, AgentError> {
-        let inner = self.lock()?;
-        Ok(self.signer(&inner.state)?.public_jwk()?)
+        let mut inner = self.lock()?;
+        Ok(self.signer(&mut inner.state)?.public_jwk()?)
     }
 
     /// The agent's status.
@@ -269,10 +299,13 @@ impl Agent {
     }
 
     /// The device signer: the platform key, or the software key of this
-    /// state directory (made on first use).
-    fn signer(&self, state: &State) -> Result<Arc<dyn DeviceSigner>, AgentError> {
-        match &self.keys {
-            KeySource::Device(signer) => Ok(signer.clone()),
+    /// state directory. Before enrolment a missing key is made (and its name
+    /// recorded); once enrolled the key must be there and be the enrolled
+    /// one, else [`AgentError::KeyMissing`] or [`AgentError::KeyMismatch`]:
+    /// a silently made new key would get every report refused.
+    fn signer(&self, state: &mut State) -> Result<Arc<dyn DeviceSigner>, AgentError> {
+        let signer: Arc<dyn DeviceSigner> = match &self.keys {
+            KeySource::Device(signer) => return Ok(signer.clone()),
             KeySource::Software(store) => {
                 let mut cached = self.software_signer.lock().map_err(|_| {
                     AgentError::Internal("the key cache lock is poisoned; reopen the agent".into())
@@ -280,40 +313,122 @@ impl Agent {
                 if let Some(signer) = cached.as_ref() {
                     return Ok(signer.clone());
                 }
-                let name = software_key_name(state.dir());
-                let signer: Arc<dyn DeviceSigner> =
-                    Arc::new(SoftwareSigner::load_or_create(store.as_ref(), &name)?);
+                let enrolment = state.enrolment()?;
+                let recorded = state.key_name()?;
+                let name = match &recorded {
+                    Some(name) => name.clone(),
+                    None if enrolment.is_some() => software_key_name(state.dir()),
+                    None => new_key_name()?,
+                };
+                let signer = match (&enrolment, SoftwareSigner::load(store.as_ref(), &name)?) {
+                    (_, Some(signer)) => signer,
+                    (Some(e), None) => {
+                        return Err(AgentError::KeyMissing {
+                            device_id: e.device_id.clone(),
+                            store: store.describe(),
+                        });
+                    }
+                    // A read-only view must not make a key it cannot record.
+                    (None, None) if state.is_read_only() => {
+                        return Err(crate::state::StateError::ReadOnly {
+                            dir: state.dir().to_owned(),
+                        }
+                        .into());
+                    }
+                    (None, None) => SoftwareSigner::load_or_create(store.as_ref(), &name)?,
+                };
+                if let Some(e) = &enrolment {
+                    let found = signer.public_jwk()?.thumbprint();
+                    if found != e.kid {
+                        return Err(AgentError::KeyMismatch {
+                            store: store.describe(),
+                            enrolled: e.kid.clone(),
+                            found,
+                        });
+                    }
+                }
+                if recorded.as_deref() != Some(name.as_str()) && !state.is_read_only() {
+                    state.set_key_name(Some(&name))?;
+                }
+                let signer: Arc<dyn DeviceSigner> = Arc::new(signer);
                 *cached = Some(signer.clone());
-                Ok(signer)
+                signer
             }
-        }
+        };
+        Ok(signer)
     }
 
     /// Deletes the device key (software store entry, or the platform key).
-    fn delete_key(&self, state: &State) -> Result<(), AgentError> {
+    fn delete_key(&self, state: &mut State) -> Result<(), AgentError> {
         match &self.keys {
             KeySource::Device(signer) => Ok(signer.delete()?),
             KeySource::Software(store) => {
                 if let Ok(mut cached) = self.software_signer.lock() {
                     *cached = None;
                 }
-                Ok(store.delete(&software_key_name(state.dir()))?)
+                for name in key_names(state.key_name()?, state.dir()) {
+                    store.delete(&name)?;
+                }
+                state.set_key_name(None)?;
+                Ok(())
             }
         }
     }
 }
 
-/// Deletes the device key and every file of the state directory without
-/// opening the state or contacting the collector: the recovery when the
-/// state is damaged (the collector keeps the device until an administrator
-/// removes it). Fails with a `Locked` error while an agent has it open.
-pub fn reset_local(state_dir: &Path, keys: &KeySource) -> Result<(), AgentError> {
-    match keys {
-        KeySource::Device(signer) => signer.delete()?,
-        KeySource::Software(store) => store.delete(&software_key_name(state_dir))?,
+/// Every name this directory's software key may have: the recorded one and
+/// the path-derived one older states used.
+fn key_names(recorded: Option<String>, dir: &Path) -> Vec<String> {
+    let legacy = software_key_name(dir);
+    match recorded {
+        Some(name) if name != legacy => vec![name, legacy],
+        _ => vec![legacy],
     }
+}
+
+/// Deletes every file of the state directory and the device key without
+/// contacting the collector, whatever state the files are in: the recovery
+/// when the state is damaged (the collector keeps the device until an
+/// administrator removes it). Fails with a `Locked` error while an agent
+/// has it open. The files go first, so a key store that fails (a locked
+/// keychain) never leaves a half-reset directory; its error is returned in
+/// the outcome for the caller to show.
+pub fn reset_local(state_dir: &Path, keys: &KeySource) -> Result<ResetOutcome, AgentError> {
+    // Named before the files go: the legacy name needs the canonical path.
+    let recorded = State::peek_key_name(state_dir);
+    let unreadable = recorded.is_none() && state_dir.join(crate::state::DB_FILE).exists();
+    let names = key_names(recorded, state_dir);
     State::destroy(state_dir)?;
-    Ok(())
+    let key_error = match keys {
+        KeySource::Device(signer) => signer.delete().err().map(|e| e.to_string()),
+        KeySource::Software(store) => names
+            .iter()
+            .find_map(|name| store.delete(name).err())
+            .map(|e| e.to_string()),
+    };
+    let key_left_behind = match keys {
+        KeySource::Software(store) if unreadable => Some(format!(
+            "the damaged state did not say which key in {} was this device's, so an unused \
+             entry named device-key-... may be left there",
+            store.describe()
+        )),
+        _ => None,
+    };
+    Ok(ResetOutcome {
+        key_error,
+        key_left_behind,
+    })
+}
+
+/// What [`reset_local`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResetOutcome {
+    /// Why the device key could not be deleted from its store, if it could
+    /// not (the state files are gone regardless).
+    pub key_error: Option<String>,
+    /// When the state was too damaged to name its key: a software store
+    /// may still hold it (unused; deleting it is safe).
+    pub key_left_behind: Option<String>,
 }
 
 fn verdict_from_json(json: &str) -> Result<VerdictRecord, AgentError> {

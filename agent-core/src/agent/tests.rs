@@ -371,7 +371,7 @@ fn unenrol_deletes_the_key_and_state_even_when_the_collector_is_down() {
         s.fake.inner.lock().unwrap().down = true;
         s.agent.check_in().unwrap();
         s.fake.inner.lock().unwrap().down = down;
-        let name = software_key_name(&s.agent.status().unwrap().state_dir);
+        let name = s.agent.lock().unwrap().state.key_name().unwrap().unwrap();
         assert!(s.store.get(&name).unwrap().is_some());
         let out = s.agent.unenrol().unwrap();
         assert_eq!(out.server_notified, !down, "{out:?}");
@@ -590,4 +590,118 @@ fn unknown_device_keeps_the_reports_and_says_why() {
     let why = out.delivery.error.unwrap();
     assert!(why.contains("does not recognise this device"), "{why}");
     assert!(why.contains("stay"), "{why}");
+}
+
+fn agent_at(dir: &std::path::Path, fake: &Arc<FakeCollector>, store: &Arc<MemoryStore>) -> Agent {
+    Agent::open(AgentConfig {
+        state_dir: dir.to_owned(),
+        probe: Arc::new(FixedProbe),
+        keys: KeySource::Software(store.clone()),
+        transport: Some(Arc::new(FakeTransport(fake.clone()))),
+        extra_ca_pem: None,
+        outbox_limits: OutboxLimits::default(),
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_moved_state_directory_keeps_its_key() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    let dir = s.agent.status().unwrap().state_dir;
+    let kid = s.agent.status().unwrap().kid.unwrap();
+    drop(s.agent);
+    let moved = dir.with_file_name("moved");
+    std::fs::rename(&dir, &moved).unwrap();
+    let agent = agent_at(&moved, &s.fake, &s.store);
+    let out = agent.check_in().unwrap();
+    assert_eq!(out.delivery.delivered, 1);
+    assert_eq!(agent.public_jwk().unwrap().thumbprint(), kid);
+}
+
+#[test]
+fn an_enrolled_agent_without_its_key_says_so_and_keeps_its_reports() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    s.fake.inner.lock().unwrap().down = true;
+    s.agent.check_in().unwrap();
+    let dir = s.agent.status().unwrap().state_dir;
+    let name = s.agent.lock().unwrap().state.key_name().unwrap().unwrap();
+    drop(s.agent);
+    // The key store was cleared (a deleted secrets file, a new keychain).
+    s.store.delete(&name).unwrap();
+    let agent = agent_at(&dir, &s.fake, &s.store);
+    let err = agent.check_in().unwrap_err();
+    assert!(matches!(err, AgentError::KeyMissing { .. }), "{err:?}");
+    assert!(err.to_string().contains("reset the agent"), "{err}");
+    assert!(s.store.get(&name).unwrap().is_none(), "no new key was made");
+    assert_eq!(agent.status().unwrap().queued_reports, 1);
+    // A different key under the recorded name is refused too.
+    let other = MemoryStore::default();
+    SoftwareSigner::load_or_create(&other, "k").unwrap();
+    s.store
+        .put(&name, &other.get("k").unwrap().unwrap())
+        .unwrap();
+    drop(agent);
+    let agent = agent_at(&dir, &s.fake, &s.store);
+    let err = agent.check_in().unwrap_err();
+    assert!(matches!(err, AgentError::KeyMismatch { .. }), "{err:?}");
+    assert_eq!(agent.status().unwrap().queued_reports, 1);
+}
+
+#[test]
+fn an_older_state_keeps_its_path_derived_key_and_records_the_name() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    let dir = s.agent.status().unwrap().state_dir;
+    let name = s.agent.lock().unwrap().state.key_name().unwrap().unwrap();
+    let secret = s.store.get(&name).unwrap().unwrap();
+    // As an older agent left it: the key under the path-derived name, no name recorded.
+    s.store.delete(&name).unwrap();
+    s.store.put(&software_key_name(&dir), &secret).unwrap();
+    s.agent.lock().unwrap().state.set_key_name(None).unwrap();
+    drop(s.agent);
+    let agent = agent_at(&dir, &s.fake, &s.store);
+    assert_eq!(agent.check_in().unwrap().delivery.delivered, 1);
+    assert_eq!(
+        agent.lock().unwrap().state.key_name().unwrap(),
+        Some(software_key_name(&dir))
+    );
+}
+
+#[test]
+fn reset_local_always_clears_the_directory() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    let dir = s.agent.status().unwrap().state_dir;
+    let name = s.agent.lock().unwrap().state.key_name().unwrap().unwrap();
+    // Locked while an agent has it open.
+    let keys = KeySource::Software(s.store.clone());
+    assert!(matches!(
+        reset_local(&dir, &keys),
+        Err(AgentError::State(crate::state::StateError::Locked { .. }))
+    ));
+    drop(s.agent);
+    std::fs::write(
+        dir.join(crate::state::DB_FILE),
+        b"garbage that is not sqlite",
+    )
+    .unwrap();
+    let out = reset_local(&dir, &keys).unwrap();
+    assert!(!dir.exists());
+    // The garbage did not say which key was this device's: the outcome
+    // says an unused key may be left in the store.
+    assert!(out.key_left_behind.is_some(), "{out:?}");
+    assert!(s.store.get(&name).unwrap().is_some());
+    // A readable state names its key, and the reset deletes it.
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    let dir = s.agent.status().unwrap().state_dir;
+    let name = s.agent.lock().unwrap().state.key_name().unwrap().unwrap();
+    drop(s.agent);
+    let out = reset_local(&dir, &KeySource::Software(s.store.clone())).unwrap();
+    assert_eq!(out.key_error, None);
+    assert_eq!(out.key_left_behind, None);
+    assert!(s.store.get(&name).unwrap().is_none());
+    assert!(!dir.exists());
 }

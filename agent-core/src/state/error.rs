@@ -89,6 +89,15 @@ pub enum StateError {
     /// A time outside the range the database stores (years 1678 to 2261).
     #[error("the time {0} is outside the range the agent state can store (years 1678 to 2261)")]
     TimeOutOfRange(OffsetDateTime),
+    /// A write through a read-only view of the state.
+    #[error(
+        "the agent state in {dir} is open read-only because another agent process holds it; \
+         stop that process to change it"
+    )]
+    ReadOnly {
+        /// The state directory.
+        dir: PathBuf,
+    },
     /// An operation that needs an enrolment ran before enrolment.
     #[error("this device is not enrolled; enrol it first")]
     NotEnrolled,

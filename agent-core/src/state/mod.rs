@@ -38,6 +38,11 @@ const DB_SIDE_FILES: [&str; 3] = [
     "state.sqlite3-journal",
 ];
 
+/// Where a new database is built before it is renamed to [`DB_FILE`], so a
+/// `state.sqlite3` that exists always holds the schema: one without it
+/// (empty, truncated) is damaged, never mistaken for a fresh state.
+const DB_NEW_FILE: &str = ".state.sqlite3.new";
+
 /// An open state directory, locked for this agent until dropped.
 #[derive(Debug)]
 pub struct State {
@@ -48,7 +53,8 @@ pub struct State {
     in_batch: bool,
     db_path: PathBuf,
     dir: PathBuf,
-    _lock: DirLock,
+    // None for a read-only view beside the process that holds the lock.
+    _lock: Option<DirLock>,
 }
 
 impl State {
@@ -63,6 +69,10 @@ impl State {
         lock::create_dir(dir)?;
         let lock = DirLock::acquire(dir)?;
         let db_path = dir.join(DB_FILE);
+        if !exists(&db_path)? {
+            create_db(dir).map_err(|e| e.at(&db_path))?;
+        }
+        private_file(&db_path)?;
         let conn = open_db(&db_path).map_err(|e| e.at(&db_path))?;
         Ok(State {
             conn,
@@ -70,8 +80,58 @@ impl State {
             in_batch: false,
             db_path,
             dir: dir.to_owned(),
-            _lock: lock,
+            _lock: Some(lock),
         })
+    }
+
+    /// Opens a read-only view of the state in `dir` without taking its lock,
+    /// for reading beside the agent process that holds it (a `status` while
+    /// `run` works). Every write fails with [`StateError::ReadOnly`]. Fails
+    /// with [`StateError::Locked`] when the database is missing or not at
+    /// this build's schema: only the lock holder may create or migrate it.
+    pub fn open_read_only(dir: &Path) -> Result<State, StateError> {
+        let db_path = dir.join(DB_FILE);
+        if !exists(&db_path)? {
+            return Err(StateError::Locked {
+                dir: dir.to_owned(),
+            });
+        }
+        let conn = open_db_read_only(&db_path).map_err(|e| e.at(&db_path))?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| DbError::Sql(e).at(&db_path))?;
+        if version != schema::SCHEMA_VERSION {
+            return Err(StateError::Locked {
+                dir: dir.to_owned(),
+            });
+        }
+        Ok(State {
+            conn,
+            limits: OutboxLimits::default(),
+            in_batch: false,
+            db_path,
+            dir: dir.to_owned(),
+            _lock: None,
+        })
+    }
+
+    /// Whether this is a read-only view ([`State::open_read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self._lock.is_none()
+    }
+
+    /// The device key's recorded name in the state in `dir`, read without
+    /// the lock and without creating anything; None when there is no
+    /// readable state. For recovery, which must work on a damaged state.
+    pub fn peek_key_name(dir: &Path) -> Option<String> {
+        let db_path = dir.join(DB_FILE);
+        if !matches!(exists(&db_path), Ok(true)) {
+            return None;
+        }
+        let conn = open_db_read_only(&db_path).ok()?;
+        conn.query_row("SELECT key_name FROM agent WHERE id = 1", [], |r| r.get(0))
+            .ok()
+            .flatten()
     }
 
     /// The state directory.
@@ -121,6 +181,9 @@ impl State {
             _lock: lock,
             ..
         } = self;
+        let Some(lock) = lock else {
+            return Err(StateError::ReadOnly { dir });
+        };
         // Closing checkpoints the WAL; the files go regardless, but a clean
         // close means no other handle still writes to them.
         conn.close()
@@ -152,11 +215,18 @@ impl State {
     }
 
     /// Deletes all local state in `dir` without opening the database, so it
-    /// also clears a corrupt one. Fails with [`StateError::Locked`] while an
-    /// agent has the directory open; a missing directory is already clean.
+    /// also clears a corrupt one, whatever is where a state file should be
+    /// (garbage, an empty file, a directory). Fails with
+    /// [`StateError::Locked`] while an agent has the directory open; a
+    /// missing directory is already clean.
     pub fn destroy(dir: &Path) -> Result<(), StateError> {
-        if !dir.exists() {
+        if !exists(dir)? {
             return Ok(());
+        }
+        // A lock "file" that is not a file cannot be locked: clear it first.
+        let lock_path = dir.join(lock::LOCK_FILE);
+        if std::fs::symlink_metadata(&lock_path).is_ok_and(|m| !m.is_file()) {
+            remove_any(&lock_path)?;
         }
         let lock = DirLock::acquire(dir)?;
         remove_state_files(dir, lock)
@@ -168,6 +238,11 @@ impl State {
         &mut self,
         f: impl FnOnce(&Connection) -> Result<T, DbError>,
     ) -> Result<T, StateError> {
+        if self.is_read_only() {
+            return Err(StateError::ReadOnly {
+                dir: self.dir.clone(),
+            });
+        }
         if self.in_batch {
             return f(&self.conn).map_err(|e| e.at(&self.db_path));
         }
@@ -191,6 +266,11 @@ impl State {
     ) -> Result<T, StateError> {
         if self.in_batch {
             return f(self);
+        }
+        if self.is_read_only() {
+            return Err(StateError::ReadOnly {
+                dir: self.dir.clone(),
+            });
         }
         self.conn
             .exec("BEGIN IMMEDIATE", [])
@@ -249,6 +329,9 @@ const STATEMENT_CACHE: usize = 48;
 fn open_db(path: &Path) -> Result<Connection, DbError> {
     let mut conn = Connection::open(path)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Before anything writes (configuring WAL would give an empty file a
+    // header): a file without the schema is damaged, see `migrate`.
+    schema::require_schema(&conn)?;
     schema::configure(&conn)?;
     match schema::migrate(&mut conn)? {
         Migration::Current => Ok(conn),
@@ -260,15 +343,125 @@ fn open_db(path: &Path) -> Result<Connection, DbError> {
     }
 }
 
-/// Removes the database, its side files and the lock file, then the
-/// directory if nothing else is in it.
+fn open_db_read_only(path: &Path) -> Result<Connection, DbError> {
+    use rusqlite::OpenFlags;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    schema::configure_read_only(&conn)?;
+    Ok(conn)
+}
+
+/// Builds a new database under [`DB_NEW_FILE`] (mode 0600), brings it to
+/// the schema, closes it and renames it to [`DB_FILE`] durably.
+fn create_db(dir: &Path) -> Result<(), DbError> {
+    let new_path = dir.join(DB_NEW_FILE);
+    for name in std::iter::once(DB_NEW_FILE).chain(new_side_files().iter().map(String::as_str)) {
+        remove_any(&dir.join(name)).map_err(DbError::State)?;
+    }
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_owned();
+        move |source| {
+            DbError::State(StateError::Io {
+                action,
+                path,
+                source,
+            })
+        }
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    // SQLite gives its WAL and journal the database file's mode.
+    options.open(&new_path).map_err(io("create", &new_path))?;
+    let mut conn = Connection::open(&new_path)?;
+    schema::migrate_new(&mut conn)?;
+    conn.close().map_err(|(_, e)| DbError::Sql(e))?;
+    let db_path = dir.join(DB_FILE);
+    std::fs::rename(&new_path, &db_path).map_err(io("rename into place", &db_path))?;
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("sync", dir))?;
+    Ok(())
+}
+
+fn new_side_files() -> [String; 3] {
+    ["-wal", "-shm", "-journal"].map(|suffix| format!("{DB_NEW_FILE}{suffix}"))
+}
+
+/// Whether something is at `path` (a dangling link counts).
+fn exists(path: &Path) -> Result<bool, StateError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(StateError::Io {
+            action: "look at",
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Makes `path` readable by its owner only (older agents left the
+/// database at the umask's mode).
+fn private_file(path: &Path) -> Result<(), StateError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::symlink_metadata(path).map_err(|source| StateError::Io {
+            action: "look at",
+            path: path.to_owned(),
+            source,
+        })?;
+        if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |source| StateError::Io {
+                    action: "make private",
+                    path: path.to_owned(),
+                    source,
+                },
+            )?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Removes the database, its side files, the file store's secrets and the
+/// lock file, then the directory if nothing else is in it.
 fn remove_state_files(dir: &Path, lock: DirLock) -> Result<(), StateError> {
-    for name in std::iter::once(DB_FILE).chain(DB_SIDE_FILES) {
-        remove_if_present(&dir.join(name))?;
+    let fixed = [DB_FILE, DB_NEW_FILE, crate::keys::store::SECRETS_FILE]
+        .into_iter()
+        .chain(DB_SIDE_FILES)
+        .map(str::to_owned)
+        .chain(new_side_files());
+    for name in fixed {
+        remove_any(&dir.join(name))?;
+    }
+    // Temporary files the file store leaves if it dies mid-write.
+    let temp_prefix = format!(".{}.tmp-", crate::keys::store::SECRETS_FILE);
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&temp_prefix)
+            {
+                remove_any(&entry.path())?;
+            }
+        }
     }
     // The lock file goes last, while still held: anyone who opens the
     // directory from here on starts from empty state anyway.
-    remove_if_present(&dir.join(lock::LOCK_FILE))?;
+    remove_any(&dir.join(lock::LOCK_FILE))?;
     drop(lock);
     match std::fs::remove_dir(dir) {
         Ok(()) => Ok(()),
@@ -283,8 +476,15 @@ fn remove_state_files(dir: &Path, lock: DirLock) -> Result<(), StateError> {
     }
 }
 
-fn remove_if_present(path: &Path) -> Result<(), StateError> {
-    match std::fs::remove_file(path) {
+/// Removes whatever is at `path`: a file, a link (not its target) or a
+/// directory with its contents; nothing there is fine.
+fn remove_any(path: &Path) -> Result<(), StateError> {
+    let removed = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) => Err(e),
+    };
+    match removed {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(source) => Err(StateError::Io {

@@ -12,7 +12,7 @@ pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
 /// a released migration never changes.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
+pub(crate) const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     // v1. Singleton tables (id = 1) keep one record each without a key to
     // invent. Times are integer nanoseconds since the epoch (see `stamp`).
     "CREATE TABLE enrolment (
@@ -68,12 +68,10 @@ const WAL_SIZE_LIMIT_BYTES: i64 = 512 * 1024;
 /// the file, so a file that is not a database fails here.
 pub(crate) fn configure(conn: &Connection) -> Result<(), DbError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    // EXCLUSIVE: the directory lock already keeps every other agent out,
-    // so SQLite need not take and drop file locks around each transaction,
-    // and, set before WAL is first used, it keeps the WAL index in memory
-    // instead of a shared-memory `-shm` file. The first write takes the
-    // lock and holds it until the connection closes.
-    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    // NORMAL locking (not EXCLUSIVE, which would be a little cheaper): the
+    // directory lock already keeps every other writer out, and NORMAL lets
+    // a read-only view (`status` beside `run`) read through the WAL's
+    // shared-memory index while this connection stays open.
     // One plan per statement, whatever the bound values: the statements are
     // cached and reused, and SQLite otherwise re-prepares a statement on
     // every run when a bound value (such as a LIMIT) fed its planner.
@@ -103,6 +101,34 @@ pub(crate) fn configure(conn: &Connection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Settings for a read-only view: it never writes, so only the waits and
+/// the statement planning matter.
+pub(crate) fn configure_read_only(conn: &Connection) -> Result<(), DbError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
+}
+
+/// Configures a database file just made and brings it from nothing to
+/// [`SCHEMA_VERSION`].
+pub(crate) fn migrate_new(conn: &mut Connection) -> Result<(), DbError> {
+    configure(conn)?;
+    run_migrations(conn, true).map(drop)
+}
+
+/// Fails with [`DbError::Damaged`] when the file holds no schema at all.
+pub(crate) fn require_schema(conn: &Connection) -> Result<(), DbError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found == 0 {
+        return Err(no_schema());
+    }
+    Ok(())
+}
+
+fn no_schema() -> DbError {
+    DbError::Damaged("the file holds no agent state (it is empty or was truncated)".into())
+}
+
 /// What [`migrate`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Migration {
@@ -115,6 +141,10 @@ pub(crate) enum Migration {
 /// Brings the schema to [`SCHEMA_VERSION`] in one transaction, so a crash
 /// mid-migration leaves the old version intact.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<Migration, DbError> {
+    run_migrations(conn, false)
+}
+
+fn run_migrations(conn: &mut Connection, new: bool) -> Result<Migration, DbError> {
     // IMMEDIATE takes the write lock before reading the version, so two
     // openers could never both decide to run the same migration.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -126,6 +156,13 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<Migration, DbError> {
         // Nothing to write: dropping the transaction rolls back, so a normal
         // open costs no fsync.
         return Ok(Migration::Current);
+    }
+    if found == 0 && !new {
+        // A database is built under another name and renamed into place
+        // only with its schema (see `State::open`), so one without any is
+        // an emptied or truncated file, not a fresh state: say so rather
+        // than start afresh and lose the queued reports without a word.
+        return Err(no_schema());
     }
     let applied = usize::try_from(found)
         .map_err(|_| DbError::Damaged(format!("schema version {found} is negative")))?;

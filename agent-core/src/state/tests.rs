@@ -242,3 +242,119 @@ fn a_batch_commits_all_or_nothing() {
     assert_eq!(state.stats().unwrap().queued, 1);
     assert_eq!(state.last_checkin().unwrap(), Some(at));
 }
+
+#[test]
+fn an_empty_or_truncated_database_is_damaged_not_a_fresh_state() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(some_state(dir.path()));
+    std::fs::write(dir.path().join(DB_FILE), b"").unwrap();
+    for name in DB_SIDE_FILES {
+        let _ = std::fs::remove_file(dir.path().join(name));
+    }
+    let err = State::open(dir.path()).unwrap_err();
+    assert!(matches!(err, StateError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("empty or was truncated"), "{err}");
+    // Nothing was rewritten: the evidence stays for whoever looks.
+    assert_eq!(
+        std::fs::metadata(dir.path().join(DB_FILE)).unwrap().len(),
+        0
+    );
+    State::destroy(dir.path()).unwrap();
+    assert_eq!(State::open(dir.path()).unwrap().stats().unwrap().queued, 0);
+}
+
+#[test]
+fn a_state_from_schema_1_is_upgraded_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.execute(
+            "INSERT INTO outbox (jti, token, bytes, created_at, next_attempt_at)
+             VALUES ('old-1', 'a.b.c', 5, 0, 0)",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+    }
+    let mut state = State::open(dir.path()).unwrap();
+    assert_eq!(state.stats().unwrap().queued, 1);
+    assert_eq!(state.key_name().unwrap(), None);
+    assert_eq!(state.protocol_errors_total().unwrap(), 0);
+    state.set_key_name(Some("device-key-x")).unwrap();
+    state.count_protocol_error().unwrap();
+    drop(state);
+    let state = State::open(dir.path()).unwrap();
+    assert_eq!(state.key_name().unwrap().as_deref(), Some("device-key-x"));
+    assert_eq!(state.protocol_errors_total().unwrap(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn every_database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let state = some_state(dir.path());
+    for name in std::iter::once(DB_FILE).chain(DB_SIDE_FILES) {
+        let path = dir.path().join(name);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+        }
+    }
+    drop(state);
+    // A database an older agent left at 0644 is made private on open.
+    let db = dir.path().join(DB_FILE);
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(State::open(dir.path()).unwrap());
+    assert_eq!(
+        std::fs::metadata(&db).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn a_read_only_view_reads_beside_the_lock_holder_and_never_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = some_state(dir.path());
+    let mut view = State::open_read_only(dir.path()).unwrap();
+    assert!(view.is_read_only());
+    assert_eq!(view.stats().unwrap().queued, 1);
+    // The writer goes on; the view sees its commits.
+    writer
+        .push(&QueuedReport::new(
+            "jti-2",
+            "d.e.f",
+            datetime!(2026-11-23 10:00 UTC),
+        ))
+        .unwrap();
+    assert_eq!(view.stats().unwrap().queued, 2);
+    let err = view.set_key_name(Some("x")).unwrap_err();
+    assert!(matches!(err, StateError::ReadOnly { .. }), "{err:?}");
+    assert!(matches!(
+        view.batch(|s| s.count_protocol_error()),
+        Err(StateError::ReadOnly { .. })
+    ));
+    // No state yet: nothing to view, and nothing is created.
+    let empty = tempfile::tempdir().unwrap();
+    assert!(State::open_read_only(empty.path()).is_err());
+    assert!(!empty.path().join(DB_FILE).exists());
+}
+
+#[test]
+fn destroy_clears_whatever_sits_where_state_files_belong() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(some_state(dir.path()));
+    // A directory where the database and the lock file should be, and a
+    // garbage secrets file and a leftover temporary file.
+    std::fs::remove_file(dir.path().join(DB_FILE)).unwrap();
+    std::fs::create_dir_all(dir.path().join(DB_FILE).join("inner")).unwrap();
+    std::fs::remove_file(dir.path().join(lock::LOCK_FILE)).unwrap();
+    std::fs::create_dir(dir.path().join(lock::LOCK_FILE)).unwrap();
+    std::fs::write(dir.path().join("secrets.json"), b"\x00garbage").unwrap();
+    std::fs::write(dir.path().join(".secrets.json.tmp-123"), b"{").unwrap();
+    State::destroy(dir.path()).unwrap();
+    assert!(
+        !dir.path().exists(),
+        "every state file and the directory go"
+    );
+}

@@ -32,7 +32,10 @@ pub fn error_kind(e: &AgentError) -> String {
         AgentError::AlreadyEnrolled { .. } => "already-enrolled".into(),
         AgentError::InvalidInput(_) => "invalid-input".into(),
         AgentError::State(_) | AgentError::CorruptState(_) => "local-state".into(),
-        AgentError::Key(_) | AgentError::Store(_) => "device-key".into(),
+        AgentError::Key(_)
+        | AgentError::Store(_)
+        | AgentError::KeyMissing { .. }
+        | AgentError::KeyMismatch { .. } => "device-key".into(),
         AgentError::Sign(_) => "signing".into(),
         AgentError::Transport(_) | AgentError::NoTransport => "transport-setup".into(),
         AgentError::Internal(_) => "internal".into(),

@@ -108,6 +108,10 @@ impl SecretStore for FileStore {
             .map_err(|_| StoreError::Backend("file store lock poisoned".into()))?;
         let mut map = self.load()?;
         if map.remove(name).is_some() {
+            if map.is_empty() {
+                // The last secret: leave no file behind.
+                return remove_secret_file(&self.path);
+            }
             self.save(&map)?;
         }
         Ok(())
@@ -115,6 +119,17 @@ impl SecretStore for FileStore {
 
     fn describe(&self) -> String {
         format!("file {} (mode 0600; no keychain)", self.path.display())
+    }
+}
+
+fn remove_secret_file(path: &Path) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::Backend(format!(
+            "cannot remove {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -195,6 +210,20 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn deleting_the_last_secret_removes_the_file() {
+        let path = temp_path("last");
+        let store = FileStore::new(&path);
+        store.put("a", b"1").unwrap();
+        store.put("b", b"2").unwrap();
+        store.delete("a").unwrap();
+        assert!(path.exists());
+        store.delete("b").unwrap();
+        assert!(!path.exists(), "an empty secrets file was left");
+        store.delete("b").unwrap();
+        assert_eq!(store.get("b").unwrap(), None);
     }
 
     #[test]

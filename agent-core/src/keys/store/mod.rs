@@ -62,6 +62,10 @@ pub enum StoreChoice {
     },
 }
 
+/// The file store's usual name inside a state directory (the agent's
+/// recovery deletes it with the rest of the state).
+pub const SECRETS_FILE: &str = "secrets.json";
+
 /// Opens the store `choice` names. `Auto` probes the keychain with a
 /// harmless read and falls back to the file only when the keychain is
 /// [`StoreError::Unavailable`]; any other keychain error is returned.
@@ -73,11 +77,18 @@ pub fn open_store(choice: StoreChoice) -> Result<Box<dyn SecretStore>, StoreErro
         StoreChoice::Auto { fallback } => match probe_keychain() {
             Ok(store) => Ok(store),
             Err(StoreError::Unavailable(why)) => {
-                tracing::warn!(
-                    fallback = %fallback.display(),
-                    reason = %why,
-                    "no OS keychain is reachable; keeping secrets in a mode-0600 file instead"
-                );
+                // Said once, when the file is first chosen; afterwards the
+                // choice is known and repeating it is noise.
+                if fallback.exists() {
+                    tracing::debug!(fallback = %fallback.display(), reason = %why, "no OS keychain; using the key file");
+                } else {
+                    tracing::warn!(
+                        "no OS keychain is reachable, so the device key is kept in {} (mode 0600); \
+                         to use a keychain, start a Secret Service (e.g. gnome-keyring) or pass --key-store keychain",
+                        fallback.display()
+                    );
+                    tracing::debug!(reason = %why, "why the keychain is unavailable");
+                }
                 Ok(Box::new(FileStore::new(fallback)))
             }
             Err(other) => Err(other),
