@@ -1,5 +1,6 @@
 //! A fleet under faults: 100 agents × 20 check-ins through the fault proxy
-//! at a 30 % fault rate, then fault-free flushes. Every report made must be
+//! at a 30 % fault rate, then fault-free flushes; and a smaller fleet over
+//! HTTPS whose TLS handshakes fail at random. Every report made must be
 //! stored exactly once and every outbox must end empty. The seed is
 //! printed; `POSTURE_FAULT_SEED` replays a run's fault mix (the order in
 //! which threads draw from it still varies).
@@ -9,10 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use agent_core::agent::Agent;
-use posture_collector::{CollectorConfig, spawn_local};
+use posture_collector::{CollectorConfig, RunningCollector, spawn_local, spawn_local_tls};
 
 use crate::fault_proxy::{Fault, FaultProxy};
 use crate::faults::{Snapshot, agent, codes, stored, transport};
+use crate::proxy::{Mode, Proxy};
 
 const AGENTS: usize = 100;
 const CHECK_INS: usize = 20;
@@ -196,4 +198,116 @@ fn fleet_under(kinds: &[Fault]) {
         faulted * 100 >= posts * 15,
         "far fewer faults than asked for"
     );
+}
+
+/// HTTPS through the raw proxy: before each round of check-ins the network
+/// is, at random, fine (70 %), or answers the TLS handshake with garbage,
+/// or hands the agents to an impostor whose certificate they do not trust,
+/// or refuses connections. Each switch cuts the connections in use, so
+/// every round's requests make new TLS handshakes.
+#[test]
+fn agents_over_https_survive_tls_failures_and_store_every_report_once() {
+    const AGENTS: usize = 10;
+    const ROUNDS: usize = 12;
+    let c = spawn_local_tls(CollectorConfig::default()).unwrap();
+    let impostor = spawn_local_tls(CollectorConfig::default()).unwrap();
+    let host = |r: &RunningCollector| r.url().trim_start_matches("https://").to_owned();
+    let proxy = Proxy::start(&host(&c));
+    let url = proxy.url.replace("http://", "https://");
+    let root = tempfile::tempdir().unwrap();
+    let ca = c.ca_pem().unwrap().as_bytes().to_vec();
+    let transport = transport(Some(ca), crate::faults::TIMEOUT);
+    let probe = Snapshot::local();
+    let codes = codes(&c, AGENTS);
+    let agents: Vec<Agent> = (0..AGENTS)
+        .map(|i| {
+            let a = agent(
+                &root.path().join(format!("agent-{i:02}")),
+                probe.clone(),
+                transport.clone(),
+            );
+            a.enrol(&url, &codes[i]).unwrap();
+            a
+        })
+        .collect();
+
+    let mut rng = seed() | 1;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut rounds: HashMap<&str, usize> = HashMap::new();
+    let mut made = Vec::new();
+    let mut tls_errors = 0;
+    for round in 0..ROUNDS {
+        // Each failure at least once, whatever the seed.
+        let roll = match round {
+            1 => 75,
+            2 => 85,
+            _ => next() % 100,
+        };
+        let network = match roll {
+            0..70 => {
+                proxy.divert(&host(&c));
+                "fine"
+            }
+            70..80 => {
+                proxy.set(Mode::Garbage);
+                "garbage handshake"
+            }
+            80..90 => {
+                proxy.divert(&host(&impostor));
+                "untrusted certificate"
+            }
+            _ => {
+                proxy.set(Mode::Refuse);
+                "refused"
+            }
+        };
+        *rounds.entry(network).or_default() += 1;
+        for a in &agents {
+            let out = a.check_in().unwrap();
+            assert_eq!(
+                out.delivery.rejected,
+                vec![],
+                "{network}: a report was dropped"
+            );
+            if out
+                .delivery
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("TLS"))
+            {
+                tls_errors += 1;
+            }
+            made.push(out.jti);
+        }
+    }
+    proxy.divert(&host(&c));
+    for a in &agents {
+        for _ in 0..10 {
+            if a.flush().unwrap().still_queued == 0 {
+                break;
+            }
+        }
+        assert_eq!(a.status().unwrap().queued_reports, 0);
+    }
+    let records = stored(&c);
+    let stored: HashSet<&str> = records.iter().map(|r| r.jti.as_str()).collect();
+    let made: HashSet<&str> = made.iter().map(String::as_str).collect();
+    println!(
+        "{AGENTS} agents x {ROUNDS} rounds over HTTPS: rounds by network {rounds:?}; \
+         {tls_errors} check-ins met a TLS failure; {} reports stored, {} duplicates",
+        records.len(),
+        records.len() - stored.len()
+    );
+    assert!(
+        tls_errors >= 2 * AGENTS,
+        "too few TLS failures: {tls_errors}"
+    );
+    assert_eq!(records.len(), stored.len(), "a report was stored twice");
+    assert_eq!(stored, made, "reports lost");
+    assert_eq!(impostor.collector().report_count().unwrap(), 0);
 }
