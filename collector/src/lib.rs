@@ -10,7 +10,9 @@
 mod codes;
 mod collector;
 mod config;
+mod connection;
 mod error;
+mod files;
 mod handlers;
 mod keys;
 mod problem;
@@ -19,8 +21,14 @@ mod store;
 mod tls;
 mod writer;
 
+#[cfg(test)]
+mod docs_tests;
+
 pub use collector::Collector;
 pub use config::CollectorConfig;
 pub use error::CollectorError;
-pub use server::{RunningCollector, serve, spawn_local, spawn_local_tls};
+pub use server::{
+    BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
+    spawn_local, spawn_local_tls, spawn_local_with,
+};
 pub use tls::{DevCertificates, TlsConfig};

@@ -19,7 +19,10 @@ use crate::{EXIT_ERROR, EXIT_OK};
 Plain HTTP is served only on loopback. To listen on another address, give
 TLS (--tls-cert and --tls-key) and --allow-remote. --dev-self-signed makes a
 throwaway CA for local testing; the agent must then be given DIR/ca.pem.
-Stops cleanly on Ctrl-C or SIGTERM (exit 0).")]
+One collector per database: a second one on it stops at once (it holds
+DB.lock). Folders it creates are 0700, the database files 0600 and
+DIR/ca.pem 0644, whatever the umask. Stops cleanly on Ctrl-C or SIGTERM
+(exit 0).")]
 pub struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
@@ -76,9 +79,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         Some(db) => db.clone(),
         None => state_dir(state)?.join("collector.sqlite3"),
     };
-    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| CliError::Read(parent.to_owned(), e))?;
-    }
+    // The collector creates missing folders itself, private (0700).
     let config = CollectorConfig {
         db_path: Some(db),
         policy,

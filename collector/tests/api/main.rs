@@ -3,6 +3,7 @@
 
 mod admin;
 mod common;
+mod connections;
 mod enrol;
 mod reports;
 mod requests;
