@@ -277,6 +277,22 @@ impl Agent {
         {
             return Ok((n.clone(), true));
         }
+        let fallback = |stored: Option<Nonce>| -> Result<(Nonce, bool), AgentError> {
+            let nonce = match stored {
+                Some(n) => n,
+                None => Nonce::random()?,
+            };
+            Ok((nonce, false))
+        };
+        // Retry-After covers every request to the collector, not only reports.
+        if let Some(until) = inner.state.server_wait_until()?
+            && until > now
+        {
+            tracing::info!(
+                "the collector asked to wait (Retry-After); this report will count as historical"
+            );
+            return fallback(stored);
+        }
         let signer = self.signer(&mut inner.state)?;
         let device = DeviceId::new(enrolment.device_id.clone());
         let claims = token::request_claims(&device, RequestPurpose::Challenge, None, now)?;
@@ -290,11 +306,13 @@ impl Agent {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "no fresh nonce; this report will count as historical");
-                let nonce = match stored {
-                    Some(n) => n,
-                    None => Nonce::random()?,
-                };
-                Ok((nonce, false))
+                if let Some(wait) = e.retry_after() {
+                    let until = time::Duration::try_from(wait.min(super::deliver::MAX_RETRY_AFTER))
+                        .ok()
+                        .and_then(|d| now.checked_add(d));
+                    inner.state.set_server_wait_until(until)?;
+                }
+                fallback(stored)
             }
         }
     }

@@ -36,6 +36,8 @@ struct Fake {
     refuse_reports: bool,
     /// Stores a report, then answers with this instead of its ack.
     report_fault: Option<ReportFault>,
+    /// Answers challenges with 503 and Retry-After: 60.
+    challenge_unavailable: bool,
 }
 
 /// How a broken network or server answers a report it (maybe) stored.
@@ -64,6 +66,7 @@ struct FakeCollector {
     inner: Mutex<Fake>,
     replay: MemoryReplayCache,
     report_posts: AtomicUsize,
+    challenge_posts: AtomicUsize,
 }
 
 fn json<T: serde::Serialize>(status: u16, body: &T) -> HttpResponse {
@@ -124,7 +127,16 @@ impl FakeCollector {
                     },
                 )
             }
+            "/v1/challenge" if f.challenge_unavailable => {
+                self.challenge_posts.fetch_add(1, Ordering::SeqCst);
+                let mut r = problem(ProblemKind::Unavailable);
+                r.headers.push(("retry-after".into(), "60".into()));
+                r
+            }
             "/v1/challenge" | "/v1/unenrol" => {
+                if path == "/v1/challenge" {
+                    self.challenge_posts.fetch_add(1, Ordering::SeqCst);
+                }
                 let purpose = if path == "/v1/challenge" {
                     RequestPurpose::Challenge
                 } else {
@@ -730,4 +742,37 @@ fn a_policy_this_agent_cannot_use_leaves_the_ack_good_and_the_old_policy_in_forc
     // And the agent keeps working: no damaged state.
     s.fake.inner.lock().unwrap().report_fault = None;
     assert_eq!(s.agent.check_in().unwrap().delivery.delivered, 1);
+}
+
+fn expire_the_stored_nonce(agent: &Agent) {
+    let mut inner = agent.lock().unwrap();
+    let e = inner.state.enrolment().unwrap().unwrap();
+    inner
+        .state
+        .set_next_nonce(
+            e.next_nonce.as_deref(),
+            Some(OffsetDateTime::now_utc() - time::Duration::minutes(1)),
+        )
+        .unwrap();
+}
+
+#[test]
+fn retry_after_holds_back_challenges_too() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    // A challenge answered 503 + Retry-After sets the wait...
+    expire_the_stored_nonce(&s.agent);
+    s.fake.inner.lock().unwrap().challenge_unavailable = true;
+    let out = s.agent.check_in().unwrap();
+    assert!(!out.fresh_nonce);
+    assert_eq!(s.fake.challenge_posts.load(Ordering::SeqCst), 1);
+    assert!(out.status.server_wait_until.is_some());
+    assert_eq!(s.fake.report_posts.load(Ordering::SeqCst), 0);
+    // ...and while it lasts nothing is asked, not even a nonce.
+    s.fake.inner.lock().unwrap().challenge_unavailable = false;
+    let out = s.agent.check_in().unwrap();
+    assert!(!out.fresh_nonce);
+    assert_eq!(s.fake.challenge_posts.load(Ordering::SeqCst), 1);
+    assert_eq!(s.fake.report_posts.load(Ordering::SeqCst), 0);
+    assert_eq!(out.status.queued_reports, 2);
 }
