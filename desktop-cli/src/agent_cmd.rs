@@ -63,7 +63,10 @@ pub fn open_agent_ca(g: &Globals, ca_pem: Option<Vec<u8>>) -> Result<Agent, CliE
 /// Opens the agent with another probe (a `--target`).
 pub fn open_agent_with(g: &Globals, probe: Box<dyn PostureProbe>) -> Result<Agent, CliError> {
     let extra_ca_pem = match &g.ca {
-        Some(path) => Some(std::fs::read(path).map_err(|e| CliError::Read(path.clone(), e))?),
+        Some(path) => Some(
+            crate::files::read_bytes(path, crate::files::MAX_PEM_BYTES, "a CA certificate")
+                .map_err(CliError::File)?,
+        ),
         None => None,
     };
     build_agent(g, probe, extra_ca_pem)

@@ -8,6 +8,7 @@ mod attest;
 mod cli;
 mod commands;
 mod demo;
+mod files;
 mod fleet;
 mod render;
 mod serve;

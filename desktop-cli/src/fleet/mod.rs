@@ -198,9 +198,10 @@ pub fn command(cmd: &FleetCommand, ca: Option<&Path>) -> Result<u8, CliError> {
         FleetCommand::Simulate(args) => {
             let length = validate(args).map_err(CliError::Usage)?;
             let ca_pem = match ca {
-                Some(path) => {
-                    Some(std::fs::read(path).map_err(|e| CliError::Read(path.to_owned(), e))?)
-                }
+                Some(path) => Some(
+                    crate::files::read_bytes(path, crate::files::MAX_PEM_BYTES, "a CA certificate")
+                        .map_err(CliError::File)?,
+                ),
                 None => None,
             };
             sim::simulate(args, length, ca_pem)

@@ -29,8 +29,7 @@ use agent_core::probe::PostureProbe;
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
-/// Largest profile file read.
-const MAX_PROFILE_BYTES: u64 = 64 * 1024;
+use crate::files::{FileError, MAX_PROFILE_BYTES};
 
 /// A virtual device.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -93,12 +92,9 @@ pub struct ProfileIndicator {
 /// Why a profile could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    /// The file could not be read.
-    #[error("profile {0}: {1}")]
-    Read(PathBuf, std::io::Error),
-    /// Too large to be a profile.
-    #[error("profile {0} is larger than {MAX_PROFILE_BYTES} bytes")]
-    TooLarge(PathBuf),
+    /// The file was refused or could not be read.
+    #[error("profile: {0}")]
+    File(#[from] FileError),
     /// Not valid profile TOML (the message names the field).
     #[error("profile {0}: {1}")]
     Toml(PathBuf, toml::de::Error),
@@ -109,15 +105,7 @@ pub enum ProfileError {
 
 /// Reads and checks a profile file.
 pub fn load_profile(path: &Path) -> Result<Profile, ProfileError> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| ProfileError::Read(path.to_owned(), e))?;
-    let mut text = String::new();
-    file.take(MAX_PROFILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| ProfileError::Read(path.to_owned(), e))?;
-    if text.len() as u64 > MAX_PROFILE_BYTES {
-        return Err(ProfileError::TooLarge(path.to_owned()));
-    }
+    let text = crate::files::read_text(path, MAX_PROFILE_BYTES, "a device profile")?;
     let profile: Profile =
         toml::from_str(&text).map_err(|e| ProfileError::Toml(path.to_owned(), e))?;
     if let Some(p) = &profile.security_patch {
