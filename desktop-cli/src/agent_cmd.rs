@@ -300,7 +300,10 @@ pub fn run(args: &RunArgs, g: &Globals) -> Result<u8, CliError> {
             let wait = (next - now).min(Duration::from_secs(args.retry_every.max(1)));
             match stop.recv_timeout(wait) {
                 Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    println!("Stopping: {} report(s) still queued.", queued(&agent));
+                    println!(
+                        "Stopping: {} still queued.",
+                        render::count(queued(&agent), "report", "reports")
+                    );
                     return Ok(EXIT_OK);
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {

@@ -28,10 +28,7 @@ pub fn demo(g: &Globals) -> Result<u8, CliError> {
         .into_iter()
         .next()
         .ok_or_else(|| CliError::Usage("the collector issued no code".into()))?;
-    let expires = code
-        .expires_at
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let expires = render::timestamp(code.expires_at);
     println!("2. One-time enrolment code issued (single use, expires {expires})");
 
     // The demo keeps its own state, apart from a real enrolment.
@@ -67,8 +64,11 @@ pub fn demo(g: &Globals) -> Result<u8, CliError> {
         .fleet_summary(None)
         .map_err(|e| CliError::Usage(format!("could not read the fleet summary: {e}")))?;
     println!(
-        "\nThe collector now holds {} device(s): {} compliant, {} warning, {} non-compliant.",
-        fleet.total, fleet.compliant, fleet.warning, fleet.non_compliant
+        "\nThe collector now holds {}: {} compliant, {} warning, {} non-compliant.",
+        render::count(fleet.total, "device", "devices"),
+        fleet.compliant,
+        fleet.warning,
+        fleet.non_compliant
     );
     println!(
         "The device's state (enrolment, outbox) lives in {}",

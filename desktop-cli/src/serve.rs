@@ -141,7 +141,7 @@ fn run(args: &ServeArgs, config: CollectorConfig) -> Result<(), posture_collecto
                 out,
                 "enrolment code: {} (expires {})",
                 code.code.expose(),
-                code.expires_at
+                crate::render::timestamp(code.expires_at)
             );
         }
         let _ = out.flush();

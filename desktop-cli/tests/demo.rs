@@ -35,10 +35,10 @@ fn demo_enrols_this_machine_checks_in_and_can_run_again() {
             "{stdout}"
         );
         assert!(
-            stdout.contains("Delivered 1 report(s); 0 still queued."),
+            stdout.contains("Delivered 1 report; 0 still queued."),
             "{stdout}"
         );
-        assert!(stdout.contains("holds 1 device(s)"), "{stdout}");
+        assert!(stdout.contains("holds 1 device:"), "{stdout}");
     }
     // The state stays for inspection: enrolled (with a collector now gone), nothing queued.
     let out = Command::new(env!("CARGO_BIN_EXE_posture-agent"))
