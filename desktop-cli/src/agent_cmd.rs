@@ -10,7 +10,7 @@ use agent_core::policy::Compliance;
 use agent_core::probe::PostureProbe;
 use agent_core::state::OutboxLimits;
 
-use crate::cli::{EnrolArgs, JsonArg, KeyStore, RunArgs};
+use crate::cli::{EnrolArgs, KeyStore, RunArgs};
 use crate::commands::{CliError, exit_code};
 use crate::{EXIT_ERROR, EXIT_OK, render};
 
@@ -182,10 +182,10 @@ fn effective(outcome: &CheckInOutcome) -> Compliance {
 }
 
 /// `check-in`.
-pub fn check_in(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+pub fn check_in(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent(g)?;
     let outcome = agent.check_in().map_err(CliError::Agent)?;
-    if args.json {
+    if json {
         print_json(&outcome);
     } else {
         print!("{}", render::check_in_text(&outcome));
@@ -194,10 +194,10 @@ pub fn check_in(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
 }
 
 /// `flush`.
-pub fn flush(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+pub fn flush(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent(g)?;
     let outcome = agent.flush().map_err(CliError::Agent)?;
-    if args.json {
+    if json {
         print_json(&outcome);
     } else {
         print!("{}", render::flush_text(&outcome));
@@ -210,10 +210,10 @@ pub fn flush(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
 }
 
 /// `status`.
-pub fn status(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+pub fn status(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent_to_read(g)?;
     let status = agent.status().map_err(CliError::Agent)?;
-    if args.json {
+    if json {
         print_json(&status);
     } else {
         print!("{}", render::status_text(&status));
@@ -230,7 +230,7 @@ pub fn preview(g: &Globals) -> Result<u8, CliError> {
 }
 
 /// `unenrol`.
-pub fn unenrol(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+pub fn unenrol(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent(g)?;
     let outcome = agent.unenrol().map_err(CliError::Agent)?;
     // The core keeps an emptied state for an app that enrols again in the
@@ -238,7 +238,7 @@ pub fn unenrol(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
     let dir = state_dir(&g.state_dir)?;
     drop(agent);
     agent_core::state::State::destroy(&dir).map_err(|e| CliError::Agent(AgentError::State(e)))?;
-    if args.json {
+    if json {
         print_json(&outcome);
     } else if outcome.server_notified {
         println!(

@@ -13,8 +13,8 @@ use crate::{EXIT_NON_COMPLIANT, EXIT_OK};
 
 use crate::files::MAX_INPUT_BYTES;
 
-/// `keys show`.
-pub fn keys_show(g: &Globals) -> Result<u8, CliError> {
+/// `keys show`: the JWK with its kid, which is JSON with or without `--json`.
+pub fn keys_show(_args: &crate::cli::KeysShowArgs, g: &Globals) -> Result<u8, CliError> {
     let jwk = open_agent(g)?.public_jwk().map_err(CliError::Agent)?;
     println!("{}", jwk.to_json_with_kid());
     Ok(EXIT_OK)

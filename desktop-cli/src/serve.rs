@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// How often devices should check in, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 6 * 3600)]
     pub checkin_interval: u64,
+    /// The folder of the default database (collector.sqlite3)
+    /// [env: POSTURE_AGENT_STATE_DIR] [default: the XDG data folder].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Runs the collector until Ctrl-C or SIGTERM.

@@ -231,7 +231,7 @@ fn user_files_are_read_bounded_and_only_when_regular() {
     for path in ["/dev/zero", fifo, folder] {
         assert_refused(&["check", "--policy", path], "is not a regular file");
         assert_refused(
-            &["--state-dir", state, "--ca", path, "status"],
+            &["check-in", "--state-dir", state, "--ca", path],
             "is not a regular file",
         );
         let target = format!("profile:{path}");
