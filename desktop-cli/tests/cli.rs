@@ -237,6 +237,26 @@ fn user_files_are_read_bounded_and_only_when_regular() {
         let target = format!("profile:{path}");
         assert_refused(&["collect", "--target", &target], "is not a regular file");
         assert_refused(&["verify", "--jwk", path, "x.y.z"], "is not a regular file");
+        let db = dir.path().join("c.sqlite3");
+        let db = db.to_str().unwrap();
+        assert_refused(
+            &["serve", "--db", db, "--tls-cert", path, "--tls-key", path],
+            "is not a regular file",
+        );
+        let token = "t".repeat(20);
+        assert_refused(
+            &[
+                "fleet",
+                "simulate",
+                "--server",
+                "http://127.0.0.1:9",
+                "--admin-token",
+                &token,
+                "--ca",
+                path,
+            ],
+            "is not a regular file",
+        );
     }
     // One byte over the core's 64 KiB policy limit.
     let big = dir.path().join("big.toml");
