@@ -288,12 +288,15 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
             let _ = writeln!(out, "  last check-in    {}", when(s.last_checkin_at));
         }
     }
-    let _ = writeln!(
-        out,
-        "  queued reports   {} (oldest {})",
-        s.queued_reports,
-        when(s.oldest_queued_at)
-    );
+    let _ = match s.oldest_queued_at.filter(|_| s.queued_reports > 0) {
+        Some(oldest) => writeln!(
+            out,
+            "  queued reports   {} (oldest {})",
+            s.queued_reports,
+            timestamp(oldest)
+        ),
+        None => writeln!(out, "  queued reports   {}", s.queued_reports),
+    };
     if s.evicted_reports > 0 {
         let _ = writeln!(
             out,
