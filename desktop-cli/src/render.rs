@@ -238,8 +238,8 @@ pub fn flush_text(f: &agent_core::agent::FlushOutcome) -> String {
     if f.protocol_errors > 0 {
         let _ = writeln!(
             out,
-            "The collector's answer broke the protocol {} time(s) (not an acknowledgement of the report); the report is kept.",
-            f.protocol_errors
+            "The collector's answer broke the protocol {} (not an acknowledgement of the report); the report is kept.",
+            count(u64::from(f.protocol_errors), "time", "times")
         );
     }
     if let Some(e) = &f.error {
