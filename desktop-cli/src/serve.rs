@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// How often devices should check in, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 6 * 3600)]
     pub checkin_interval: u64,
+    /// The folder of the default database (collector.sqlite3)
+    /// [env: POSTURE_AGENT_STATE_DIR] [default: the XDG data folder].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Runs the collector until Ctrl-C or SIGTERM.
@@ -80,6 +84,20 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         None => state_dir(state)?.join("collector.sqlite3"),
     };
     // The collector creates missing folders itself, private (0700).
+    // Read here, bounded, like every file named on the command line.
+    let tls_pem = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |path: &PathBuf, what| {
+                crate::files::read_bytes(path, crate::files::MAX_PEM_BYTES, what)
+                    .map_err(CliError::File)
+            };
+            Some((
+                read(cert, "a certificate chain")?,
+                read(key, "a private key")?,
+            ))
+        }
+        _ => None,
+    };
     let config = CollectorConfig {
         db_path: Some(db),
         policy,
@@ -87,7 +105,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         admin_token: args.admin_token.clone(),
         ..CollectorConfig::default()
     };
-    match run(args, config) {
+    match run(args, config, tls_pem) {
         Ok(()) => Ok(EXIT_OK),
         Err(e) => {
             eprintln!("error: {e}");
@@ -96,11 +114,15 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
     }
 }
 
-fn run(args: &ServeArgs, config: CollectorConfig) -> Result<(), posture_collector::CollectorError> {
+fn run(
+    args: &ServeArgs,
+    config: CollectorConfig,
+    tls_pem: Option<(Vec<u8>, Vec<u8>)>,
+) -> Result<(), posture_collector::CollectorError> {
     let collector = Collector::open(config)?;
-    let tls = match (&args.tls_cert, &args.tls_key, &args.dev_self_signed) {
-        (Some(cert), Some(key), _) => Some((TlsConfig::from_pem_files(cert, key)?, None)),
-        (_, _, Some(dir)) => {
+    let tls = match (tls_pem, &args.dev_self_signed) {
+        (Some((cert, key)), _) => Some((TlsConfig::from_pem(&cert, &key)?, None)),
+        (None, Some(dir)) => {
             let (tls, dev) = TlsConfig::dev_self_signed(Some(dir))?;
             Some((tls, dev.ca_path))
         }
@@ -141,7 +163,7 @@ fn run(args: &ServeArgs, config: CollectorConfig) -> Result<(), posture_collecto
                 out,
                 "enrolment code: {} (expires {})",
                 code.code.expose(),
-                code.expires_at
+                crate::render::timestamp(code.expires_at)
             );
         }
         let _ = out.flush();

@@ -39,7 +39,19 @@ fn serve_prints_url_token_and_codes_then_stops_on_sigterm() {
             url = Some(u.to_owned());
         } else if let Some(t) = line.strip_prefix("admin token: ") {
             token = Some(t.to_owned());
-        } else if line.starts_with("enrolment code: ") {
+        } else if let Some(code) = line.strip_prefix("enrolment code: ") {
+            // RFC 3339, to the second, in UTC.
+            let expires = code
+                .split_once(" (expires ")
+                .and_then(|(_, e)| e.strip_suffix(')'))
+                .unwrap_or_else(|| panic!("{line}"));
+            let parsed = time::OffsetDateTime::parse(
+                expires,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(parsed.nanosecond(), 0, "{line}");
+            assert!(expires.ends_with('Z'), "{line}");
             codes += 1;
         }
     }
