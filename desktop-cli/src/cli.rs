@@ -171,6 +171,9 @@ pub enum Command {
     /// Print a shell completion script: `posture-agent completions bash >
     /// ~/.local/share/bash-completion/completions/posture-agent`.
     Completions(CompletionsArgs),
+    /// Android Key Attestation chains: verify and decode.
+    #[command(subcommand)]
+    Attestation(crate::attestation_cmd::AttestationCommand),
 }
 
 /// Arguments of `completions`.

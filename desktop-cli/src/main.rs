@@ -5,6 +5,7 @@
 
 mod agent_cmd;
 mod attest;
+mod attestation_cmd;
 mod cli;
 mod commands;
 mod demo;
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
             );
             Ok(EXIT_OK)
         }
+        Command::Attestation(cmd) => attestation_cmd::command(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

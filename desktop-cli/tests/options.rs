@@ -43,6 +43,7 @@ fn each_command_shows_only_the_options_it_uses() {
         (&["policy"], &[]),
         (&["verify"], &[]),
         (&["completions"], &[]),
+        (&["attestation", "inspect"], &[]),
         (&["serve"], &["--state-dir"]),
         (&["fleet", "simulate"], &["--ca"]),
         (&["status"], &["--state-dir", "--key-store"]),
