@@ -99,6 +99,9 @@ pub enum Command {
     /// Fleets of virtual devices against a collector (load and backend tests).
     #[command(subcommand)]
     Fleet(crate::fleet::FleetCommand),
+    /// Android Key Attestation chains: verify and decode.
+    #[command(subcommand)]
+    Attestation(crate::attestation_cmd::AttestationCommand),
 }
 
 /// `--json` alone.

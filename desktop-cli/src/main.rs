@@ -5,6 +5,7 @@
 
 mod agent_cmd;
 mod attest;
+mod attestation_cmd;
 mod cli;
 mod commands;
 mod demo;
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         Command::Reset => agent_cmd::reset(&g),
         Command::Serve(args) => serve::serve_command(&args, &g.state_dir),
         Command::Fleet(cmd) => fleet::command(&cmd, g.ca.as_deref()),
+        Command::Attestation(cmd) => attestation_cmd::command(&cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),
