@@ -336,3 +336,38 @@ fn id_attestation_fields_never_appear_in_debug() {
     let redacted = verified.description.to_google_json(Ids::Redact).to_string();
     assert!(!redacted.contains("351163520096208"));
 }
+
+/// The leaf's extension value of a vector.
+fn leaf_extension(name: &str) -> Vec<u8> {
+    use x509_parser::prelude::FromDer;
+    let certs = chain(name).certificates().to_vec();
+    let (_, leaf) = x509_parser::certificate::X509Certificate::from_der(&certs[0]).unwrap();
+    let oid = x509_parser::oid_registry::asn1_rs::oid!(1.3.6.1.4.1.11129.2.1.17);
+    leaf.extensions()
+        .iter()
+        .find(|e| e.oid == oid)
+        .unwrap()
+        .value
+        .to_vec()
+}
+
+#[test]
+fn every_single_byte_change_of_a_real_extension_decodes_or_errs() {
+    for name in ["caiman_sdk36_TEE_EC_RKP", "akita_sdk34_TEE_RSA_BASE+IMEI"] {
+        let ext = leaf_extension(name);
+        assert!(posture_attestation::KeyDescription::from_der(&ext).is_ok());
+        let mut changed = 0;
+        for i in 0..ext.len() {
+            for v in [0x00, 0x01, 0x7f, 0x80, 0xff, ext[i] ^ 0x20] {
+                let mut m = ext.clone();
+                m[i] = v;
+                if let Ok(d) = posture_attestation::KeyDescription::from_der(&m) {
+                    let _ = d.to_google_json(Ids::Redact);
+                } else {
+                    changed += 1;
+                }
+            }
+        }
+        assert!(changed > ext.len(), "{name}: most changes must be refused");
+    }
+}
