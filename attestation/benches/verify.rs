@@ -1,12 +1,14 @@
-//! Chain verification on one core: a 5-certificate EC chain (RKP, caiman),
-//! an RSA factory chain (akita StrongBox RSA: RSA-4096 root), decoding the
-//! KeyDescription alone, and one ES256 signature verification with ring
-//! (what a posture report's check costs) for scale.
+//! Chain verification on one core: an EC chain under the 2026 P-384 root
+//! (tegu, 5 certificates), an RKP chain under the RSA root (caiman, 5
+//! certificates, EC below the root), an RSA factory chain (akita StrongBox
+//! RSA, 5 certificates), decoding the KeyDescription alone, and one ES256
+//! signature verification with ring (what a posture report's check costs)
+//! for scale.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use posture_attestation::{Chain, Options, Verifier};
+use posture_attestation::{Chain, KeyDescription, Options, Verifier};
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, KeyPair};
 use time::OffsetDateTime;
@@ -19,6 +21,16 @@ fn vector(name: &str) -> Option<Chain> {
     Chain::from_pem(&std::fs::read_to_string(path).ok()?).ok()
 }
 
+/// The leaf's attestation extension value.
+fn leaf_extension(chain: &Chain) -> Option<Vec<u8>> {
+    use x509_parser::prelude::FromDer;
+    let leaf = chain.certificates().first()?;
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(leaf).ok()?;
+    let oid = x509_parser::oid_registry::asn1_rs::oid!(1.3.6.1.4.1.11129.2.1.17);
+    let ext = cert.extensions().iter().find(|e| e.oid == oid)?;
+    Some(ext.value.to_vec())
+}
+
 fn bench(c: &mut Criterion) {
     let Ok(verifier) = Verifier::google() else {
         eprintln!("the embedded roots did not parse");
@@ -26,6 +38,7 @@ fn bench(c: &mut Criterion) {
     };
     // Inside every non-leaf validity of both chains' capture days.
     let cases = [
+        ("tegu_sdk36_TEE_EC_2026_ROOT", 1_771_894_563),
         ("caiman_sdk36_TEE_EC_RKP", 1_758_900_680),
         ("akita_sdk34_SB_RSA_NONE", 1_727_389_887),
     ];
@@ -42,6 +55,11 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("verify chain {name}"), |b| {
             b.iter(|| verifier.verify(black_box(&chain), &options))
         });
+        if let Some(ext) = leaf_extension(&chain) {
+            c.bench_function(&format!("decode KeyDescription {name}"), |b| {
+                b.iter(|| KeyDescription::from_der(black_box(&ext)))
+            });
+        }
     }
 
     let rng = SystemRandom::new();

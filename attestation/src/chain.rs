@@ -78,10 +78,9 @@ const END: &str = "-----END CERTIFICATE-----";
 /// The DER of every `CERTIFICATE` block in `text`, bounded.
 pub fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, VerifyError> {
     if text.len() > MAX_PEM_BYTES {
-        return Err(VerifyError::ChainLength {
-            count: text.matches(BEGIN).count(),
-            min: MIN_CHAIN_LEN,
-            max: MAX_CHAIN_LEN,
+        return Err(VerifyError::InputTooLarge {
+            bytes: text.len(),
+            max: MAX_PEM_BYTES,
         });
     }
     let mut out = Vec::new();
@@ -233,6 +232,15 @@ mod tests {
         assert!(matches!(
             pem_certificates(&text),
             Err(VerifyError::Pem { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn oversized_pem_is_refused() {
+        let text = "A".repeat(MAX_PEM_BYTES + 1);
+        assert!(matches!(
+            pem_certificates(&text),
+            Err(VerifyError::InputTooLarge { .. })
         ));
     }
 

@@ -101,6 +101,17 @@ pub enum ExtensionError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
+    /// PEM text larger than the bound.
+    #[error("the PEM input is {bytes} bytes, more than the {max} accepted for a chain")]
+    InputTooLarge {
+        /// Its size.
+        bytes: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// A trusted-roots file that cannot be used.
+    #[error("trusted roots: {0}")]
+    Roots(String),
     /// No PEM certificate in the input.
     #[error("no certificate found: expected PEM blocks `-----BEGIN CERTIFICATE-----`, leaf first")]
     NoCertificates,

@@ -52,19 +52,15 @@ impl TrustedRoots {
 
     /// Roots from a JSON array of PEM certificates (google-roots.json's form).
     pub fn from_google_json(bytes: &[u8]) -> Result<TrustedRoots, VerifyError> {
-        let doc: Value = serde_json::from_slice(bytes).map_err(|e| VerifyError::Certificate {
-            index: 0,
-            problem: format!("the roots file is not JSON: {e}"),
-        })?;
-        let pems = doc.as_array().ok_or_else(|| VerifyError::Certificate {
-            index: 0,
-            problem: "the roots file is not a JSON array of PEM strings".into(),
+        let doc: Value = serde_json::from_slice(bytes)
+            .map_err(|e| VerifyError::Roots(format!("the roots file is not JSON: {e}")))?;
+        let pems = doc.as_array().ok_or_else(|| {
+            VerifyError::Roots("the roots file is not a JSON array of PEM strings".into())
         })?;
         let mut trusted = Vec::new();
         for (i, p) in pems.iter().enumerate() {
-            let text = p.as_str().ok_or_else(|| VerifyError::Certificate {
-                index: i,
-                problem: "a root in the roots file is not a PEM string".into(),
+            let text = p.as_str().ok_or_else(|| {
+                VerifyError::Roots(format!("entry {i} of the roots file is not a PEM string"))
             })?;
             for der in pem_certificates(text)? {
                 trusted.push(spki_of(&der, i)?);
@@ -121,5 +117,15 @@ mod tests {
         let roots = TrustedRoots::google().unwrap();
         assert_eq!(roots.trusted_len(), 2);
         assert_eq!(roots.software.len(), 1);
+    }
+
+    #[test]
+    fn a_roots_file_of_another_shape_is_refused() {
+        for bad in [&b"{}"[..], b"[1]", b"not json"] {
+            assert!(matches!(
+                TrustedRoots::from_google_json(bad),
+                Err(VerifyError::Roots(_))
+            ));
+        }
     }
 }

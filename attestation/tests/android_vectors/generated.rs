@@ -142,6 +142,7 @@ struct Spec {
     leaf_ext: Option<Vec<u8>>,
     intermediate_ext: Option<Vec<u8>>,
     intermediate_not_after: OffsetDateTime,
+    leaf_ext_twice: bool,
 }
 
 impl Default for Spec {
@@ -150,6 +151,7 @@ impl Default for Spec {
             leaf_ext: Some(description(1, b"challenge", &typical_hardware())),
             intermediate_ext: None,
             intermediate_not_after: OffsetDateTime::from_unix_timestamp(4_000_000_000).unwrap(),
+            leaf_ext_twice: false,
         }
     }
 }
@@ -186,9 +188,15 @@ fn make(spec: Spec) -> Made {
         .distinguished_name
         .push(DnType::CommonName, "Android Keystore Key");
     if let Some(ext) = spec.leaf_ext {
-        leaf_params
-            .custom_extensions
-            .push(CustomExtension::from_oid_content(ATTESTATION_OID, ext));
+        let copies = if spec.leaf_ext_twice { 2 } else { 1 };
+        for _ in 0..copies {
+            leaf_params
+                .custom_extensions
+                .push(CustomExtension::from_oid_content(
+                    ATTESTATION_OID,
+                    ext.clone(),
+                ));
+        }
     }
     let leaf = leaf_params.signed_by(&leaf_key, &int_issuer).unwrap();
 
@@ -267,6 +275,18 @@ fn a_leaf_without_the_extension_is_rejected() {
         .verify(&made.chain, &Options::at(now()))
         .unwrap_err();
     assert_eq!(err, VerifyError::NoExtension);
+}
+
+#[test]
+fn the_extension_twice_on_the_leaf_is_rejected() {
+    let made = make(Spec {
+        leaf_ext_twice: true,
+        ..Spec::default()
+    });
+    let err = test_verifier(&made)
+        .verify(&made.chain, &Options::at(now()))
+        .unwrap_err();
+    assert_eq!(err, VerifyError::DuplicateExtension);
 }
 
 #[test]
