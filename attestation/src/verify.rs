@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use x509_parser::certificate::X509Certificate;
 
-use crate::chain::{self, Chain, OID_ATTESTATION};
+use crate::chain::{self, Chain, OID_ATTESTATION, OID_EC_PUBLIC_KEY};
 use crate::description::{KeyDescription, SecurityLevel};
 use crate::error::VerifyError;
 use crate::revocation::{StatusList, serial_hex};
@@ -117,7 +117,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
-fn has_attestation_extension(cert: &X509Certificate<'_>) -> usize {
+fn attestation_extension_count(cert: &X509Certificate<'_>) -> usize {
     cert.extensions()
         .iter()
         .filter(|e| e.oid.as_bytes() == OID_ATTESTATION)
@@ -197,11 +197,11 @@ impl Verifier {
             .iter()
             .enumerate()
             .skip(1)
-            .find_map(|(i, c)| (has_attestation_extension(c) > 0).then_some(i))
+            .find_map(|(i, c)| (attestation_extension_count(c) > 0).then_some(i))
         {
             return Err(VerifyError::ExtensionOnNonLeaf { index });
         }
-        let ext = match has_attestation_extension(leaf) {
+        let ext = match attestation_extension_count(leaf) {
             0 => return Err(VerifyError::NoExtension),
             1 => leaf
                 .extensions()
@@ -231,8 +231,7 @@ impl Verifier {
         if let Some(expected) = options.leaf_key {
             let point = expected.sec1()?;
             let spki = leaf.public_key();
-            let alg_is_ec = spki.algorithm.algorithm.as_bytes()
-                == [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01].as_slice();
+            let alg_is_ec = spki.algorithm.algorithm.as_bytes() == OID_EC_PUBLIC_KEY;
             if !alg_is_ec || spki.subject_public_key.data.as_ref() != point.as_slice() {
                 return Err(VerifyError::LeafKeyMismatch);
             }
