@@ -7,6 +7,7 @@
 //! specification is `docs/protocol.md`; this crate is its server side, used
 //! by `posture-agent serve`, the CLI demo and the integration tests.
 
+mod attestation;
 mod codes;
 mod collector;
 mod config;
@@ -19,8 +20,9 @@ mod store;
 mod tls;
 mod writer;
 
+pub use attestation::roots_from_pem_file;
 pub use collector::Collector;
-pub use config::CollectorConfig;
+pub use config::{AttestationConfig, CollectorConfig};
 pub use error::CollectorError;
 pub use server::{RunningCollector, serve, spawn_local, spawn_local_tls};
 pub use tls::{DevCertificates, TlsConfig};
