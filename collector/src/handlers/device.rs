@@ -55,10 +55,6 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
     let attested = match check_attestation(&c, &req, &hash, now).await {
         Ok(a) => a,
         Err(e) => {
-            tracing::info!(
-                "enrolment refused: {}",
-                e.problem.detail.as_deref().unwrap_or_default()
-            );
             if let Some(ip) = client {
                 c.inner.limiter.record_failure(ip);
             }

@@ -122,6 +122,11 @@ impl Writer {
             .map_err(sql)?;
         if let Some(a) = &c.attested {
             self.store_attestation(&device_id, a)?;
+            tracing::info!(
+                "device {device_id}: key attestation verified ({}, security level {})",
+                name_of(&a.provenance),
+                name_of(&a.summary.security_level)
+            );
         }
         self.conn
             .prepare_cached(

@@ -121,32 +121,54 @@ impl KeyAttestation {
         if platform != Platform::Android {
             return Ok(None);
         }
-        if chain.is_empty() {
-            if self.required_for.contains(&platform) {
-                return Err(rejected(
-                    "this collector requires a hardware key attestation chain for android enrolments, and the request has none (key_attestation)",
-                ));
+        let result = if chain.is_empty() {
+            if !self.required_for.contains(&platform) {
+                return Ok(None);
             }
-            return Ok(None);
-        }
-        let chain = decode_chain(chain)?;
-        let status = self.status.as_ref().map(StatusSource::current);
-        let key = ExpectedKey::Jwk {
-            x: jwk.x.clone(),
-            y: jwk.y.clone(),
+            Err(rejected(
+                "this collector requires a hardware key attestation chain for android enrolments, and the request has none (key_attestation)",
+            ))
+        } else {
+            let key = ExpectedKey::Jwk {
+                x: jwk.x.clone(),
+                y: jwk.y.clone(),
+            };
+            decode_chain(chain).and_then(|chain| self.verify(&chain, challenge, Some(&key), now))
         };
+        match result {
+            Ok(attested) => Ok(Some(attested)),
+            Err(e) => {
+                // The detail names the check that failed, never an ID field.
+                tracing::info!(
+                    "enrolment refused: {}",
+                    e.problem.detail.as_deref().unwrap_or_default()
+                );
+                Err(e)
+            }
+        }
+    }
+
+    /// Verifies a decoded chain for `challenge` and, when given, `key`.
+    pub fn verify(
+        &self,
+        chain: &Chain,
+        challenge: &[u8],
+        key: Option<&ExpectedKey>,
+        now: OffsetDateTime,
+    ) -> Result<Attested, ApiError> {
+        let status = self.status.as_ref().map(StatusSource::current);
         let options = Options {
             at: now,
             allow_software: self.allow_software,
             challenge: Some(challenge),
-            leaf_key: Some(&key),
+            leaf_key: key,
             status: status.as_deref(),
         };
         let verified = self
             .verifier
-            .verify(&chain, &options)
+            .verify(chain, &options)
             .map_err(|e| rejected(format!("the key attestation chain was rejected: {e}")))?;
-        Ok(Some(summarise(&verified, now)))
+        Ok(summarise(&verified, now))
     }
 }
 
@@ -325,3 +347,6 @@ impl StatusSource {
         state.list.clone()
     }
 }
+
+#[cfg(test)]
+mod tests;
