@@ -47,6 +47,24 @@ pub struct FleetDevice {
     /// What the verified key attestation said at enrolment, if one was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_attestation: Option<KeyAttestationSummary>,
+    /// Facts the latest current report states otherwise than the key
+    /// attestation: recorded for review; verdicts do not use them yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestation_mismatches: Vec<AttestationMismatch>,
+}
+
+/// A fact the device reports otherwise than its key attestation says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationMismatch {
+    /// Which fact (`os_patch_level`).
+    pub fact: String,
+    /// The attested value (`YYYY-MM` for a patch level).
+    pub attested: String,
+    /// The reported value, in the same form.
+    pub reported: String,
+    /// The `iat` of the report that said so.
+    #[serde(with = "time::serde::rfc3339")]
+    pub reported_at: OffsetDateTime,
 }
 
 /// Who vouches for a device's key.

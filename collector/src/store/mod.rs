@@ -74,7 +74,10 @@ CREATE TABLE IF NOT EXISTS device_attestations (
     vendor_patch_level       INTEGER,
     boot_patch_level         INTEGER,
     verified_boot_key_sha256 TEXT,
-    attested_at              INTEGER NOT NULL
+    attested_at              INTEGER NOT NULL,
+    -- From the latest current report, to show where it disagrees.
+    reported_os_patch_level  INTEGER,
+    reported_at              INTEGER
 );
 ";
 

@@ -4,8 +4,8 @@
 use agent_core::Platform;
 use agent_core::policy::Compliance;
 use agent_core::protocol::{
-    AttestedBootState, AttestedSecurityLevel, DeviceId, DeviceStatus, ExportRecord, FleetDevice,
-    FleetSummary, Freshness, Jti, KeyAttestationSummary, Provenance,
+    AttestationMismatch, AttestedBootState, AttestedSecurityLevel, DeviceId, DeviceStatus,
+    ExportRecord, FleetDevice, FleetSummary, Freshness, Jti, KeyAttestationSummary, Provenance,
 };
 use rusqlite::{Connection, params};
 use serde::de::DeserializeOwned;
@@ -60,7 +60,8 @@ pub(crate) fn fleet_summary(
         "SELECT d.device_id, d.platform, d.enrolled_at, d.last_current_at, d.last_compliance,
                 a.provenance, a.security_level, a.attestation_version, a.verified_boot_state,
                 a.device_locked, a.os_version, a.os_patch_level, a.vendor_patch_level,
-                a.boot_patch_level, a.verified_boot_key_sha256, a.attested_at
+                a.boot_patch_level, a.verified_boot_key_sha256, a.attested_at,
+                a.reported_os_patch_level, a.reported_at
          FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
          WHERE d.unenrolled_at IS NULL ORDER BY d.enrolled_at, d.device_id",
     )?;
@@ -72,6 +73,8 @@ pub(crate) fn fleet_summary(
             r.get::<_, Option<i64>>(3)?,
             r.get::<_, Option<String>>(4)?,
             attestation_columns(r)?,
+            r.get::<_, Option<i64>>(16)?,
+            r.get::<_, Option<i64>>(17)?,
         ))
     })?;
     let threshold = now.unix_timestamp() - i64::try_from(stale_after_secs).unwrap_or(i64::MAX);
@@ -86,7 +89,16 @@ pub(crate) fn fleet_summary(
         devices: Vec::new(),
     };
     for row in rows {
-        let (device_id, platform, enrolled_at, last_current_at, compliance, attested) = row?;
+        let (
+            device_id,
+            platform,
+            enrolled_at,
+            last_current_at,
+            compliance,
+            attested,
+            reported_patch,
+            reported_at,
+        ) = row?;
         let (provenance, key_attestation) = match attested {
             Some((p, s)) => (p, s),
             None => (Provenance::SelfReported, None),
@@ -117,6 +129,11 @@ pub(crate) fn fleet_summary(
             compliance,
             enrolled_at: at(enrolled_at),
             last_report_at: last_current_at.map(at),
+            attestation_mismatches: mismatches(
+                key_attestation.as_ref(),
+                reported_patch,
+                reported_at,
+            ),
             provenance: Some(provenance),
             key_attestation,
         });
@@ -157,6 +174,27 @@ fn attestation_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttestationCol
         })
     });
     Ok(Some((provenance, summary.transpose()?)))
+}
+
+/// Where the latest current report disagrees with the attestation.
+fn mismatches(
+    attested: Option<&KeyAttestationSummary>,
+    reported_patch: Option<i64>,
+    reported_at: Option<i64>,
+) -> Vec<AttestationMismatch> {
+    // Some devices attest the OS patch level as YYYYMMDD: compare months.
+    let ym = |v: i64| if v >= 10_000_000 { v / 100 } else { v };
+    let month = |v: i64| format!("{:04}-{:02}", v / 100, v % 100);
+    let attested = attested.and_then(|a| a.os_patch_level).map(ym);
+    match (attested, reported_patch, reported_at) {
+        (Some(a), Some(r), Some(t)) if a != r => vec![AttestationMismatch {
+            fact: "os_patch_level".into(),
+            attested: month(a),
+            reported: month(r),
+            reported_at: at(t),
+        }],
+        _ => Vec::new(),
+    }
 }
 
 /// How many reports are stored.

@@ -316,6 +316,16 @@ impl Writer {
                 .and_then(|mut s| s.execute(params![now, device_id]))
         };
         updated.map_err(sql)?;
+        if current {
+            // No row (no verified attestation): nothing to compare with.
+            self.conn
+                .prepare_cached(
+                    "UPDATE device_attestations SET reported_os_patch_level = ?1,
+                     reported_at = ?2 WHERE device_id = ?3",
+                )
+                .and_then(|mut s| s.execute(params![c.reported_os_patch_level, c.iat, device_id]))
+                .map_err(sql)?;
+        }
         Ok(ReportOutcome::New(ack_json))
     }
 

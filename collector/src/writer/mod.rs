@@ -90,6 +90,9 @@ pub(crate) struct ReportCmd {
     pub eat_nonce: String,
     pub verdict: Verdict,
     pub send_policy: bool,
+    /// The reported Android security patch as YYYYMM, to compare with the
+    /// attested one.
+    pub reported_os_patch_level: Option<i64>,
     pub token: String,
     pub now: OffsetDateTime,
 }

@@ -334,3 +334,43 @@ fn requiring_attestation_for_a_platform_not_verified_is_a_config_error() {
     .unwrap_err();
     assert!(err.to_string().contains("only for android"), "{err}");
 }
+
+#[test]
+fn a_report_whose_patch_level_differs_from_the_attested_one_is_recorded_not_judged() {
+    let root = TestRoot::new();
+    let c = start_with(&root, |_| {});
+    // The common test posture reports security patch 2026-11-05.
+    let enrol_with = |patch: u64| {
+        let signer = SoftwareSigner::ephemeral().unwrap();
+        let code = issue_code(&c);
+        let extension = description_with_patch(TEE, &code_challenge(&code), patch);
+        let chain = root.chain(&point_of(&signer), extension);
+        let r = enrol(&c, body(&code, &signer, "android", &chain));
+        assert_eq!(r.status, 201, "{r:?}");
+        let e: EnrolResponse = serde_json::from_slice(&r.body).unwrap();
+        Device {
+            signer,
+            id: e.device_id.as_str().to_owned(),
+            nonce: e.nonce,
+        }
+    };
+    let mut behind = enrol_with(202601);
+    let mut same = enrol_with(202611);
+    let mut plain = Device::enrol(&c);
+    let verdicts: Vec<_> = [&mut behind, &mut same, &mut plain]
+        .into_iter()
+        .map(|d| d.check_in(&c, Shape::Compliant).verdict.compliance)
+        .collect();
+    // Verdicts are not changed by the disagreement.
+    assert!(verdicts.iter().all(|v| *v == verdicts[0]), "{verdicts:?}");
+
+    let row = fleet_row(&c, &behind.id);
+    assert_eq!(row.attestation_mismatches.len(), 1, "{row:?}");
+    let m = &row.attestation_mismatches[0];
+    assert_eq!(
+        (m.fact.as_str(), m.attested.as_str(), m.reported.as_str()),
+        ("os_patch_level", "2026-01", "2026-11")
+    );
+    assert_eq!(fleet_row(&c, &same.id).attestation_mismatches, vec![]);
+    assert_eq!(fleet_row(&c, &plain.id).attestation_mismatches, vec![]);
+}

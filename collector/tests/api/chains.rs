@@ -102,6 +102,11 @@ fn ctx(tag: u32, inner: &[u8]) -> Vec<u8> {
 /// an EC P-256 signing key, locked and verified boot, Android 15,
 /// patch levels 2026-01 / 2026-01-05.
 pub fn description(level: u8, challenge: &[u8]) -> Vec<u8> {
+    description_with_patch(level, challenge, 202601)
+}
+
+/// [`description`] with another OS patch level (YYYYMM).
+pub fn description_with_patch(level: u8, challenge: &[u8], os_patch_level: u64) -> Vec<u8> {
     let root_of_trust = seq(&[
         octets(&BOOT_KEY),
         tlv(&[0x01], &[0xff]),
@@ -121,7 +126,7 @@ pub fn description(level: u8, challenge: &[u8]) -> Vec<u8> {
         ctx(702, &int(0)),
         ctx(704, &root_of_trust),
         ctx(705, &int(150000)),
-        ctx(706, &int(202601)),
+        ctx(706, &int(os_patch_level)),
     ];
     let patch_levels = vec![ctx(718, &int(20260105)), ctx(719, &int(20260105))];
     let app = vec![ctx(709, &app_id)];
