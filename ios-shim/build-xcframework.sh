@@ -18,6 +18,8 @@ cd "$shim/.."
 export IPHONEOS_DEPLOYMENT_TARGET=15.0
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios)
 lib=libposture_agent_ffi.a
+# Wherever cargo builds (CARGO_TARGET_DIR, a cargo config, or target/).
+cargo_target="$(scripts/target-dir)"
 
 echo "== Swift bindings (scripts/bindings, same features as the iOS build)"
 scripts/bindings --release --no-default-features
@@ -25,6 +27,10 @@ scripts/bindings --release --no-default-features
 for target in "${targets[@]}"; do
     echo "== cargo build --target $target"
     cargo build --locked -p posture-agent-ffi --release --no-default-features --target "$target"
+    if [[ ! -f "$cargo_target/$target/release/$lib" ]]; then
+        echo "build-xcframework.sh: $cargo_target/$target/release/$lib is missing after the build (cargo's target directory: CARGO_TARGET_DIR or build.target-dir)" >&2
+        exit 1
+    fi
 done
 
 stage="$shim/.build/xcframework"
@@ -32,7 +38,7 @@ rm -rf "$stage"
 mkdir -p "$stage/headers" "$stage/sim"
 # One library per platform in an XCFramework: the two simulator
 # architectures go into one fat archive.
-lipo -create target/aarch64-apple-ios-sim/release/$lib target/x86_64-apple-ios/release/$lib \
+lipo -create "$cargo_target/aarch64-apple-ios-sim/release/$lib" "$cargo_target/x86_64-apple-ios/release/$lib" \
     -output "$stage/sim/$lib"
 cp build/bindings/swift/*.h "$stage/headers/"
 # Both generated modulemaps (PostureAgentFFI, PostureAgentCoreFFI) in the one
@@ -42,7 +48,7 @@ cat build/bindings/swift/*.modulemap >"$stage/headers/module.modulemap"
 rm -rf "$shim/Frameworks/PostureAgentFFI.xcframework"
 mkdir -p "$shim/Frameworks"
 xcodebuild -create-xcframework \
-    -library target/aarch64-apple-ios/release/$lib -headers "$stage/headers" \
+    -library "$cargo_target/aarch64-apple-ios/release/$lib" -headers "$stage/headers" \
     -library "$stage/sim/$lib" -headers "$stage/headers" \
     -output "$shim/Frameworks/PostureAgentFFI.xcframework"
 
@@ -53,7 +59,7 @@ cp build/bindings/swift/PostureAgent.swift build/bindings/swift/PostureAgentCore
 # The required-reason APIs the library links, to hold against
 # PrivacyInfo.xcprivacy (file timestamps, disk space, boot time, defaults).
 echo "== required-reason symbols in the device library (compare with PrivacyInfo.xcprivacy)"
-nm -u target/aarch64-apple-ios/release/$lib 2>/dev/null |
+nm -u "$cargo_target/aarch64-apple-ios/release/$lib" 2>/dev/null |
     grep -E '^_(f?stat(at|fs|vfs)?|lstat|getattrlist|statv?fs|mach_absolute_time|NSUserDefaults)(\$|$)' |
     sort -u || echo "(none)"
 

@@ -75,6 +75,15 @@ impl Version {
         self.parts.first().copied().unwrap_or(0)
     }
 
+    /// The release line a minimum with several components names: all its
+    /// components but the last ("17.6" → 17); None for a single component.
+    pub fn line(&self) -> Option<&[u64]> {
+        match self.parts.len() {
+            0 | 1 => None,
+            n => Some(&self.parts[..n - 1]),
+        }
+    }
+
     /// True when `prefix`'s components are this version's leading components.
     pub fn starts_with(&self, prefix: &[u64]) -> bool {
         prefix.len() <= self.parts.len() && self.parts[..prefix.len()] == *prefix

@@ -132,6 +132,14 @@ pub(crate) fn parse(der: &[u8], index: usize) -> Result<X509Certificate<'_>, Ver
             problem: format!("{} bytes after the certificate", rest.len()),
         });
     }
+    if cert.signature_value.unused_bits != 0
+        || cert.public_key().subject_public_key.unused_bits != 0
+    {
+        return Err(VerifyError::Certificate {
+            index,
+            problem: "a signature or public key BIT STRING with unused bits".into(),
+        });
+    }
     if cert.signature_algorithm != cert.tbs_certificate.signature {
         return Err(VerifyError::Certificate {
             index,

@@ -321,3 +321,36 @@ pub struct AuthorizationList {
     /// (some older devices do not; Google's verifier accepts and notes it).
     pub tags_ordered: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_names_ids_but_never_their_values() {
+        let ids = AttestedIds {
+            imei: Some("490154203237518".into()),
+            serial: Some("SERIAL-XYZ".into()),
+            ..AttestedIds::default()
+        };
+        let debug = format!("{ids:?} {ids:#?}");
+        assert!(!debug.contains("490154203237518"), "{debug}");
+        assert!(!debug.contains("SERIAL-XYZ"), "{debug}");
+        assert!(debug.contains("attestationIdImei"), "{debug}");
+        let unknown = UnknownTag {
+            tag: 9999,
+            value: b"SERIAL-XYZ".to_vec(),
+        };
+        let debug = format!("{unknown:?}");
+        assert!(!debug.contains("83, 69, 82"), "{debug}");
+        assert_eq!(debug, "UnknownTag(9999, 10 bytes)");
+    }
+
+    #[test]
+    fn patch_levels_of_both_shapes_give_year_and_month() {
+        assert_eq!(PatchLevel(202408).year_month(), Some((2024, 8)));
+        assert_eq!(PatchLevel(20251105).year_month(), Some((2025, 11)));
+        assert_eq!(PatchLevel(202413).year_month(), None);
+        assert_eq!(PatchLevel(2024).year_month(), None);
+    }
+}

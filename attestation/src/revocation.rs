@@ -219,6 +219,15 @@ mod tests {
     }
 
     #[test]
+    fn an_oversized_list_is_refused_before_parsing() {
+        let big = vec![b' '; MAX_STATUS_LIST_BYTES + 1];
+        assert!(matches!(
+            StatusList::from_json(&big),
+            Err(StatusListError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
     fn serial_form_drops_leading_zeros() {
         assert_eq!(serial_hex(&[0x00, 0xd5, 0x0f]), "d50f");
         assert_eq!(serial_hex(&[0x01]), "1");

@@ -271,6 +271,28 @@ fn a_flipped_signature_byte_is_rejected() {
 }
 
 #[test]
+fn a_signature_bit_string_with_unused_bits_is_rejected() {
+    let name = "akita_sdk34_TEE_EC_NONE";
+    let at = capture_time(&expected_json(name));
+    let mut certs = chain(name).certificates().to_vec();
+    let der = &mut certs[1];
+    // The certificate ends with the signature: BIT STRING, short length, 0x00.
+    let i = (0..der.len() - 2)
+        .rev()
+        .find(|&i| der[i] == 0x03 && usize::from(der[i + 1]) == der.len() - i - 2)
+        .unwrap();
+    assert_eq!(der[i + 2], 0x00);
+    der[i + 2] = 0x01;
+    let err = verifier()
+        .verify(&Chain::from_der(certs).unwrap(), &Options::at(at))
+        .unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Certificate { index: 1, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn truncated_certificates_are_rejected_without_panic() {
     let name = "caiman_sdk36_TEE_EC_RKP";
     let at = capture_time(&expected_json(name));

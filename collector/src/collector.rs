@@ -15,6 +15,7 @@ use crate::attestation::KeyAttestation;
 use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
 use crate::error::CollectorError;
+use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
 use crate::store;
 use crate::writer::{Command, IssueCmd, Settings, WriterHandle};
@@ -46,6 +47,8 @@ pub(crate) struct Inner {
     admin_token: String,
     admin_token_generated: bool,
     admin_token_sha256: Vec<u8>,
+    /// Released after the writer closed the database.
+    _lock: DbLock,
     _temp_dir: Option<TempDir>,
 }
 
@@ -81,6 +84,12 @@ impl Collector {
                 (dir.path().join("collector.sqlite3"), Some(dir))
             }
         };
+        if let Some(parent) = db_path.parent() {
+            files::create_private_dirs(parent)?;
+        }
+        // Before the database is touched: a second collector must not
+        // even migrate it while the first one serves.
+        let lock = DbLock::acquire(&db_path)?;
         let conn = store::open_writer(&db_path)?;
         let (admin_token, admin_token_generated) = match config.admin_token {
             Some(token) if token.len() >= 16 => (token, false),
@@ -102,17 +111,13 @@ impl Collector {
         let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
         let checkpointer = store::Checkpointer::spawn(&db_path)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
-        let skew = i64::try_from(limits::CLOCK_SKEW_SECS).unwrap_or(300);
         Ok(Collector {
             inner: Arc::new(Inner {
                 writer,
                 _checkpointer: checkpointer,
                 keys,
                 settings,
-                verifier: Verifier {
-                    skew_secs: skew,
-                    ..Verifier::default()
-                },
+                verifier: Verifier::default(),
                 limiter: AddressLimiter::new(
                     config.enrol_failures_per_address,
                     config.enrol_failure_window,
@@ -123,6 +128,7 @@ impl Collector {
                 db_path,
                 admin_token,
                 admin_token_generated,
+                _lock: lock,
                 _temp_dir: temp_dir,
             }),
         })

@@ -23,6 +23,17 @@ pub enum CollectorError {
     /// The writer thread stopped, so nothing can be stored.
     #[error("the collector's database writer has stopped")]
     WriterGone,
+    /// Another collector holds the database's lock.
+    #[error(
+        "another collector is already using {} (it holds {}); stop it first, or give this one another database file",
+        db.display(), lock.display()
+    )]
+    InUse {
+        /// The database.
+        db: std::path::PathBuf,
+        /// The lock file.
+        lock: std::path::PathBuf,
+    },
     /// Random bytes could not be drawn.
     #[error("the system random number generator failed")]
     Random,

@@ -11,7 +11,9 @@ mod attestation;
 mod codes;
 mod collector;
 mod config;
+mod connection;
 mod error;
+mod files;
 mod handlers;
 mod keys;
 mod problem;
@@ -20,9 +22,15 @@ mod store;
 mod tls;
 mod writer;
 
+#[cfg(test)]
+mod docs_tests;
+
 pub use attestation::roots_from_pem_file;
 pub use collector::Collector;
 pub use config::{AttestationConfig, CollectorConfig};
 pub use error::CollectorError;
-pub use server::{RunningCollector, serve, spawn_local, spawn_local_tls};
+pub use server::{
+    BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
+    spawn_local, spawn_local_tls, spawn_local_with,
+};
 pub use tls::{DevCertificates, TlsConfig};

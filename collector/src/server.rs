@@ -4,6 +4,8 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -13,22 +15,62 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
 use crate::collector::Collector;
 use crate::config::CollectorConfig;
+use crate::connection::{BodyTimedOut, Counted, TimedBody, default_max_connections, refuse};
 use crate::error::CollectorError;
 use crate::tls::TlsConfig;
 
+/// Over-limit plain-HTTP connections being answered at once; past it
+/// they are closed unanswered.
+const REFUSALS_AT_ONCE: usize = 64;
 /// How long open connections get to finish after shutdown is asked for.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client gets to complete the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`ServeOptions::header_read_timeout`].
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default [`ServeOptions::body_read_timeout`].
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client may take and how many are served at once, so slow or
+/// many clients cannot hold the server's sockets and file descriptors.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How long a client gets to send a request's line and headers, from
+    /// when the server starts waiting for them; an idle keep-alive
+    /// connection is closed after it too. The connection is closed
+    /// without an answer when it passes.
+    pub header_read_timeout: Duration,
+    /// How long a client gets to send a request's body, from the end of
+    /// its headers. The connection is closed without an answer when it
+    /// passes (the agent retries, as after any broken connection).
+    pub body_read_timeout: Duration,
+    /// Most connections served at once. A plain-HTTP connection over it
+    /// gets 503 `unavailable` with `Retry-After` and is closed (just
+    /// closed while 64 such answers are under way); a TLS one is closed at
+    /// once (a handshake would cost what the limit saves).
+    pub max_connections: usize,
+}
+
+impl Default for ServeOptions {
+    /// 30 s for headers, 30 s for a body; half the open-files limit.
+    fn default() -> ServeOptions {
+        ServeOptions {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+            max_connections: default_max_connections(),
+        }
+    }
+}
 
 /// Serves `router` on `listener` (TLS when `tls` is given) until
-/// `shutdown` completes, then lets open requests finish.
+/// `shutdown` completes, then lets open requests finish; with
+/// [`ServeOptions::default`].
 ///
 /// Each request carries `ConnectInfo<SocketAddr>`, which the enrolment
 /// rate limit uses. Binding (and refusing plain HTTP off loopback) is the
@@ -39,9 +81,30 @@ pub async fn serve(
     tls: Option<TlsConfig>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), CollectorError> {
+    serve_with(router, listener, tls, ServeOptions::default(), shutdown).await
+}
+
+/// [`serve`] with the given timeouts and connection limit.
+pub async fn serve_with(
+    router: axum::Router,
+    listener: TcpListener,
+    tls: Option<TlsConfig>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), CollectorError> {
+    if options.max_connections == 0 {
+        return Err(CollectorError::Config(
+            "the connection limit must be at least 1".into(),
+        ));
+    }
     let acceptor = tls.map(|t| TlsAcceptor::from(t.server));
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(options.max_connections));
+    // Refusals are bounded too, or they would be the next way to hold sockets.
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
+    let body_timeout = options.body_read_timeout;
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut saturated = false;
     loop {
         let (stream, addr) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -55,15 +118,52 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Once per spell at the limit, not once per connection.
+            if !saturated {
+                saturated = true;
+                tracing::warn!(
+                    "{} connections open, the limit: refusing new ones until some close",
+                    options.max_connections
+                );
+            }
+            if acceptor.is_none()
+                && let Ok(turn) = refusals.clone().try_acquire_owned()
+            {
+                tokio::spawn(async move {
+                    refuse(stream).await;
+                    drop(turn);
+                });
+            }
+            continue;
+        };
+        saturated = false;
         // Small request/response pairs: do not wait to fill a segment.
         let _ = stream.set_nodelay(true);
+        let stream = Counted::new(stream, slot);
         let router = router.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(addr));
-            router.clone().call(req)
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let expired = Arc::new(AtomicBool::new(false));
+            let mut request =
+                request.map(|body| TimedBody::new(body, body_timeout, expired.clone()));
+            request.extensions_mut().insert(ConnectInfo(addr));
+            let answer = router.clone().call(request);
+            async move {
+                let response = match answer.await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                // The body was cut off: close the connection, answer nothing.
+                if expired.load(Ordering::Relaxed) {
+                    return Err(BodyTimedOut);
+                }
+                Ok(response)
+            }
         });
         let mut builder = http1::Builder::new();
-        builder.timer(TokioTimer::new());
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(options.header_read_timeout);
         let watcher = graceful.watcher();
         match &acceptor {
             None => {
@@ -153,16 +253,28 @@ impl Drop for RunningCollector {
 
 /// Starts a collector on plain HTTP at 127.0.0.1 on a free port.
 pub fn spawn_local(config: CollectorConfig) -> Result<RunningCollector, CollectorError> {
-    spawn(config, false)
+    spawn(config, ServeOptions::default(), false)
+}
+
+/// [`spawn_local`] with the given timeouts and connection limit.
+pub fn spawn_local_with(
+    config: CollectorConfig,
+    options: ServeOptions,
+) -> Result<RunningCollector, CollectorError> {
+    spawn(config, options, false)
 }
 
 /// Starts a collector on HTTPS at 127.0.0.1 with a fresh dev CA; the agent
 /// needs [`RunningCollector::ca_pem`] to trust it.
 pub fn spawn_local_tls(config: CollectorConfig) -> Result<RunningCollector, CollectorError> {
-    spawn(config, true)
+    spawn(config, ServeOptions::default(), true)
 }
 
-fn spawn(config: CollectorConfig, tls: bool) -> Result<RunningCollector, CollectorError> {
+fn spawn(
+    config: CollectorConfig,
+    options: ServeOptions,
+    tls: bool,
+) -> Result<RunningCollector, CollectorError> {
     let collector = Collector::open(config)?;
     let (tls, ca_pem) = if tls {
         let (tls, dev) = TlsConfig::dev_self_signed(None)?;
@@ -202,7 +314,7 @@ fn spawn(config: CollectorConfig, tls: bool) -> Result<RunningCollector, Collect
                 let stop = async {
                     let _ = rx.await;
                 };
-                if let Err(e) = serve(router, listener, tls, stop).await {
+                if let Err(e) = serve_with(router, listener, tls, options, stop).await {
                     tracing::error!("collector stopped: {e}");
                 }
             });

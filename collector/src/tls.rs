@@ -13,6 +13,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::error::CollectorError;
+use crate::files;
 
 /// A server TLS configuration (HTTP/1.1 over TLS 1.2 or 1.3).
 #[derive(Debug, Clone)]
@@ -77,7 +78,8 @@ impl TlsConfig {
 
     /// A new CA and a certificate it signs for `localhost` and 127.0.0.1,
     /// for local testing only. With `dir`, the CA is written to
-    /// `dir/ca.pem` (the folder is created) so an agent can be given it.
+    /// `dir/ca.pem` (0644; a missing folder is created 0700) so an agent
+    /// can be given it. The CA's private key is never written anywhere.
     pub fn dev_self_signed(
         dir: Option<&Path>,
     ) -> Result<(TlsConfig, DevCertificates), CollectorError> {
@@ -110,11 +112,12 @@ impl TlsConfig {
         let ca_pem = ca_cert.pem();
         let ca_path = match dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| CollectorError::io(format!("create {}", dir.display()), e))?;
+                // The folder is made 0700 and the certificate 0644 (never
+                // writable by others, whatever the umask): an agent trusts
+                // whatever CA this file holds. The CA's key stays in memory.
+                files::create_private_dirs(dir)?;
                 let path = dir.join("ca.pem");
-                std::fs::write(&path, &ca_pem)
-                    .map_err(|e| CollectorError::io(format!("write {}", path.display()), e))?;
+                files::write_public_file(&path, ca_pem.as_bytes())?;
                 Some(path)
             }
             None => None,

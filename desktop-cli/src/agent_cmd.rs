@@ -10,7 +10,7 @@ use agent_core::policy::Compliance;
 use agent_core::probe::PostureProbe;
 use agent_core::state::OutboxLimits;
 
-use crate::cli::{EnrolArgs, JsonArg, KeyStore, RunArgs};
+use crate::cli::{EnrolArgs, KeyStore, RunArgs};
 use crate::commands::{CliError, exit_code};
 use crate::{EXIT_ERROR, EXIT_OK, render};
 
@@ -63,7 +63,10 @@ pub fn open_agent_ca(g: &Globals, ca_pem: Option<Vec<u8>>) -> Result<Agent, CliE
 /// Opens the agent with another probe (a `--target`).
 pub fn open_agent_with(g: &Globals, probe: Box<dyn PostureProbe>) -> Result<Agent, CliError> {
     let extra_ca_pem = match &g.ca {
-        Some(path) => Some(std::fs::read(path).map_err(|e| CliError::Read(path.clone(), e))?),
+        Some(path) => Some(
+            crate::files::read_bytes(path, crate::files::MAX_PEM_BYTES, "a CA certificate")
+                .map_err(CliError::File)?,
+        ),
         None => None,
     };
     build_agent(g, probe, extra_ca_pem)
@@ -179,10 +182,10 @@ fn effective(outcome: &CheckInOutcome) -> Compliance {
 }
 
 /// `check-in`.
-pub fn check_in(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+pub fn check_in(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent(g)?;
     let outcome = agent.check_in().map_err(CliError::Agent)?;
-    if args.json {
+    if json {
         print_json(&outcome);
     } else {
         print!("{}", render::check_in_text(&outcome));
@@ -191,10 +194,10 @@ pub fn check_in(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
 }
 
 /// `flush`.
-pub fn flush(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+pub fn flush(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent(g)?;
     let outcome = agent.flush().map_err(CliError::Agent)?;
-    if args.json {
+    if json {
         print_json(&outcome);
     } else {
         print!("{}", render::flush_text(&outcome));
@@ -207,10 +210,10 @@ pub fn flush(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
 }
 
 /// `status`.
-pub fn status(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+pub fn status(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent_to_read(g)?;
     let status = agent.status().map_err(CliError::Agent)?;
-    if args.json {
+    if json {
         print_json(&status);
     } else {
         print!("{}", render::status_text(&status));
@@ -227,7 +230,7 @@ pub fn preview(g: &Globals) -> Result<u8, CliError> {
 }
 
 /// `unenrol`.
-pub fn unenrol(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
+pub fn unenrol(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent(g)?;
     let outcome = agent.unenrol().map_err(CliError::Agent)?;
     // The core keeps an emptied state for an app that enrols again in the
@@ -235,7 +238,7 @@ pub fn unenrol(args: &JsonArg, g: &Globals) -> Result<u8, CliError> {
     let dir = state_dir(&g.state_dir)?;
     drop(agent);
     agent_core::state::State::destroy(&dir).map_err(|e| CliError::Agent(AgentError::State(e)))?;
-    if args.json {
+    if json {
         print_json(&outcome);
     } else if outcome.server_notified {
         println!(
@@ -297,7 +300,10 @@ pub fn run(args: &RunArgs, g: &Globals) -> Result<u8, CliError> {
             let wait = (next - now).min(Duration::from_secs(args.retry_every.max(1)));
             match stop.recv_timeout(wait) {
                 Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    println!("Stopping: {} report(s) still queued.", queued(&agent));
+                    println!(
+                        "Stopping: {} still queued.",
+                        render::count(queued(&agent), "report", "reports")
+                    );
                     return Ok(EXIT_OK);
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {

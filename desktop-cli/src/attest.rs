@@ -11,11 +11,10 @@ use crate::cli::{AttestArgs, VerifyArgs};
 use crate::commands::{CliError, load_policy, probe};
 use crate::{EXIT_NON_COMPLIANT, EXIT_OK};
 
-/// Largest token or key file read, in bytes.
-const MAX_INPUT_BYTES: u64 = 1024 * 1024;
+use crate::files::MAX_INPUT_BYTES;
 
-/// `keys show`.
-pub fn keys_show(g: &Globals) -> Result<u8, CliError> {
+/// `keys show`: the JWK with its kid, which is JSON with or without `--json`.
+pub fn keys_show(_args: &crate::cli::KeysShowArgs, g: &Globals) -> Result<u8, CliError> {
     let jwk = open_agent(g)?.public_jwk().map_err(CliError::Agent)?;
     println!("{}", jwk.to_json_with_kid());
     Ok(EXIT_OK)
@@ -57,8 +56,8 @@ fn read_bounded(reader: impl Read, what: &str) -> Result<String, CliError> {
 
 /// `verify`: exit 0 valid (claims on stdout), 1 invalid (reason on stderr), 2 error.
 pub fn verify(args: &VerifyArgs) -> Result<u8, CliError> {
-    let file = std::fs::File::open(&args.jwk).map_err(|e| CliError::Read(args.jwk.clone(), e))?;
-    let jwk_text = read_bounded(file, &args.jwk.display().to_string())?;
+    let jwk_text = crate::files::read_text(&args.jwk, MAX_INPUT_BYTES, "a key file")
+        .map_err(CliError::File)?;
     let jwk = PublicJwk::from_json(&jwk_text).map_err(|e| CliError::Jwk(args.jwk.clone(), e))?;
     let key = VerifyingKey::from_jwk(&jwk).map_err(|e| CliError::Jwk(args.jwk.clone(), e))?;
     let token = if args.token == "-" {

@@ -1,7 +1,6 @@
 //! `attestation inspect`: verify an Android Key Attestation chain as the
 //! collector would and print its decoded KeyDescription.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
@@ -66,25 +65,8 @@ pub fn command(cmd: &AttestationCommand) -> Result<u8, CliError> {
 }
 
 fn read_chain_file(path: &Path) -> Result<String, CliError> {
-    let meta = std::fs::metadata(path).map_err(|e| CliError::Read(path.to_owned(), e))?;
-    if !meta.is_file() {
-        return Err(CliError::Usage(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
-    }
-    let file = std::fs::File::open(path).map_err(|e| CliError::Read(path.to_owned(), e))?;
-    let mut text = String::new();
-    file.take(MAX_CHAIN_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| CliError::Read(path.to_owned(), e))?;
-    if text.len() as u64 > MAX_CHAIN_FILE_BYTES {
-        return Err(CliError::Usage(format!(
-            "{} is larger than {MAX_CHAIN_FILE_BYTES} bytes: not an attestation chain",
-            path.display()
-        )));
-    }
-    Ok(text)
+    crate::files::read_text(path, MAX_CHAIN_FILE_BYTES, "an attestation chain")
+        .map_err(CliError::File)
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, CliError> {

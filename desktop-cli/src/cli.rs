@@ -11,36 +11,104 @@ Exit codes:
   2  error (bad input, unreadable file, failed command)
   3  compliant apart from warnings";
 
+const TOP_HELP: &str = "\
+Options such as --state-dir, --key-store and --ca belong to the commands
+that use them: see `posture-agent COMMAND --help`. They are also accepted
+before the command, and read from POSTURE_AGENT_STATE_DIR,
+POSTURE_AGENT_KEY_STORE and POSTURE_AGENT_CA.
+
+Exit codes:
+  0  compliant (or the command succeeded)
+  1  non-compliant
+  2  error (bad input, unreadable file, failed command)
+  3  compliant apart from warnings";
+
 /// Posture Agent: device posture for staff on their own devices.
 ///
 /// Collects this device's security posture (OS and patch level, storage
 /// encryption, screen lock, developer settings, integrity indicators),
 /// checks it against a policy, and shows what would be reported.
 #[derive(Debug, Parser)]
-#[command(name = "posture-agent", version, after_help = EXIT_CODES)]
+#[command(name = "posture-agent", version, after_help = TOP_HELP)]
 pub struct Cli {
     /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Where the agent keeps its state (and, without a keychain, its key file).
-    #[arg(
-        long,
-        global = true,
-        value_name = "DIR",
-        env = "POSTURE_AGENT_STATE_DIR"
-    )]
+    /// `--state-dir` given before the command (or its environment variable).
+    #[arg(long, hide = true, value_name = "DIR", env = "POSTURE_AGENT_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Where the device key lives: the OS keychain, a 0600 file in the state
-    /// directory, or the keychain when reachable and the file otherwise.
-    #[arg(long, global = true, value_enum, default_value_t = KeyStore::Auto, env = "POSTURE_AGENT_KEY_STORE")]
-    pub key_store: KeyStore,
-    /// An extra CA certificate (PEM) to trust for the collector, e.g. the
-    /// one `serve --dev-self-signed` writes.
-    #[arg(long, global = true, value_name = "FILE", env = "POSTURE_AGENT_CA")]
+    /// `--key-store` given before the command (or its environment variable).
+    #[arg(long, hide = true, value_enum, env = "POSTURE_AGENT_KEY_STORE")]
+    pub key_store: Option<KeyStore>,
+    /// `--ca` given before the command (or its environment variable).
+    #[arg(long, hide = true, value_name = "FILE", env = "POSTURE_AGENT_CA")]
     pub ca: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+// The options below are read from the environment at the top level only
+// (`Cli`), so a flag given after the command beats one given before it,
+// and either beats the environment.
+
+/// The device's state and key: for the commands that use the device key.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DeviceArgs {
+    /// Where the agent keeps its state (and, without a keychain, its key
+    /// file) [env: POSTURE_AGENT_STATE_DIR] [default: the XDG data folder].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Where the device key lives: the OS keychain, a 0600 file in the state
+    /// directory, or the keychain when reachable and the file otherwise
+    /// [env: POSTURE_AGENT_KEY_STORE] [default: auto].
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub key_store: Option<KeyStore>,
+}
+
+/// An extra CA: for the commands that reach a collector.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CaArg {
+    /// An extra CA certificate (PEM) to trust for the collector, e.g. the
+    /// one `serve --dev-self-signed` writes [env: POSTURE_AGENT_CA].
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+}
+
+/// The device's state and key, and the CA: for the commands that reach a collector.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectArgs {
+    /// The device.
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// The CA.
+    #[command(flatten)]
+    pub ca: CaArg,
+}
+
+impl Cli {
+    /// The options a command that uses the device key runs with: its own
+    /// flags, else those given before it (or the environment).
+    pub fn device(&self, own: &DeviceArgs) -> crate::agent_cmd::Globals {
+        crate::agent_cmd::Globals {
+            state_dir: own.state_dir.clone().or_else(|| self.state_dir.clone()),
+            key_store: own.key_store.or(self.key_store).unwrap_or(KeyStore::Auto),
+            ca: None,
+        }
+    }
+
+    /// [`Cli::device`] with the CA, for a command that reaches a collector.
+    pub fn connect(&self, own: &ConnectArgs) -> crate::agent_cmd::Globals {
+        crate::agent_cmd::Globals {
+            ca: self.ca_file(&own.ca),
+            ..self.device(&own.device)
+        }
+    }
+
+    /// The CA file: the command's own flag, else the one before it.
+    pub fn ca_file(&self, own: &CaArg) -> Option<PathBuf> {
+        own.ca.clone().or_else(|| self.ca.clone())
+    }
 }
 
 /// Where the device key is kept.
@@ -76,40 +144,66 @@ pub enum Command {
     Enrol(EnrolArgs),
     /// Check in now: collect, evaluate, sign, queue and deliver a report.
     #[command(name = "check-in", after_help = EXIT_CODES)]
-    CheckIn(JsonArg),
+    CheckIn(ConnectJson),
     /// Send the queued reports now.
-    Flush(JsonArg),
+    Flush(ConnectJson),
     /// Show enrolment, last verdicts and the outbox.
-    Status(JsonArg),
-    /// Show the exact report a check-in would send (nothing is sent).
-    Preview,
+    Status(DeviceJson),
+    /// Build and show the report a check-in would send now, signed claims
+    /// and all (nothing is sent or stored).
+    Preview(DeviceArgs),
     /// Unenrol: tell the collector, then delete the device key and all local state.
-    Unenrol(JsonArg),
+    Unenrol(ConnectJson),
     /// Delete the device key and all local state without contacting the
     /// collector: the recovery when the state is damaged.
-    Reset,
+    Reset(DeviceArgs),
     /// Stay running: check in on the collector's interval, retry queued
     /// reports, exit cleanly on SIGINT/SIGTERM.
     Run(RunArgs),
     /// The whole system on this machine: a collector on loopback, a one-time
     /// code, this machine enrolled and checked in, the verdict with its fixes.
-    Demo,
+    Demo(DeviceArgs),
     /// Run the reference collector (protocol v1): enrolment, reports, fleet summary, export.
     Serve(crate::serve::ServeArgs),
     /// Fleets of virtual devices against a collector (load and backend tests).
     #[command(subcommand)]
     Fleet(crate::fleet::FleetCommand),
+    /// Print a shell completion script: `posture-agent completions bash >
+    /// ~/.local/share/bash-completion/completions/posture-agent`.
+    Completions(CompletionsArgs),
     /// Android Key Attestation chains: verify and decode.
     #[command(subcommand)]
     Attestation(crate::attestation_cmd::AttestationCommand),
 }
 
-/// `--json` alone.
+/// Arguments of `completions`.
 #[derive(Debug, Args)]
-pub struct JsonArg {
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `--json` and the device's options.
+#[derive(Debug, Args)]
+pub struct DeviceJson {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The device.
+    #[command(flatten)]
+    pub device: DeviceArgs,
+}
+
+/// `--json` and the options of a command that reaches a collector.
+#[derive(Debug, Args)]
+pub struct ConnectJson {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The device and the CA.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// Arguments of `enrol`.
@@ -129,6 +223,9 @@ pub struct EnrolArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The device and the CA.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// Arguments of `run`.
@@ -143,6 +240,9 @@ pub struct RunArgs {
     /// Stop after this many check-ins (for tests and scripts).
     #[arg(long, value_name = "N")]
     pub max_check_ins: Option<u64>,
+    /// The device and the CA.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 const VERIFY_EXIT_CODES: &str = "\
@@ -156,7 +256,19 @@ Exit codes:
 pub enum KeysCommand {
     /// Print the public key as a JWK with its RFC 7638 thumbprint (kid);
     /// creates the key on first use.
-    Show,
+    Show(KeysShowArgs),
+}
+
+/// Arguments of `keys show`.
+#[derive(Debug, Args)]
+pub struct KeysShowArgs {
+    /// Print JSON: the JWK, which is also what is printed without it (a
+    /// file `verify --jwk` reads).
+    #[arg(long)]
+    pub json: bool,
+    /// The device.
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 /// Arguments of `attest`.
@@ -172,6 +284,9 @@ pub struct AttestArgs {
     /// (the collector's once enrolled, else the default) when absent.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// The device.
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 /// Arguments of `verify`.

@@ -16,8 +16,8 @@ use crate::{EXIT_NON_COMPLIANT, EXIT_OK, EXIT_WARNING};
 pub enum CliError {
     /// No probe exists for this OS.
     NoProbe,
-    /// A file could not be read.
-    Read(PathBuf, std::io::Error),
+    /// A file given on the command line was refused or unreadable.
+    File(crate::files::FileError),
     /// A policy file is invalid.
     Policy(PathBuf, agent_core::policy::PolicyError),
     /// No state directory was given and none could be derived.
@@ -41,7 +41,7 @@ impl fmt::Display for CliError {
                 f,
                 "this operating system has no built-in probe; use a phone app or a device profile"
             ),
-            CliError::Read(p, e) => write!(f, "cannot read {}: {e}", p.display()),
+            CliError::File(e) => write!(f, "{e}"),
             CliError::Policy(p, e) => write!(f, "policy file {}: {e}", p.display()),
             CliError::NoStateDir => write!(
                 f,
@@ -144,7 +144,8 @@ pub fn exit_code(c: Compliance) -> u8 {
 
 /// Reads a policy file; JSON when it ends in `.json`, TOML otherwise.
 pub fn load_policy(path: &Path) -> Result<Policy, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::Read(path.to_owned(), e))?;
+    let text = crate::files::read_text(path, crate::files::MAX_POLICY_BYTES, "a policy")
+        .map_err(CliError::File)?;
     let format = match path.extension().and_then(|e| e.to_str()) {
         Some(ext) if ext.eq_ignore_ascii_case("json") => PolicyFormat::Json,
         _ => PolicyFormat::Toml,

@@ -1,11 +1,16 @@
 //! `demo`: the whole system on this machine in one command — a reference
 //! collector on loopback (HTTPS with a throwaway CA), a one-time code, this
-//! machine enrolled, one check-in, the collector's verdict with the fixes.
+//! machine enrolled, one check-in, the collector's verdict with the fixes,
+//! and the report exactly as the collector stored it.
 
 use std::path::PathBuf;
 
 use agent_core::agent::AgentState;
+use agent_core::protocol::{ExportRecord, paths};
+use agent_core::token::{MemoryReplayCache, NonceCheck, Verifier, VerifyingKey};
+use agent_core::transport::{HttpRequest, HttpTransport, Transport, TransportConfig};
 use posture_collector::{CollectorConfig, spawn_local_tls};
+use time::OffsetDateTime;
 
 use crate::agent_cmd::{Globals, state_dir};
 use crate::commands::CliError;
@@ -28,10 +33,7 @@ pub fn demo(g: &Globals) -> Result<u8, CliError> {
         .into_iter()
         .next()
         .ok_or_else(|| CliError::Usage("the collector issued no code".into()))?;
-    let expires = code
-        .expires_at
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let expires = render::timestamp(code.expires_at);
     println!("2. One-time enrolment code issued (single use, expires {expires})");
 
     // The demo keeps its own state, apart from a real enrolment.
@@ -45,7 +47,7 @@ pub fn demo(g: &Globals) -> Result<u8, CliError> {
         ca: None,
     };
     let ca = running.ca_pem().map(|pem| pem.as_bytes().to_vec());
-    let agent = crate::agent_cmd::open_agent_ca(&globals, ca)?;
+    let agent = crate::agent_cmd::open_agent_ca(&globals, ca.clone())?;
     if agent.state().map_err(CliError::Agent)? == AgentState::Enrolled {
         // Left from an earlier demo whose collector is gone: start clean.
         agent.unenrol().map_err(CliError::Agent)?;
@@ -67,16 +69,77 @@ pub fn demo(g: &Globals) -> Result<u8, CliError> {
         .fleet_summary(None)
         .map_err(|e| CliError::Usage(format!("could not read the fleet summary: {e}")))?;
     println!(
-        "\nThe collector now holds {} device(s): {} compliant, {} warning, {} non-compliant.",
-        fleet.total, fleet.compliant, fleet.warning, fleet.non_compliant
+        "\nThe collector now holds {}: {} compliant, {} warning, {} non-compliant.",
+        render::count(fleet.total, "device", "devices"),
+        fleet.compliant,
+        fleet.warning,
+        fleet.non_compliant
+    );
+    let stored = stored_report(running.url(), collector.admin_token(), ca, &outcome.jti)?;
+    let jwk = agent.public_jwk().map_err(CliError::Agent)?;
+    let key = VerifyingKey::from_jwk(&jwk)
+        .map_err(|e| CliError::Usage(format!("this device's public key: {e}")))?;
+    let verified = Verifier::default()
+        .verify(
+            &stored.token,
+            &key,
+            NonceCheck::ByCaller,
+            &MemoryReplayCache::default(),
+            OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "the report the collector stored does not verify with this device's key: {e}"
+            ))
+        })?;
+    println!(
+        "\nExactly what was sent: report {}, as the collector stored it (its signature checked with this device's key):",
+        stored.jti
     );
     println!(
-        "The device's state (enrolment, outbox) lives in {}",
+        "{}",
+        serde_json::to_string_pretty(&verified.claims).unwrap_or_default()
+    );
+    println!(
+        "\nThe device's state (enrolment, outbox) lives in {}",
         demo_dir.display()
     );
     println!(
-        "See exactly what was sent: posture-agent --state-dir {} preview",
+        "The report a check-in would send now (built afresh, nothing sent): posture-agent preview --state-dir {}",
         demo_dir.display()
     );
     Ok(EXIT_OK)
+}
+
+/// The report `jti` as the collector stored it, from its export (over the
+/// same HTTPS as the agent, with the admin token).
+fn stored_report(
+    url: &str,
+    admin_token: &str,
+    ca: Option<Vec<u8>>,
+    jti: &str,
+) -> Result<ExportRecord, CliError> {
+    let fail = |what: String| CliError::Usage(format!("could not read the stored report: {what}"));
+    let http = HttpTransport::new(TransportConfig {
+        extra_ca_pem: ca,
+        ..TransportConfig::default()
+    })
+    .map_err(|e| fail(e.to_string()))?;
+    let response = http
+        .send(
+            HttpRequest::get(format!("{url}{}", paths::REPORTS_EXPORT))
+                .with_header("authorization", &format!("Bearer {admin_token}")),
+        )
+        .map_err(|e| fail(e.to_string()))?;
+    if response.status != 200 {
+        return Err(fail(format!(
+            "the export answered HTTP {}",
+            response.status
+        )));
+    }
+    String::from_utf8_lossy(&response.body)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<ExportRecord>(line).ok())
+        .find(|r| r.jti.as_str() == jti)
+        .ok_or_else(|| fail(format!("report {jti} is not in the export")))
 }

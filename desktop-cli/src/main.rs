@@ -9,6 +9,7 @@ mod attestation_cmd;
 mod cli;
 mod commands;
 mod demo;
+mod files;
 mod fleet;
 mod render;
 mod serve;
@@ -32,30 +33,40 @@ pub const EXIT_WARNING: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let g = agent_cmd::Globals {
-        state_dir: cli.state_dir,
-        key_store: cli.key_store,
-        ca: cli.ca,
-    };
-    let result = match cli.command {
-        Command::Collect(args) => commands::collect(&args),
-        Command::Check(args) => commands::check(&args),
-        Command::Policy(args) => commands::policy(&args),
-        Command::Keys(cli::KeysCommand::Show) => attest::keys_show(&g),
-        Command::Attest(args) => attest::attest(&args, &g),
-        Command::Verify(args) => attest::verify(&args),
-        Command::Enrol(args) => agent_cmd::enrol(&args, &g),
-        Command::CheckIn(args) => agent_cmd::check_in(&args, &g),
-        Command::Flush(args) => agent_cmd::flush(&args, &g),
-        Command::Status(args) => agent_cmd::status(&args, &g),
-        Command::Preview => agent_cmd::preview(&g),
-        Command::Unenrol(args) => agent_cmd::unenrol(&args, &g),
-        Command::Run(args) => agent_cmd::run(&args, &g),
-        Command::Demo => demo::demo(&g),
-        Command::Reset => agent_cmd::reset(&g),
-        Command::Serve(args) => serve::serve_command(&args, &g.state_dir),
-        Command::Fleet(cmd) => fleet::command(&cmd, g.ca.as_deref()),
-        Command::Attestation(cmd) => attestation_cmd::command(&cmd),
+    let result = match &cli.command {
+        Command::Collect(args) => commands::collect(args),
+        Command::Check(args) => commands::check(args),
+        Command::Policy(args) => commands::policy(args),
+        Command::Keys(cli::KeysCommand::Show(args)) => {
+            attest::keys_show(args, &cli.device(&args.device))
+        }
+        Command::Attest(args) => attest::attest(args, &cli.device(&args.device)),
+        Command::Verify(args) => attest::verify(args),
+        Command::Enrol(args) => agent_cmd::enrol(args, &cli.connect(&args.connect)),
+        Command::CheckIn(args) => agent_cmd::check_in(args.json, &cli.connect(&args.connect)),
+        Command::Flush(args) => agent_cmd::flush(args.json, &cli.connect(&args.connect)),
+        Command::Status(args) => agent_cmd::status(args.json, &cli.device(&args.device)),
+        Command::Preview(args) => agent_cmd::preview(&cli.device(args)),
+        Command::Unenrol(args) => agent_cmd::unenrol(args.json, &cli.connect(&args.connect)),
+        Command::Run(args) => agent_cmd::run(args, &cli.connect(&args.connect)),
+        Command::Demo(args) => demo::demo(&cli.device(args)),
+        Command::Reset(args) => agent_cmd::reset(&cli.device(args)),
+        Command::Serve(args) => {
+            serve::serve_command(args, &args.state_dir.clone().or(cli.state_dir.clone()))
+        }
+        Command::Fleet(fleet::FleetCommand::Simulate(args)) => {
+            fleet::simulate(args, cli.ca_file(&args.ca).as_deref())
+        }
+        Command::Completions(args) => {
+            clap_complete::generate(
+                args.shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "posture-agent",
+                &mut std::io::stdout(),
+            );
+            Ok(EXIT_OK)
+        }
+        Command::Attestation(cmd) => attestation_cmd::command(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -5,13 +5,70 @@ use std::fmt::Write;
 use agent_core::policy::{Compliance, Outcome, RuleId, Verdict};
 use agent_core::posture::{Fact, HardwareKeyStore, Posture, ScreenLock, StorageEncryption, Tpm};
 
-fn row<T>(out: &mut String, name: &str, fact: &Fact<T>, show: impl Fn(&T) -> String) {
-    let _ = match fact {
-        Fact::Observed { value, source } => {
-            writeln!(out, "  {name:<26} {:<34} {source}", show(value))
+/// A point in time for people: RFC 3339 in UTC, to the second.
+pub fn timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+/// A length of time for people: its largest unit and the next one when
+/// not zero ("45 s", "6 h", "3 d 4 h", "1 min 30 s").
+pub fn duration(secs: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [(86_400, "d"), (3_600, "h"), (60, "min"), (1, "s")];
+    for (i, (size, name)) in UNITS.iter().enumerate() {
+        if secs >= *size {
+            let mut text = format!("{} {name}", secs / size);
+            let rest = secs % size;
+            if let Some((next, next_name)) = UNITS.get(i + 1)
+                && rest / next > 0
+            {
+                text += &format!(" {} {next_name}", rest / next);
+            }
+            return text;
         }
-        Fact::Unknown { reason } => writeln!(out, "  {name:<26} {:<34} {reason}", "unknown"),
-    };
+    }
+    "0 s".into()
+}
+
+/// `n` and the noun, singular or plural ("1 report", "2 reports").
+pub fn count(n: u64, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+/// A table's rows, kept to align the columns on the widest cell.
+#[derive(Default)]
+struct Table {
+    rows: Vec<[String; 3]>,
+}
+
+impl Table {
+    fn row<T>(&mut self, name: &str, fact: &Fact<T>, show: impl Fn(&T) -> String) {
+        let row = match fact {
+            Fact::Observed { value, source } => [name.to_owned(), show(value), source.clone()],
+            Fact::Unknown { reason } => [name.to_owned(), "unknown".into(), reason.clone()],
+        };
+        self.rows.push(row);
+    }
+
+    fn render(&self, out: &mut String, header: [&str; 3]) {
+        let width = |i: usize| {
+            self.rows
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        };
+        let (a, b) = (width(0), width(1));
+        for [name, value, source] in
+            std::iter::once(header.map(str::to_owned)).chain(self.rows.iter().cloned())
+        {
+            let _ = writeln!(out, "  {name:<a$}  {value:<b$}  {source}");
+        }
+    }
 }
 
 fn yes_no(b: &bool) -> String {
@@ -25,38 +82,29 @@ pub fn posture_table(p: &Posture) -> String {
         out,
         "Posture of this device ({}), collected {} by agent {}\n",
         p.platform,
-        p.collected_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        timestamp(p.collected_at),
         p.agent_version
     );
-    let _ = writeln!(out, "  {:<26} {:<34} SOURCE / REASON", "FACT", "VALUE");
-    row(&mut out, "OS", &p.os.name, String::clone);
-    row(&mut out, "OS id", &p.os.id, String::clone);
-    row(&mut out, "OS version", &p.os.version, String::clone);
-    row(&mut out, "OS build", &p.os.build, String::clone);
-    row(&mut out, "kernel", &p.os.kernel, String::clone);
-    row(&mut out, "security patch", &p.security_patch, |v| {
-        v.to_string()
+    let mut t = Table::default();
+    t.row("OS", &p.os.name, String::clone);
+    t.row("OS id", &p.os.id, String::clone);
+    t.row("OS version", &p.os.version, String::clone);
+    t.row("OS build", &p.os.build, String::clone);
+    t.row("kernel", &p.os.kernel, String::clone);
+    t.row("security patch", &p.security_patch, |v| v.to_string());
+    t.row("storage encryption", &p.storage_encryption, |v| match v {
+        StorageEncryption::Encrypted { method } => format!("encrypted ({method})"),
+        StorageEncryption::NotEncrypted => "not encrypted".into(),
     });
-    row(
-        &mut out,
-        "storage encryption",
-        &p.storage_encryption,
-        |v| match v {
-            StorageEncryption::Encrypted { method } => format!("encrypted ({method})"),
-            StorageEncryption::NotEncrypted => "not encrypted".into(),
-        },
-    );
-    row(&mut out, "screen lock", &p.screen_lock, |v| match v {
+    t.row("screen lock", &p.screen_lock, |v| match v {
         ScreenLock::Set => "set".into(),
         ScreenLock::NotSet => "not set".into(),
     });
-    row(&mut out, "developer mode", &p.developer_mode, yes_no);
-    row(&mut out, "USB debugging", &p.usb_debugging, yes_no);
+    t.row("developer mode", &p.developer_mode, yes_no);
+    t.row("USB debugging", &p.usb_debugging, yes_no);
     for i in &p.integrity {
         let label = format!("{} ({:?})", i.name, i.kind).to_lowercase();
-        row(&mut out, &label, &i.tripped, |t| {
+        t.row(&label, &i.tripped, |t| {
             if *t {
                 "TRIPPED".into()
             } else {
@@ -64,24 +112,20 @@ pub fn posture_table(p: &Posture) -> String {
             }
         });
     }
-    row(
-        &mut out,
-        "hardware key store",
-        &p.hardware_key_store,
-        |v| match v {
-            HardwareKeyStore::StrongBox => "StrongBox".into(),
-            HardwareKeyStore::Tee => "TEE".into(),
-            HardwareKeyStore::SecureEnclave => "Secure Enclave".into(),
-            HardwareKeyStore::Tpm => "TPM".into(),
-            HardwareKeyStore::None => "none".into(),
-        },
-    );
-    row(&mut out, "Secure Boot", &p.secure_boot, yes_no);
-    row(&mut out, "TPM", &p.tpm, |v| match v {
+    t.row("hardware key store", &p.hardware_key_store, |v| match v {
+        HardwareKeyStore::StrongBox => "StrongBox".into(),
+        HardwareKeyStore::Tee => "TEE".into(),
+        HardwareKeyStore::SecureEnclave => "Secure Enclave".into(),
+        HardwareKeyStore::Tpm => "TPM".into(),
+        HardwareKeyStore::None => "none".into(),
+    });
+    t.row("Secure Boot", &p.secure_boot, yes_no);
+    t.row("TPM", &p.tpm, |v| match v {
         Tpm::Present { version: Some(v) } => format!("present (TPM {v})"),
         Tpm::Present { version: None } => "present".into(),
         Tpm::Absent => "absent".into(),
     });
+    t.render(&mut out, ["FACT", "VALUE", "SOURCE / REASON"]);
     out
 }
 
@@ -119,12 +163,16 @@ pub fn verdict_text(v: &Verdict) -> String {
             Outcome::Pass => "ok",
             Outcome::NotApplicable => "n/a",
         };
+        let needs = f
+            .requirement
+            .as_ref()
+            .map(|r| format!("  (needs {r})"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {mark:<5} {:<19} {}  (needs {})",
+            "  {mark:<5} {:<19} {}{needs}",
             rule_name(f.rule),
-            f.observed,
-            f.requirement
+            f.observed
         );
         if let Some(fix) = &f.remediation {
             let _ = writeln!(out, "        → {fix}");
@@ -134,11 +182,7 @@ pub fn verdict_text(v: &Verdict) -> String {
 }
 
 fn when(t: Option<time::OffsetDateTime>) -> String {
-    t.and_then(|t| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
-    .unwrap_or_else(|| "never".into())
+    t.map_or_else(|| "never".into(), timestamp)
 }
 
 /// What a check-in did: the verdict with remediation, then delivery.
@@ -180,8 +224,9 @@ pub fn flush_text(f: &agent_core::agent::FlushOutcome) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Delivered {} report(s); {} still queued.",
-        f.delivered, f.still_queued
+        "Delivered {}; {} still queued.",
+        count(u64::from(f.delivered), "report", "reports"),
+        f.still_queued
     );
     for r in &f.rejected {
         let _ = writeln!(
@@ -193,8 +238,8 @@ pub fn flush_text(f: &agent_core::agent::FlushOutcome) -> String {
     if f.protocol_errors > 0 {
         let _ = writeln!(
             out,
-            "The collector's answer broke the protocol {} time(s) (not an acknowledgement of the report); the report is kept.",
-            f.protocol_errors
+            "The collector's answer broke the protocol {} (not an acknowledgement of the report); the report is kept.",
+            count(u64::from(f.protocol_errors), "time", "times")
         );
     }
     if let Some(e) = &f.error {
@@ -237,20 +282,21 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
                     p.name, p.revision
                 );
             }
-            let _ = writeln!(
-                out,
-                "  check-in every   {} s",
-                s.checkin_interval_secs.unwrap_or(0)
-            );
+            if let Some(every) = s.checkin_interval_secs {
+                let _ = writeln!(out, "  check-in every   {}", duration(u64::from(every)));
+            }
             let _ = writeln!(out, "  last check-in    {}", when(s.last_checkin_at));
         }
     }
-    let _ = writeln!(
-        out,
-        "  queued reports   {} (oldest {})",
-        s.queued_reports,
-        when(s.oldest_queued_at)
-    );
+    let _ = match s.oldest_queued_at.filter(|_| s.queued_reports > 0) {
+        Some(oldest) => writeln!(
+            out,
+            "  queued reports   {} (oldest {})",
+            s.queued_reports,
+            timestamp(oldest)
+        ),
+        None => writeln!(out, "  queued reports   {}", s.queued_reports),
+    };
     if s.evicted_reports > 0 {
         let _ = writeln!(
             out,
@@ -285,4 +331,53 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
         out.push_str(&verdict_text(local));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agent_core::policy::{Policy, evaluate};
+    use agent_core::posture::{Fact, Platform, Posture};
+    use time::macros::datetime;
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(duration(0), "0 s");
+        assert_eq!(duration(45), "45 s");
+        assert_eq!(duration(60), "1 min");
+        assert_eq!(duration(90), "1 min 30 s");
+        assert_eq!(duration(6 * 3600), "6 h");
+        assert_eq!(duration(6 * 3600 + 59), "6 h");
+        assert_eq!(duration(3600 + 30 * 60), "1 h 30 min");
+        assert_eq!(duration(3 * 86_400 + 4 * 3600 + 5), "3 d 4 h");
+        assert_eq!(duration(86_400), "1 d");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_to_the_second() {
+        let t = time::macros::datetime!(2026-12-03 4:42:45.123 +01:00);
+        assert_eq!(timestamp(t), "2026-12-03T03:42:45Z");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(0, "report", "reports"), "0 reports");
+        assert_eq!(count(1, "report", "reports"), "1 report");
+        assert_eq!(count(2, "report", "reports"), "2 reports");
+    }
+
+    #[test]
+    fn not_applicable_rows_print_no_requirement() {
+        let now = datetime!(2026-11-22 12:00 UTC);
+        let mut p = Posture::unknown(Platform::Linux, "not read", now);
+        p.os.id = Fact::observed("debian".into(), "t");
+        p.os.version = Fact::observed("12".into(), "t");
+        let text = super::verdict_text(&evaluate(&p, &Policy::default_policy(), now));
+        let na: Vec<&str> = text.lines().filter(|l| l.contains("n/a")).collect();
+        assert_eq!(na.len(), 3, "{text}");
+        for line in na {
+            assert!(line.ends_with("not checked on Linux"), "{line:?}");
+        }
+        assert!(text.contains("(needs a secure screen lock)"), "{text}");
+    }
 }

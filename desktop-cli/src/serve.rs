@@ -21,7 +21,10 @@ use crate::{EXIT_ERROR, EXIT_OK};
 Plain HTTP is served only on loopback. To listen on another address, give
 TLS (--tls-cert and --tls-key) and --allow-remote. --dev-self-signed makes a
 throwaway CA for local testing; the agent must then be given DIR/ca.pem.
-Stops cleanly on Ctrl-C or SIGTERM (exit 0).")]
+One collector per database: a second one on it stops at once (it holds
+DB.lock). Folders it creates are 0700, the database files 0600 and
+DIR/ca.pem 0644, whatever the umask. Stops cleanly on Ctrl-C or SIGTERM
+(exit 0).")]
 pub struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
@@ -53,6 +56,10 @@ pub struct ServeArgs {
     /// How often devices should check in, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 6 * 3600)]
     pub checkin_interval: u64,
+    /// The folder of the default database (collector.sqlite3)
+    /// [env: POSTURE_AGENT_STATE_DIR] [default: the XDG data folder].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Trust these roots (PEM certificates) for key attestation instead of Google's.
     #[arg(long, value_name = "FILE")]
     pub attestation_roots: Option<PathBuf>,
@@ -97,9 +104,21 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         Some(db) => db.clone(),
         None => state_dir(state)?.join("collector.sqlite3"),
     };
-    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| CliError::Read(parent.to_owned(), e))?;
-    }
+    // The collector creates missing folders itself, private (0700).
+    // Read here, bounded, like every file named on the command line.
+    let tls_pem = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |path: &PathBuf, what| {
+                crate::files::read_bytes(path, crate::files::MAX_PEM_BYTES, what)
+                    .map_err(CliError::File)
+            };
+            Some((
+                read(cert, "a certificate chain")?,
+                read(key, "a private key")?,
+            ))
+        }
+        _ => None,
+    };
     match attestation_config(args).and_then(|attestation| {
         let config = CollectorConfig {
             db_path: Some(db),
@@ -109,7 +128,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             attestation,
             ..CollectorConfig::default()
         };
-        run(args, config)
+        run(args, config, tls_pem)
     }) {
         Ok(()) => Ok(EXIT_OK),
         Err(e) => {
@@ -140,11 +159,15 @@ fn attestation_config(
     })
 }
 
-fn run(args: &ServeArgs, config: CollectorConfig) -> Result<(), posture_collector::CollectorError> {
+fn run(
+    args: &ServeArgs,
+    config: CollectorConfig,
+    tls_pem: Option<(Vec<u8>, Vec<u8>)>,
+) -> Result<(), posture_collector::CollectorError> {
     let collector = Collector::open(config)?;
-    let tls = match (&args.tls_cert, &args.tls_key, &args.dev_self_signed) {
-        (Some(cert), Some(key), _) => Some((TlsConfig::from_pem_files(cert, key)?, None)),
-        (_, _, Some(dir)) => {
+    let tls = match (tls_pem, &args.dev_self_signed) {
+        (Some((cert, key)), _) => Some((TlsConfig::from_pem(&cert, &key)?, None)),
+        (None, Some(dir)) => {
             let (tls, dev) = TlsConfig::dev_self_signed(Some(dir))?;
             Some((tls, dev.ca_path))
         }
@@ -185,7 +208,7 @@ fn run(args: &ServeArgs, config: CollectorConfig) -> Result<(), posture_collecto
                 out,
                 "enrolment code: {} (expires {})",
                 code.code.expose(),
-                code.expires_at
+                crate::render::timestamp(code.expires_at)
             );
         }
         let _ = out.flush();

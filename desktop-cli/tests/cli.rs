@@ -202,3 +202,67 @@ fn default_policy_prints_and_reparses() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Runs posture-agent with the arguments and checks it refused `needle`
+/// with exit 2 and nothing on stdout.
+fn assert_refused(args: &[&str], needle: &str) {
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: {needle:?} not in {err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?}: nothing on stdout on error"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn user_files_are_read_bounded_and_only_when_regular() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let state = state.to_str().unwrap();
+    // A device would be read for ever; a FIFO without a writer blocks on open.
+    let fifo = dir.path().join("policy.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let fifo = fifo.to_str().unwrap();
+    let folder = dir.path().to_str().unwrap();
+    for path in ["/dev/zero", fifo, folder] {
+        assert_refused(&["check", "--policy", path], "is not a regular file");
+        assert_refused(
+            &["check-in", "--state-dir", state, "--ca", path],
+            "is not a regular file",
+        );
+        let target = format!("profile:{path}");
+        assert_refused(&["collect", "--target", &target], "is not a regular file");
+        assert_refused(&["verify", "--jwk", path, "x.y.z"], "is not a regular file");
+        let db = dir.path().join("c.sqlite3");
+        let db = db.to_str().unwrap();
+        assert_refused(
+            &["serve", "--db", db, "--tls-cert", path, "--tls-key", path],
+            "is not a regular file",
+        );
+        let token = "t".repeat(20);
+        assert_refused(
+            &[
+                "fleet",
+                "simulate",
+                "--server",
+                "http://127.0.0.1:9",
+                "--admin-token",
+                &token,
+                "--ca",
+                path,
+            ],
+            "is not a regular file",
+        );
+    }
+    // One byte over the core's 64 KiB policy limit.
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, "#".repeat(64 * 1024 + 1)).unwrap();
+    assert_refused(
+        &["check", "--policy", big.to_str().unwrap()],
+        "larger than 65536 bytes",
+    );
+}

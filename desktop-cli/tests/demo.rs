@@ -35,10 +35,31 @@ fn demo_enrols_this_machine_checks_in_and_can_run_again() {
             "{stdout}"
         );
         assert!(
-            stdout.contains("Delivered 1 report(s); 0 still queued."),
+            stdout.contains("Delivered 1 report; 0 still queued."),
             "{stdout}"
         );
-        assert!(stdout.contains("holds 1 device(s)"), "{stdout}");
+        assert!(stdout.contains("holds 1 device:"), "{stdout}");
+        // The report as the collector stored it, checked, not a new one.
+        let jti = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Exactly what was sent: report "))
+            .and_then(|rest| rest.split(',').next())
+            .unwrap_or_else(|| panic!("no stored report shown: {stdout}"));
+        let start = stdout.find("\n{\n").unwrap() + 1;
+        let end = start + stdout[start..].find("\n}\n").unwrap() + 2;
+        let claims: serde_json::Value = serde_json::from_str(&stdout[start..end]).unwrap();
+        assert_eq!(claims["jti"], jti, "{stdout}");
+        assert_eq!(claims["posture"]["platform"], std::env::consts::OS);
+        let device = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("3. This machine enrolled as device "))
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap();
+        assert_eq!(claims["sub"], device, "{stdout}");
+        assert!(
+            stdout.contains("(built afresh, nothing sent): posture-agent preview"),
+            "{stdout}"
+        );
     }
     // The state stays for inspection: enrolled (with a collector now gone), nothing queued.
     let out = Command::new(env!("CARGO_BIN_EXE_posture-agent"))

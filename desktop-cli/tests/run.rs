@@ -52,7 +52,7 @@ fn run_checks_in_then_stops_cleanly_on_sigterm() {
         .find(|l| l.starts_with("Delivered "));
     assert_eq!(
         delivered.as_deref(),
-        Some("Delivered 1 report(s); 0 still queued.")
+        Some("Delivered 1 report; 0 still queued.")
     );
     assert_eq!(collector.collector().report_count().unwrap(), 1);
 
@@ -97,7 +97,7 @@ fn run_checks_in_then_stops_cleanly_on_sigterm() {
     );
     assert!(
         rest.iter()
-            .any(|l| l == "Stopping: 0 report(s) still queued."),
+            .any(|l| l == "Stopping: 0 reports still queued."),
         "{rest:?}"
     );
 }

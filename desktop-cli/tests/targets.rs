@@ -249,5 +249,9 @@ fn check_shipped_profiles_exit_codes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("profile /nonexistent/x.toml"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("profile: cannot read /nonexistent/x.toml"),
+        "{err}"
+    );
 }

@@ -104,6 +104,9 @@ pub struct OsFacts {
     pub build: FactText,
     /// Kernel release.
     pub kernel: FactText,
+    /// On Linux, os-release `ID_LIKE` in its order (empty elsewhere).
+    #[uniffi(default)]
+    pub id_like: Vec<String>,
 }
 
 /// One named integrity indicator.
@@ -165,6 +168,7 @@ impl From<core::OsFacts> for OsFacts {
             version: os.version.into(),
             build: os.build.into(),
             kernel: os.kernel.into(),
+            id_like: os.id_like,
         }
     }
 }
@@ -173,6 +177,7 @@ impl From<OsFacts> for core::OsFacts {
     fn from(os: OsFacts) -> Self {
         core::OsFacts {
             id: os.id.into(),
+            id_like: os.id_like,
             name: os.name.into(),
             version: os.version.into(),
             build: os.build.into(),

@@ -2,6 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod agent;
+mod fault_proxy;
+mod faults;
 mod interop;
 mod privacy;
 mod proxy;
+mod soak;

@@ -1,6 +1,9 @@
 //! A loopback TCP proxy in front of the collector that a test can switch
-//! between forwarding, refusing connections and hanging (accepting and
-//! never answering), to play a network that goes away and comes back.
+//! between forwarding, refusing connections, hanging (accepting and never
+//! answering) and answering garbage, to play a network that goes away and
+//! comes back; it can also be pointed at another server (for TLS: one whose
+//! certificate the agent does not trust). It sees bytes, not HTTP: the
+//! HTTP-aware faults are in `fault_proxy`.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -17,12 +20,16 @@ pub enum Mode {
     Refuse = 1,
     /// Accept and never answer (a black hole).
     Hang = 2,
+    /// Read what the client sends first (a TLS ClientHello) and answer
+    /// bytes that are no protocol at all, then close.
+    Garbage = 3,
 }
 
 /// A running proxy; it stops accepting when dropped.
 pub struct Proxy {
     pub url: String,
     mode: Arc<AtomicU8>,
+    upstream: Arc<Mutex<String>>,
     held: Arc<Mutex<Vec<TcpStream>>>,
     live: Arc<Mutex<Vec<TcpStream>>>,
 }
@@ -35,19 +42,21 @@ impl Proxy {
         let mode = Arc::new(AtomicU8::new(Mode::Forward as u8));
         let held = Arc::new(Mutex::new(Vec::new()));
         let live = Arc::new(Mutex::new(Vec::new()));
-        let (m, h, l, up) = (
-            mode.clone(),
-            held.clone(),
-            live.clone(),
-            upstream.to_owned(),
-        );
+        let upstream = Arc::new(Mutex::new(upstream.to_owned()));
+        let (m, h, l, up) = (mode.clone(), held.clone(), live.clone(), upstream.clone());
         thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { continue };
                 match m.load(Ordering::SeqCst) {
-                    0 => forward(client, &up, &l),
+                    0 => {
+                        let to = up.lock().unwrap().clone();
+                        forward(client, &to, &l);
+                    }
                     1 => {
                         let _ = client.shutdown(Shutdown::Both);
+                    }
+                    3 => {
+                        thread::spawn(move || garbage(client));
                     }
                     _ => h.lock().unwrap().push(client),
                 }
@@ -56,6 +65,7 @@ impl Proxy {
         Proxy {
             url,
             mode,
+            upstream,
             held,
             live,
         }
@@ -73,6 +83,20 @@ impl Proxy {
             self.held.lock().unwrap().clear();
         }
     }
+
+    /// Sends new connections to `upstream` (host:port) from now on, cutting
+    /// the ones in use.
+    pub fn divert(&self, upstream: &str) {
+        *self.upstream.lock().unwrap() = upstream.to_owned();
+        self.set(Mode::Forward);
+    }
+}
+
+fn garbage(mut client: TcpStream) {
+    let mut buf = [0u8; 4096];
+    let _ = client.read(&mut buf);
+    let _ = client.write_all(b"HTTP/1.0 200 OK\r\n\r\nthis is not TLS\0\xff\x01");
+    let _ = client.shutdown(Shutdown::Both);
 }
 
 fn forward(client: TcpStream, upstream: &str, live: &Mutex<Vec<TcpStream>>) {

@@ -126,7 +126,7 @@ for v in "${langs[@]}"; do
 done
 
 echo "== forged agent-shaped tokens (header in the agent's order alg, typ, kid)"
-forge claims --out "$work/c-expired.json" --nonce "$nonce" --iat-offset -420 --exp-offset -120
+forge claims --out "$work/c-expired.json" --nonce "$nonce" --iat-offset -720 --exp-offset -420
 forge claims --out "$work/c-future.json" --nonce "$nonce" --iat-offset 600 --exp-offset 900
 forge claims --out "$work/c-noexp.json" --nonce "$nonce" --omit exp
 forge claims --out "$work/c-noiat.json" --nonce "$nonce" --omit iat
@@ -145,7 +145,7 @@ mk future "$work/c-future.json"
 mk noexp "$work/c-noexp.json"
 mk noiat "$work/c-noiat.json"
 for v in "${langs[@]}"; do
-    # Inside the 60 s leeway by 30 s: made just before this peer's checks.
+    # 30 s past exp or ahead of now: inside the 300 s leeway: made just before this peer's checks.
     forge claims --out "$work/c-leeway-exp.json" --nonce "$nonce" --iat-offset -330 --exp-offset -30
     forge claims --out "$work/c-leeway-iat.json" --nonce "$nonce" --iat-offset 30 --exp-offset 330
     mk leeway-exp "$work/c-leeway-exp.json"
@@ -161,10 +161,10 @@ for v in "${langs[@]}"; do
     expect 1 "$v rejects a token without typ" f notyp
     expect 0 "$v ignores a wrong kid without --check-kid" f badkid
     expect 1 "$v rejects a wrong kid with --check-kid" f badkid --check-kid
-    expect 1 "$v rejects exp 120 s ago" f expired
-    expect 0 "$v accepts exp 30 s ago (60 s leeway)" f leeway-exp
+    expect 1 "$v rejects exp 420 s ago (past the 300 s leeway)" f expired
+    expect 0 "$v accepts exp 30 s ago (300 s leeway)" f leeway-exp
     expect 1 "$v rejects iat 600 s ahead" f future
-    expect 0 "$v accepts iat 30 s ahead (60 s leeway)" f leeway-iat
+    expect 0 "$v accepts iat 30 s ahead (300 s leeway)" f leeway-iat
     expect 1 "$v rejects a token without exp" f noexp
     expect 1 "$v rejects a token without iat" f noiat
 done

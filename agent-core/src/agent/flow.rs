@@ -91,8 +91,20 @@ impl Agent {
             next_nonce_expires_at: Some(response.nonce_expires_at),
         };
         // Policy and enrolment land together or not at all.
+        // A policy this agent cannot use is not stored: the default stays in
+        // force until the collector sends one it can (protocol section 7).
+        let policy = crate::policy::Policy::parse(
+            &response.policy.to_json(),
+            crate::policy::PolicyFormat::Json,
+        )
+        .inspect_err(|e| {
+            tracing::warn!(error = %e, "the collector's policy is not usable by this agent; using the default policy")
+        })
+        .ok();
         inner.state.batch(|state| {
-            state.set_policy_json(&response.policy.to_json())?;
+            if let Some(policy) = &policy {
+                state.set_policy_json(&policy.to_json())?;
+            }
             state.set_enrolment(&enrolment)
         })?;
         tracing::info!(device_id = %response.device_id, "enrolled");
@@ -265,6 +277,22 @@ impl Agent {
         {
             return Ok((n.clone(), true));
         }
+        let fallback = |stored: Option<Nonce>| -> Result<(Nonce, bool), AgentError> {
+            let nonce = match stored {
+                Some(n) => n,
+                None => Nonce::random()?,
+            };
+            Ok((nonce, false))
+        };
+        // Retry-After covers every request to the collector, not only reports.
+        if let Some(until) = inner.state.server_wait_until()?
+            && until > now
+        {
+            tracing::info!(
+                "the collector asked to wait (Retry-After); this report will count as historical"
+            );
+            return fallback(stored);
+        }
         let signer = self.signer(&mut inner.state)?;
         let device = DeviceId::new(enrolment.device_id.clone());
         let claims = token::request_claims(&device, RequestPurpose::Challenge, None, now)?;
@@ -278,11 +306,13 @@ impl Agent {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "no fresh nonce; this report will count as historical");
-                let nonce = match stored {
-                    Some(n) => n,
-                    None => Nonce::random()?,
-                };
-                Ok((nonce, false))
+                if let Some(wait) = e.retry_after() {
+                    let until = time::Duration::try_from(wait.min(super::deliver::MAX_RETRY_AFTER))
+                        .ok()
+                        .and_then(|d| now.checked_add(d));
+                    inner.state.set_server_wait_until(until)?;
+                }
+                fallback(stored)
             }
         }
     }

@@ -36,6 +36,8 @@ struct Fake {
     refuse_reports: bool,
     /// Stores a report, then answers with this instead of its ack.
     report_fault: Option<ReportFault>,
+    /// Answers challenges with 503 and Retry-After: 60.
+    challenge_unavailable: bool,
 }
 
 /// How a broken network or server answers a report it (maybe) stored.
@@ -53,6 +55,8 @@ enum ReportFault {
     UnknownDevice,
     /// 429 asking for ten years of silence.
     RateLimitedForADecade,
+    /// A good ack carrying a policy of a newer schema, with a member this agent does not know.
+    NewerPolicy,
     /// 403 text/html from a proxy: not a problem document of the protocol.
     ProxyForbidden,
 }
@@ -62,6 +66,7 @@ struct FakeCollector {
     inner: Mutex<Fake>,
     replay: MemoryReplayCache,
     report_posts: AtomicUsize,
+    challenge_posts: AtomicUsize,
 }
 
 fn json<T: serde::Serialize>(status: u16, body: &T) -> HttpResponse {
@@ -122,7 +127,16 @@ impl FakeCollector {
                     },
                 )
             }
+            "/v1/challenge" if f.challenge_unavailable => {
+                self.challenge_posts.fetch_add(1, Ordering::SeqCst);
+                let mut r = problem(ProblemKind::Unavailable);
+                r.headers.push(("retry-after".into(), "60".into()));
+                r
+            }
             "/v1/challenge" | "/v1/unenrol" => {
+                if path == "/v1/challenge" {
+                    self.challenge_posts.fetch_add(1, Ordering::SeqCst);
+                }
                 let purpose = if path == "/v1/challenge" {
                     RequestPurpose::Challenge
                 } else {
@@ -227,6 +241,15 @@ fn fault_answer(fault: ReportFault, ack: &ReportAck) -> HttpResponse {
             r
         }
         ReportFault::UnknownDevice => problem(ProblemKind::UnknownDevice),
+        ReportFault::NewerPolicy => {
+            let mut v = serde_json::to_value(ack).unwrap();
+            let mut policy = serde_json::to_value(Policy::default_policy()).unwrap();
+            policy["schema_version"] = 99.into();
+            policy["revision"] = 7.into();
+            policy["quantum_rules"] = serde_json::json!({"entangled": true});
+            v["policy"] = policy;
+            raw(201, "application/json", &v.to_string())
+        }
         ReportFault::RateLimitedForADecade => {
             let mut r = problem(ProblemKind::RateLimited);
             r.headers.push(("retry-after".into(), "315360000".into()));
@@ -704,4 +727,52 @@ fn reset_local_always_clears_the_directory() {
     assert_eq!(out.key_left_behind, None);
     assert!(s.store.get(&name).unwrap().is_none());
     assert!(!dir.exists());
+}
+
+#[test]
+fn a_policy_this_agent_cannot_use_leaves_the_ack_good_and_the_old_policy_in_force() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    let before = s.agent.policy().unwrap();
+    s.fake.inner.lock().unwrap().report_fault = Some(ReportFault::NewerPolicy);
+    let out = s.agent.check_in().unwrap();
+    assert_eq!(out.delivery.delivered, 1);
+    assert_eq!(out.delivery.protocol_errors, 0);
+    assert_eq!(s.agent.policy().unwrap(), before);
+    // And the agent keeps working: no damaged state.
+    s.fake.inner.lock().unwrap().report_fault = None;
+    assert_eq!(s.agent.check_in().unwrap().delivery.delivered, 1);
+}
+
+fn expire_the_stored_nonce(agent: &Agent) {
+    let mut inner = agent.lock().unwrap();
+    let e = inner.state.enrolment().unwrap().unwrap();
+    inner
+        .state
+        .set_next_nonce(
+            e.next_nonce.as_deref(),
+            Some(OffsetDateTime::now_utc() - time::Duration::minutes(1)),
+        )
+        .unwrap();
+}
+
+#[test]
+fn retry_after_holds_back_challenges_too() {
+    let s = setup();
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    // A challenge answered 503 + Retry-After sets the wait...
+    expire_the_stored_nonce(&s.agent);
+    s.fake.inner.lock().unwrap().challenge_unavailable = true;
+    let out = s.agent.check_in().unwrap();
+    assert!(!out.fresh_nonce);
+    assert_eq!(s.fake.challenge_posts.load(Ordering::SeqCst), 1);
+    assert!(out.status.server_wait_until.is_some());
+    assert_eq!(s.fake.report_posts.load(Ordering::SeqCst), 0);
+    // ...and while it lasts nothing is asked, not even a nonce.
+    s.fake.inner.lock().unwrap().challenge_unavailable = false;
+    let out = s.agent.check_in().unwrap();
+    assert!(!out.fresh_nonce);
+    assert_eq!(s.fake.challenge_posts.load(Ordering::SeqCst), 1);
+    assert_eq!(s.fake.report_posts.load(Ordering::SeqCst), 0);
+    assert_eq!(out.status.queued_reports, 2);
 }

@@ -1,7 +1,7 @@
 //! `evaluate(&Posture, &Policy, now) -> Verdict`.
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 use super::remediation as fix;
 use super::{FlagRule, OsVersionRule, PatchRule, Policy, UnknownOutcome};
@@ -68,8 +68,10 @@ pub struct Finding {
     pub outcome: Outcome,
     /// What the device reported, in words.
     pub observed: String,
-    /// What the policy requires, in words.
-    pub requirement: String,
+    /// What the policy requires, in words; absent when the rule does not
+    /// apply to the device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
     /// What the person should do, when there is something to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remediation: Option<String>,
@@ -127,8 +129,10 @@ impl Verdict {
 /// Evaluates a posture against a policy at a moment in time.
 ///
 /// Pure: the same inputs always give the same verdict, so the backend can
-/// re-evaluate a report and reach the same answer as the device.
+/// re-evaluate a report and reach the same answer as the device. Dates are
+/// days of the UTC calendar, whatever offset `now` carries.
 pub fn evaluate(posture: &Posture, policy: &Policy, now: OffsetDateTime) -> Verdict {
+    let now = now.to_offset(UtcOffset::UTC);
     let ctx = Ctx {
         posture,
         today: now.date(),
@@ -200,12 +204,12 @@ impl Ctx<'_> {
         platforms.is_none_or(|p| p.contains(&self.platform()))
     }
 
-    fn not_applicable(&self, rule: RuleId, requirement: &str) -> Finding {
+    fn not_applicable(&self, rule: RuleId) -> Finding {
         Finding {
             rule,
             outcome: Outcome::NotApplicable,
             observed: format!("not checked on {}", self.platform()),
-            requirement: requirement.to_owned(),
+            requirement: None,
             remediation: None,
             deadline: None,
         }
@@ -224,13 +228,13 @@ impl Ctx<'_> {
             UnknownOutcome::Warn => Outcome::Warn,
             UnknownOutcome::Fail => Outcome::Fail,
         };
-        let remediation =
-            (outcome != Outcome::Pass).then(|| fix::unknown(self.platform(), what, reason));
+        // The reason is in `observed`; the fix does not repeat it.
+        let remediation = (outcome != Outcome::Pass).then(|| fix::unknown(self.platform(), what));
         Finding {
             rule,
             outcome,
             observed: format!("unknown: {reason}"),
-            requirement,
+            requirement: Some(requirement),
             remediation,
             deadline: None,
         }
@@ -253,15 +257,16 @@ impl Ctx<'_> {
             Some(d) if self.today < d => (Outcome::Warn, Some(d)),
             _ => (Outcome::Fail, None),
         };
+        // The deadline is the first day of failure: the fix is due before it.
         let remediation = match deadline {
-            Some(d) => format!("{remediation} Please do this by {d}."),
+            Some(d) => format!("{remediation} Please do this before {d}."),
             None => remediation,
         };
         Finding {
             rule,
             outcome,
             observed,
-            requirement,
+            requirement: Some(requirement),
             remediation: Some(remediation),
             deadline,
         }
@@ -272,7 +277,7 @@ impl Ctx<'_> {
             rule,
             outcome: Outcome::Pass,
             observed,
-            requirement,
+            requirement: Some(requirement),
             remediation: None,
             deadline: None,
         }
@@ -280,23 +285,49 @@ impl Ctx<'_> {
 
     fn os_version(&self, rule: &OsVersionRule) -> Finding {
         let id = RuleId::OsVersion;
-        let os_id = self.posture.os.id.value().map(String::as_str);
-        let entry = rule
-            .minimum
-            .iter()
-            .filter(|m| m.platform == self.platform())
-            .find(|m| m.os_id.is_some() && m.os_id.as_deref() == os_id)
-            .or_else(|| {
-                rule.minimum
-                    .iter()
-                    .find(|m| m.platform == self.platform() && m.os_id.is_none())
-            });
-        let Some(entry) = entry else {
-            let name = os_id.unwrap_or(self.platform().display_name());
+        let os = &self.posture.os;
+        // The device's own ID first, then each ID_LIKE in order; an OS that
+        // could not be identified matches no os_id entry.
+        let ids: Vec<&str> = match os.id.value() {
+            Some(own) => std::iter::once(own.as_str())
+                .chain(os.id_like.iter().map(String::as_str))
+                .collect(),
+            None => Vec::new(),
+        };
+        let for_platform = || {
+            rule.minimum
+                .iter()
+                .filter(|m| m.platform == self.platform())
+        };
+        let by_id = ids.iter().enumerate().find_map(|(i, want)| {
+            for_platform()
+                .find(|m| m.os_id.as_deref() == Some(*want))
+                .map(|m| (m, (i > 0).then_some(*want)))
+        });
+        let entry = by_id.or_else(|| {
+            for_platform()
+                .find(|m| m.os_id.is_none())
+                .map(|m| (m, None))
+        });
+        let Some((entry, like)) = entry else {
+            let reason = match (&os.id, ids.as_slice()) {
+                (Fact::Unknown { reason }, _) => {
+                    format!("the operating system could not be identified ({reason})")
+                }
+                (_, [own, like @ ..]) if !like.is_empty() => format!(
+                    "the policy sets no minimum version for {own} or what it is like ({})",
+                    like.join(", ")
+                ),
+                (_, [own, ..]) => format!("the policy sets no minimum version for {own}"),
+                _ => format!(
+                    "the policy sets no minimum version for {}",
+                    self.platform().display_name()
+                ),
+            };
             return self.unknown(
                 id,
                 "your operating system version",
-                &format!("the policy sets no minimum version for {name}"),
+                &reason,
                 "a supported release".into(),
                 rule.unknown,
             );
@@ -306,7 +337,14 @@ impl Ctx<'_> {
             .iter()
             .filter_map(|v| Version::parse(v).ok())
             .collect();
-        let requirement = format!("{} {}", self.os_label(), describe_minimums(&minimums));
+        let requirement = match like {
+            None => format!("{} {}", self.os_label(), describe_minimums(&minimums)),
+            Some(like) => format!(
+                "{} {} (the minimum for {like})",
+                self.os_label(),
+                describe_minimums(&minimums)
+            ),
+        };
         let version = match &self.posture.os.version {
             Fact::Observed { value, .. } => value,
             Fact::Unknown { reason } => {
@@ -347,7 +385,7 @@ impl Ctx<'_> {
             .unwrap_or(reference);
         let requirement = format!("security patch {oldest} or newer");
         if !self.applies(rule.platforms.as_ref()) {
-            return self.not_applicable(id, &requirement);
+            return self.not_applicable(id);
         }
         let patch = match &self.posture.security_patch {
             Fact::Observed { value, .. } => *value,
@@ -385,7 +423,7 @@ impl Ctx<'_> {
         let id = RuleId::StorageEncryption;
         let requirement = "storage encrypted".to_owned();
         if !self.applies(rule.platforms.as_ref()) {
-            return self.not_applicable(id, &requirement);
+            return self.not_applicable(id);
         }
         match &self.posture.storage_encryption {
             Fact::Observed {
@@ -416,7 +454,7 @@ impl Ctx<'_> {
         let id = RuleId::ScreenLock;
         let requirement = "a secure screen lock".to_owned();
         if !self.applies(rule.platforms.as_ref()) {
-            return self.not_applicable(id, &requirement);
+            return self.not_applicable(id);
         }
         match &self.posture.screen_lock {
             Fact::Observed {
@@ -452,7 +490,7 @@ impl Ctx<'_> {
     ) -> Finding {
         let requirement = format!("{name} off");
         if !self.applies(rule.platforms.as_ref()) {
-            return self.not_applicable(id, &requirement);
+            return self.not_applicable(id);
         }
         match fact {
             Fact::Observed { value: false, .. } => {
@@ -485,9 +523,19 @@ impl Ctx<'_> {
         let id = RuleId::Integrity;
         let requirement = "no sign of a rooted, jailbroken or modified system".to_owned();
         if !self.applies(rule.platforms.as_ref()) {
-            return self.not_applicable(id, &requirement);
+            return self.not_applicable(id);
         }
         let indicators = &self.posture.integrity;
+        if indicators.is_empty() {
+            // Nothing checked is nothing known, not a clean bill of health.
+            return self.unknown(
+                id,
+                "the integrity of your system",
+                "no integrity indicators reported",
+                requirement,
+                rule.unknown,
+            );
+        }
         let tripped: Vec<&str> = indicators
             .iter()
             .filter(|i| i.tripped.value() == Some(&true))
@@ -518,10 +566,9 @@ impl Ctx<'_> {
                 rule.unknown,
             );
         }
-        let observed = if indicators.is_empty() {
-            "no indicators reported".to_owned()
-        } else {
-            format!("{} indicators checked, none tripped", indicators.len())
+        let observed = match indicators.len() {
+            1 => "1 indicator checked, not tripped".to_owned(),
+            n => format!("{n} indicators checked, none tripped"),
         };
         Ctx::pass(id, observed, requirement)
     }
@@ -534,10 +581,11 @@ impl Ctx<'_> {
 /// that line must reach it. A version on no listed line passes only when it is
 /// at least every minimum, i.e. it is on a newer line than all of them.
 fn required_for(current: &Version, minimums: &[Version]) -> Option<Version> {
+    // The longest line wins ("17.6.1" over "17.6" for 17.6.x); policy
+    // validation rejects two minimums on the same line.
     let on_line = minimums
         .iter()
-        .filter(|m| m.parts().len() >= 2)
-        .filter(|m| current.starts_with(&m.parts()[..m.parts().len() - 1]))
+        .filter(|m| m.line().is_some_and(|line| current.starts_with(line)))
         .max_by_key(|m| m.parts().len());
     if let Some(min) = on_line {
         return (current < min).then(|| min.clone());

@@ -21,6 +21,9 @@ pub const POLICY_SCHEMA_VERSION: u32 = 1;
 /// Largest policy document accepted, in bytes.
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 
+/// Largest `grace.days` and `max_age_days` accepted: ten years.
+const MAX_DAYS: u32 = 3650;
+
 /// The default policy, embedded at build time.
 #[cfg(feature = "toml")]
 const DEFAULT_POLICY_TOML: &str = include_str!("../../policies/default.toml");
@@ -121,12 +124,15 @@ pub struct OsVersionRule {
 pub struct OsMinimum {
     /// The platform.
     pub platform: Platform,
-    /// For Linux, the os-release `ID` ("debian", "ubuntu").
+    /// The posture's `os.id` this entry is for: on Linux the os-release
+    /// `ID` ("debian", "rhel"), also matched through `ID_LIKE`; absent for
+    /// every OS of the platform.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_id: Option<String>,
-    /// The oldest release allowed on each supported major line, e.g.
+    /// The oldest release allowed on each supported release line, e.g.
     /// `["17.6", "18.1"]`: 17.x needs 17.6, 18.x needs 18.1, 19 and later
     /// pass, 16 fails. A single-component entry ("13") is a plain floor.
+    /// `docs/policy.md` gives the exact rule.
     pub versions: Vec<String>,
 }
 
@@ -261,32 +267,69 @@ impl Policy {
         Ok(policy)
     }
 
-    /// Checks values that parse but make no sense.
+    /// Checks values that parse but make no sense, or that would make the
+    /// evaluation depend on the order of entries.
     fn validate(&self) -> Result<(), PolicyError> {
+        let invalid = |field: String, reason: String| PolicyError::Invalid { field, reason };
+        if let Some(grace) = &self.grace
+            && grace.days > MAX_DAYS
+        {
+            return Err(invalid(
+                "grace.days".into(),
+                format!("{} days is more than ten years", grace.days),
+            ));
+        }
         if let Some(rule) = &self.rules.os_version {
             for (i, min) in rule.minimum.iter().enumerate() {
-                let field = format!("rules.os_version.minimum[{i}].versions");
-                if min.versions.is_empty() {
-                    return Err(PolicyError::Invalid {
-                        field,
-                        reason: "lists no version".into(),
-                    });
+                let at = format!("rules.os_version.minimum[{i}]");
+                if let Some(id) = &min.os_id
+                    && (id.is_empty()
+                        || !id.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)
+                        }))
+                {
+                    return Err(invalid(
+                        format!("{at}.os_id"),
+                        format!(
+                            "{id:?} is not an os-release ID (lower-case a-z, 0-9, '.', '_', '-')"
+                        ),
+                    ));
                 }
+                if let Some(j) = rule.minimum[..i]
+                    .iter()
+                    .position(|m| m.platform == min.platform && m.os_id == min.os_id)
+                {
+                    return Err(invalid(
+                        at,
+                        format!("repeats minimum[{j}] (same platform and os_id): merge them"),
+                    ));
+                }
+                let field = format!("{at}.versions");
+                if min.versions.is_empty() {
+                    return Err(invalid(field, "lists no version".into()));
+                }
+                let mut parsed: Vec<Version> = Vec::with_capacity(min.versions.len());
                 for v in &min.versions {
-                    Version::parse(v).map_err(|e| PolicyError::Invalid {
-                        field: field.clone(),
-                        reason: e.to_string(),
-                    })?;
+                    let v = Version::parse(v).map_err(|e| invalid(field.clone(), e.to_string()))?;
+                    let line = v.line();
+                    if let Some(other) = parsed.iter().find(|o| line.is_some() && o.line() == line)
+                    {
+                        return Err(invalid(
+                            field,
+                            format!("{other} and {v} name the same release line: keep one"),
+                        ));
+                    }
+                    parsed.push(v);
                 }
             }
         }
         if let Some(rule) = &self.rules.security_patch
-            && rule.max_age_days > 3650
+            && rule.max_age_days > MAX_DAYS
         {
-            return Err(PolicyError::Invalid {
-                field: "rules.security_patch.max_age_days".into(),
-                reason: format!("{} days is more than ten years", rule.max_age_days),
-            });
+            return Err(invalid(
+                "rules.security_patch.max_age_days".into(),
+                format!("{} days is more than ten years", rule.max_age_days),
+            ));
         }
         Ok(())
     }

@@ -88,10 +88,11 @@ pub(super) fn integrity(tripped: &[&str]) -> String {
     )
 }
 
-/// A fact the policy needs could not be read.
-pub(super) fn unknown(platform: Platform, what: &str, reason: &str) -> String {
+/// A fact the policy needs could not be read; the finding's `observed`
+/// already says why, so this does not repeat it.
+pub(super) fn unknown(platform: Platform, what: &str) -> String {
     format!(
-        "The agent could not check {what} on this {} device ({reason}). If you think this is wrong, contact IT and quote this message.",
+        "The agent could not check {what} on this {} device. If you think this is wrong, contact IT and quote this finding.",
         platform.display_name()
     )
 }

@@ -71,6 +71,31 @@ fn errors_name_the_field() {
             PolicyFormat::Json,
             "max_age_days",
         ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"grace":{"days":4000},"rules":{}}"#,
+            PolicyFormat::Json,
+            "grace.days",
+        ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"rules":{"os_version":{"unknown":"warn","minimum":[{"platform":"linux","os_id":"Debian","versions":["12"]}]}}}"#,
+            PolicyFormat::Json,
+            "rules.os_version.minimum[0].os_id",
+        ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"rules":{"os_version":{"unknown":"warn","minimum":[{"platform":"linux","os_id":"","versions":["12"]}]}}}"#,
+            PolicyFormat::Json,
+            "rules.os_version.minimum[0].os_id",
+        ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"rules":{"os_version":{"unknown":"warn","minimum":[{"platform":"linux","os_id":"debian","versions":["12"]},{"platform":"linux","os_id":"debian","versions":["13"]}]}}}"#,
+            PolicyFormat::Json,
+            "repeats minimum[0]",
+        ),
+        (
+            r#"{"schema_version":1,"name":"x","revision":1,"rules":{"os_version":{"unknown":"warn","minimum":[{"platform":"ios","versions":["17.6","17.7"]}]}}}"#,
+            PolicyFormat::Json,
+            "17.6 and 17.7 name the same release line",
+        ),
     ];
     for (text, format, needle) in cases {
         let err = Policy::parse(text, *format).unwrap_err().to_string();

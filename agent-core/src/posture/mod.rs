@@ -110,6 +110,7 @@ impl Posture {
             platform,
             os: OsFacts {
                 id: Fact::unknown(reason),
+                id_like: Vec::new(),
                 name: Fact::unknown(reason),
                 version: Fact::unknown(reason),
                 build: Fact::unknown(reason),

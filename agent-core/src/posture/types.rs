@@ -67,6 +67,10 @@ impl fmt::Display for Platform {
 pub struct OsFacts {
     /// Machine-readable OS id ("debian", "android", "ios", "macos", "windows").
     pub id: Fact<String>,
+    /// On Linux, os-release `ID_LIKE` in its order: the distributions this
+    /// one derives from, closest first. Empty when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_like: Vec<String>,
     /// OS name as the vendor writes it.
     pub name: Fact<String>,
     /// OS version ("14", "17.6.1", "12", "10.0.22631.4317").

@@ -47,6 +47,7 @@ pub fn android_posture(
             "android".to_owned(),
             "adb (the target is an Android device)",
         ),
+        id_like: Vec::new(),
         name: Fact::observed(
             "Android".to_owned(),
             "adb (the target is an Android device)",

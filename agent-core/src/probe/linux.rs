@@ -15,7 +15,7 @@ use super::parse::desktop_lock::{
 };
 use super::parse::efivar::{SECURE_BOOT_VAR, parse_efivar_bool};
 use super::parse::mountinfo::{dm_crypt_method, parse_dev, parse_mountinfo, root_mount};
-use super::parse::os_release::parse_os_release;
+use super::parse::os_release::{OsRelease, parse_os_release};
 use super::{MAX_SOURCE_BYTES, PostureProbe, run_command};
 use crate::posture::{
     Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
@@ -85,39 +85,68 @@ impl LinuxProbe {
                 .map(|s| s.trim().to_owned()),
             "/proc/sys/kernel/osrelease",
         ));
-        let (text, source) = match self.read("/etc/os-release") {
-            Ok(t) => (Ok(t), "/etc/os-release"),
-            Err(_) => (self.read("/usr/lib/os-release"), "/usr/lib/os-release"),
-        };
-        let parsed = text.and_then(|t| parse_os_release(&t).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(r) => {
-                let version = match (r.version_id, r.version) {
-                    (Some(v), _) | (None, Some(v)) => Fact::observed(v, source),
-                    (None, None) => Fact::unknown(format!(
-                        "{source} has no VERSION_ID or VERSION (a rolling release?)"
-                    )),
-                };
-                let build = match r.build_id {
-                    Some(b) => Fact::observed(b, source),
-                    None => Fact::unknown(format!("{source} has no BUILD_ID")),
-                };
-                OsFacts {
-                    id: Fact::observed(r.id, source),
-                    name: Fact::observed(r.name, source),
-                    version,
-                    build,
+        let (release, source) = match self.os_release() {
+            Ok(found) => found,
+            Err(reason) => {
+                return OsFacts {
+                    id: Fact::unknown(reason.clone()),
+                    id_like: Vec::new(),
+                    name: Fact::unknown(reason.clone()),
+                    version: Fact::unknown(reason.clone()),
+                    build: Fact::unknown(reason),
                     kernel,
-                }
+                };
             }
-            Err(reason) => OsFacts {
-                id: Fact::unknown(reason.clone()),
-                name: Fact::unknown(reason.clone()),
-                version: Fact::unknown(reason.clone()),
-                build: Fact::unknown(reason),
-                kernel,
-            },
+        };
+        let version = match (release.version_id, release.version) {
+            (Some(v), _) | (None, Some(v)) => Fact::observed(v, source.clone()),
+            (None, None) => Fact::unknown(format!(
+                "{source} has no VERSION_ID or VERSION (a rolling release?)"
+            )),
+        };
+        let build = match release.build_id {
+            Some(b) => Fact::observed(b, source.clone()),
+            None => Fact::unknown(format!("{source} has no BUILD_ID")),
+        };
+        OsFacts {
+            id: Fact::observed(release.id, source.clone()),
+            id_like: release.id_like,
+            name: Fact::observed(release.name, source),
+            version,
+            build,
+            kernel,
         }
+    }
+
+    /// `/etc/os-release`, or `/usr/lib/os-release` when the former is
+    /// missing, unreadable or holds no assignment (os-release(5)), with the
+    /// source to cite.
+    fn os_release(&self) -> Result<(OsRelease, String), String> {
+        let mut reasons = Vec::new();
+        for path in ["/etc/os-release", "/usr/lib/os-release"] {
+            match self
+                .read(path)
+                .and_then(|t| parse_os_release(&t).map_err(|e| format!("{path}: {e}")))
+            {
+                Ok(release) => {
+                    let source = match release.skipped_lines.as_slice() {
+                        [] => path.to_owned(),
+                        lines => format!(
+                            "{path} (malformed line{} {} skipped)",
+                            if lines.len() == 1 { "" } else { "s" },
+                            lines
+                                .iter()
+                                .map(usize::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    };
+                    return Ok((release, source));
+                }
+                Err(reason) => reasons.push(reason),
+            }
+        }
+        Err(reasons.join("; "))
     }
 
     /// Follows the `/` mount to its block device and down through
@@ -494,6 +523,54 @@ mod tests {
         assert_eq!(probe.unsigned_module().tripped.value(), Some(&true));
         t.file("proc/sys/kernel/tainted", "4096\n");
         assert_eq!(probe.unsigned_module().tripped.value(), Some(&false));
+    }
+
+    #[test]
+    fn os_release_falls_back_to_usr_lib() {
+        let debian = include_str!("parse/fixtures/os-release-debian-12");
+        let rocky = include_str!("parse/fixtures/os-release-rocky-9.4");
+        // /etc/os-release empty: /usr/lib/os-release is used.
+        let t = tempdir::TempTree::new();
+        t.file("etc/os-release", "");
+        t.file("usr/lib/os-release", rocky);
+        let os = LinuxProbe { root: t.root() }.os();
+        assert_eq!(os.id.value().map(String::as_str), Some("rocky"));
+        assert_eq!(os.id_like, ["rhel", "centos", "fedora"]);
+        assert_eq!(os.version.value().map(String::as_str), Some("9.4"));
+        assert_eq!(os.id.provenance(), "/usr/lib/os-release");
+        // Missing: the same.
+        let t = tempdir::TempTree::new();
+        t.file("usr/lib/os-release", rocky);
+        let os = LinuxProbe { root: t.root() }.os();
+        assert_eq!(os.id.value().map(String::as_str), Some("rocky"));
+        // Present and valid: /etc wins.
+        t.file("etc/os-release", debian);
+        let os = LinuxProbe { root: t.root() }.os();
+        assert_eq!(os.id.value().map(String::as_str), Some("debian"));
+        assert_eq!(os.id.provenance(), "/etc/os-release");
+        // A malformed line is skipped and named in the source.
+        t.file("etc/os-release", &format!("{debian}oops\n"));
+        let os = LinuxProbe { root: t.root() }.os();
+        assert_eq!(os.version.value().map(String::as_str), Some("12"));
+        assert_eq!(
+            os.id.provenance(),
+            "/etc/os-release (malformed line 10 skipped)"
+        );
+        // Neither: unknown, with both reasons.
+        let t = tempdir::TempTree::new();
+        t.file("etc/os-release", "# nothing\n");
+        let os = LinuxProbe { root: t.root() }.os();
+        let reason = os.id.provenance();
+        assert!(os.id.value().is_none());
+        assert!(
+            reason.contains("/etc/os-release: os-release has no KEY=value line"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("cannot read /usr/lib/os-release"),
+            "{reason}"
+        );
+        assert!(os.id_like.is_empty());
     }
 
     /// A tiny temporary directory helper, to keep test dependencies at zero.

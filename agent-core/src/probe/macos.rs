@@ -50,6 +50,7 @@ fn os() -> OsFacts {
             };
             OsFacts {
                 id: Fact::observed("macos".into(), SRC),
+                id_like: Vec::new(),
                 name: Fact::observed(v.product_name, SRC),
                 version: Fact::observed(version, SRC),
                 build: Fact::observed(v.build_version, SRC),
@@ -58,6 +59,7 @@ fn os() -> OsFacts {
         }
         Err(reason) => OsFacts {
             id: Fact::observed("macos".into(), "compiled for macOS"),
+            id_like: Vec::new(),
             name: Fact::unknown(format!("{SRC}: {reason}")),
             version: Fact::unknown(format!("{SRC}: {reason}")),
             build: Fact::unknown(format!("{SRC}: {reason}")),

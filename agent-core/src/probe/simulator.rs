@@ -89,6 +89,7 @@ pub fn simulator_posture(
     let source = format!("{SIMCTL_COMMAND} ({}, {})", device.name, runtime.name);
     p.os = OsFacts {
         id: Fact::observed("ios".to_owned(), source.clone()),
+        id_like: Vec::new(),
         name: Fact::observed("iOS".to_owned(), source.clone()),
         version: Fact::observed(runtime.version.clone(), source.clone()),
         build: match &runtime.buildversion {

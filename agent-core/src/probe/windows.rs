@@ -41,6 +41,7 @@ fn os() -> OsFacts {
     {
         Ok(v) => OsFacts {
             id: Fact::observed("windows".into(), src.as_str()),
+            id_like: Vec::new(),
             name: Fact::observed(v.marketing_name(), src.as_str()),
             version: Fact::observed(v.version_string(), src.as_str()),
             build: Fact::observed(format!("{}.{}", v.build, v.ubr), src.as_str()),
@@ -50,6 +51,7 @@ fn os() -> OsFacts {
             let r = format!("{src}: {reason}");
             OsFacts {
                 id: Fact::observed("windows".into(), "compiled for Windows"),
+                id_like: Vec::new(),
                 name: Fact::unknown(r.clone()),
                 version: Fact::unknown(r.clone()),
                 build: Fact::unknown(r.clone()),

@@ -81,7 +81,11 @@ pub struct ReportAck {
     pub freshness: Freshness,
     /// The device's policy, present only when it differs from the one the
     /// report's verdict names (`verdict.policy` name and revision).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "usable_policy"
+    )]
     pub policy: Option<Policy>,
     /// The nonce for the next report.
     pub nonce: Nonce,
@@ -133,4 +137,24 @@ pub struct DeviceRequestClaims {
     /// device, so a captured unenrol request cannot be replayed later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eat_nonce: Option<Nonce>,
+}
+
+/// Reads an ack's policy, or none when this agent cannot use it (a newer
+/// `schema_version`, a member it does not know, a rule it refuses): the ack
+/// itself stays valid and the agent keeps the policy in force (protocol
+/// section 7), rather than refusing the ack and never delivering a report.
+fn usable_policy<'de, D>(deserializer: D) -> Result<Option<Policy>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let Some(value) = Option::<serde_json::Value>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    match Policy::parse(&value.to_string(), crate::policy::PolicyFormat::Json) {
+        Ok(policy) => Ok(Some(policy)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the collector sent a policy this agent cannot use; keeping the policy in force");
+            Ok(None)
+        }
+    }
 }

@@ -75,7 +75,9 @@ pub mod limits {
     pub const MAX_BODY_BYTES: usize = 64 * 1024;
     /// How long a nonce stays valid for a `current` report, at most.
     pub const MAX_NONCE_LIFETIME_SECS: u64 = 24 * 60 * 60;
-    /// Clock skew tolerated on `iat` in the future.
+    /// Clock skew tolerated between a device and a server: on `iat` in the
+    /// future, and by the verifier past `exp` (the default of
+    /// `token::Verifier`).
     pub const CLOCK_SKEW_SECS: u64 = 5 * 60;
     /// Longest lifetime (`exp - iat`) of a device request token.
     pub const MAX_REQUEST_TOKEN_SECS: u64 = 5 * 60;

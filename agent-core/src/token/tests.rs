@@ -587,3 +587,33 @@ fn mutated_tokens_never_panic_and_never_verify() {
         assert!(r.is_err(), "a mutated token verified: {text}");
     }
 }
+
+#[test]
+fn the_default_skew_is_the_protocols_300_seconds() {
+    let s = signer();
+    let key = key_of(&s);
+    let verifier = Verifier::default();
+    assert_eq!(
+        verifier.skew_secs,
+        crate::protocol::limits::CLOCK_SKEW_SECS as i64
+    );
+    let t = now();
+    let check = |c: &Claims| {
+        verifier.verify(
+            &sign(c, &s).unwrap(),
+            &key,
+            NonceCheck::ByCaller,
+            &MemoryReplayCache::default(),
+            t,
+        )
+    };
+    let mut c = claims_at(t + time::Duration::seconds(300));
+    check(&c).unwrap();
+    c = claims_at(t + time::Duration::seconds(301));
+    assert!(matches!(check(&c), Err(VerifyError::IssuedInFuture { .. })));
+    c = claims_at(t - time::Duration::seconds(900));
+    c.exp = t.unix_timestamp() - 299;
+    check(&c).unwrap();
+    c.exp = t.unix_timestamp() - 300;
+    assert!(matches!(check(&c), Err(VerifyError::Expired { .. })));
+}

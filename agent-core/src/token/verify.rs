@@ -254,9 +254,12 @@ pub struct Verifier {
 }
 
 impl Default for Verifier {
+    /// Protocol v1's settings: 300 s of clock skew
+    /// ([`crate::protocol::limits::CLOCK_SKEW_SECS`]), a lifetime of at
+    /// most 24 h, tokens of at most 64 KiB.
     fn default() -> Verifier {
         Verifier {
-            skew_secs: 60,
+            skew_secs: crate::protocol::limits::CLOCK_SKEW_SECS as i64,
             max_lifetime_secs: 24 * 3600,
             max_token_bytes: MAX_TOKEN_BYTES,
         }

@@ -154,11 +154,21 @@ impl HttpTransport {
     }
 }
 
+/// The host and, when it is not the scheme's default, the port: errors
+/// name the server as the URL did ("127.0.0.1:8443"), so a wrong port shows.
+fn authority(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
 impl Transport for HttpTransport {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         // Checked before the client sees the URL: no DNS, no connection.
         let url = check_url(&request.url)?;
-        let host = url.host_str().unwrap_or_default().to_owned();
+        let host = authority(&url);
         let mut builder = match request.method {
             Method::Get => self.client.get(url),
             Method::Post => self.client.post(url),

@@ -180,7 +180,7 @@ pub enum TransportError {
         "could not connect to {host}: {reason}; check the URL, the network and that the server is running"
     )]
     Connect {
-        /// The host.
+        /// The host (and port, when not the default).
         host: String,
         /// What failed.
         reason: String,
@@ -190,7 +190,7 @@ pub enum TransportError {
         "no answer from {host} within {limit:?}; the server or network is slow or down, try again later"
     )]
     Timeout {
-        /// The host.
+        /// The host (and port, when not the default).
         host: String,
         /// The limit that ran out.
         limit: Duration,
@@ -200,7 +200,7 @@ pub enum TransportError {
         "the response from {host} is larger than {limit} bytes; the server is not a Posture Agent collector or is misconfigured"
     )]
     TooLarge {
-        /// The host.
+        /// The host (and port, when not the default).
         host: String,
         /// The cap in bytes.
         limit: usize,
@@ -208,7 +208,7 @@ pub enum TransportError {
     /// The server answered with a redirect, which is never followed.
     #[error("{host} answered {status} redirecting to {}; configure the final URL instead (redirects are not followed)", location.as_deref().unwrap_or("nowhere"))]
     Redirect {
-        /// The host.
+        /// The host (and port, when not the default).
         host: String,
         /// The 3xx status.
         status: u16,
@@ -220,7 +220,7 @@ pub enum TransportError {
         "TLS with {host} failed: {reason}; if the server uses a private CA, configure its certificate"
     )]
     Tls {
-        /// The host.
+        /// The host (and port, when not the default).
         host: String,
         /// What failed.
         reason: String,
@@ -230,7 +230,7 @@ pub enum TransportError {
         "the certificate of {host} does not match any configured SPKI pin; the server key changed or the connection is intercepted"
     )]
     PinMismatch {
-        /// The host.
+        /// The host (and port, when not the default).
         host: String,
     },
     /// The transport was configured wrongly (bad CA PEM, bad pin).
@@ -239,7 +239,7 @@ pub enum TransportError {
     /// Reading or writing failed after the connection was made.
     #[error("connection to {host} failed mid-request: {reason}; try again later")]
     Io {
-        /// The host.
+        /// The host (and port, when not the default).
         host: String,
         /// What failed.
         reason: String,

@@ -189,7 +189,13 @@ fn a_closed_port_is_a_connect_error() {
     let error = transport()
         .send(HttpRequest::get(format!("http://127.0.0.1:{port}/")))
         .unwrap_err();
-    assert!(matches!(error, TransportError::Connect { .. }), "{error:?}");
+    // The message keeps the port: the usual mistake is the wrong one.
+    let want = format!("127.0.0.1:{port}");
+    assert!(
+        matches!(error, TransportError::Connect { ref host, .. } if *host == want),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains(&want), "{error}");
 }
 
 #[test]

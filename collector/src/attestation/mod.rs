@@ -37,17 +37,18 @@ const MAX_ROOTS_FILE_BYTES: u64 = 1024 * 1024;
 /// Reads trust anchors from a PEM file of certificates (a private CA, or a
 /// test root), to put in [`AttestationConfig::roots`].
 pub fn roots_from_pem_file(path: &Path) -> Result<TrustedRoots, CollectorError> {
-    let what = || format!("read the attestation roots {}", path.display());
-    let mut text = String::new();
-    File::open(path)
-        .and_then(|f| f.take(MAX_ROOTS_FILE_BYTES + 1).read_to_string(&mut text))
-        .map_err(|e| CollectorError::io(what(), e))?;
-    if text.len() as u64 > MAX_ROOTS_FILE_BYTES {
-        return Err(CollectorError::Config(format!(
-            "the attestation roots file {} is over {MAX_ROOTS_FILE_BYTES} bytes",
+    let bytes = read_regular(path, MAX_ROOTS_FILE_BYTES).map_err(|e| {
+        CollectorError::Config(format!(
+            "the attestation roots file {}: {e}",
             path.display()
-        )));
-    }
+        ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        CollectorError::Config(format!(
+            "the attestation roots file {} is not PEM text",
+            path.display()
+        ))
+    })?;
     let bad = |e: posture_attestation::VerifyError| {
         CollectorError::Config(format!(
             "the attestation roots file {}: {e}",
@@ -279,18 +280,32 @@ fn stamp_of(path: &Path) -> Option<(SystemTime, u64)> {
     Some((meta.modified().ok()?, meta.len()))
 }
 
-/// Reads and parses the status list, bounded.
-fn read_status(path: &Path) -> Result<(Option<(SystemTime, u64)>, StatusList), String> {
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    let stamp = file
-        .metadata()
-        .ok()
-        .and_then(|m| Some((m.modified().ok()?, m.len())));
+/// Reads at most `limit` bytes of a regular file (a FIFO or a device
+/// named by mistake would block the collector or never end).
+fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file; give the path of a file".into());
+    }
+    if meta.len() > limit {
+        return Err(format!("larger than the {limit} bytes accepted"));
+    }
     let mut bytes = Vec::new();
-    let max = u64::try_from(MAX_STATUS_LIST_BYTES).unwrap_or(u64::MAX);
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
+    File::open(path)
+        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
         .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("larger than the {limit} bytes accepted"));
+    }
+    Ok(bytes)
+}
+
+/// Reads and parses the status list, bounded; the stamp is taken first, so
+/// a change during the read is seen at the next look.
+fn read_status(path: &Path) -> Result<(Option<(SystemTime, u64)>, StatusList), String> {
+    let stamp = stamp_of(path);
+    let max = u64::try_from(MAX_STATUS_LIST_BYTES).unwrap_or(u64::MAX);
+    let bytes = read_regular(path, max)?;
     let list = StatusList::from_json(&bytes).map_err(|e| e.to_string())?;
     Ok((stamp, list))
 }

@@ -24,13 +24,22 @@ use crate::writer::{Command, IssueCmd};
 /// Export lines are sent in chunks of about this many bytes.
 const EXPORT_CHUNK: usize = 64 * 1024;
 
+/// The credentials of an `Authorization: Bearer <token>` header. The scheme
+/// is case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` count.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
     let token = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     match token {
         Some(t) if c.is_admin(t) => Ok(()),
         _ => Err(ApiError::new(
@@ -171,5 +180,20 @@ impl http_body::Body for ChannelBody {
         self.rx
             .poll_recv(cx)
             .map(|chunk| chunk.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer abc", "bearer abc", "BEARER abc", "bEaReR  abc "] {
+            assert_eq!(bearer_token(value), Some("abc"), "{value:?}");
+        }
+        for value in ["Basic abc", "Bearer", "Bearer ", "Bearerabc", "abc"] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
     }
 }

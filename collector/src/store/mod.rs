@@ -15,6 +15,9 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::error::CollectorError;
+use crate::files;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS codes (
     hash            BLOB PRIMARY KEY,
@@ -81,14 +84,17 @@ CREATE TABLE IF NOT EXISTS device_attestations (
 );
 ";
 
-/// Opens the writer's connection and creates the schema.
+/// Opens the writer's connection and creates the schema; the database and
+/// its `-wal` and `-shm` files are 0600 (SQLite gives the latter two the
+/// database's mode, and they are set again in case they predate it).
 ///
 /// WAL lets the fleet and export readers run beside the writer.
 /// `synchronous = FULL`: an acknowledgement promises the report is stored,
 /// so each commit must reach the disk before anyone is answered; NORMAL
 /// could lose the last commits on power loss. The cost is one fsync per
 /// group commit, not per report, because the writer batches.
-pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, CollectorError> {
+    files::make_private_file(path)?;
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -98,6 +104,11 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     // commit waits only for its WAL fsync, never for copying pages back.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.execute_batch(SCHEMA)?;
+    for companion in files::sqlite_companions(path) {
+        if companion.exists() {
+            files::restrict(&companion)?;
+        }
+    }
     Ok(conn)
 }
 

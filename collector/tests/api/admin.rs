@@ -4,7 +4,7 @@
 use agent_core::protocol::{
     DeviceStatus, ExportRecord, FleetSummary, IssueCodesResponse, content_types, paths,
 };
-use agent_core::transport::{HttpRequest, HttpResponse, Transport};
+use agent_core::transport::{HttpRequest, HttpResponse};
 use posture_collector::RunningCollector;
 
 use crate::common::*;
@@ -14,7 +14,7 @@ fn get(c: &RunningCollector, path: &str, token: Option<&str>) -> HttpResponse {
     if let Some(t) = token {
         req = req.with_header("authorization", &format!("Bearer {t}"));
     }
-    http().send(req).unwrap()
+    send(req)
 }
 
 #[test]
@@ -40,18 +40,32 @@ fn admin_endpoints_need_the_bearer_token() {
 }
 
 #[test]
+fn the_authorization_scheme_is_case_insensitive() {
+    let c = start();
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let req = HttpRequest::get(format!("{}{}", c.url(), paths::FLEET))
+            .with_header("authorization", &format!("{scheme} {}", c.admin_token()));
+        let r = send(req);
+        assert_eq!(r.status, 200, "{scheme}: {r:?}");
+    }
+    let req = HttpRequest::get(format!("{}{}", c.url(), paths::FLEET))
+        .with_header("authorization", &format!("Basic {}", c.admin_token()));
+    assert_problem(&send(req), 401, "unauthorized");
+}
+
+#[test]
 fn codes_issued_over_http_enrol_devices() {
     let c = start();
-    let send = |body: &str| {
+    let issue = |body: &str| {
         let req = HttpRequest::post(
             format!("{}{}", c.url(), paths::ENROLMENT_CODES),
             content_types::JSON,
             body.as_bytes().to_vec(),
         )
         .with_header("authorization", &format!("Bearer {}", c.admin_token()));
-        http().send(req).unwrap()
+        send(req)
     };
-    let r = send(r#"{"count": 2, "ttl_secs": 3600, "label": "ward 7"}"#);
+    let r = issue(r#"{"count": 2, "ttl_secs": 3600, "label": "ward 7"}"#);
     assert_eq!(r.status, 201, "{r:?}");
     let issued: IssueCodesResponse = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(issued.codes.len(), 2);
@@ -63,12 +77,27 @@ fn codes_issued_over_http_enrol_devices() {
         enrol_body(issued.codes[1].code.expose(), &signer),
     );
     assert_eq!(r.status, 201);
-    assert_problem(&send(r#"{"count": 0}"#), 400, "invalid-request");
+    assert_problem(&issue(r#"{"count": 0}"#), 400, "invalid-request");
     assert_problem(
-        &send(r#"{"count": 1, "ttl_secs": 9999999}"#),
+        &issue(r#"{"count": 1, "ttl_secs": 9999999}"#),
         400,
         "invalid-request",
     );
+    // openapi.yaml: count is a JSON integer; ttl_secs and label may be null.
+    for body in [
+        r#"{"count": 1.0}"#,
+        r#"{"count": "1"}"#,
+        r#"{"count": null}"#,
+        r#"{"count": 1, "count": 2}"#,
+        r#"{"count": 1, "label": 7}"#,
+    ] {
+        assert_problem(&issue(body), 400, "invalid-request");
+    }
+    let r = issue(r#"{"count": 1, "ttl_secs": null, "label": null}"#);
+    assert_eq!(r.status, 201, "{r:?}");
+    // The token is checked first; then the body's size.
+    let r = issue(&" ".repeat(70_000));
+    assert_problem(&r, 413, "payload-too-large");
 }
 
 #[test]
@@ -94,12 +123,23 @@ fn the_fleet_summary_counts_each_standing() {
         .unwrap();
     assert_eq!(row.status, DeviceStatus::Stale);
     assert_eq!(row.last_report_at, None);
-    let r = get(
-        &c,
-        &format!("{}?stale_after_secs=0", paths::FLEET),
-        Some(c.admin_token()),
-    );
-    assert_problem(&r, 400, "invalid-request");
+    // openapi.yaml: a whole number of seconds, 1 to 2^64 - 1.
+    for bad in ["0", "-1", "1.5", "x", "18446744073709551616"] {
+        let r = get(
+            &c,
+            &format!("{}?stale_after_secs={bad}", paths::FLEET),
+            Some(c.admin_token()),
+        );
+        assert_problem(&r, 400, "invalid-request");
+    }
+    for good in ["1", "18446744073709551615"] {
+        let r = get(
+            &c,
+            &format!("{}?stale_after_secs={good}", paths::FLEET),
+            Some(c.admin_token()),
+        );
+        assert_eq!(r.status, 200, "{good}: {r:?}");
+    }
 }
 
 #[test]
@@ -149,4 +189,31 @@ fn unknown_paths_and_methods_are_problems() {
     let r = get(&c, paths::REPORTS, None);
     assert_problem(&r, 405, "method-not-allowed");
     assert_eq!(r.header("allow"), Some("POST"));
+}
+
+#[test]
+fn openapi_yaml_has_exactly_the_routes_the_collector_serves() {
+    let c = start();
+    for (method, path) in ROUTES {
+        assert!(
+            documented_statuses(method, path).is_some(),
+            "{method} {path} is not in openapi.yaml"
+        );
+        let url = format!("{}{path}", c.url());
+        let request = match method {
+            "get" => HttpRequest::get(url),
+            _ => HttpRequest::post(url, content_types::JSON, b"{}".to_vec()),
+        };
+        // Served (whatever the answer to an empty request), not unknown.
+        let r = send(request);
+        assert!(!matches!(r.status, 404 | 405), "{method} {path}: {r:?}");
+    }
+    let mut documented = documented_operations();
+    documented.sort();
+    let mut served: Vec<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    served.sort();
+    assert_eq!(documented, served);
 }

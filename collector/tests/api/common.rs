@@ -92,13 +92,110 @@ pub fn http() -> HttpTransport {
 }
 
 pub fn post(url: &str, path: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
-    http()
-        .send(HttpRequest::post(
-            format!("{url}{path}"),
-            content_type,
-            body,
-        ))
-        .unwrap()
+    send(HttpRequest::post(
+        format!("{url}{path}"),
+        content_type,
+        body,
+    ))
+}
+
+/// Sends `request` and checks that `docs/openapi.yaml` documents the
+/// answer's status for its method and path: every answer a test provokes
+/// is one a backend author can read about.
+pub fn send(request: HttpRequest) -> HttpResponse {
+    let method = request.method.as_str().to_ascii_lowercase();
+    let path = request_path(&request.url);
+    let response = http().send(request).unwrap();
+    assert_documented(&method, &path, response.status);
+    response
+}
+
+/// The path of an absolute URL, without the query.
+pub fn request_path(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split('?').next().unwrap_or(path).to_owned()
+}
+
+/// Every route the collector serves.
+pub const ROUTES: [(&str, &str); 7] = [
+    ("post", paths::ENROL),
+    ("post", paths::CHALLENGE),
+    ("post", paths::REPORTS),
+    ("post", paths::UNENROL),
+    ("post", paths::ENROLMENT_CODES),
+    ("get", paths::FLEET),
+    ("get", paths::REPORTS_EXPORT),
+];
+
+const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");
+
+/// The statuses `openapi.yaml` lists for `method` on `path`, or `None` when
+/// it has no such operation. (A line reader for the file's own layout:
+/// paths at two spaces, methods at four, statuses at eight.)
+pub fn documented_statuses(method: &str, path: &str) -> Option<Vec<u16>> {
+    let paths = OPENAPI.split("\npaths:\n").nth(1)?;
+    let paths = paths.split("\ncomponents:\n").next()?;
+    let mut statuses = None;
+    let (mut in_path, mut in_method) = (false, false);
+    for line in paths.lines() {
+        if let Some(p) = line.strip_prefix("  ").filter(|l| !l.starts_with(' ')) {
+            in_path = p.strip_suffix(':') == Some(path);
+            in_method = false;
+        } else if let Some(m) = line.strip_prefix("    ").filter(|l| !l.starts_with(' ')) {
+            in_method = in_path && m.strip_suffix(':') == Some(method);
+            if in_method {
+                statuses = Some(Vec::new());
+            }
+        } else if in_method
+            && let Some(code) = line
+                .strip_prefix("        \"")
+                .and_then(|l| l.get(..3))
+                .and_then(|c| c.parse::<u16>().ok())
+        {
+            statuses.get_or_insert_with(Vec::new).push(code);
+        }
+    }
+    statuses
+}
+
+/// Every operation (method, path) in `openapi.yaml`.
+pub fn documented_operations() -> Vec<(String, String)> {
+    let paths = OPENAPI.split("\npaths:\n").nth(1).unwrap();
+    let paths = paths.split("\ncomponents:\n").next().unwrap();
+    let mut operations = Vec::new();
+    let mut path = None;
+    for line in paths.lines() {
+        if let Some(p) = line.strip_prefix("  ").filter(|l| !l.starts_with(' ')) {
+            path = p.strip_suffix(':').map(str::to_owned);
+        } else if let Some(m) = line.strip_prefix("    ").filter(|l| !l.starts_with(' '))
+            && let (Some(m), Some(p)) = (m.strip_suffix(':'), &path)
+        {
+            operations.push((m.to_owned(), p.clone()));
+        }
+    }
+    operations
+}
+
+/// Asserts that `status` is documented for `method` on `path`: among the
+/// operation's responses, or 404 / 405 (which openapi.yaml's description
+/// gives for every path and method it does not list).
+pub fn assert_documented(method: &str, path: &str, status: u16) {
+    match documented_statuses(method, path) {
+        Some(statuses) => assert!(
+            statuses.contains(&status),
+            "openapi.yaml does not list {status} for {method} {path} (it lists {statuses:?})"
+        ),
+        None => {
+            assert!(
+                matches!(status, 404 | 405),
+                "{method} {path} is not in openapi.yaml, yet answered {status}"
+            );
+            assert!(
+                OPENAPI.contains("404 not-found") && OPENAPI.contains("405 method-not-allowed")
+            );
+        }
+    }
 }
 
 pub fn problem(response: &HttpResponse) -> Problem {

@@ -204,3 +204,55 @@ fn malformed_json_wrong_type_and_oversized_bodies_are_problems() {
     );
     assert_problem(&r, 400, "invalid-token");
 }
+
+#[test]
+fn jwk_coordinates_are_32_bytes_and_other_members_are_ignored() {
+    let c = start();
+    let code = issue_code(&c);
+    let signer = SoftwareSigner::ephemeral().unwrap();
+    let jwk = serde_json::to_value(signer.public_jwk().unwrap()).unwrap();
+    let enrol = |jwk: &serde_json::Value| {
+        let body = serde_json::json!({"code": code, "jwk": jwk, "platform": "android", "agent_version": "0.1.0"});
+        post(
+            c.url(),
+            paths::ENROL,
+            content_types::JSON,
+            serde_json::to_vec(&body).unwrap(),
+        )
+    };
+    let x = agent_core::b64::decode(jwk["x"].as_str().unwrap()).unwrap();
+    // 31 bytes, 33 bytes (a leading zero added), padded base64url.
+    for bad_x in [
+        agent_core::b64::encode(&x[1..]),
+        agent_core::b64::encode(&[&[0u8][..], &x].concat()),
+        format!("{}=", jwk["x"].as_str().unwrap()),
+    ] {
+        let mut bad = jwk.clone();
+        bad["x"] = bad_x.into();
+        assert_problem(&enrol(&bad), 400, "invalid-key");
+    }
+    let mut other_curve = jwk.clone();
+    other_curve["crv"] = "P-384".into();
+    assert_problem(&enrol(&other_curve), 400, "invalid-key");
+    // A member named twice makes the body invalid.
+    let body = format!(
+        r#"{{"code": "{code}", "jwk": {{"kty": "EC", "crv": "P-256", "x": {x}, "x": {x}, "y": {y}}}, "platform": "android", "agent_version": "0.1.0"}}"#,
+        x = jwk["x"],
+        y = jwk["y"]
+    );
+    let r = post(
+        c.url(),
+        paths::ENROL,
+        content_types::JSON,
+        body.into_bytes(),
+    );
+    assert_problem(&r, 400, "invalid-request");
+    // kid (even a wrong one), alg, use and key_ops are ignored.
+    let mut extra = jwk.clone();
+    extra["kid"] = "not-the-thumbprint".into();
+    extra["alg"] = "ES256".into();
+    extra["use"] = "sig".into();
+    extra["key_ops"] = serde_json::json!(["verify"]);
+    let r = enrol(&extra);
+    assert_eq!(r.status, 201, "{r:?}");
+}

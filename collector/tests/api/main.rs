@@ -5,6 +5,7 @@ mod admin;
 mod attestation;
 mod chains;
 mod common;
+mod connections;
 mod enrol;
 mod reports;
 mod requests;

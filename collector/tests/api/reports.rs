@@ -1,6 +1,6 @@
 //! `POST /v1/reports`: verification, server verdict, freshness, idempotency.
 
-use agent_core::keys::SoftwareSigner;
+use agent_core::keys::{DeviceSigner, SoftwareSigner};
 use agent_core::policy::Compliance;
 use agent_core::protocol::{Freshness, Nonce, ReportAck};
 use agent_core::token::{Claims, sign};
@@ -156,4 +156,70 @@ fn a_device_on_an_old_policy_gets_the_new_one() {
     let claims = Claims::new(d.nonce.clone(), &d.id, p, v, now).unwrap();
     let r = d.send(&c, &sign(&claims, &d.signer).unwrap());
     assert_eq!(ack(&r).policy, Some(test_policy()));
+}
+
+/// A report signed by `d` with `header` (JSON) as its protected header.
+fn with_header(d: &Device, header: &str) -> String {
+    let token = d.token(Shape::Compliant);
+    let payload = token.split('.').nth(1).unwrap();
+    let mut signed = format!("{}.{payload}", agent_core::b64::encode(header.as_bytes()));
+    let signature = d.signer.sign(signed.as_bytes()).unwrap();
+    signed.push('.');
+    signed.push_str(&agent_core::b64::encode(&signature));
+    signed
+}
+
+#[test]
+fn header_members_are_required_refused_or_ignored_as_documented() {
+    let c = start();
+    let d = Device::enrol(&c);
+    let kid = d.signer.kid().unwrap();
+    // protocol.md §4: these are refused as invalid-token...
+    for extra in [
+        r#""jwk":{"kty":"EC"}"#,
+        r#""jku":"https://example.org/keys""#,
+        r#""x5u":"https://example.org/cert""#,
+        r#""x5c":["MIIB"]"#,
+        r#""crit":["exp"]"#,
+        r#""alg":"ES256""#,
+    ] {
+        let header = format!(r#"{{"alg":"ES256","typ":"eat+jwt","kid":"{kid}",{extra}}}"#);
+        assert_problem(&d.send(&c, &with_header(&d, &header)), 400, "invalid-token");
+    }
+    let header = r#"{"alg":"ES256","typ":"eat+jwt"}"#;
+    assert_problem(&d.send(&c, &with_header(&d, header)), 400, "invalid-token");
+    // ...a missing or other alg or typ is unsupported-algorithm...
+    for header in [
+        format!(r#"{{"typ":"eat+jwt","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"ES384","typ":"eat+jwt","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"ES256","kid":"{kid}"}}"#),
+        format!(r#"{{"alg":"ES256","typ":"EAT+JWT","kid":"{kid}"}}"#),
+    ] {
+        assert_problem(
+            &d.send(&c, &with_header(&d, &header)),
+            400,
+            "unsupported-algorithm",
+        );
+    }
+    assert_eq!(c.collector().report_count().unwrap(), 0);
+    // ...and other members are ignored.
+    let header = format!(r#"{{"alg":"ES256","typ":"eat+jwt","kid":"{kid}","x-note":{{"a":1}}}}"#);
+    let r = d.send(&c, &with_header(&d, &header));
+    assert_eq!(r.status, 201, "{r:?}");
+}
+
+#[test]
+fn a_claim_named_twice_is_an_invalid_token() {
+    let c = start();
+    let d = Device::enrol(&c);
+    let token = d.token(Shape::Compliant);
+    let mut parts = token.split('.');
+    let (header, payload) = (parts.next().unwrap(), parts.next().unwrap());
+    let json = String::from_utf8(agent_core::b64::decode(payload).unwrap()).unwrap();
+    let doubled = json.replacen('{', &format!(r#"{{"jti":"other-{}","#, d.id), 1);
+    let mut signed = format!("{header}.{}", agent_core::b64::encode(doubled.as_bytes()));
+    let signature = d.signer.sign(signed.as_bytes()).unwrap();
+    signed.push('.');
+    signed.push_str(&agent_core::b64::encode(&signature));
+    assert_problem(&d.send(&c, &signed), 400, "invalid-token");
 }

@@ -1,7 +1,8 @@
 //! `POST /v1/challenge` and `POST /v1/unenrol` with device request tokens.
 
 use agent_core::protocol::{
-    ChallengeResponse, Freshness, ReportAck, RequestPurpose, UnenrolResponse, content_types, paths,
+    ChallengeResponse, EnrolResponse, Freshness, ReportAck, RequestPurpose, UnenrolResponse,
+    content_types, paths,
 };
 
 use crate::common::*;
@@ -87,4 +88,59 @@ fn unenrol_needs_the_latest_nonce_and_removes_the_device() {
     let fleet = c.collector().fleet_summary(None).unwrap();
     assert_eq!(fleet.total, 1);
     assert_eq!(fleet.devices[0].device_id.as_str(), other.id);
+}
+
+#[test]
+fn an_unenrolled_device_enrols_again_with_a_new_code_only() {
+    let c = start();
+    let first_code = issue_code(&c);
+    let signer = agent_core::keys::SoftwareSigner::ephemeral().unwrap();
+    let r = post(
+        c.url(),
+        paths::ENROL,
+        content_types::JSON,
+        enrol_body(&first_code, &signer),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let enrolled: EnrolResponse = serde_json::from_slice(&r.body).unwrap();
+    let d = Device {
+        signer,
+        id: enrolled.device_id.as_str().to_owned(),
+        nonce: enrolled.nonce,
+    };
+    let token = d.request_token(RequestPurpose::Unenrol, Some(d.nonce.clone()));
+    assert_eq!(send_request(&c, paths::UNENROL, &token).status, 200);
+    // The first code stays used, even with the same key.
+    assert_problem(
+        &post(
+            c.url(),
+            paths::ENROL,
+            content_types::JSON,
+            enrol_body(&first_code, &d.signer),
+        ),
+        403,
+        "invalid-enrolment-code",
+    );
+    // A new code enrols the same key again, as a new device.
+    let r = post(
+        c.url(),
+        paths::ENROL,
+        content_types::JSON,
+        enrol_body(&issue_code(&c), &d.signer),
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let again: EnrolResponse = serde_json::from_slice(&r.body).unwrap();
+    assert_ne!(again.device_id.as_str(), d.id);
+    assert_eq!(c.collector().device_count().unwrap(), 1);
+}
+
+#[test]
+fn a_challenge_token_with_a_nonce_is_still_a_challenge() {
+    let c = start();
+    let d = Device::enrol(&c);
+    let token = d.request_token(RequestPurpose::Challenge, Some(d.nonce.clone()));
+    let r = send_request(&c, paths::CHALLENGE, &token);
+    assert_eq!(r.status, 200, "{r:?}");
+    let answer: ChallengeResponse = serde_json::from_slice(&r.body).unwrap();
+    assert_ne!(answer.nonce, d.nonce);
 }

@@ -89,8 +89,8 @@ fn decode<T: DeserializeOwned>(response: &HttpResponse) -> Result<T, String> {
 
 /// Reads enrolment codes, one per line (blank lines and `#` comments skipped).
 pub fn read_codes(path: &Path) -> Result<Vec<String>, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("codes file {}: {e}", path.display()))?;
+    let text = crate::files::read_text(path, crate::files::MAX_INPUT_BYTES, "a codes file")
+        .map_err(|e| format!("codes file: {e}"))?;
     Ok(parse_codes(&text))
 }
 

@@ -97,6 +97,9 @@ pub struct SimulateArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The CA to trust for the collector.
+    #[command(flatten)]
+    pub ca: crate::cli::CaArg,
 }
 
 /// How long the check-in phase runs.
@@ -192,20 +195,17 @@ pub fn concurrency(args: &SimulateArgs) -> u32 {
     })
 }
 
-/// Runs a `fleet` command; `ca` is the global `--ca` (a PEM file to trust).
-pub fn command(cmd: &FleetCommand, ca: Option<&Path>) -> Result<u8, CliError> {
-    match cmd {
-        FleetCommand::Simulate(args) => {
-            let length = validate(args).map_err(CliError::Usage)?;
-            let ca_pem = match ca {
-                Some(path) => {
-                    Some(std::fs::read(path).map_err(|e| CliError::Read(path.to_owned(), e))?)
-                }
-                None => None,
-            };
-            sim::simulate(args, length, ca_pem)
-        }
-    }
+/// Runs `fleet simulate`; `ca` is the `--ca` in force (a PEM file to trust).
+pub fn simulate(args: &SimulateArgs, ca: Option<&Path>) -> Result<u8, CliError> {
+    let length = validate(args).map_err(CliError::Usage)?;
+    let ca_pem = match ca {
+        Some(path) => Some(
+            crate::files::read_bytes(path, crate::files::MAX_PEM_BYTES, "a CA certificate")
+                .map_err(CliError::File)?,
+        ),
+        None => None,
+    };
+    sim::simulate(args, length, ca_pem)
 }
 
 #[cfg(test)]

@@ -9,37 +9,8 @@ use agent_core::posture::Posture;
 use agent_core::probe::PostureProbe;
 use time::OffsetDateTime;
 
+pub use crate::targets::profile::SHIPPED;
 use crate::targets::profile::{Profile, load_profile};
-
-/// Declares the shipped profiles by file name, embedding each file.
-macro_rules! shipped {
-    ($($file:literal),* $(,)?) => {
-        /// The shipped profiles: file name and TOML text.
-        pub const SHIPPED: &[(&str, &str)] = &[
-            $(($file, include_str!(concat!("../../profiles/", $file))),)*
-        ];
-    };
-}
-
-shipped![
-    "android-compliant.toml",
-    "android-developer-mode.toml",
-    "android-lock-unknown.toml",
-    "android-no-lock.toml",
-    "android-old-patch.toml",
-    "android-outdated-os.toml",
-    "android-patch-grace.toml",
-    "android-rooted.toml",
-    "android-unencrypted.toml",
-    "ios-compliant.toml",
-    "ios-jailbroken.toml",
-    "ios-no-passcode.toml",
-    "ios-outdated.toml",
-    "linux-compliant.toml",
-    "linux-unencrypted.toml",
-    "macos-outdated.toml",
-    "windows-compliant.toml",
-];
 
 /// One profile with the file name its posture sources mention.
 #[derive(Debug)]

@@ -14,6 +14,7 @@ fn args(server: &str) -> SimulateArgs {
         keep_state: false,
         allow_remote: false,
         json: false,
+        ca: crate::cli::CaArg::default(),
     }
 }
 

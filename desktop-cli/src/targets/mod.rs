@@ -1,7 +1,8 @@
 //! Tester targets: whose posture `collect`, `check` and `attest` read.
 //!
 //! `local` (this machine), `adb[:SERIAL]` (an Android emulator or device),
-//! `simctl[:UDID]` (an iOS simulator) or `profile:FILE` (a virtual device).
+//! `simctl[:UDID]` (an iOS simulator) or `profile:FILE|NAME` (a virtual
+//! device, from a file or shipped with the agent).
 
 pub mod adb;
 pub mod profile;
@@ -46,9 +47,9 @@ impl FromStr for Target {
             "simctl" => Ok(Target::Simctl(nonempty(arg))),
             "profile" => nonempty(arg)
                 .map(|p| Target::Profile(PathBuf::from(p)))
-                .ok_or_else(|| "profile needs a file: --target profile:FILE".to_owned()),
+                .ok_or_else(|| "profile needs a file or a shipped profile's name: --target profile:FILE or profile:NAME".to_owned()),
             _ => Err(format!(
-                "unknown target {s:?}: use local, adb[:SERIAL], simctl[:UDID] or profile:FILE"
+                "unknown target {s:?}: use local, adb[:SERIAL], simctl[:UDID] or profile:FILE|NAME"
             )),
         }
     }
@@ -57,7 +58,8 @@ impl FromStr for Target {
 /// The `--target` option, flattened into the commands that read a posture.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
-    /// Whose posture: local (this machine), adb[:SERIAL], simctl[:UDID] or profile:FILE.
+    /// Whose posture: local (this machine), adb[:SERIAL], simctl[:UDID],
+    /// profile:FILE, or profile:NAME for a shipped profile (android-rooted, ios-compliant, ...).
     #[arg(long, value_name = "TARGET", default_value = "local")]
     pub target: Target,
 }
@@ -87,7 +89,7 @@ pub fn probe_for(target: &Target) -> Result<Box<dyn PostureProbe>, TargetError> 
         Target::Local => local_probe().ok_or(TargetError::NoLocalProbe),
         Target::Adb(serial) => Ok(Box::new(adb::AdbProbe::connect(serial.as_deref())?)),
         Target::Simctl(udid) => Ok(Box::new(simctl::SimctlProbe::connect(udid.as_deref())?)),
-        Target::Profile(path) => Ok(Box::new(profile::ProfileProbe::load(path)?)),
+        Target::Profile(path) => Ok(Box::new(profile::ProfileProbe::open(path)?)),
     }
 }
 

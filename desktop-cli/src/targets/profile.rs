@@ -29,8 +29,55 @@ use agent_core::probe::PostureProbe;
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
-/// Largest profile file read.
-const MAX_PROFILE_BYTES: u64 = 64 * 1024;
+use crate::files::{FileError, MAX_PROFILE_BYTES};
+
+/// Declares the shipped profiles by file name, embedding each file.
+macro_rules! shipped {
+    ($($file:literal),* $(,)?) => {
+        /// The shipped profiles: file name and TOML text (embedded, so an
+        /// installed binary needs no data folder).
+        pub const SHIPPED: &[(&str, &str)] = &[
+            $(($file, include_str!(concat!("../../profiles/", $file))),)*
+        ];
+    };
+}
+
+shipped![
+    "android-compliant.toml",
+    "android-developer-mode.toml",
+    "android-lock-unknown.toml",
+    "android-no-lock.toml",
+    "android-old-patch.toml",
+    "android-outdated-os.toml",
+    "android-patch-grace.toml",
+    "android-rooted.toml",
+    "android-unencrypted.toml",
+    "ios-compliant.toml",
+    "ios-jailbroken.toml",
+    "ios-no-passcode.toml",
+    "ios-outdated.toml",
+    "linux-compliant.toml",
+    "linux-unencrypted.toml",
+    "macos-outdated.toml",
+    "windows-compliant.toml",
+];
+
+/// The shipped profile called `name`, with or without `.toml`.
+pub fn shipped_named(name: &str) -> Option<(&'static str, &'static str)> {
+    SHIPPED
+        .iter()
+        .find(|(file, _)| *file == name || file.strip_suffix(".toml") == Some(name))
+        .copied()
+}
+
+/// The shipped profiles' names, for a message.
+fn shipped_names() -> String {
+    SHIPPED
+        .iter()
+        .map(|(file, _)| file.trim_end_matches(".toml"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A virtual device.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -93,12 +140,14 @@ pub struct ProfileIndicator {
 /// Why a profile could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    /// The file could not be read.
-    #[error("profile {0}: {1}")]
-    Read(PathBuf, std::io::Error),
-    /// Too large to be a profile.
-    #[error("profile {0} is larger than {MAX_PROFILE_BYTES} bytes")]
-    TooLarge(PathBuf),
+    /// The file was refused or could not be read.
+    #[error("profile: {0}")]
+    File(#[from] FileError),
+    /// Neither a file nor a shipped profile has this name.
+    #[error(
+        "profile {0:?}: no such file, and no shipped profile of that name; the shipped ones are {1}"
+    )]
+    NotFound(String, String),
     /// Not valid profile TOML (the message names the field).
     #[error("profile {0}: {1}")]
     Toml(PathBuf, toml::de::Error),
@@ -109,17 +158,14 @@ pub enum ProfileError {
 
 /// Reads and checks a profile file.
 pub fn load_profile(path: &Path) -> Result<Profile, ProfileError> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| ProfileError::Read(path.to_owned(), e))?;
-    let mut text = String::new();
-    file.take(MAX_PROFILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| ProfileError::Read(path.to_owned(), e))?;
-    if text.len() as u64 > MAX_PROFILE_BYTES {
-        return Err(ProfileError::TooLarge(path.to_owned()));
-    }
+    let text = crate::files::read_text(path, MAX_PROFILE_BYTES, "a device profile")?;
+    parse_profile(&text, path)
+}
+
+/// Parses and checks a profile's text; `path` names it in errors.
+fn parse_profile(text: &str, path: &Path) -> Result<Profile, ProfileError> {
     let profile: Profile =
-        toml::from_str(&text).map_err(|e| ProfileError::Toml(path.to_owned(), e))?;
+        toml::from_str(text).map_err(|e| ProfileError::Toml(path.to_owned(), e))?;
     if let Some(p) = &profile.security_patch {
         patch_at(p, OffsetDateTime::now_utc())
             .map_err(|e| ProfileError::Invalid(path.to_owned(), "security_patch", e))?;
@@ -159,6 +205,7 @@ impl Profile {
         let mut p = Posture::unknown(self.platform, &unset("this fact"), now);
         p.os = OsFacts {
             id: opt(self.os_id.clone().or(default_id), "os_id"),
+            id_like: Vec::new(),
             name: opt(
                 Some(
                     self.os_name
@@ -235,6 +282,23 @@ pub struct ProfileProbe {
 }
 
 impl ProfileProbe {
+    /// The profile `spec` names: a file, or else (a bare name with no such
+    /// file) a shipped profile, "android-rooted" or "android-rooted.toml".
+    pub fn open(spec: &Path) -> Result<ProfileProbe, ProfileError> {
+        let bare = spec.components().count() == 1 && spec.parent() == Some(Path::new(""));
+        // Anything that exists is a file to read (or to refuse: a FIFO, a folder).
+        if !bare || std::fs::symlink_metadata(spec).is_ok() {
+            return ProfileProbe::load(spec);
+        }
+        let name = spec.to_string_lossy();
+        let (file, text) = shipped_named(&name)
+            .ok_or_else(|| ProfileError::NotFound(name.clone().into_owned(), shipped_names()))?;
+        Ok(ProfileProbe {
+            profile: parse_profile(text, Path::new(file))?,
+            file: file.to_owned(),
+        })
+    }
+
     /// Loads the profile at `path`.
     pub fn load(path: &Path) -> Result<ProfileProbe, ProfileError> {
         let profile = load_profile(path)?;

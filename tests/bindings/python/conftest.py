@@ -30,7 +30,14 @@ def collector_binary():
     if given:
         return given
     subprocess.run(["cargo", "build", "-q", "-p", "posture-agent"], cwd=ROOT, check=True)
-    return str(ROOT / "target" / "debug" / "posture-agent")
+    # Where cargo built it: CARGO_TARGET_DIR, a cargo config, or target/.
+    target = subprocess.run(
+        [str(ROOT / "scripts" / "target-dir")], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    binary = pathlib.Path(target) / "debug" / "posture-agent"
+    if not binary.is_file():
+        raise RuntimeError(f"{binary} is missing after `cargo build -p posture-agent`; set POSTURE_AGENT_BIN")
+    return str(binary)
 
 
 class Collector:

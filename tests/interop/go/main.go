@@ -33,7 +33,7 @@ const (
 	exitUsage   = 2
 
 	wantTyp = "eat+jwt"
-	leeway  = 60 * time.Second
+	leeway  = 300 * time.Second
 )
 
 // usageError is a bad command line or an unreadable/malformed input file (exit 2).

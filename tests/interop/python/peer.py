@@ -24,7 +24,7 @@ from jwt.algorithms import ECAlgorithm
 from jwt.utils import base64url_decode, base64url_encode
 
 WANT_TYP = "eat+jwt"
-LEEWAY_SECONDS = 60
+LEEWAY_SECONDS = 300
 
 
 class UsageError(Exception):

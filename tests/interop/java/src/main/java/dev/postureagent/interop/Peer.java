@@ -43,7 +43,7 @@ import java.util.Set;
  *
  * <p>{@code verify} runs Nimbus' {@link DefaultJWTProcessor} with an ES256-only
  * single-key selector, a {@code typ} verifier and the standard claims verifier
- * (exp/nbf with a 60 s skew, required exp and iat, exact eat_nonce), plus an
+ * (exp/nbf with a 300 s skew, as protocol v1 allows, required exp and iat, exact eat_nonce), plus an
  * iat-not-in-the-future check that Nimbus does not make by itself.
  * See ../README.md for the command-line contract shared with the other peers.
  *
@@ -52,7 +52,7 @@ import java.util.Set;
 public final class Peer {
 
     static final String WANT_TYP = "eat+jwt";
-    static final int LEEWAY_SECONDS = 60;
+    static final int LEEWAY_SECONDS = 300;
 
     private static final String USAGE = "usage: peer verify --jwk JWK_FILE --token TOKEN_FILE [--nonce NONCE] [--check-kid]"
             + " | peer verify-raw --jwk JWK_FILE --token TOKEN_FILE"
