@@ -260,19 +260,35 @@ fn a_revoked_serial_in_the_status_file_is_rejected_and_a_bad_rewrite_keeps_the_l
 }
 
 #[test]
-fn a_status_file_that_does_not_read_stops_the_collector_from_starting() {
+fn a_status_file_or_roots_file_that_does_not_read_stops_the_collector_from_starting() {
     let dir = tempfile::tempdir().unwrap();
     let status = dir.path().join("status.json");
     std::fs::write(&status, "[]").unwrap();
-    let err = posture_collector::Collector::open(CollectorConfig {
-        attestation: AttestationConfig {
-            status_file: Some(status),
-            ..AttestationConfig::default()
-        },
-        ..config()
-    })
-    .unwrap_err();
-    assert!(err.to_string().contains("status list"), "{err}");
+    // Not the list's shape, and a directory (not a regular file).
+    for (path, needle) in [
+        (status, "not in Google's format"),
+        (dir.path().to_owned(), "not a regular file"),
+    ] {
+        let err = posture_collector::Collector::open(CollectorConfig {
+            attestation: AttestationConfig {
+                status_file: Some(path),
+                ..AttestationConfig::default()
+            },
+            ..config()
+        })
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("status list") && text.contains(needle),
+            "{text}"
+        );
+    }
+    let err = roots_from_pem_file(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("not a regular file"), "{err}");
+    let no_pem = dir.path().join("roots.pem");
+    std::fs::write(&no_pem, "no certificates here").unwrap();
+    let err = roots_from_pem_file(&no_pem).unwrap_err().to_string();
+    assert!(err.contains("no certificate found"), "{err}");
 }
 
 #[test]
