@@ -21,6 +21,9 @@ use crate::{EXIT_ERROR, EXIT_OK};
 Plain HTTP is served only on loopback. To listen on another address, give
 TLS (--tls-cert and --tls-key) and --allow-remote. --dev-self-signed makes a
 throwaway CA for local testing; the agent must then be given DIR/ca.pem.
+An Android enrolment's key attestation chain, when sent, is verified
+against Google's roots (or --attestation-roots) and the status list given;
+--require-key-attestation android refuses Android enrolments without one.
 One collector per database: a second one on it stops at once (it holds
 DB.lock). Folders it creates are 0700, the database files 0600 and
 DIR/ca.pem 0644, whatever the umask. Stops cleanly on Ctrl-C or SIGTERM
