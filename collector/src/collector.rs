@@ -11,6 +11,7 @@ use ring::digest::{SHA256, digest};
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
+use crate::attestation::KeyAttestation;
 use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
 use crate::error::CollectorError;
@@ -40,6 +41,7 @@ pub(crate) struct Inner {
     pub settings: Arc<Settings>,
     pub verifier: Verifier,
     pub limiter: AddressLimiter,
+    pub attestation: KeyAttestation,
     pub code_ttl_secs: u64,
     db_path: PathBuf,
     admin_token: String,
@@ -71,6 +73,7 @@ impl Collector {
                 "an enrolment code lives 60 s to {MAX_CODE_TTL_SECS} s"
             )));
         }
+        let attestation = KeyAttestation::new(config.attestation)?;
         let (db_path, temp_dir) = match config.db_path {
             Some(path) => (path, None),
             None => {
@@ -119,6 +122,7 @@ impl Collector {
                     config.enrol_failures_per_address,
                     config.enrol_failure_window,
                 ),
+                attestation,
                 code_ttl_secs,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
                 db_path,

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use agent_core::Policy;
+use agent_core::{Platform, Policy};
+use posture_attestation::TrustedRoots;
 
 /// How a collector runs; [`CollectorConfig::default`] suits a local test.
 #[derive(Debug, Clone)]
@@ -28,6 +29,26 @@ pub struct CollectorConfig {
     pub enrol_failure_window: Duration,
     /// Failed attempts after which an enrolment code is void.
     pub enrol_failures_per_code: u32,
+    /// How key attestation chains sent at enrolment are checked.
+    pub attestation: AttestationConfig,
+}
+
+/// How the collector checks the key attestation chain of an enrolment
+/// (protocol §5.1). A chain that is sent is always verified; these say
+/// against what, and whether one is required.
+#[derive(Debug, Clone, Default)]
+pub struct AttestationConfig {
+    /// Trust anchors; `None` trusts Google's attestation roots.
+    pub roots: Option<TrustedRoots>,
+    /// Google's attestation status list (JSON), re-read when the file
+    /// changes; `None` checks no revocation.
+    pub status_file: Option<PathBuf>,
+    /// Platforms whose enrolments must carry a valid hardware chain
+    /// (only Android can be required for now).
+    pub required_for: Vec<Platform>,
+    /// Accept chains from Android's software keystore (emulators); such
+    /// devices are labelled `software-attestation`, never `hardware`.
+    pub allow_software: bool,
 }
 
 impl Default for CollectorConfig {
@@ -42,6 +63,7 @@ impl Default for CollectorConfig {
             enrol_failures_per_address: 10,
             enrol_failure_window: Duration::from_secs(600),
             enrol_failures_per_code: 5,
+            attestation: AttestationConfig::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! specification is `docs/protocol.md`; this crate is its server side, used
 //! by `posture-agent serve`, the CLI demo and the integration tests.
 
+mod attestation;
 mod codes;
 mod collector;
 mod config;
@@ -24,8 +25,9 @@ mod writer;
 #[cfg(test)]
 mod docs_tests;
 
+pub use attestation::roots_from_pem_file;
 pub use collector::Collector;
-pub use config::CollectorConfig;
+pub use config::{AttestationConfig, CollectorConfig};
 pub use error::CollectorError;
 pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,

@@ -5,9 +5,11 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use agent_core::Policy;
+use agent_core::{Platform, Policy};
 use clap::Args;
-use posture_collector::{Collector, CollectorConfig, TlsConfig, serve};
+use posture_collector::{
+    AttestationConfig, Collector, CollectorConfig, TlsConfig, roots_from_pem_file, serve,
+};
 
 use crate::agent_cmd::state_dir;
 use crate::commands::{CliError, load_policy};
@@ -19,6 +21,9 @@ use crate::{EXIT_ERROR, EXIT_OK};
 Plain HTTP is served only on loopback. To listen on another address, give
 TLS (--tls-cert and --tls-key) and --allow-remote. --dev-self-signed makes a
 throwaway CA for local testing; the agent must then be given DIR/ca.pem.
+An Android enrolment's key attestation chain, when sent, is verified
+against Google's roots (or --attestation-roots) and the status list given;
+--require-key-attestation android refuses Android enrolments without one.
 One collector per database: a second one on it stops at once (it holds
 DB.lock). Folders it creates are 0700, the database files 0600 and
 DIR/ca.pem 0644, whatever the umask. Stops cleanly on Ctrl-C or SIGTERM
@@ -58,6 +63,25 @@ pub struct ServeArgs {
     /// [env: POSTURE_AGENT_STATE_DIR] [default: the XDG data folder].
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Trust these roots (PEM certificates) for key attestation instead of Google's.
+    #[arg(long, value_name = "FILE")]
+    pub attestation_roots: Option<PathBuf>,
+    /// Google's attestation status list (JSON) to refuse revoked chains; re-read when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub attestation_status: Option<PathBuf>,
+    /// Refuse enrolments of PLATFORM without a valid hardware key attestation chain.
+    #[arg(long, value_name = "PLATFORM", value_enum)]
+    pub require_key_attestation: Vec<AttestedPlatform>,
+    /// Accept chains from Android's software keystore (emulators), labelled software-attestation.
+    #[arg(long)]
+    pub allow_software_attestation: bool,
+}
+
+/// Platforms whose key attestation the collector verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AttestedPlatform {
+    /// Android Key Attestation.
+    Android,
 }
 
 /// Runs the collector until Ctrl-C or SIGTERM.
@@ -98,20 +122,44 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         }
         _ => None,
     };
-    let config = CollectorConfig {
-        db_path: Some(db),
-        policy,
-        checkin_interval_secs: args.checkin_interval,
-        admin_token: args.admin_token.clone(),
-        ..CollectorConfig::default()
-    };
-    match run(args, config, tls_pem) {
+    match attestation_config(args).and_then(|attestation| {
+        let config = CollectorConfig {
+            db_path: Some(db),
+            policy,
+            checkin_interval_secs: args.checkin_interval,
+            admin_token: args.admin_token.clone(),
+            attestation,
+            ..CollectorConfig::default()
+        };
+        run(args, config, tls_pem)
+    }) {
         Ok(()) => Ok(EXIT_OK),
         Err(e) => {
             eprintln!("error: {e}");
             Ok(EXIT_ERROR)
         }
     }
+}
+
+fn attestation_config(
+    args: &ServeArgs,
+) -> Result<AttestationConfig, posture_collector::CollectorError> {
+    Ok(AttestationConfig {
+        roots: args
+            .attestation_roots
+            .as_deref()
+            .map(roots_from_pem_file)
+            .transpose()?,
+        status_file: args.attestation_status.clone(),
+        required_for: args
+            .require_key_attestation
+            .iter()
+            .map(|p| match p {
+                AttestedPlatform::Android => Platform::Android,
+            })
+            .collect(),
+        allow_software: args.allow_software_attestation,
+    })
 }
 
 fn run(

@@ -182,3 +182,106 @@ fn serve_sets_modes_whatever_the_umask_and_locks_its_database() {
     again.kill().unwrap();
     again.wait().unwrap();
 }
+
+/// Starts `serve` with `extra` arguments; returns the child (the caller
+/// waits for it), its URL and one code.
+#[allow(clippy::zombie_processes)]
+fn serve_with(dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String, String) {
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--issue-codes", "1"])
+        .args(extra)
+        .arg("--db")
+        .arg(dir.join("c.sqlite3"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(u) = line.strip_prefix("collector listening on ") {
+            url = Some(u.to_owned());
+        } else if let Some(rest) = line.strip_prefix("enrolment code: ") {
+            let code = rest.split(' ').next().unwrap().to_owned();
+            return (child, url.unwrap(), code);
+        }
+    }
+}
+
+fn attestation_root_pem() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../attestation/roots/android-software-root.pem")
+}
+
+#[test]
+fn serve_takes_the_key_attestation_flags_and_requires_a_chain_for_android() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = dir.path().join("status.json");
+    std::fs::write(&status, r#"{"entries": {}}"#).unwrap();
+    let roots = attestation_root_pem();
+    let (mut child, url, code) = serve_with(
+        dir.path(),
+        &[
+            "--attestation-roots",
+            roots.to_str().unwrap(),
+            "--attestation-status",
+            status.to_str().unwrap(),
+            "--require-key-attestation",
+            "android",
+            "--allow-software-attestation",
+        ],
+    );
+    let jwk = serde_json::json!({
+        "kty": "EC", "crv": "P-256",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+    });
+    let http = HttpTransport::new(TransportConfig::default()).unwrap();
+    let enrol = |platform: &str| {
+        let body = serde_json::json!({
+            "code": code, "jwk": jwk, "platform": platform, "agent_version": "0.1.0"
+        });
+        http.send(HttpRequest::post(
+            format!("{url}{}", paths::ENROL),
+            "application/json",
+            serde_json::to_vec(&body).unwrap(),
+        ))
+        .unwrap()
+    };
+    let r = enrol("android");
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(
+        String::from_utf8_lossy(&r.body).contains("key-attestation-rejected"),
+        "{r:?}"
+    );
+    // The refusal did not use the code up; Linux needs no chain.
+    assert_eq!(enrol("linux").status, 201);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn serve_refuses_to_start_on_an_unreadable_status_list_or_roots_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "not json").unwrap();
+    for (flag, needle) in [
+        ("--attestation-status", "status list"),
+        ("--attestation-roots", "attestation roots"),
+    ] {
+        let out = bin()
+            .args(["serve", "--listen", "127.0.0.1:0", flag])
+            .arg(&bad)
+            .arg("--db")
+            .arg(dir.path().join("c.sqlite3"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{flag}: {stderr}");
+    }
+}

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod agent;
+mod attestation;
 mod fault_proxy;
 mod faults;
 mod interop;

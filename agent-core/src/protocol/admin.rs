@@ -40,6 +40,106 @@ pub struct FleetDevice {
     /// When its latest current report was accepted, if ever.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_report_at: Option<OffsetDateTime>,
+    /// Who vouches for the device's key (absent from collectors that do
+    /// not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+    /// What the verified key attestation said at enrolment, if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_attestation: Option<KeyAttestationSummary>,
+    /// Facts the latest current report states otherwise than the key
+    /// attestation: recorded for review; verdicts do not use them yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestation_mismatches: Vec<AttestationMismatch>,
+}
+
+/// A fact the device reports otherwise than its key attestation says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationMismatch {
+    /// Which fact (`os_patch_level`).
+    pub fact: String,
+    /// The attested value (`YYYY-MM` for a patch level).
+    pub attested: String,
+    /// The reported value, in the same form.
+    pub reported: String,
+    /// The `iat` of the report that said so.
+    #[serde(with = "time::serde::rfc3339")]
+    pub reported_at: OffsetDateTime,
+}
+
+/// Who vouches for a device's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provenance {
+    /// A verified key attestation chain from a TEE or StrongBox.
+    Hardware,
+    /// A verified chain from Android's software keystore (an emulator),
+    /// accepted because the collector allows it: proves nothing about hardware.
+    SoftwareAttestation,
+    /// No attestation: only the device says where its key lives.
+    SelfReported,
+}
+
+/// Who enforces an attested key's properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttestedSecurityLevel {
+    /// Android's software keystore.
+    Software,
+    /// A trusted execution environment.
+    Tee,
+    /// A discrete secure element.
+    Strongbox,
+}
+
+/// The verified-boot state the bootloader attested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttestedBootState {
+    /// Locked, booted an OS signed by the device maker's key.
+    Verified,
+    /// Locked, booted an OS signed by a key the owner set (e.g. GrapheneOS).
+    SelfSigned,
+    /// Unlocked: any OS may have booted.
+    Unverified,
+    /// Verification failed.
+    Failed,
+}
+
+/// The facts a verified Android key attestation vouched for at enrolment.
+/// Device identifiers (ID attestation) are never part of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAttestationSummary {
+    /// The lower of the attestation and KeyMint security levels.
+    pub security_level: AttestedSecurityLevel,
+    /// The attestation format version (e.g. 3, 4, 100, 200, 300, 400).
+    pub attestation_version: i64,
+    /// The verified-boot state, when attested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_boot_state: Option<AttestedBootState>,
+    /// Whether the bootloader is locked, when attested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_locked: Option<bool>,
+    /// The OS version as attested: major·10000 + minor·100 + patch
+    /// (150000 is Android 15.0.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<i64>,
+    /// The OS patch level as attested, YYYYMM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_patch_level: Option<i64>,
+    /// The vendor patch level as attested, YYYYMMDD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_patch_level: Option<i64>,
+    /// The boot patch level as attested, YYYYMMDD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_patch_level: Option<i64>,
+    /// The attested verified-boot key, lowercase hex: Android defines it as
+    /// the SHA-256 of the key that signed the boot image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_boot_key_sha256: Option<String>,
+    /// When the collector verified the chain.
+    #[serde(with = "time::serde::rfc3339")]
+    pub attested_at: OffsetDateTime,
 }
 
 /// `GET /v1/fleet` response body.

@@ -12,8 +12,9 @@ mod messages;
 mod problem;
 
 pub use admin::{
-    DeviceStatus, ExportRecord, FleetDevice, FleetSummary, IssueCodesRequest, IssueCodesResponse,
-    IssuedCode,
+    AttestationMismatch, AttestedBootState, AttestedSecurityLevel, DeviceStatus, ExportRecord,
+    FleetDevice, FleetSummary, IssueCodesRequest, IssueCodesResponse, IssuedCode,
+    KeyAttestationSummary, Provenance,
 };
 pub use ids::{DeviceId, EnrolmentCode, Jti, Nonce};
 pub use messages::{

@@ -2,14 +2,17 @@
 
 use std::net::SocketAddr;
 
+use agent_core::Platform;
 use agent_core::protocol::{EnrolRequest, ProblemKind, RequestPurpose, content_types};
 use agent_core::token::VerifyingKey;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use time::OffsetDateTime;
 
 use super::{json_response, json_value, read_body, respond, verify};
+use crate::attestation::Attested;
 use crate::codes::code_hash;
 use crate::collector::{Collector, now};
 use crate::problem::ApiError;
@@ -47,14 +50,26 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
     }
     let key = VerifyingKey::from_jwk(&req.jwk)
         .map_err(|e| ApiError::new(ProblemKind::InvalidKey, e.to_string()))?;
+    let hash = code_hash(req.code.expose());
+    let now = now();
+    let attested = match check_attestation(&c, &req, &hash, now).await {
+        Ok(a) => a,
+        Err(e) => {
+            if let Some(ip) = client {
+                c.inner.limiter.record_failure(ip);
+            }
+            return Err(e);
+        }
+    };
     let cmd = EnrolCmd {
-        code_hash: code_hash(req.code.expose()),
+        code_hash: hash,
         key,
         jwk_json: serde_json::to_string(&req.jwk)
             .map_err(|e| ApiError::internal(format!("serialise a JWK: {e}")))?,
         platform: req.platform,
         agent_version: req.agent_version,
-        now: now(),
+        attested,
+        now,
     };
     match c.inner.writer.ask(|r| Command::Enrol(cmd, r)).await {
         Ok(EnrolOutcome::Created(answer)) => Ok(json_value(StatusCode::CREATED, &*answer)),
@@ -70,6 +85,35 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
             Err(e)
         }
     }
+}
+
+/// Verifies the request's key attestation chain off the async workers (it
+/// may re-read the status list file, and RSA chains cost a millisecond).
+/// The challenge is the code's stored hash: SHA-256 of the normalised code,
+/// as protocol §5.1 says the agent sets it.
+async fn check_attestation(
+    c: &Collector,
+    req: &EnrolRequest,
+    code_hash: &[u8],
+    now: OffsetDateTime,
+) -> Result<Option<Attested>, ApiError> {
+    if req.platform != Platform::Android {
+        return Ok(None);
+    }
+    let (c, chain, hash, jwk, platform) = (
+        c.clone(),
+        req.key_attestation.clone(),
+        code_hash.to_vec(),
+        req.jwk.clone(),
+        req.platform,
+    );
+    tokio::task::spawn_blocking(move || {
+        c.inner
+            .attestation
+            .check(platform, &chain, &hash, &jwk, now)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("key attestation check: {e}")))?
 }
 
 /// Whether the request's `jwk` has a `d` member (serde drops it silently).

@@ -3,10 +3,10 @@
 //! device behind `kid`, the report's age, the posture schema), then the
 //! server's own verdict.
 
-use agent_core::evaluate;
 use agent_core::posture::POSTURE_SCHEMA_VERSION;
 use agent_core::protocol::{Jti, ProblemKind, RequestPurpose, limits};
 use agent_core::token::{NonceCheck, ReplayCache, ReplayError, VerifyError};
+use agent_core::{Platform, evaluate};
 use ring::digest::{SHA256, digest};
 use time::OffsetDateTime;
 
@@ -99,6 +99,10 @@ pub(crate) fn report(
         eat_nonce: claims.eat_nonce.as_str().to_owned(),
         verdict,
         send_policy: used.name != policy.name || used.revision != policy.revision,
+        reported_os_patch_level: (claims.posture.platform == Platform::Android)
+            .then(|| claims.posture.security_patch.value())
+            .flatten()
+            .map(|p| i64::from(p.0.year()) * 100 + i64::from(u8::from(p.0.month()))),
         jti: claims.jti,
         token: token.to_owned(),
         now,

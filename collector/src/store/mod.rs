@@ -62,6 +62,26 @@ CREATE TABLE IF NOT EXISTS request_jtis (
     jti TEXT PRIMARY KEY,
     exp INTEGER NOT NULL
 );
+-- Added after the first release: created in place on older databases.
+-- What a verified key attestation vouched for at enrolment; never the
+-- ID-attestation fields (IMEI, serial, model, ...).
+CREATE TABLE IF NOT EXISTS device_attestations (
+    device_id                TEXT PRIMARY KEY REFERENCES devices (device_id),
+    provenance               TEXT NOT NULL,
+    security_level           TEXT NOT NULL,
+    attestation_version      INTEGER NOT NULL,
+    verified_boot_state      TEXT,
+    device_locked            INTEGER,
+    os_version               INTEGER,
+    os_patch_level           INTEGER,
+    vendor_patch_level       INTEGER,
+    boot_patch_level         INTEGER,
+    verified_boot_key_sha256 TEXT,
+    attested_at              INTEGER NOT NULL,
+    -- From the latest current report, to show where it disagrees.
+    reported_os_patch_level  INTEGER,
+    reported_at              INTEGER
+);
 ";
 
 /// Opens the writer's connection and creates the schema; the database and

@@ -4,7 +4,8 @@
 use agent_core::Platform;
 use agent_core::policy::Compliance;
 use agent_core::protocol::{
-    DeviceId, DeviceStatus, ExportRecord, FleetDevice, FleetSummary, Freshness, Jti,
+    AttestationMismatch, AttestedBootState, AttestedSecurityLevel, DeviceId, DeviceStatus,
+    ExportRecord, FleetDevice, FleetSummary, Freshness, Jti, KeyAttestationSummary, Provenance,
 };
 use rusqlite::{Connection, params};
 use serde::de::DeserializeOwned;
@@ -56,8 +57,13 @@ pub(crate) fn fleet_summary(
     stale_after_secs: u64,
 ) -> rusqlite::Result<FleetSummary> {
     let mut stmt = conn.prepare(
-        "SELECT device_id, platform, enrolled_at, last_current_at, last_compliance
-         FROM devices WHERE unenrolled_at IS NULL ORDER BY enrolled_at, device_id",
+        "SELECT d.device_id, d.platform, d.enrolled_at, d.last_current_at, d.last_compliance,
+                a.provenance, a.security_level, a.attestation_version, a.verified_boot_state,
+                a.device_locked, a.os_version, a.os_patch_level, a.vendor_patch_level,
+                a.boot_patch_level, a.verified_boot_key_sha256, a.attested_at,
+                a.reported_os_patch_level, a.reported_at
+         FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
+         WHERE d.unenrolled_at IS NULL ORDER BY d.enrolled_at, d.device_id",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -66,6 +72,9 @@ pub(crate) fn fleet_summary(
             r.get::<_, i64>(2)?,
             r.get::<_, Option<i64>>(3)?,
             r.get::<_, Option<String>>(4)?,
+            attestation_columns(r)?,
+            r.get::<_, Option<i64>>(16)?,
+            r.get::<_, Option<i64>>(17)?,
         ))
     })?;
     let threshold = now.unix_timestamp() - i64::try_from(stale_after_secs).unwrap_or(i64::MAX);
@@ -80,7 +89,20 @@ pub(crate) fn fleet_summary(
         devices: Vec::new(),
     };
     for row in rows {
-        let (device_id, platform, enrolled_at, last_current_at, compliance) = row?;
+        let (
+            device_id,
+            platform,
+            enrolled_at,
+            last_current_at,
+            compliance,
+            attested,
+            reported_patch,
+            reported_at,
+        ) = row?;
+        let (provenance, key_attestation) = match attested {
+            Some((p, s)) => (p, s),
+            None => (Provenance::SelfReported, None),
+        };
         let Some(platform) = from_name::<Platform>(&platform) else {
             continue;
         };
@@ -107,9 +129,72 @@ pub(crate) fn fleet_summary(
             compliance,
             enrolled_at: at(enrolled_at),
             last_report_at: last_current_at.map(at),
+            attestation_mismatches: mismatches(
+                key_attestation.as_ref(),
+                reported_patch,
+                reported_at,
+            ),
+            provenance: Some(provenance),
+            key_attestation,
         });
     }
     Ok(summary)
+}
+
+/// The provenance and summary of a device's key attestation, from the
+/// fleet query's columns 5 to 15 (all NULL when it has none).
+type AttestationColumns = Option<(Provenance, Option<KeyAttestationSummary>)>;
+
+fn attestation_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttestationColumns> {
+    let Some(provenance) = r.get::<_, Option<String>>(5)? else {
+        return Ok(None);
+    };
+    let Some(provenance) = from_name::<Provenance>(&provenance) else {
+        tracing::warn!(
+            "fleet: a device's attestation provenance does not parse; shown as self-reported"
+        );
+        return Ok(None);
+    };
+    let level = r.get::<_, String>(6)?;
+    let summary = from_name::<AttestedSecurityLevel>(&level).map(|security_level| {
+        Ok::<_, rusqlite::Error>(KeyAttestationSummary {
+            security_level,
+            attestation_version: r.get(7)?,
+            verified_boot_state: r
+                .get::<_, Option<String>>(8)?
+                .as_deref()
+                .and_then(from_name::<AttestedBootState>),
+            device_locked: r.get(9)?,
+            os_version: r.get(10)?,
+            os_patch_level: r.get(11)?,
+            vendor_patch_level: r.get(12)?,
+            boot_patch_level: r.get(13)?,
+            verified_boot_key_sha256: r.get(14)?,
+            attested_at: at(r.get(15)?),
+        })
+    });
+    Ok(Some((provenance, summary.transpose()?)))
+}
+
+/// Where the latest current report disagrees with the attestation.
+fn mismatches(
+    attested: Option<&KeyAttestationSummary>,
+    reported_patch: Option<i64>,
+    reported_at: Option<i64>,
+) -> Vec<AttestationMismatch> {
+    // Some devices attest the OS patch level as YYYYMMDD: compare months.
+    let ym = |v: i64| if v >= 10_000_000 { v / 100 } else { v };
+    let month = |v: i64| format!("{:04}-{:02}", v / 100, v % 100);
+    let attested = attested.and_then(|a| a.os_patch_level).map(ym);
+    match (attested, reported_patch, reported_at) {
+        (Some(a), Some(r), Some(t)) if a != r => vec![AttestationMismatch {
+            fact: "os_patch_level".into(),
+            attested: month(a),
+            reported: month(r),
+            reported_at: at(t),
+        }],
+        _ => Vec::new(),
+    }
 }
 
 /// How many reports are stored.

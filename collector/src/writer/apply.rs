@@ -12,10 +12,11 @@ use super::{
     Answer, DevState, Effect, EnrolCmd, EnrolOutcome, IssueCmd, ReportCmd, ReportOutcome,
     RequestCmd, Writer,
 };
+use crate::attestation::Attested;
 use crate::codes;
 use crate::keys::KeyEntry;
 use crate::problem::ApiError;
-use crate::store::at;
+use crate::store::{at, name_of};
 
 fn sql(e: rusqlite::Error) -> ApiError {
     ApiError::internal(format!("database: {e}"))
@@ -119,6 +120,14 @@ impl Writer {
                 ])
             })
             .map_err(sql)?;
+        if let Some(a) = &c.attested {
+            self.store_attestation(&device_id, a)?;
+            tracing::info!(
+                "device {device_id}: key attestation verified ({}, security level {})",
+                name_of(&a.provenance),
+                name_of(&a.summary.security_level)
+            );
+        }
         self.conn
             .prepare_cached(
                 "UPDATE codes SET used_at = ?1, device_id = ?2, kid = ?3 WHERE hash = ?4",
@@ -141,6 +150,38 @@ impl Writer {
         Ok(EnrolOutcome::Created(
             self.enrol_response(device_id, nonce, expires),
         ))
+    }
+
+    /// Stores what a verified key attestation vouched for, in the
+    /// enrolment's transaction.
+    fn store_attestation(&self, device_id: &str, a: &Attested) -> Result<(), ApiError> {
+        let s = &a.summary;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO device_attestations (device_id, provenance, security_level,
+                 attestation_version, verified_boot_state, device_locked, os_version,
+                 os_patch_level, vendor_patch_level, boot_patch_level,
+                 verified_boot_key_sha256, attested_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    device_id,
+                    name_of(&a.provenance),
+                    name_of(&s.security_level),
+                    s.attestation_version,
+                    s.verified_boot_state.as_ref().map(name_of),
+                    s.device_locked,
+                    s.os_version,
+                    s.os_patch_level,
+                    s.vendor_patch_level,
+                    s.boot_patch_level,
+                    s.verified_boot_key_sha256,
+                    s.attested_at.unix_timestamp(),
+                ])
+            })
+            .map(drop)
+            .map_err(sql)
     }
 
     fn enrol_response(&self, device_id: String, nonce: Nonce, expires: i64) -> Box<EnrolResponse> {
@@ -275,6 +316,16 @@ impl Writer {
                 .and_then(|mut s| s.execute(params![now, device_id]))
         };
         updated.map_err(sql)?;
+        if current {
+            // No row (no verified attestation): nothing to compare with.
+            self.conn
+                .prepare_cached(
+                    "UPDATE device_attestations SET reported_os_patch_level = ?1,
+                     reported_at = ?2 WHERE device_id = ?3",
+                )
+                .and_then(|mut s| s.execute(params![c.reported_os_patch_level, c.iat, device_id]))
+                .map_err(sql)?;
+        }
         Ok(ReportOutcome::New(ack_json))
     }
 

@@ -28,6 +28,7 @@ use rusqlite::Connection;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
+use crate::attestation::Attested;
 use crate::error::CollectorError;
 use crate::keys::{KeyCache, KeyEntry};
 use crate::problem::ApiError;
@@ -68,6 +69,8 @@ pub(crate) struct EnrolCmd {
     pub jwk_json: String,
     pub platform: Platform,
     pub agent_version: String,
+    /// The verified key attestation, if the request carried one.
+    pub attested: Option<Attested>,
     pub now: OffsetDateTime,
 }
 
@@ -87,6 +90,9 @@ pub(crate) struct ReportCmd {
     pub eat_nonce: String,
     pub verdict: Verdict,
     pub send_policy: bool,
+    /// The reported Android security patch as YYYYMM, to compare with the
+    /// attested one.
+    pub reported_os_patch_level: Option<i64>,
     pub token: String,
     pub now: OffsetDateTime,
 }

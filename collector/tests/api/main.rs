@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod attestation;
+mod chains;
 mod common;
 mod connections;
 mod enrol;

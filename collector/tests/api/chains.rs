@@ -1,0 +1,260 @@
+//! Android key attestation chains made under a test root with rcgen: a
+//! minimal KeyDescription (the shape Android's schema gives it) on a leaf
+//! that carries the device's own public key.
+
+use std::path::Path;
+
+use agent_core::keys::{DeviceSigner, SoftwareSigner};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair,
+    PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, PublicKeyData, SerialNumber,
+    SignatureAlgorithm,
+};
+use ring::digest::{SHA256, digest};
+use time::OffsetDateTime;
+
+const ATTESTATION_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 11129, 2, 1, 17];
+
+/// The intermediate's serial, as the status list writes it.
+pub const INTERMEDIATE_SERIAL_HEX: &str = "5eed1e55c0ffee";
+
+/// The verified-boot key the test chains attest.
+pub const BOOT_KEY: [u8; 32] = [0x11; 32];
+
+/// Security levels as KeyMint encodes them.
+pub const SOFTWARE: u8 = 0;
+pub const TEE: u8 = 1;
+
+// --- a small DER writer -----------------------------------------------------
+
+fn len(n: usize) -> Vec<u8> {
+    if n < 0x80 {
+        vec![n as u8]
+    } else {
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        let mut out = vec![0x80 | bytes.len() as u8];
+        out.extend(bytes);
+        out
+    }
+}
+
+fn tlv(tag: &[u8], content: &[u8]) -> Vec<u8> {
+    let mut out = tag.to_vec();
+    out.extend(len(content.len()));
+    out.extend_from_slice(content);
+    out
+}
+
+fn int(n: u64) -> Vec<u8> {
+    let mut bytes: Vec<u8> = n
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|&b| b == 0)
+        .collect();
+    if bytes.first().is_none_or(|&b| b & 0x80 != 0) {
+        bytes.insert(0, 0);
+    }
+    tlv(&[0x02], &bytes)
+}
+
+fn enumerated(n: u8) -> Vec<u8> {
+    tlv(&[0x0a], &[n])
+}
+
+fn octets(b: &[u8]) -> Vec<u8> {
+    tlv(&[0x04], b)
+}
+
+fn seq(items: &[Vec<u8>]) -> Vec<u8> {
+    tlv(&[0x30], &items.concat())
+}
+
+fn set(items: &[Vec<u8>]) -> Vec<u8> {
+    tlv(&[0x31], &items.concat())
+}
+
+/// `[tag] EXPLICIT inner`, high-tag-number form above 30.
+fn ctx(tag: u32, inner: &[u8]) -> Vec<u8> {
+    let id = if tag < 31 {
+        vec![0xa0 | tag as u8]
+    } else {
+        let mut groups = vec![(tag & 0x7f) as u8];
+        let mut t = tag >> 7;
+        while t > 0 {
+            groups.push(0x80 | (t & 0x7f) as u8);
+            t >>= 7;
+        }
+        groups.reverse();
+        let mut id = vec![0xbf];
+        id.extend(groups);
+        id
+    };
+    tlv(&id, inner)
+}
+
+/// A KeyDescription at `level` (attestation and KeyMint) for `challenge`:
+/// an EC P-256 signing key, locked and verified boot, Android 15,
+/// patch levels 2026-01 / 2026-01-05.
+pub fn description(level: u8, challenge: &[u8]) -> Vec<u8> {
+    description_with_patch(level, challenge, 202601)
+}
+
+/// [`description`] with another OS patch level (YYYYMM).
+pub fn description_with_patch(level: u8, challenge: &[u8], os_patch_level: u64) -> Vec<u8> {
+    let root_of_trust = seq(&[
+        octets(&BOOT_KEY),
+        tlv(&[0x01], &[0xff]),
+        enumerated(0),
+        octets(&[0x22; 32]),
+    ]);
+    let app_id = octets(&seq(&[
+        set(&[seq(&[octets(b"org.example.posture"), int(7)])]),
+        set(&[octets(&[0x33; 32])]),
+    ]));
+    let facts = vec![
+        ctx(1, &set(&[int(2)])),
+        ctx(2, &int(3)),
+        ctx(3, &int(256)),
+        ctx(10, &int(1)),
+        ctx(503, &tlv(&[0x05], &[])),
+        ctx(702, &int(0)),
+        ctx(704, &root_of_trust),
+        ctx(705, &int(150000)),
+        ctx(706, &int(os_patch_level)),
+    ];
+    let patch_levels = vec![ctx(718, &int(20260105)), ctx(719, &int(20260105))];
+    let app = vec![ctx(709, &app_id)];
+    // A hardware KeyMint enforces the facts itself; Android's software
+    // keystore lists them as software-enforced.
+    let (software, hardware) = if level == SOFTWARE {
+        (seq(&[facts, app, patch_levels].concat()), seq(&[]))
+    } else {
+        (seq(&app), seq(&[facts, patch_levels].concat()))
+    };
+    seq(&[
+        int(300),
+        enumerated(level),
+        int(300),
+        enumerated(level),
+        octets(challenge),
+        octets(b""),
+        software,
+        hardware,
+    ])
+}
+
+/// A device key as rcgen's subject key: the leaf then carries it.
+struct DeviceKey(Vec<u8>);
+
+impl PublicKeyData for DeviceKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        &PKCS_ECDSA_P256_SHA256
+    }
+}
+
+/// The uncompressed SEC1 point of a signer's key.
+pub fn point_of(signer: &SoftwareSigner) -> Vec<u8> {
+    let jwk = signer.public_jwk().unwrap();
+    let mut point = vec![0x04];
+    point.extend(URL_SAFE_NO_PAD.decode(&jwk.x).unwrap());
+    point.extend(URL_SAFE_NO_PAD.decode(&jwk.y).unwrap());
+    point
+}
+
+/// SHA-256 of a code normalised as protocol §5.1 says.
+pub fn code_challenge(code: &str) -> Vec<u8> {
+    let normal: String = code
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect();
+    digest(&SHA256, normal.as_bytes()).as_ref().to_vec()
+}
+
+fn ca_params(cn: &str, serial: u64) -> CertificateParams {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.serial_number = Some(SerialNumber::from(serial));
+    p.not_before = OffsetDateTime::from_unix_timestamp(1_600_000_000).unwrap();
+    p.not_after = OffsetDateTime::from_unix_timestamp(4_000_000_000).unwrap();
+    p
+}
+
+/// A test root and intermediate that sign leaves.
+pub struct TestRoot {
+    root_pem: String,
+    root_der: Vec<u8>,
+    int_params: CertificateParams,
+    int_key: KeyPair,
+    int_der: Vec<u8>,
+}
+
+impl TestRoot {
+    pub fn new() -> TestRoot {
+        let root_key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).unwrap();
+        let root_params = ca_params("Test Attestation Root", 1);
+        let root = root_params.self_signed(&root_key).unwrap();
+        let root_issuer = Issuer::from_params(&root_params, &root_key);
+        let int_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let int_params = ca_params(
+            "Test Attestation Intermediate",
+            u64::from_str_radix(INTERMEDIATE_SERIAL_HEX, 16).unwrap(),
+        );
+        let intermediate = int_params.signed_by(&int_key, &root_issuer).unwrap();
+        TestRoot {
+            root_pem: root.pem(),
+            root_der: root.der().to_vec(),
+            int_der: intermediate.der().to_vec(),
+            int_params,
+            int_key,
+        }
+    }
+
+    /// Writes the root as a PEM file (what `--attestation-roots` takes).
+    pub fn write_pem(&self, path: &Path) {
+        std::fs::write(path, &self.root_pem).unwrap();
+    }
+
+    /// The chain, leaf first, as `key_attestation` sends it: a leaf for
+    /// `point` whose extension is `extension`.
+    pub fn chain(&self, point: &[u8], extension: Vec<u8>) -> Vec<String> {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "Android Keystore Key");
+        params
+            .custom_extensions
+            .push(CustomExtension::from_oid_content(
+                ATTESTATION_OID,
+                extension,
+            ));
+        let issuer = Issuer::from_params(&self.int_params, &self.int_key);
+        let leaf = params
+            .signed_by(&DeviceKey(point.to_vec()), &issuer)
+            .unwrap();
+        [leaf.der(), &self.int_der[..], &self.root_der[..]]
+            .iter()
+            .map(|d| STANDARD.encode(d))
+            .collect()
+    }
+
+    /// The chain a real device would send when enrolling `signer` with `code`.
+    pub fn device_chain(&self, signer: &SoftwareSigner, code: &str, level: u8) -> Vec<String> {
+        self.chain(&point_of(signer), description(level, &code_challenge(code)))
+    }
+}

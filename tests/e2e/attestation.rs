@@ -1,0 +1,148 @@
+//! An agent whose device key comes with an Android key attestation chain
+//! (made under a test root the collector trusts) enrols through the real
+//! collector as `hardware`; an agent with a plain software key is
+//! `self-reported`, and refused when Android requires attestation.
+
+use std::sync::Arc;
+
+use agent_core::Platform;
+use agent_core::agent::{Agent, AgentConfig, KeySource};
+use agent_core::keys::{DeviceSigner, KeyError, PublicJwk, SoftwareSigner};
+use agent_core::posture::Posture;
+use agent_core::probe::PostureProbe;
+use agent_core::protocol::Provenance;
+use agent_core::state::OutboxLimits;
+use agent_core::transport::{HttpTransport, TransportConfig};
+use posture_collector::{AttestationConfig, CollectorConfig, roots_from_pem_file, spawn_local};
+
+// The chain generator of the collector's API tests.
+#[allow(dead_code)]
+#[path = "../../collector/tests/api/chains.rs"]
+mod chains;
+
+use chains::{TEE, TestRoot};
+
+/// A phone's probe: Android, every fact unknown (enough to enrol and report).
+struct AndroidProbe;
+
+impl PostureProbe for AndroidProbe {
+    fn collect(&self) -> Posture {
+        Posture::unknown(Platform::Android, "e2e", time::OffsetDateTime::now_utc())
+    }
+}
+
+/// A device key with the chain its keystore attested it with, as the
+/// Android shim's signer gives it.
+struct AttestedKey {
+    key: SoftwareSigner,
+    chain: Vec<String>,
+}
+
+impl DeviceSigner for AttestedKey {
+    fn public_jwk(&self) -> Result<PublicJwk, KeyError> {
+        self.key.public_jwk()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.key.sign(message)
+    }
+
+    fn key_attestation(&self) -> Result<Vec<String>, KeyError> {
+        Ok(self.chain.clone())
+    }
+}
+
+fn agent(dir: &std::path::Path, probe: Arc<dyn PostureProbe>, keys: KeySource) -> Agent {
+    Agent::open(AgentConfig {
+        state_dir: dir.to_owned(),
+        probe,
+        keys,
+        transport: Some(Arc::new(
+            HttpTransport::new(TransportConfig::default()).unwrap(),
+        )),
+        extra_ca_pem: None,
+        outbox_limits: OutboxLimits::default(),
+    })
+    .unwrap()
+}
+
+#[test]
+fn an_attested_key_enrols_as_hardware_and_a_plain_key_as_self_reported() {
+    let root = TestRoot::new();
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("roots.pem");
+    root.write_pem(&pem);
+    let c = spawn_local(CollectorConfig {
+        attestation: AttestationConfig {
+            roots: Some(roots_from_pem_file(&pem).unwrap()),
+            required_for: vec![Platform::Android],
+            ..AttestationConfig::default()
+        },
+        ..CollectorConfig::default()
+    })
+    .unwrap();
+    let code = || {
+        c.collector().issue_codes(1, None).unwrap()[0]
+            .code
+            .expose()
+            .to_owned()
+    };
+
+    // The phone's keystore makes the key with the code's hash as challenge.
+    let phone_code = code();
+    let key = SoftwareSigner::ephemeral().unwrap();
+    let chain = root.device_chain(&key, &phone_code, TEE);
+    let phone_dir = dir.path().join("phone");
+    let phone = agent(
+        &phone_dir,
+        Arc::new(AndroidProbe),
+        KeySource::Device(Arc::new(AttestedKey { key, chain })),
+    );
+    phone.enrol(c.url(), &phone_code).unwrap();
+    assert_eq!(phone.check_in().unwrap().delivery.delivered, 1);
+
+    // An Android agent without a chain is refused: attestation is required.
+    let bare_dir = dir.path().join("bare");
+    let bare = agent(
+        &bare_dir,
+        Arc::new(AndroidProbe),
+        KeySource::Device(Arc::new(SoftwareSigner::ephemeral().unwrap())),
+    );
+    let err = bare.enrol(c.url(), &code()).unwrap_err().to_string();
+    assert!(err.contains("key attestation"), "{err}");
+
+    // A desktop agent with a software key enrols, self-reported.
+    let desktop_dir = dir.path().join("desktop");
+    let desktop = agent(
+        &desktop_dir,
+        Arc::new(DesktopProbe),
+        KeySource::Device(Arc::new(SoftwareSigner::ephemeral().unwrap())),
+    );
+    desktop.enrol(c.url(), &code()).unwrap();
+
+    let fleet = c.collector().fleet_summary(None).unwrap();
+    assert_eq!(fleet.total, 2);
+    let by_platform = |p: Platform| {
+        fleet
+            .devices
+            .iter()
+            .find(|d| d.platform == p)
+            .unwrap()
+            .clone()
+    };
+    let android = by_platform(Platform::Android);
+    assert_eq!(android.provenance, Some(Provenance::Hardware));
+    assert!(android.key_attestation.is_some());
+    let linux = by_platform(Platform::Linux);
+    assert_eq!(linux.provenance, Some(Provenance::SelfReported));
+    assert_eq!(linux.key_attestation, None);
+}
+
+/// A desktop's probe, fixed so the test does not depend on this machine.
+struct DesktopProbe;
+
+impl PostureProbe for DesktopProbe {
+    fn collect(&self) -> Posture {
+        Posture::unknown(Platform::Linux, "e2e", time::OffsetDateTime::now_utc())
+    }
+}
