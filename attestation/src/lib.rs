@@ -8,6 +8,7 @@
 pub mod chain;
 mod decode;
 mod der;
+pub mod der_writer;
 pub mod description;
 pub mod error;
 pub mod json;

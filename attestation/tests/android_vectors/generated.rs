@@ -2,6 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use posture_attestation::der_writer::{ctx, enumerated, int, octets, seq, set, tlv};
 use posture_attestation::{
     Assurance, Chain, ExpectedKey, ExtensionError, KeyDescription, Options, TrustedRoots, Verifier,
     VerifyError,
@@ -13,77 +14,6 @@ use rcgen::{
 use time::{Duration, OffsetDateTime};
 
 const ATTESTATION_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 11129, 2, 1, 17];
-
-// --- a small DER writer for KeyDescriptions -------------------------------
-
-fn len(n: usize) -> Vec<u8> {
-    if n < 0x80 {
-        vec![n as u8]
-    } else {
-        let bytes: Vec<u8> = n
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        let mut out = vec![0x80 | bytes.len() as u8];
-        out.extend(bytes);
-        out
-    }
-}
-
-fn tlv(tag: &[u8], content: &[u8]) -> Vec<u8> {
-    let mut out = tag.to_vec();
-    out.extend(len(content.len()));
-    out.extend_from_slice(content);
-    out
-}
-
-fn int(n: u64) -> Vec<u8> {
-    let mut bytes: Vec<u8> = n
-        .to_be_bytes()
-        .into_iter()
-        .skip_while(|&b| b == 0)
-        .collect();
-    if bytes.first().is_none_or(|&b| b & 0x80 != 0) {
-        bytes.insert(0, 0);
-    }
-    tlv(&[0x02], &bytes)
-}
-
-fn enumerated(n: u8) -> Vec<u8> {
-    tlv(&[0x0a], &[n])
-}
-
-fn octets(b: &[u8]) -> Vec<u8> {
-    tlv(&[0x04], b)
-}
-
-fn seq(items: &[Vec<u8>]) -> Vec<u8> {
-    tlv(&[0x30], &items.concat())
-}
-
-fn set(items: &[Vec<u8>]) -> Vec<u8> {
-    tlv(&[0x31], &items.concat())
-}
-
-/// `[tag] EXPLICIT inner`.
-fn ctx(tag: u32, inner: &[u8]) -> Vec<u8> {
-    let id = if tag < 31 {
-        vec![0xa0 | tag as u8]
-    } else {
-        let mut groups = vec![(tag & 0x7f) as u8];
-        let mut t = tag >> 7;
-        while t > 0 {
-            groups.push(0x80 | (t & 0x7f) as u8);
-            t >>= 7;
-        }
-        groups.reverse();
-        let mut id = vec![0xbf];
-        id.extend(groups);
-        id
-    };
-    tlv(&id, inner)
-}
 
 fn root_of_trust() -> Vec<u8> {
     seq(&[

@@ -7,6 +7,7 @@ use std::path::Path;
 use agent_core::keys::{DeviceSigner, SoftwareSigner};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use posture_attestation::der_writer::{ctx, enumerated, int, octets, seq, set, tlv};
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair,
     PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, PublicKeyData, SerialNumber,
@@ -26,77 +27,6 @@ pub const BOOT_KEY: [u8; 32] = [0x11; 32];
 /// Security levels as KeyMint encodes them.
 pub const SOFTWARE: u8 = 0;
 pub const TEE: u8 = 1;
-
-// --- a small DER writer -----------------------------------------------------
-
-fn len(n: usize) -> Vec<u8> {
-    if n < 0x80 {
-        vec![n as u8]
-    } else {
-        let bytes: Vec<u8> = n
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        let mut out = vec![0x80 | bytes.len() as u8];
-        out.extend(bytes);
-        out
-    }
-}
-
-fn tlv(tag: &[u8], content: &[u8]) -> Vec<u8> {
-    let mut out = tag.to_vec();
-    out.extend(len(content.len()));
-    out.extend_from_slice(content);
-    out
-}
-
-fn int(n: u64) -> Vec<u8> {
-    let mut bytes: Vec<u8> = n
-        .to_be_bytes()
-        .into_iter()
-        .skip_while(|&b| b == 0)
-        .collect();
-    if bytes.first().is_none_or(|&b| b & 0x80 != 0) {
-        bytes.insert(0, 0);
-    }
-    tlv(&[0x02], &bytes)
-}
-
-fn enumerated(n: u8) -> Vec<u8> {
-    tlv(&[0x0a], &[n])
-}
-
-fn octets(b: &[u8]) -> Vec<u8> {
-    tlv(&[0x04], b)
-}
-
-fn seq(items: &[Vec<u8>]) -> Vec<u8> {
-    tlv(&[0x30], &items.concat())
-}
-
-fn set(items: &[Vec<u8>]) -> Vec<u8> {
-    tlv(&[0x31], &items.concat())
-}
-
-/// `[tag] EXPLICIT inner`, high-tag-number form above 30.
-fn ctx(tag: u32, inner: &[u8]) -> Vec<u8> {
-    let id = if tag < 31 {
-        vec![0xa0 | tag as u8]
-    } else {
-        let mut groups = vec![(tag & 0x7f) as u8];
-        let mut t = tag >> 7;
-        while t > 0 {
-            groups.push(0x80 | (t & 0x7f) as u8);
-            t >>= 7;
-        }
-        groups.reverse();
-        let mut id = vec![0xbf];
-        id.extend(groups);
-        id
-    };
-    tlv(&id, inner)
-}
 
 /// A KeyDescription at `level` (attestation and KeyMint) for `challenge`:
 /// an EC P-256 signing key, locked and verified boot, Android 15,
