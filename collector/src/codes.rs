@@ -7,7 +7,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use agent_core::protocol::EnrolmentCode;
-use ring::digest::{SHA256, digest};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::CollectorError;
@@ -34,19 +33,10 @@ pub(crate) fn new_code() -> Result<EnrolmentCode, CollectorError> {
     Ok(EnrolmentCode::new(text))
 }
 
-/// The stored form: SHA-256 of the code with case, `-` and spaces ignored
-/// and Crockford's look-alikes (O → 0, I and L → 1) folded.
+/// The stored form: the code's protocol digest (case, `-` and spaces
+/// ignored, look-alikes folded).
 pub(crate) fn code_hash(code: &str) -> Vec<u8> {
-    let normal: String = code
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .map(|c| match c.to_ascii_uppercase() {
-            'O' => '0',
-            'I' | 'L' => '1',
-            other => other,
-        })
-        .collect();
-    digest(&SHA256, normal.as_bytes()).as_ref().to_vec()
+    EnrolmentCode::new(code).digest().to_vec()
 }
 
 /// Counts failed enrolment attempts per client address in fixed windows.

@@ -60,10 +60,48 @@ impl EnrolmentCode {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// SHA-256 of the code with case, `-` and spaces ignored and Crockford's
+    /// look-alikes (O → 0, I and L → 1) folded (protocol §5.1): what a
+    /// collector stores instead of the code, and the key attestation
+    /// challenge an Android agent sets.
+    pub fn digest(&self) -> [u8; 32] {
+        let normal: String = self
+            .0
+            .chars()
+            .filter(|c| !matches!(c, '-' | ' '))
+            .map(|c| match c.to_ascii_uppercase() {
+                'O' => '0',
+                'I' | 'L' => '1',
+                other => other,
+            })
+            .collect();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(
+            ring::digest::digest(&ring::digest::SHA256, normal.as_bytes()).as_ref(),
+        );
+        out
+    }
 }
 
 impl fmt::Debug for EnrolmentCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("EnrolmentCode(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use super::EnrolmentCode;
+
+    #[test]
+    fn the_code_digest_ignores_case_separators_and_look_alikes() {
+        let canonical = EnrolmentCode::new("K7PM-3QXD-9WTR").digest();
+        assert_eq!(EnrolmentCode::new("k7pm 3qxd9wtr").digest(), canonical);
+        assert_eq!(
+            EnrolmentCode::new("OIL").digest(),
+            EnrolmentCode::new("011").digest()
+        );
+        assert_ne!(EnrolmentCode::new("K7PM-3QXD-9WTX").digest(), canonical);
     }
 }

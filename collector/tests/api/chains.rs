@@ -13,7 +13,6 @@ use rcgen::{
     PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, PublicKeyData, SerialNumber,
     SignatureAlgorithm,
 };
-use ring::digest::{SHA256, digest};
 use time::OffsetDateTime;
 
 const ATTESTATION_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 11129, 2, 1, 17];
@@ -103,16 +102,9 @@ pub fn point_of(signer: &SoftwareSigner) -> Vec<u8> {
 
 /// SHA-256 of a code normalised as protocol §5.1 says.
 pub fn code_challenge(code: &str) -> Vec<u8> {
-    let normal: String = code
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' '))
-        .map(|c| match c.to_ascii_uppercase() {
-            'O' => '0',
-            'I' | 'L' => '1',
-            other => other,
-        })
-        .collect();
-    digest(&SHA256, normal.as_bytes()).as_ref().to_vec()
+    agent_core::protocol::EnrolmentCode::new(code)
+        .digest()
+        .to_vec()
 }
 
 fn ca_params(cn: &str, serial: u64) -> CertificateParams {
