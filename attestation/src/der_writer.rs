@@ -1,5 +1,6 @@
 //! A small DER writer, enough to build KeyDescriptions the way KeyMint
-//! does: for test chains (this crate's tests, the collector's) and tools.
+//! does and the certificates of test chains: for this crate's tests, the
+//! collector's, and tools.
 //! Encodes what it is given; checking is the decoder's job.
 
 /// A definite length in its shortest form.
@@ -59,6 +60,47 @@ pub fn set(items: &[Vec<u8>]) -> Vec<u8> {
     tlv(&[0x31], &items.concat())
 }
 
+/// A BOOLEAN.
+pub fn boolean(b: bool) -> Vec<u8> {
+    tlv(&[0x01], &[if b { 0xff } else { 0x00 }])
+}
+
+/// An OBJECT IDENTIFIER from its contents octets.
+pub fn oid(contents: &[u8]) -> Vec<u8> {
+    tlv(&[0x06], contents)
+}
+
+/// A BIT STRING with no unused bits.
+pub fn bits(b: &[u8]) -> Vec<u8> {
+    let mut content = vec![0x00];
+    content.extend_from_slice(b);
+    tlv(&[0x03], &content)
+}
+
+/// A UTF8String.
+pub fn utf8(s: &str) -> Vec<u8> {
+    tlv(&[0x0c], s.as_bytes())
+}
+
+/// A certificate time as RFC 5280 wants it: UTCTime for 1950 to 2049,
+/// GeneralizedTime otherwise (UTC, whole seconds).
+pub fn time(t: ::time::OffsetDateTime) -> Vec<u8> {
+    let t = t.to_offset(::time::UtcOffset::UTC);
+    let rest = format!(
+        "{:02}{:02}{:02}{:02}{:02}Z",
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    if (1950..2050).contains(&t.year()) {
+        tlv(&[0x17], format!("{:02}{rest}", t.year() % 100).as_bytes())
+    } else {
+        tlv(&[0x18], format!("{:04}{rest}", t.year()).as_bytes())
+    }
+}
+
 /// `[tag] EXPLICIT inner`, in the high-tag-number form above 30.
 pub fn ctx(tag: u32, inner: &[u8]) -> Vec<u8> {
     let id = if tag < 31 {
@@ -94,6 +136,11 @@ mod tests {
             [0xbf, 0x85, 0x40, 0x02, 0x05, 0x00]
         );
         assert_eq!(ctx(1, &[]), [0xa1, 0x00]);
+        assert_eq!(bits(&[0xaa]), [0x03, 0x02, 0x00, 0xaa]);
+        let t = time::macros::datetime!(2026-03-04 05:06:07 UTC);
+        assert_eq!(time(t), [&[0x17, 13][..], b"260304050607Z"].concat());
+        let t = time::macros::datetime!(2050-01-01 00:00:00 UTC);
+        assert_eq!(time(t), [&[0x18, 15][..], b"20500101000000Z"].concat());
         assert_eq!(
             seq(&[enumerated(1), set(&[])]),
             [0x30, 0x05, 0x0a, 0x01, 0x01, 0x31, 0x00]

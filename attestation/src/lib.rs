@@ -1,10 +1,13 @@
-//! Android Key Attestation: decodes the KeyDescription a device's KeyMint
-//! puts in an attestation certificate, and verifies the chain to Google's
-//! roots the way Google's own verifier does.
+//! Hardware key attestation for the collector side. Android Key
+//! Attestation: decodes the KeyDescription a device's KeyMint puts in an
+//! attestation certificate, and verifies the chain to Google's roots the way
+//! Google's own verifier does. Apple App Attest ([`app_attest`]): verifies
+//! attestation objects and assertions as Apple documents.
 //!
 //! Pure: no I/O, no clock. The caller passes the chain, the verification
 //! time, the trust anchors and (optionally) the attestation status list.
 
+pub mod app_attest;
 pub mod chain;
 mod decode;
 mod der;
