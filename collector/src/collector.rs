@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_core::Platform;
 use agent_core::protocol::{FleetSummary, IssuedCode, limits};
 use agent_core::token::{Verifier, random_id};
 use ring::digest::{SHA256, digest};
@@ -12,6 +13,7 @@ use tempfile::TempDir;
 use time::OffsetDateTime;
 
 use crate::attestation::KeyAttestation;
+use crate::attestation::app_attest::AppAttestCheck;
 use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
 use crate::error::CollectorError;
@@ -42,6 +44,7 @@ pub(crate) struct Inner {
     pub verifier: Verifier,
     pub limiter: AddressLimiter,
     pub attestation: KeyAttestation,
+    pub app_attest: AppAttestCheck,
     pub code_ttl_secs: u64,
     db_path: PathBuf,
     admin_token: String,
@@ -73,6 +76,10 @@ impl Collector {
                 "an enrolment code lives 60 s to {MAX_CODE_TTL_SECS} s"
             )));
         }
+        let app_attest = AppAttestCheck::new(
+            config.attestation.app_attest.clone(),
+            config.attestation.required_for.contains(&Platform::Ios),
+        )?;
         let attestation = KeyAttestation::new(config.attestation)?;
         let (db_path, temp_dir) = match config.db_path {
             Some(path) => (path, None),
@@ -106,6 +113,7 @@ impl Collector {
                 .map_err(|_| CollectorError::Config("check-in interval too large".into()))?,
             nonce_lifetime_secs: i64::try_from(nonce_lifetime).unwrap_or(86_400),
             failures_per_code: i64::from(config.enrol_failures_per_code),
+            app_attest: app_attest.verifier().cloned(),
         });
         let keys = Arc::new(KeyCache::default());
         let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
@@ -123,6 +131,7 @@ impl Collector {
                     config.enrol_failure_window,
                 ),
                 attestation,
+                app_attest,
                 code_ttl_secs,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
                 db_path,

@@ -43,12 +43,15 @@ pub struct AttestationConfig {
     /// Google's attestation status list (JSON), re-read when the file
     /// changes; `None` checks no revocation.
     pub status_file: Option<PathBuf>,
-    /// Platforms whose enrolments must carry a valid hardware chain
-    /// (only Android can be required for now).
+    /// Platforms whose enrolments must carry valid hardware evidence: an
+    /// Android key attestation chain, or (ios) Apple App Attest, which needs
+    /// [`AttestationConfig::app_attest`].
     pub required_for: Vec<Platform>,
     /// Accept chains from Android's software keystore (emulators); such
     /// devices are labelled `software-attestation`, never `hardware`.
     pub allow_software: bool,
+    /// How Apple App Attest evidence is checked; `None`: not checked.
+    pub app_attest: Option<crate::attestation::AppAttestConfig>,
 }
 
 impl Default for CollectorConfig {

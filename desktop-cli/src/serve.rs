@@ -159,6 +159,8 @@ fn attestation_config(
             })
             .collect(),
         allow_software: args.allow_software_attestation,
+        // App Attest serve settings (--app-attest-app-id, ...) are not wired yet.
+        app_attest: None,
     })
 }
 

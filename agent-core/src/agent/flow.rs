@@ -8,6 +8,7 @@ use super::deliver::FlushOutcome;
 use super::memo::Memo;
 use super::{Agent, AgentError, Inner, Status, VerdictRecord};
 use crate::policy::{Verdict, evaluate};
+use crate::protocol::app_attest::enrol_client_data_hash;
 use crate::protocol::{DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose};
 use crate::state::{Enrolment, QueuedReport, State};
 use crate::token::{self, Claims, Nonce};
@@ -69,10 +70,13 @@ impl Agent {
         }
         let signer = self.signer(&mut inner.state)?;
         let jwk = signer.public_jwk()?;
+        let code = EnrolmentCode::new(code);
+        let app_attest = signer.app_attest(&enrol_client_data_hash(&code, &jwk))?;
         let request = EnrolRequest {
-            code: EnrolmentCode::new(code),
+            code,
             jwk: jwk.clone(),
             key_attestation: signer.key_attestation()?,
+            app_attest,
             platform: self.probe.collect().platform,
             agent_version: crate::AGENT_VERSION.to_owned(),
         };

@@ -54,6 +54,16 @@ pub trait DeviceSigner: Send + Sync {
     fn key_attestation(&self) -> Result<Vec<String>, KeyError> {
         Ok(Vec::new())
     }
+    /// Apple App Attest evidence for an enrolment: a fresh App Attest key
+    /// attested over `client_data_hash` (protocol §5.1); `None` when the
+    /// platform has no App Attest.
+    fn app_attest(
+        &self,
+        client_data_hash: &[u8; 32],
+    ) -> Result<Option<crate::protocol::AppAttestEvidence>, KeyError> {
+        let _ = client_data_hash;
+        Ok(None)
+    }
     /// Deletes the key (at unenrolment). A platform signer removes its key
     /// from the keystore; the default does nothing.
     fn delete(&self) -> Result<(), KeyError> {

@@ -47,6 +47,9 @@ pub struct FleetDevice {
     /// What the verified key attestation said at enrolment, if one was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_attestation: Option<KeyAttestationSummary>,
+    /// The Apple App Attest key verified at enrolment (iOS), if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_attest: Option<AppAttestSummary>,
     /// Facts the latest current report states otherwise than the key
     /// attestation: recorded for review; verdicts do not use them yet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -67,11 +70,36 @@ pub struct AttestationMismatch {
     pub reported_at: OffsetDateTime,
 }
 
+/// Which Apple App Attest environment attested a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppAttestEnvironment {
+    /// Production (App Store, TestFlight builds).
+    Production,
+    /// Development (development-signed builds), accepted only when the
+    /// collector allows it.
+    Development,
+}
+
+/// What a verified App Attest attestation vouched for: a key in the
+/// Secure Enclave of a genuine Apple device, held by the configured app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppAttestSummary {
+    /// The environment that attested the key.
+    pub environment: AppAttestEnvironment,
+    /// The last accepted assertion counter (0 until a report carries one).
+    pub counter: u32,
+    /// When the collector verified the attestation.
+    #[serde(with = "time::serde::rfc3339")]
+    pub attested_at: OffsetDateTime,
+}
+
 /// Who vouches for a device's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Provenance {
-    /// A verified key attestation chain from a TEE or StrongBox.
+    /// A verified key attestation chain from a TEE or StrongBox, or a
+    /// verified Apple App Attest attestation.
     Hardware,
     /// A verified chain from Android's software keystore (an emulator),
     /// accepted because the collector allows it: proves nothing about hardware.

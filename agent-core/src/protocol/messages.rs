@@ -19,6 +19,9 @@ pub struct EnrolRequest {
     /// alphabet, padded) DER certificate; empty when the platform has none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_attestation: Vec<String>,
+    /// Apple App Attest evidence (iOS), when the device has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_attest: Option<super::app_attest::AppAttestEvidence>,
     /// The device's platform.
     pub platform: Platform,
     /// The agent's version.

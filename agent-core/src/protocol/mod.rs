@@ -7,15 +7,17 @@
 //! the exception, because it is strict by its own schema version.
 
 mod admin;
+pub mod app_attest;
 mod ids;
 mod messages;
 mod problem;
 
 pub use admin::{
-    AttestationMismatch, AttestedBootState, AttestedSecurityLevel, DeviceStatus, ExportRecord,
-    FleetDevice, FleetSummary, IssueCodesRequest, IssueCodesResponse, IssuedCode,
-    KeyAttestationSummary, Provenance,
+    AppAttestEnvironment, AppAttestSummary, AttestationMismatch, AttestedBootState,
+    AttestedSecurityLevel, DeviceStatus, ExportRecord, FleetDevice, FleetSummary,
+    IssueCodesRequest, IssueCodesResponse, IssuedCode, KeyAttestationSummary, Provenance,
 };
+pub use app_attest::AppAttestEvidence;
 pub use ids::{DeviceId, EnrolmentCode, Jti, Nonce};
 pub use messages::{
     ChallengeResponse, DeviceRequestClaims, EnrolRequest, EnrolResponse, Freshness, ReportAck,

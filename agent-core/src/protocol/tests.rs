@@ -166,6 +166,7 @@ fn enrolment_code_is_redacted_in_debug() {
         )
         .unwrap(),
         key_attestation: Vec::new(),
+        app_attest: None,
         platform: Platform::Linux,
         agent_version: crate::AGENT_VERSION.to_owned(),
     };
@@ -173,6 +174,7 @@ fn enrolment_code_is_redacted_in_debug() {
     let json = serde_json::to_string(&req).unwrap();
     assert!(json.contains("K7PM-3QXD-9WTR"));
     assert!(!json.contains("key_attestation"), "empty chain is left out");
+    assert!(!json.contains("app_attest"), "no App Attest is left out");
     assert_eq!(serde_json::from_str::<EnrolRequest>(&json).unwrap(), req);
 }
 

@@ -95,6 +95,10 @@ pub struct Claims {
     pub posture: Posture,
     /// The device's own (advisory) verdict on that posture.
     pub verdict: Verdict,
+    /// An Apple App Attest assertion (iOS), base64url without padding, over
+    /// the client data that binds `eat_nonce` and `jti` (protocol §4.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_attest: Option<String>,
 }
 
 impl Claims {
@@ -119,6 +123,7 @@ impl Claims {
             swversion: crate::AGENT_VERSION.to_owned(),
             posture,
             verdict,
+            app_attest: None,
         })
     }
 }
@@ -188,6 +193,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         let mut swversion = None;
         let mut posture = None;
         let mut verdict = None;
+        let mut app_attest = None;
         let fail = |p: ClaimProblem| {
             let msg = format!("{p:?}");
             *self.problem.borrow_mut() = Some(p);
@@ -223,6 +229,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 "swversion" => value!("swversion", swversion, SwVersion),
                 "posture" => value!("posture", posture, Posture),
                 "verdict" => value!("verdict", verdict, Verdict),
+                "app_attest" => value!("app_attest", app_attest, String),
                 // Claims outside the profile are ignored (RFC 7519 §4), but
                 // still checked for duplicates above.
                 _ => {
@@ -247,6 +254,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             swversion: required!(swversion).0,
             posture: required!(posture),
             verdict: required!(verdict),
+            app_attest,
         };
         if claims.jti.is_empty() || claims.jti.len() > 128 {
             return Err(fail(ClaimProblem::Invalid(

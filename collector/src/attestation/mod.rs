@@ -4,6 +4,10 @@
 //! it vouches for is kept as a summary, never the device identifiers (ID
 //! attestation) it may carry.
 
+pub(crate) mod app_attest;
+
+pub use app_attest::AppAttestConfig;
+
 use std::fmt;
 use std::fs::File;
 use std::io::Read;
@@ -86,10 +90,10 @@ impl KeyAttestation {
         if let Some(p) = config
             .required_for
             .iter()
-            .find(|p| **p != Platform::Android)
+            .find(|p| !matches!(p, Platform::Android | Platform::Ios))
         {
             return Err(CollectorError::Config(format!(
-                "key attestation can be required only for android; {} attestation is not verified yet",
+                "key attestation can be required only for android and ios; {} attestation is not verified yet",
                 crate::store::name_of(p)
             )));
         }

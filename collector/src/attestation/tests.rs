@@ -156,6 +156,7 @@ fn id_attestation_values_reach_neither_the_database_nor_the_logs() {
         platform: Platform::Android,
         agent_version: "0.1.0".into(),
         attested: Some(attested),
+        app_attested: None,
         now: now(),
     };
     assert!(

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 use super::{json_response, json_value, read_body, respond, verify};
 use crate::attestation::Attested;
+use crate::attestation::app_attest::AppAttested;
 use crate::codes::code_hash;
 use crate::collector::{Collector, now};
 use crate::problem::ApiError;
@@ -52,7 +53,7 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
         .map_err(|e| ApiError::new(ProblemKind::InvalidKey, e.to_string()))?;
     let hash = code_hash(req.code.expose());
     let now = now();
-    let attested = match check_attestation(&c, &req, &hash, now).await {
+    let checked = match check_attestation(&c, &req, &hash, now).await {
         Ok(a) => a,
         Err(e) => {
             if let Some(ip) = client {
@@ -61,6 +62,7 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
             return Err(e);
         }
     };
+    let (attested, app_attested) = checked;
     let cmd = EnrolCmd {
         code_hash: hash,
         key,
@@ -69,6 +71,7 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
         platform: req.platform,
         agent_version: req.agent_version,
         attested,
+        app_attested,
         now,
     };
     match c.inner.writer.ask(|r| Command::Enrol(cmd, r)).await {
@@ -87,18 +90,34 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
     }
 }
 
-/// Verifies the request's key attestation chain off the async workers (it
-/// may re-read the status list file, and RSA chains cost a millisecond).
-/// The challenge is the code's stored hash: SHA-256 of the normalised code,
-/// as protocol §5.1 says the agent sets it.
+/// Verifies the request's key attestation chain or App Attest object off
+/// the async workers (it may re-read the status list file, and RSA chains
+/// cost a millisecond). The Android challenge is the code's stored hash:
+/// SHA-256 of the normalised code, as protocol §5.1 says the agent sets it.
 async fn check_attestation(
     c: &Collector,
     req: &EnrolRequest,
     code_hash: &[u8],
     now: OffsetDateTime,
-) -> Result<Option<Attested>, ApiError> {
+) -> Result<(Option<Attested>, Option<AppAttested>), ApiError> {
+    if req.platform == Platform::Ios {
+        let (c, evidence, code, jwk) = (
+            c.clone(),
+            req.app_attest.clone(),
+            req.code.clone(),
+            req.jwk.clone(),
+        );
+        let checked = tokio::task::spawn_blocking(move || {
+            c.inner
+                .app_attest
+                .check(Platform::Ios, evidence.as_ref(), &code, &jwk, now)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("App Attest check: {e}")))??;
+        return Ok((None, checked));
+    }
     if req.platform != Platform::Android {
-        return Ok(None);
+        return Ok((None, None));
     }
     let (c, chain, hash, jwk, platform) = (
         c.clone(),
@@ -114,6 +133,7 @@ async fn check_attestation(
     })
     .await
     .map_err(|e| ApiError::internal(format!("key attestation check: {e}")))?
+    .map(|a| (a, None))
 }
 
 /// Whether the request's `jwk` has a `d` member (serde drops it silently).

@@ -103,6 +103,7 @@ pub(crate) fn report(
             .then(|| claims.posture.security_patch.value())
             .flatten()
             .map(|p| i64::from(p.0.year()) * 100 + i64::from(u8::from(p.0.month()))),
+        app_attest: claims.app_attest,
         jti: claims.jti,
         token: token.to_owned(),
         now,

@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS device_attestations (
     reported_os_patch_level  INTEGER,
     reported_at              INTEGER
 );
+-- An Apple App Attest key verified at enrolment (iOS), and the counter of
+-- the last accepted assertion. App Attest carries no device identifier.
+CREATE TABLE IF NOT EXISTS device_app_attest (
+    device_id         TEXT PRIMARY KEY REFERENCES devices (device_id),
+    key_id            BLOB NOT NULL,
+    public_key        BLOB NOT NULL,
+    counter           INTEGER NOT NULL,
+    environment       TEXT NOT NULL,
+    attested_at       INTEGER NOT NULL,
+    last_assertion_at INTEGER
+);
 ";
 
 /// Opens the writer's connection and creates the schema; the database and

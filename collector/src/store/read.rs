@@ -4,8 +4,9 @@
 use agent_core::Platform;
 use agent_core::policy::Compliance;
 use agent_core::protocol::{
-    AttestationMismatch, AttestedBootState, AttestedSecurityLevel, DeviceId, DeviceStatus,
-    ExportRecord, FleetDevice, FleetSummary, Freshness, Jti, KeyAttestationSummary, Provenance,
+    AppAttestEnvironment, AppAttestSummary, AttestationMismatch, AttestedBootState,
+    AttestedSecurityLevel, DeviceId, DeviceStatus, ExportRecord, FleetDevice, FleetSummary,
+    Freshness, Jti, KeyAttestationSummary, Provenance,
 };
 use rusqlite::{Connection, params};
 use serde::de::DeserializeOwned;
@@ -136,9 +137,50 @@ pub(crate) fn fleet_summary(
             ),
             provenance: Some(provenance),
             key_attestation,
+            app_attest: None,
         });
     }
+    add_app_attest(conn, &mut summary)?;
     Ok(summary)
+}
+
+/// Fills in the App Attest summary of the devices that have one: their
+/// key is then vouched for by hardware.
+fn add_app_attest(conn: &Connection, summary: &mut FleetSummary) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.device_id, a.environment, a.counter, a.attested_at
+         FROM device_app_attest a JOIN devices d ON d.device_id = a.device_id
+         WHERE d.unenrolled_at IS NULL",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u32>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    let mut found = std::collections::HashMap::new();
+    for row in rows {
+        let (device_id, environment, counter, attested_at) = row?;
+        if let Some(environment) = from_name::<AppAttestEnvironment>(&environment) {
+            found.insert(
+                device_id,
+                AppAttestSummary {
+                    environment,
+                    counter,
+                    attested_at: at(attested_at),
+                },
+            );
+        }
+    }
+    for device in &mut summary.devices {
+        if let Some(s) = found.remove(device.device_id.as_str()) {
+            device.provenance = Some(Provenance::Hardware);
+            device.app_attest = Some(s);
+        }
+    }
+    Ok(())
 }
 
 /// The provenance and summary of a device's key attestation, from the

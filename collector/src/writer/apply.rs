@@ -128,6 +128,13 @@ impl Writer {
                 name_of(&a.summary.security_level)
             );
         }
+        if let Some(a) = &c.app_attested {
+            self.store_app_attest(&device_id, a)?;
+            tracing::info!(
+                "device {device_id}: App Attest verified ({})",
+                a.environment.as_str()
+            );
+        }
         self.conn
             .prepare_cached(
                 "UPDATE codes SET used_at = ?1, device_id = ?2, kid = ?3 WHERE hash = ?4",
@@ -255,6 +262,13 @@ impl Writer {
         }
         let now = c.now.unix_timestamp();
         let device_id = c.device_id.as_str();
+        if !self.devices.contains_key(device_id) {
+            return Err(gone());
+        }
+        // Before anything is written: a refused assertion stores nothing.
+        if let Some(assertion) = &c.app_attest {
+            self.check_report_assertion(device_id, assertion, &c.eat_nonce, &c.jti, now)?;
+        }
         let dev = self.devices.get(device_id).ok_or_else(gone)?;
         // protocol.md §6: the latest nonce, unexpired, in an unexpired token.
         let current = c.eat_nonce == dev.nonce && now <= dev.nonce_expires_at && now <= c.exp;

@@ -10,6 +10,7 @@
 //! carrying the same nonce are applied one after the other, so only the
 //! first is current.
 
+mod app_attest;
 mod apply;
 
 use std::collections::HashMap;
@@ -60,6 +61,8 @@ pub(crate) struct Settings {
     pub checkin_interval_secs: i64,
     pub nonce_lifetime_secs: i64,
     pub failures_per_code: i64,
+    /// Checks report assertions of App Attest devices, when configured.
+    pub app_attest: Option<posture_attestation::app_attest::AppAttestVerifier>,
 }
 
 /// `POST /v1/enrol`, after the JWK was checked.
@@ -71,6 +74,8 @@ pub(crate) struct EnrolCmd {
     pub agent_version: String,
     /// The verified key attestation, if the request carried one.
     pub attested: Option<Attested>,
+    /// The verified App Attest key, if the request carried one.
+    pub app_attested: Option<crate::attestation::app_attest::AppAttested>,
     pub now: OffsetDateTime,
 }
 
@@ -93,6 +98,8 @@ pub(crate) struct ReportCmd {
     /// The reported Android security patch as YYYYMM, to compare with the
     /// attested one.
     pub reported_os_patch_level: Option<i64>,
+    /// The report's App Attest assertion (base64url), if it has one.
+    pub app_attest: Option<String>,
     pub token: String,
     pub now: OffsetDateTime,
 }

@@ -342,13 +342,26 @@ fn a_required_chain_that_is_absent_is_rejected_for_android_only() {
 fn requiring_attestation_for_a_platform_not_verified_is_a_config_error() {
     let err = posture_collector::Collector::open(CollectorConfig {
         attestation: AttestationConfig {
+            required_for: vec![Platform::Linux],
+            ..AttestationConfig::default()
+        },
+        ..config()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("only for android and ios"),
+        "{err}"
+    );
+    // iOS can be required only with an App ID to check App Attest for.
+    let err = posture_collector::Collector::open(CollectorConfig {
+        attestation: AttestationConfig {
             required_for: vec![Platform::Ios],
             ..AttestationConfig::default()
         },
         ..config()
     })
     .unwrap_err();
-    assert!(err.to_string().contains("only for android"), "{err}");
+    assert!(err.to_string().contains("--app-attest-app-id"), "{err}");
 }
 
 #[test]
