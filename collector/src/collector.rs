@@ -188,6 +188,16 @@ impl Collector {
         )?)?)
     }
 
+    /// Fetches the attestation status list now, when it comes from a URL,
+    /// and returns its number of entries. Blocking. On failure the last
+    /// good copy stays in use. Refreshes also happen on their own.
+    pub fn refresh_attestation_status(&self) -> Result<usize, CollectorError> {
+        self.inner
+            .attestation
+            .refresh_status()
+            .map_err(CollectorError::Config)
+    }
+
     /// The admin bearer token.
     pub fn admin_token(&self) -> &str {
         &self.inner.admin_token

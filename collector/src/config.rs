@@ -6,6 +6,8 @@ use std::time::Duration;
 use agent_core::{Platform, Policy};
 use posture_attestation::TrustedRoots;
 
+use crate::attestation::{AllowedApp, BootKey, MinSecurityLevel, StatusUrl};
+
 /// How a collector runs; [`CollectorConfig::default`] suits a local test.
 #[derive(Debug, Clone)]
 pub struct CollectorConfig {
@@ -49,6 +51,18 @@ pub struct AttestationConfig {
     /// Accept chains from Android's software keystore (emulators); such
     /// devices are labelled `software-attestation`, never `hardware`.
     pub allow_software: bool,
+    /// The status list over HTTPS, refreshed in the background; with
+    /// `status_file` too, the file is used when the first fetch fails.
+    pub status_url: Option<StatusUrl>,
+    /// The lowest security level accepted (docs/attestation-policy.md).
+    pub min_security_level: Option<MinSecurityLevel>,
+    /// Require a locked bootloader with verified boot state `verified`, or
+    /// `self-signed` with a key in `verified_boot_keys`.
+    pub require_locked_bootloader: bool,
+    /// When not empty, only keys of these apps are accepted.
+    pub allowed_apps: Vec<AllowedApp>,
+    /// Verified-boot keys accepted for a self-signed OS (e.g. GrapheneOS).
+    pub verified_boot_keys: Vec<BootKey>,
 }
 
 impl Default for CollectorConfig {

@@ -25,7 +25,9 @@ mod writer;
 #[cfg(test)]
 mod docs_tests;
 
-pub use attestation::roots_from_pem_file;
+pub use attestation::{
+    AllowedApp, AttestationPolicy, BootKey, MinSecurityLevel, StatusUrl, roots_from_pem_file,
+};
 pub use collector::Collector;
 pub use config::{AttestationConfig, CollectorConfig};
 pub use error::CollectorError;

@@ -159,6 +159,7 @@ fn attestation_config(
             })
             .collect(),
         allow_software: args.allow_software_attestation,
+        ..AttestationConfig::default()
     })
 }
 
