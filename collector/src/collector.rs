@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::protocol::{FleetSummary, IssuedCode, limits};
+use agent_core::protocol::{DeviceDetail, FleetSummary, IssuedCode, limits};
 use agent_core::token::{Verifier, random_id};
 use ring::digest::{SHA256, digest};
 use tempfile::TempDir;
@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use crate::attestation::KeyAttestation;
 use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
+use crate::ear::Signer;
 use crate::error::CollectorError;
 use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
@@ -42,6 +43,8 @@ pub(crate) struct Inner {
     pub verifier: Verifier,
     pub limiter: AddressLimiter,
     pub attestation: KeyAttestation,
+    /// Signs attestation results; its public key is the JWK set.
+    pub signer: Arc<Signer>,
     pub code_ttl_secs: u64,
     db_path: PathBuf,
     admin_token: String,
@@ -91,6 +94,7 @@ impl Collector {
         // even migrate it while the first one serves.
         let lock = DbLock::acquire(&db_path)?;
         let conn = store::open_writer(&db_path)?;
+        let signer = Arc::new(Signer::load(&conn, config.signing_key.as_deref())?);
         let (admin_token, admin_token_generated) = match config.admin_token {
             Some(token) if token.len() >= 16 => (token, false),
             Some(_) => {
@@ -106,6 +110,7 @@ impl Collector {
                 .map_err(|_| CollectorError::Config("check-in interval too large".into()))?,
             nonce_lifetime_secs: i64::try_from(nonce_lifetime).unwrap_or(86_400),
             failures_per_code: i64::from(config.enrol_failures_per_code),
+            min_assurance: config.min_assurance,
         });
         let keys = Arc::new(KeyCache::default());
         let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
@@ -123,6 +128,7 @@ impl Collector {
                     config.enrol_failure_window,
                 ),
                 attestation,
+                signer,
                 code_ttl_secs,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
                 db_path,
@@ -172,6 +178,27 @@ impl Collector {
             now(),
             stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
         )?)
+    }
+
+    /// One enrolled device: its fleet row, latest verdict and history
+    /// (protocol §8.4); `None` when no enrolled device has this id.
+    pub fn device_detail(
+        &self,
+        device_id: &str,
+        stale_after_secs: Option<u64>,
+    ) -> Result<Option<DeviceDetail>, CollectorError> {
+        let conn = store::open_reader(&self.inner.db_path)?;
+        Ok(store::device_detail(
+            &conn,
+            device_id,
+            now(),
+            stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
+        )?)
+    }
+
+    /// The JWK set of the key that signs attestation results (protocol §5.3.2).
+    pub fn jwks(&self) -> serde_json::Value {
+        self.inner.signer.jwks()
     }
 
     /// How many reports are stored (each accepted `jti` once).

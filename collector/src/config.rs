@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use agent_core::protocol::AssuranceLevel;
 use agent_core::{Platform, Policy};
 use posture_attestation::TrustedRoots;
 
@@ -33,6 +34,13 @@ pub struct CollectorConfig {
     pub enrol_failures_per_code: u32,
     /// How key attestation chains sent at enrolment are checked.
     pub attestation: AttestationConfig,
+    /// The weakest assurance level a compliant verdict may rest on
+    /// (protocol §5.3.1); below it the verdict is non-compliant.
+    pub min_assurance: AssuranceLevel,
+    /// A PEM PKCS#8 file with the key that signs attestation results,
+    /// made (0600) when it does not exist; `None` keeps the key in the
+    /// database, made at first start.
+    pub signing_key: Option<PathBuf>,
 }
 
 /// How the collector checks the key attestation chain of an enrolment
@@ -78,6 +86,8 @@ impl Default for CollectorConfig {
             enrol_failure_window: Duration::from_secs(600),
             enrol_failures_per_code: 5,
             attestation: AttestationConfig::default(),
+            min_assurance: AssuranceLevel::None,
+            signing_key: None,
         }
     }
 }

@@ -87,6 +87,14 @@ pub struct ServeArgs {
     /// Accept chains from Android's software keystore (emulators), labelled software-attestation.
     #[arg(long)]
     pub allow_software_attestation: bool,
+    /// The weakest assurance level a compliant verdict may rest on:
+    /// none, self-reported, os or hardware; below it the verdict is non-compliant.
+    #[arg(long, value_name = "LEVEL", default_value = "none")]
+    pub min_assurance: agent_core::protocol::AssuranceLevel,
+    /// The key (PEM PKCS#8, 0600) that signs attestation results; made there
+    /// if missing [default: a key kept in the database].
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
 }
 
 /// Platforms whose key attestation the collector verifies.
@@ -141,6 +149,8 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             checkin_interval_secs: args.checkin_interval,
             admin_token: args.admin_token.clone(),
             attestation,
+            min_assurance: args.min_assurance,
+            signing_key: args.signing_key.clone(),
             ..CollectorConfig::default()
         };
         run(args, config, tls_pem)

@@ -203,6 +203,7 @@ impl FakeCollector {
                     nonce,
                     nonce_expires_at: exp,
                     next_checkin_at: exp,
+                    attestation_result: None,
                 };
                 f.reports.insert(v.claims.jti, ack.clone());
                 match f.report_fault {

@@ -7,6 +7,7 @@
 //! the exception, because it is strict by its own schema version.
 
 mod admin;
+mod assurance;
 mod ids;
 mod messages;
 mod problem;
@@ -15,6 +16,10 @@ pub use admin::{
     AttestationMismatch, AttestedBootState, AttestedSecurityLevel, DeviceStatus, ExportRecord,
     FleetDevice, FleetSummary, IssueCodesRequest, IssueCodesResponse, IssuedCode,
     KeyAttestationSummary, Provenance,
+};
+pub use assurance::{
+    Assessment, AssuranceLevel, AssuranceLevelError, DEVICE_HISTORY_LEN, DeviceDetail,
+    DeviceReport, FactProvenance, FactRecord,
 };
 pub use ids::{DeviceId, EnrolmentCode, Jti, Nonce};
 pub use messages::{
@@ -42,6 +47,10 @@ pub mod paths {
     pub const REPORTS_EXPORT: &str = "/v1/reports/export";
     /// Reference collector admin: issue one-time enrolment codes.
     pub const ENROLMENT_CODES: &str = "/v1/admin/enrolment-codes";
+    /// Reference collector admin: one device, its verdict and its history.
+    pub const FLEET_DEVICE: &str = "/v1/fleet/devices/{device_id}";
+    /// The collector's public keys for its attestation results (RFC 7517).
+    pub const JWKS: &str = "/.well-known/jwks.json";
 }
 
 /// Media types used on the wire.

@@ -20,7 +20,8 @@ use std::time::Instant;
 
 use agent_core::Policy;
 use agent_core::protocol::{
-    ChallengeResponse, DeviceId, EnrolResponse, IssuedCode, Jti, Nonce, UnenrolResponse,
+    Assessment, AssuranceLevel, ChallengeResponse, DeviceId, EnrolResponse, IssuedCode, Jti, Nonce,
+    UnenrolResponse,
 };
 use agent_core::token::VerifyingKey;
 use agent_core::{Platform, Verdict};
@@ -60,6 +61,7 @@ pub(crate) struct Settings {
     pub checkin_interval_secs: i64,
     pub nonce_lifetime_secs: i64,
     pub failures_per_code: i64,
+    pub min_assurance: AssuranceLevel,
 }
 
 /// `POST /v1/enrol`, after the JWK was checked.
@@ -89,6 +91,10 @@ pub(crate) struct ReportCmd {
     pub iat: i64,
     pub eat_nonce: String,
     pub verdict: Verdict,
+    /// What the verdict rests on (protocol §5.3.1).
+    pub assessment: Assessment,
+    /// The signed attestation result, sent only if the report is current.
+    pub attestation_result: String,
     pub send_policy: bool,
     /// The reported Android security patch as YYYYMM, to compare with the
     /// attested one.
@@ -335,6 +341,7 @@ impl Writer {
             entries.push(KeyEntry {
                 key,
                 device_id: DeviceId::new(row.device_id.clone()),
+                attested: row.attested.map(Arc::new),
             });
             self.kids.insert(row.kid.clone(), row.device_id.clone());
             self.devices.insert(
