@@ -53,6 +53,7 @@ fn indicator(name: &str, tripped: bool) -> IntegrityIndicator {
 fn attested(provenance: Provenance, patch: i64, os_version: i64, locked: bool) -> Attested {
     Attested {
         provenance,
+        app_identity: None,
         summary: KeyAttestationSummary {
             security_level: AttestedSecurityLevel::Tee,
             attestation_version: 300,

@@ -52,6 +52,7 @@ fn assessment(level: AssuranceLevel) -> Assessment {
 fn hardware() -> Attested {
     Attested {
         provenance: Provenance::Hardware,
+        app_identity: None,
         summary: KeyAttestationSummary {
             security_level: AttestedSecurityLevel::Tee,
             attestation_version: 300,

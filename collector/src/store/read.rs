@@ -48,6 +48,8 @@ pub(crate) fn load_devices(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>
                 summary.map(|summary| Attested {
                     provenance,
                     summary,
+                    // Not stored: only the enrolment-time policy check uses it.
+                    app_identity: None,
                 })
             }),
         })
