@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use super::*;
 use crate::keys::store::MemoryStore;
 use crate::posture::{Platform, Posture};
+use crate::protocol::Freshness;
 use crate::protocol::{
     ChallengeResponse, EnrolRequest, EnrolResponse, Problem, ProblemKind, ReportAck,
     RequestPurpose, UnenrolResponse,

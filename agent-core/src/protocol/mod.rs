@@ -21,7 +21,7 @@ pub use assurance::{
     Assessment, AssuranceLevel, AssuranceLevelError, DEVICE_HISTORY_LEN, DeviceDetail,
     DeviceReport, FactProvenance, FactRecord,
 };
-pub use ids::{DeviceId, EnrolmentCode, Jti, Nonce};
+pub use ids::{DeviceId, EnrolmentCode, Jti, Nonce, NonceError};
 pub use messages::{
     ChallengeResponse, DeviceRequestClaims, EnrolRequest, EnrolResponse, Freshness, ReportAck,
     RequestPurpose, UnenrolResponse,
@@ -70,11 +70,11 @@ pub mod content_types {
 /// Header and `typ` values used on the wire.
 pub mod names {
     /// JWS `typ` of a posture report.
-    pub const EAT_TYP: &str = crate::token::TYP;
+    pub const EAT_TYP: &str = "eat+jwt";
     /// JWS `typ` of a device request token.
-    pub const REQUEST_TYP: &str = crate::token::REQUEST_TYP;
+    pub const REQUEST_TYP: &str = "posture-request+jwt";
     /// The `eat_profile` claim value of a v1 report.
-    pub const EAT_PROFILE: &str = crate::token::EAT_PROFILE;
+    pub const EAT_PROFILE: &str = "tag:posture-agent.dev,2026:eat/v1";
 }
 
 /// Size and time limits every v1 server enforces.
