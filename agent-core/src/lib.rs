@@ -10,7 +10,6 @@
 
 pub mod agent;
 pub mod b64;
-pub mod error;
 mod json;
 pub mod keys;
 pub mod policy;
@@ -24,7 +23,6 @@ pub mod transport;
 pub mod uniffi_types;
 pub mod version;
 
-pub use error::Error;
 pub use policy::{Policy, Verdict, evaluate};
 pub use posture::{Fact, Platform, Posture};
 pub use probe::PostureProbe;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agent_core::Platform;
-use agent_core::protocol::{FleetSummary, IssuedCode, limits};
+use agent_core::protocol::{DeviceDetail, FleetSummary, IssuedCode, limits};
 use agent_core::token::{Verifier, random_id};
 use ring::digest::{SHA256, digest};
 use tempfile::TempDir;
@@ -16,6 +16,7 @@ use crate::attestation::KeyAttestation;
 use crate::attestation::app_attest::AppAttestCheck;
 use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
+use crate::ear::Signer;
 use crate::error::CollectorError;
 use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
@@ -45,6 +46,8 @@ pub(crate) struct Inner {
     pub limiter: AddressLimiter,
     pub attestation: KeyAttestation,
     pub app_attest: AppAttestCheck,
+    /// Signs attestation results; its public key is the JWK set.
+    pub signer: Arc<Signer>,
     pub code_ttl_secs: u64,
     db_path: PathBuf,
     admin_token: String,
@@ -98,6 +101,7 @@ impl Collector {
         // even migrate it while the first one serves.
         let lock = DbLock::acquire(&db_path)?;
         let conn = store::open_writer(&db_path)?;
+        let signer = Arc::new(Signer::load(&conn, config.signing_key.as_deref())?);
         let (admin_token, admin_token_generated) = match config.admin_token {
             Some(token) if token.len() >= 16 => (token, false),
             Some(_) => {
@@ -114,6 +118,7 @@ impl Collector {
             nonce_lifetime_secs: i64::try_from(nonce_lifetime).unwrap_or(86_400),
             failures_per_code: i64::from(config.enrol_failures_per_code),
             app_attest: app_attest.verifier().cloned(),
+            min_assurance: config.min_assurance,
         });
         let keys = Arc::new(KeyCache::default());
         let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
@@ -132,6 +137,7 @@ impl Collector {
                 ),
                 attestation,
                 app_attest,
+                signer,
                 code_ttl_secs,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
                 db_path,
@@ -183,6 +189,27 @@ impl Collector {
         )?)
     }
 
+    /// One enrolled device: its fleet row, latest verdict and history
+    /// (protocol §8.4); `None` when no enrolled device has this id.
+    pub fn device_detail(
+        &self,
+        device_id: &str,
+        stale_after_secs: Option<u64>,
+    ) -> Result<Option<DeviceDetail>, CollectorError> {
+        let conn = store::open_reader(&self.inner.db_path)?;
+        Ok(store::device_detail(
+            &conn,
+            device_id,
+            now(),
+            stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
+        )?)
+    }
+
+    /// The JWK set of the key that signs attestation results (protocol §5.3.2).
+    pub fn jwks(&self) -> serde_json::Value {
+        self.inner.signer.jwks()
+    }
+
     /// How many reports are stored (each accepted `jti` once).
     pub fn report_count(&self) -> Result<u64, CollectorError> {
         Ok(store::report_count(&store::open_reader(
@@ -195,6 +222,16 @@ impl Collector {
         Ok(store::device_count(&store::open_reader(
             &self.inner.db_path,
         )?)?)
+    }
+
+    /// Fetches the attestation status list now, when it comes from a URL,
+    /// and returns its number of entries. Blocking. On failure the last
+    /// good copy stays in use. Refreshes also happen on their own.
+    pub fn refresh_attestation_status(&self) -> Result<usize, CollectorError> {
+        self.inner
+            .attestation
+            .refresh_status()
+            .map_err(CollectorError::Config)
     }
 
     /// The admin bearer token.

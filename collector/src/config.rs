@@ -3,8 +3,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use agent_core::protocol::AssuranceLevel;
 use agent_core::{Platform, Policy};
 use posture_attestation::TrustedRoots;
+
+use crate::attestation::{AllowedApp, BootKey, MinSecurityLevel, StatusUrl};
 
 /// How a collector runs; [`CollectorConfig::default`] suits a local test.
 #[derive(Debug, Clone)]
@@ -31,6 +34,13 @@ pub struct CollectorConfig {
     pub enrol_failures_per_code: u32,
     /// How key attestation chains sent at enrolment are checked.
     pub attestation: AttestationConfig,
+    /// The weakest assurance level a compliant verdict may rest on
+    /// (protocol §5.3.1); below it the verdict is non-compliant.
+    pub min_assurance: AssuranceLevel,
+    /// A PEM PKCS#8 file with the key that signs attestation results,
+    /// made (0600) when it does not exist; `None` keeps the key in the
+    /// database, made at first start.
+    pub signing_key: Option<PathBuf>,
 }
 
 /// How the collector checks the key attestation chain of an enrolment
@@ -52,6 +62,18 @@ pub struct AttestationConfig {
     pub allow_software: bool,
     /// How Apple App Attest evidence is checked; `None`: not checked.
     pub app_attest: Option<crate::attestation::AppAttestConfig>,
+    /// The status list over HTTPS, refreshed in the background; with
+    /// `status_file` too, the file is used when the first fetch fails.
+    pub status_url: Option<StatusUrl>,
+    /// The lowest security level accepted (docs/attestation-policy.md).
+    pub min_security_level: Option<MinSecurityLevel>,
+    /// Require a locked bootloader with verified boot state `verified`, or
+    /// `self-signed` with a key in `verified_boot_keys`.
+    pub require_locked_bootloader: bool,
+    /// When not empty, only keys of these apps are accepted.
+    pub allowed_apps: Vec<AllowedApp>,
+    /// Verified-boot keys accepted for a self-signed OS (e.g. GrapheneOS).
+    pub verified_boot_keys: Vec<BootKey>,
 }
 
 impl Default for CollectorConfig {
@@ -67,6 +89,8 @@ impl Default for CollectorConfig {
             enrol_failure_window: Duration::from_secs(600),
             enrol_failures_per_code: 5,
             attestation: AttestationConfig::default(),
+            min_assurance: AssuranceLevel::None,
+            signing_key: None,
         }
     }
 }

@@ -2,16 +2,21 @@
 //! The writer thread is the only one that changes it, after each commit.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use agent_core::protocol::DeviceId;
 use agent_core::token::{KeyResolver, VerifyingKey};
 
-/// An enrolled key and the device it belongs to.
+use crate::attestation::Attested;
+
+/// An enrolled key, the device it belongs to, and what the device's
+/// verified key attestation vouched for (the appraisal of each report
+/// weighs the report against it).
 #[derive(Debug, Clone)]
 pub(crate) struct KeyEntry {
     pub key: VerifyingKey,
     pub device_id: DeviceId,
+    pub attested: Option<Arc<Attested>>,
 }
 
 /// Enrolled keys by `kid` (RFC 7638 thumbprint).

@@ -7,11 +7,13 @@
 //! specification is `docs/protocol.md`; this crate is its server side, used
 //! by `posture-agent serve`, the CLI demo and the integration tests.
 
+mod assurance;
 mod attestation;
 mod codes;
 mod collector;
 mod config;
 mod connection;
+mod ear;
 mod error;
 mod files;
 mod handlers;
@@ -25,9 +27,16 @@ mod writer;
 #[cfg(test)]
 mod docs_tests;
 
-pub use attestation::{AppAttestConfig, roots_from_pem_file};
+pub use attestation::{
+    AllowedApp, AppAttestConfig, AttestationPolicy, BootKey, MinSecurityLevel, StatusUrl,
+    roots_from_pem_file,
+};
 pub use collector::Collector;
 pub use config::{AttestationConfig, CollectorConfig};
+pub use ear::{
+    Appraisal as EarAppraisal, EAR_PROFILE, EarClaims, ResultError, Status as EarStatus,
+    TrustVector, verify_attestation_result,
+};
 pub use error::CollectorError;
 pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,

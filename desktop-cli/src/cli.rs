@@ -164,7 +164,7 @@ pub enum Command {
     /// code, this machine enrolled and checked in, the verdict with its fixes.
     Demo(DeviceArgs),
     /// Run the reference collector (protocol v1): enrolment, reports, fleet summary, export.
-    Serve(crate::serve::ServeArgs),
+    Serve(Box<crate::serve::ServeArgs>),
     /// Fleets of virtual devices against a collector (load and backend tests).
     #[command(subcommand)]
     Fleet(crate::fleet::FleetCommand),

@@ -138,6 +138,7 @@ fn rule_name(r: RuleId) -> &'static str {
         RuleId::DeveloperMode => "developer mode",
         RuleId::UsbDebugging => "USB debugging",
         RuleId::Integrity => "integrity",
+        RuleId::Assurance => "assurance level",
     }
 }
 

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use agent_core::{Platform, Policy};
 use clap::Args;
 use posture_collector::{
-    AttestationConfig, Collector, CollectorConfig, TlsConfig, roots_from_pem_file, serve,
+    AttestationConfig, AttestationPolicy, Collector, CollectorConfig, StatusUrl, TlsConfig,
+    roots_from_pem_file, serve,
 };
 
 use crate::agent_cmd::state_dir;
@@ -66,15 +67,34 @@ pub struct ServeArgs {
     /// Trust these roots (PEM certificates) for key attestation instead of Google's.
     #[arg(long, value_name = "FILE")]
     pub attestation_roots: Option<PathBuf>,
-    /// Google's attestation status list (JSON) to refuse revoked chains; re-read when it changes.
+    /// Google's attestation status list to refuse revoked chains: a JSON file (re-read when it
+    /// changes) or an https:// URL (refreshed as its Cache-Control says).
+    #[arg(long, value_name = "FILE|URL")]
+    pub attestation_status: Option<String>,
+    /// With an https:// --attestation-status: a status list file to start from when the first fetch fails.
     #[arg(long, value_name = "FILE")]
-    pub attestation_status: Option<PathBuf>,
+    pub attestation_status_fallback: Option<PathBuf>,
+    /// With an https:// --attestation-status: an extra CA (PEM) to trust for it (a private mirror).
+    #[arg(long, value_name = "FILE")]
+    pub attestation_status_ca: Option<PathBuf>,
+    /// The attestation policy (JSON, docs/attestation-policy.md): security level, locked
+    /// bootloader, allowed apps and verified-boot keys.
+    #[arg(long, value_name = "FILE")]
+    pub attestation_policy: Option<PathBuf>,
     /// Refuse enrolments of PLATFORM without a valid hardware key attestation chain.
     #[arg(long, value_name = "PLATFORM", value_enum)]
     pub require_key_attestation: Vec<AttestedPlatform>,
     /// Accept chains from Android's software keystore (emulators), labelled software-attestation.
     #[arg(long)]
     pub allow_software_attestation: bool,
+    /// The weakest assurance level a compliant verdict may rest on:
+    /// none, self-reported, os or hardware; below it the verdict is non-compliant.
+    #[arg(long, value_name = "LEVEL", default_value = "none")]
+    pub min_assurance: agent_core::protocol::AssuranceLevel,
+    /// The key (PEM PKCS#8, 0600) that signs attestation results; made there
+    /// if missing [default: a key kept in the database].
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
 }
 
 /// Platforms whose key attestation the collector verifies.
@@ -129,6 +149,8 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             checkin_interval_secs: args.checkin_interval,
             admin_token: args.admin_token.clone(),
             attestation,
+            min_assurance: args.min_assurance,
+            signing_key: args.signing_key.clone(),
             ..CollectorConfig::default()
         };
         run(args, config, tls_pem)
@@ -144,13 +166,37 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
 fn attestation_config(
     args: &ServeArgs,
 ) -> Result<AttestationConfig, posture_collector::CollectorError> {
-    Ok(AttestationConfig {
+    let status = args.attestation_status.as_deref();
+    let is_url = status.is_some_and(|s| s.contains("://"));
+    let status_url = match status {
+        Some(url) if is_url => Some(StatusUrl {
+            url: url.to_owned(),
+            extra_ca_pem: args
+                .attestation_status_ca
+                .as_deref()
+                .map(|p| {
+                    std::fs::read(p).map_err(|e| posture_collector::CollectorError::Io {
+                        what: format!("read the status list CA {}", p.display()),
+                        source: e,
+                    })
+                })
+                .transpose()?,
+        }),
+        _ => None,
+    };
+    let status_file = if is_url {
+        args.attestation_status_fallback.clone()
+    } else {
+        status.map(PathBuf::from)
+    };
+    let mut config = AttestationConfig {
         roots: args
             .attestation_roots
             .as_deref()
             .map(roots_from_pem_file)
             .transpose()?,
-        status_file: args.attestation_status.clone(),
+        status_file,
+        status_url,
         required_for: args
             .require_key_attestation
             .iter()
@@ -159,9 +205,12 @@ fn attestation_config(
             })
             .collect(),
         allow_software: args.allow_software_attestation,
-        // App Attest serve settings (--app-attest-app-id, ...) are not wired yet.
-        app_attest: None,
-    })
+        ..AttestationConfig::default()
+    };
+    if let Some(path) = &args.attestation_policy {
+        AttestationPolicy::from_file(path)?.apply_to(&mut config);
+    }
+    Ok(config)
 }
 
 fn run(

@@ -100,17 +100,6 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PostureAgentError {
     }
 }
 
-impl From<agent_core::Error> for PostureAgentError {
-    fn from(e: agent_core::Error) -> Self {
-        match e {
-            agent_core::Error::Policy(e) => e.into(),
-            agent_core::Error::Posture(e) => e.into(),
-            agent_core::Error::Transport(e) => e.into(),
-            agent_core::Error::State(e) => e.into(),
-        }
-    }
-}
-
 /// The agent's errors, narrowed: an app branches on what it can do about
 /// each (enrol first, fix the input, retry later, tell the user what the
 /// collector said); the core's full message is the `reason`.

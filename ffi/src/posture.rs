@@ -160,6 +160,32 @@ pub fn posture_schema_version() -> u32 {
     core::POSTURE_SCHEMA_VERSION
 }
 
+/// The posture an Android app's readings describe, collected now: the
+/// core's one Android mapping (the same the adb harness uses). `attested`
+/// are indicators from a platform attestation the host app ran itself.
+#[uniffi::export]
+pub fn android_posture(
+    readings: agent_core::probe::android::AndroidReadings,
+    attested: Vec<IntegrityIndicator>,
+) -> Posture {
+    agent_core::probe::android::android_posture(
+        &readings,
+        attested.into_iter().map(Into::into).collect(),
+        time::OffsetDateTime::now_utc(),
+    )
+    .into()
+}
+
+/// The paths where a `su` binary lives on a rooted Android device: the
+/// shim checks which exist and passes them back as a reading.
+#[uniffi::export]
+pub fn android_su_paths() -> Vec<String> {
+    agent_core::probe::android::SU_PATHS
+        .iter()
+        .map(|p| (*p).to_owned())
+        .collect()
+}
+
 impl From<core::OsFacts> for OsFacts {
     fn from(os: core::OsFacts) -> Self {
         OsFacts {

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use agent_core::Platform;
 use agent_core::agent::{Agent, AgentConfig, KeySource};
 use agent_core::keys::{DeviceSigner, KeyError, PublicJwk, SoftwareSigner};
+use agent_core::policy::RuleId;
 use agent_core::posture::Posture;
+use agent_core::posture::ScreenLock;
 use agent_core::probe::PostureProbe;
-use agent_core::protocol::Provenance;
+use agent_core::protocol::{AssuranceLevel, FactProvenance, Provenance};
 use agent_core::state::OutboxLimits;
 use agent_core::transport::{HttpTransport, TransportConfig};
 use posture_collector::{AttestationConfig, CollectorConfig, roots_from_pem_file, spawn_local};
@@ -133,9 +135,48 @@ fn an_attested_key_enrols_as_hardware_and_a_plain_key_as_self_reported() {
     let android = by_platform(Platform::Android);
     assert_eq!(android.provenance, Some(Provenance::Hardware));
     assert!(android.key_attestation.is_some());
+    // The phone reported nothing; the attested OS version and patch level
+    // were evaluated, as hardware facts.
+    assert_eq!(android.assurance, Some(AssuranceLevel::Hardware));
+    let patch = android
+        .facts
+        .iter()
+        .find(|f| f.rule == RuleId::SecurityPatch)
+        .unwrap();
+    assert_eq!(patch.provenance, FactProvenance::Hardware);
+    // Its attestation result verifies with the collector's published key.
+    let ear = android.attestation_result.as_deref().unwrap();
+    let jwks = c.collector().jwks();
+    let claims = posture_collector::verify_attestation_result(
+        ear,
+        &jwks,
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    )
+    .unwrap();
+    assert_eq!(claims.sub, android.device_id.as_str());
+    assert_eq!(
+        claims.submods["posture"].assurance,
+        AssuranceLevel::Hardware
+    );
+    assert_eq!(claims.submods["posture"].vector.hardware, Some(2));
+
     let linux = by_platform(Platform::Linux);
     assert_eq!(linux.provenance, Some(Provenance::SelfReported));
     assert_eq!(linux.key_attestation, None);
+    assert_eq!(desktop.check_in().unwrap().delivery.delivered, 1);
+    let fleet = c.collector().fleet_summary(None).unwrap();
+    let linux = fleet
+        .devices
+        .iter()
+        .find(|d| d.platform == Platform::Linux)
+        .unwrap();
+    assert_eq!(linux.assurance, Some(AssuranceLevel::SelfReported));
+    let lock = linux
+        .facts
+        .iter()
+        .find(|f| f.rule == RuleId::ScreenLock)
+        .unwrap();
+    assert_eq!(lock.provenance, FactProvenance::SelfReported);
 }
 
 /// A desktop's probe, fixed so the test does not depend on this machine.
@@ -143,6 +184,8 @@ struct DesktopProbe;
 
 impl PostureProbe for DesktopProbe {
     fn collect(&self) -> Posture {
-        Posture::unknown(Platform::Linux, "e2e", time::OffsetDateTime::now_utc())
+        let mut p = Posture::unknown(Platform::Linux, "e2e", time::OffsetDateTime::now_utc());
+        p.screen_lock = agent_core::Fact::observed(ScreenLock::Set, "e2e");
+        p
     }
 }

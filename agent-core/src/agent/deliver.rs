@@ -18,8 +18,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::client::{Client, ClientError};
-use super::flow::{agent_to_state, store_verdicts};
 use super::memo::Memo;
+use super::verdicts::agent_to_state;
 use super::{Agent, AgentError, Inner, ServerVerdict};
 use std::time::Duration;
 
@@ -255,7 +255,7 @@ fn apply_ack(state: &mut State, memo: &Memo, ack: &ReportAck) -> Result<(), Agen
         accepted_at: ack.accepted_at,
         next_checkin_at: ack.next_checkin_at,
     });
-    store_verdicts(state, memo, verdicts, now)?;
+    memo.store_verdicts(state, verdicts, now)?;
     state.set_last_checkin(now)?;
     Ok(())
 }

@@ -5,12 +5,12 @@ use time::OffsetDateTime;
 
 use super::client::Client;
 use super::deliver::FlushOutcome;
-use super::memo::Memo;
-use super::{Agent, AgentError, Inner, Status, VerdictRecord};
+use super::verdicts::agent_to_state;
+use super::{Agent, AgentError, Inner, Status};
 use crate::policy::{Verdict, evaluate};
 use crate::protocol::app_attest::enrol_client_data_hash;
 use crate::protocol::{DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose};
-use crate::state::{Enrolment, QueuedReport, State};
+use crate::state::{Enrolment, QueuedReport};
 use crate::token::{self, Claims, Nonce};
 use crate::transport::check_url;
 
@@ -136,7 +136,10 @@ impl Agent {
         let pushed = inner.state.batch(|state| {
             let pushed = state.push(&queued)?;
             state.set_next_nonce(None, None)?;
-            store_verdicts(state, &inner.memo, verdicts, now).map_err(agent_to_state)?;
+            inner
+                .memo
+                .store_verdicts(state, verdicts, now)
+                .map_err(agent_to_state)?;
             Ok(pushed)
         })?;
         if pushed.evicted > 0 {
@@ -332,28 +335,4 @@ impl Agent {
         let verdict = evaluate(&posture, &inner.memo.policy(&inner.state)?, now);
         Ok(Claims::new(nonce, device_id, posture, verdict, now)?)
     }
-}
-
-/// Carries an agent error out of a state batch (only encoding can fail).
-pub(super) fn agent_to_state(e: AgentError) -> crate::state::StateError {
-    match e {
-        AgentError::State(e) => e,
-        other => crate::state::StateError::Invalid {
-            what: "verdicts",
-            detail: other.to_string(),
-        },
-    }
-}
-
-pub(super) fn store_verdicts(
-    state: &mut State,
-    memo: &Memo,
-    verdicts: VerdictRecord,
-    at: OffsetDateTime,
-) -> Result<(), AgentError> {
-    let json = serde_json::to_string(&verdicts)
-        .map_err(|e| AgentError::Internal(format!("cannot encode the verdicts: {e}")))?;
-    state.set_last_verdict(&json, at)?;
-    memo.stored_verdicts(json, verdicts);
-    Ok(())
 }

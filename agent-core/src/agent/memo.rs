@@ -6,7 +6,10 @@
 
 use std::cell::RefCell;
 
-use super::{AgentError, VerdictRecord, verdict_from_json};
+use time::OffsetDateTime;
+
+use super::error::AgentError;
+use super::verdicts::{VerdictRecord, verdict_from_json};
 use crate::policy::{Policy, PolicyFormat};
 use crate::state::State;
 
@@ -75,9 +78,19 @@ impl Memo {
         }
     }
 
-    /// Notes that `verdicts` were just stored as `json`.
-    pub(super) fn stored_verdicts(&self, json: String, verdicts: VerdictRecord) {
+    /// Stores `verdicts` in the state and keeps them as the parse of the
+    /// stored text.
+    pub(super) fn store_verdicts(
+        &self,
+        state: &mut State,
+        verdicts: VerdictRecord,
+        at: OffsetDateTime,
+    ) -> Result<(), AgentError> {
+        let json = serde_json::to_string(&verdicts)
+            .map_err(|e| AgentError::Internal(format!("cannot encode the verdicts: {e}")))?;
+        state.set_last_verdict(&json, at)?;
         self.verdicts.remember(json, verdicts);
+        Ok(())
     }
 }
 

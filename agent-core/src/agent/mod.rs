@@ -17,12 +17,14 @@ mod error;
 mod flow;
 mod listeners;
 mod memo;
+mod verdicts;
 
 pub use client::{Client, ClientError};
 pub use deliver::{FlushOutcome, Rejected};
 pub use error::AgentError;
 pub use flow::{CheckInOutcome, ReportPreview, UnenrolOutcome};
 pub use listeners::{StatusListener, Subscription};
+pub use verdicts::{ServerVerdict, VerdictRecord};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,9 +34,8 @@ use time::OffsetDateTime;
 
 use crate::keys::store::SecretStore;
 use crate::keys::{DeviceSigner, PublicJwk, SoftwareSigner};
-use crate::policy::{Policy, Verdict};
+use crate::policy::Policy;
 use crate::probe::PostureProbe;
-use crate::protocol::Freshness;
 use crate::state::{OutboxLimits, State};
 use crate::transport::Transport;
 
@@ -77,35 +78,6 @@ pub enum AgentState {
     Unenrolled,
     /// Enrolled with a collector.
     Enrolled,
-}
-
-/// The verdicts the agent last saw: its own (immediate) and the server's
-/// (authoritative), as stored in the state.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VerdictRecord {
-    /// The device's own evaluation at its last check-in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local: Option<Verdict>,
-    /// The server's evaluation of the last report it acknowledged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server: Option<ServerVerdict>,
-}
-
-/// The server's answer to a report.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerVerdict {
-    /// The server's verdict.
-    pub verdict: Verdict,
-    /// Whether the report counted as current compliance.
-    pub freshness: Freshness,
-    /// When the server accepted the report.
-    #[serde(with = "time::serde::rfc3339")]
-    pub accepted_at: OffsetDateTime,
-    /// When the server expects the next check-in.
-    #[serde(with = "time::serde::rfc3339")]
-    pub next_checkin_at: OffsetDateTime,
 }
 
 /// Everything a person or an app needs to show the agent's state.
@@ -429,11 +401,6 @@ pub struct ResetOutcome {
     /// When the state was too damaged to name its key: a software store
     /// may still hold it (unused; deleting it is safe).
     pub key_left_behind: Option<String>,
-}
-
-fn verdict_from_json(json: &str) -> Result<VerdictRecord, AgentError> {
-    crate::json::from_str(json)
-        .map_err(|e| AgentError::CorruptState(format!("the stored verdict is invalid: {e}")))
 }
 
 fn status_of(state: &State, memo: &memo::Memo) -> Result<Status, AgentError> {

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use super::*;
 use crate::keys::store::MemoryStore;
 use crate::posture::{Platform, Posture};
+use crate::protocol::Freshness;
 use crate::protocol::{
     ChallengeResponse, EnrolRequest, EnrolResponse, Problem, ProblemKind, ReportAck,
     RequestPurpose, UnenrolResponse,
@@ -203,6 +204,7 @@ impl FakeCollector {
                     nonce,
                     nonce_expires_at: exp,
                     next_checkin_at: exp,
+                    attestation_result: None,
                 };
                 f.reports.insert(v.claims.jti, ack.clone());
                 match f.report_fault {

@@ -70,3 +70,13 @@ pub trait DeviceSigner: Send + Sync {
         Ok(())
     }
 }
+
+/// A random identifier: `bytes` random bytes, base64url.
+pub fn random_id(bytes: usize) -> Result<String, KeyError> {
+    let mut buf = vec![0u8; bytes];
+    use ring::rand::SecureRandom;
+    ring::rand::SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| KeyError::Crypto("draw random bytes"))?;
+    Ok(crate::b64::encode(&buf))
+}

@@ -55,6 +55,9 @@ pub enum RuleId {
     UsbDebugging,
     /// Integrity indicators.
     Integrity,
+    /// Not a policy rule: the collector's verdict rests on weaker evidence
+    /// than the collector's minimum assurance level.
+    Assurance,
 }
 
 /// The result of one rule, with what was seen and how to fix it.

@@ -1,21 +1,154 @@
-//! Maps what adb reads from an Android device to a [`Posture`].
+//! Android: the readings a reader takes, and the one mapping that gives
+//! them meaning.
 //!
-//! Pure: the desktop CLI runs the commands and hands their outputs here, so
-//! the mapping is tested on captured outputs. Every fact's source names the
-//! adb command it came from.
+//! Two readers fill [`AndroidReadings`]: the app on the phone (the Kotlin
+//! shim, from framework APIs) and the desktop harness (over adb, from
+//! `getprop`, `settings` and `locksettings`). Neither interprets anything:
+//! [`android_posture`] is the only place that decides what a value means,
+//! so both readers share every fact name, rule and Unknown reason; only the
+//! sources differ, and they name what was read.
 
 use time::OffsetDateTime;
 
-use super::parse::getprop::{Props, prop};
+use super::parse::getprop::{self, Props};
+
 use crate::posture::{
-    Fact, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture, ScreenLock, SecurityPatch,
-    StorageEncryption,
+    Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
+    ScreenLock, SecurityPatch, StorageEncryption,
 };
+
+/// One raw value as the platform gave it, before any meaning.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    /// The value, as text exactly as read (a property, a setting, "true").
+    Read {
+        /// The text read.
+        value: String,
+    },
+    /// The platform says there is no value: a setting never written, a
+    /// property not set, a feature this OS version does not declare.
+    NotSet,
+    /// The read failed.
+    Failed {
+        /// Why (the platform's own message).
+        error: String,
+    },
+    /// This reader does not take this reading.
+    NotRead,
+}
+
+impl Reading {
+    /// A reading of text that may be absent or blank (blank counts as not set).
+    pub fn text(value: Option<&str>) -> Reading {
+        match value.map(str::trim) {
+            Some(v) if !v.is_empty() => Reading::Read {
+                value: v.to_owned(),
+            },
+            _ => Reading::NotSet,
+        }
+    }
+
+    fn value(&self) -> Option<&str> {
+        match self {
+            Reading::Read { value } => Some(value.trim()),
+            _ => None,
+        }
+    }
+}
+
+/// Who took the readings: names each fact's source.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AndroidReader {
+    /// The app on the phone, through framework APIs.
+    App,
+    /// The desktop harness, over adb.
+    Adb,
+}
+
+/// The raw values an Android reader takes. A field its reader cannot take
+/// is [`Reading::NotRead`].
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AndroidReadings {
+    /// Who took them.
+    pub reader: AndroidReader,
+    /// `ro.build.version.release` (`Build.VERSION.RELEASE`), e.g. "14".
+    pub release: Reading,
+    /// `ro.build.version.sdk` (`Build.VERSION.SDK_INT`), e.g. "34".
+    pub sdk: Reading,
+    /// `ro.build.id` (`Build.ID`): the build, shared by every device running it.
+    pub build_id: Reading,
+    /// `ro.build.type` (`Build.TYPE`): "user", "userdebug" or "eng".
+    pub build_type: Reading,
+    /// `ro.build.tags` (`Build.TAGS`), e.g. "release-keys".
+    pub build_tags: Reading,
+    /// `ro.build.version.security_patch` (`Build.VERSION.SECURITY_PATCH`).
+    pub security_patch: Reading,
+    /// `ro.debuggable`.
+    pub debuggable: Reading,
+    /// `ro.crypto.state`: "encrypted", "unencrypted" or "unsupported".
+    pub crypto_state: Reading,
+    /// `ro.crypto.type` (Android 7+): "file" or "block".
+    pub crypto_type: Reading,
+    /// `ro.boot.verifiedbootstate`: green, yellow, orange or red.
+    pub verified_boot_state: Reading,
+    /// `ro.boot.flash.locked`: "1" locked, "0" unlocked.
+    pub flash_locked: Reading,
+    /// `DevicePolicyManager.getStorageEncryptionStatus()`, an
+    /// `ENCRYPTION_STATUS_*` number.
+    pub encryption_status: Reading,
+    /// `KeyguardManager.isDeviceSecure()`: "true" or "false".
+    pub device_secure: Reading,
+    /// `locksettings get-disabled`: "true" or "false".
+    pub lock_screen_disabled: Reading,
+    /// `Settings.Global.ADB_ENABLED`: "0" or "1".
+    pub adb_enabled: Reading,
+    /// `Settings.Global.DEVELOPMENT_SETTINGS_ENABLED`: "0" or "1".
+    pub development_settings_enabled: Reading,
+    /// Which of [`SU_PATHS`] exist, one a line ("" when none).
+    pub su_paths_found: Reading,
+    /// `PackageManager.FEATURE_STRONGBOX_KEYSTORE`: "true" or "false";
+    /// not set before Android 9.
+    pub strong_box: Reading,
+    /// `PackageManager.FEATURE_HARDWARE_KEYSTORE`: "true" or "false"; not
+    /// set before Android 12.
+    pub hardware_keystore: Reading,
+}
+
+impl AndroidReadings {
+    /// Readings with nothing read yet, for a reader to fill in.
+    pub fn none(reader: AndroidReader) -> AndroidReadings {
+        AndroidReadings {
+            reader,
+            release: Reading::NotRead,
+            sdk: Reading::NotRead,
+            build_id: Reading::NotRead,
+            build_type: Reading::NotRead,
+            build_tags: Reading::NotRead,
+            security_patch: Reading::NotRead,
+            debuggable: Reading::NotRead,
+            crypto_state: Reading::NotRead,
+            crypto_type: Reading::NotRead,
+            verified_boot_state: Reading::NotRead,
+            flash_locked: Reading::NotRead,
+            encryption_status: Reading::NotRead,
+            device_secure: Reading::NotRead,
+            lock_screen_disabled: Reading::NotRead,
+            adb_enabled: Reading::NotRead,
+            development_settings_enabled: Reading::NotRead,
+            su_paths_found: Reading::NotRead,
+            strong_box: Reading::NotRead,
+            hardware_keystore: Reading::NotRead,
+        }
+    }
+}
 
 /// The output (or the failure) of one adb shell command.
 pub type CommandResult = Result<String, String>;
 
-/// Outputs of the `settings` and `locksettings` commands.
+/// Outputs of the `settings` and `locksettings` commands the adb reader runs.
 #[derive(Debug, Clone)]
 pub struct AndroidSettings {
     /// `adb shell settings get global adb_enabled`.
@@ -26,76 +159,200 @@ pub struct AndroidSettings {
     pub lock_disabled: CommandResult,
 }
 
-const ADB_ENABLED: &str = "adb shell settings get global adb_enabled";
-const DEV_SETTINGS: &str = "adb shell settings get global development_settings_enabled";
-const LOCK_DISABLED: &str = "adb shell locksettings get-disabled";
-
-fn getprop_source(key: &str) -> String {
-    format!("adb shell getprop {key}")
+/// The readings adb takes: `getprop` (parsed) and the settings commands.
+/// `settings get` prints `null` for a setting never written.
+pub fn adb_readings(props: &Props, settings: &AndroidSettings) -> AndroidReadings {
+    let prop = |key: &str| Reading::text(getprop::prop(props, key));
+    let command = |out: &CommandResult| match out.as_deref().map(str::trim) {
+        Ok("null") => Reading::NotSet,
+        Ok(text) => Reading::Read {
+            value: text.to_owned(),
+        },
+        Err(e) => Reading::Failed {
+            error: e.to_owned(),
+        },
+    };
+    AndroidReadings {
+        release: prop("ro.build.version.release"),
+        sdk: prop("ro.build.version.sdk"),
+        build_id: prop("ro.build.id"),
+        build_type: prop("ro.build.type"),
+        build_tags: prop("ro.build.tags"),
+        security_patch: prop("ro.build.version.security_patch"),
+        debuggable: prop("ro.debuggable"),
+        crypto_state: prop("ro.crypto.state"),
+        crypto_type: prop("ro.crypto.type"),
+        verified_boot_state: prop("ro.boot.verifiedbootstate"),
+        flash_locked: prop("ro.boot.flash.locked"),
+        lock_screen_disabled: command(&settings.lock_disabled),
+        adb_enabled: command(&settings.adb_enabled),
+        development_settings_enabled: command(&settings.development_settings_enabled),
+        ..AndroidReadings::none(AndroidReader::Adb)
+    }
 }
 
-/// The posture of an Android device from its properties and settings.
+/// Where a `su` binary lives on a rooted device (Magisk, SuperSU and older
+/// tools). Their presence is a heuristic: root can hide them, and a stock
+/// device never has them.
+pub const SU_PATHS: &[&str] = &[
+    "/system/bin/su",
+    "/system/xbin/su",
+    "/system/sbin/su",
+    "/sbin/su",
+    "/su/bin/su",
+    "/vendor/bin/su",
+    "/data/local/su",
+    "/data/local/bin/su",
+    "/data/local/xbin/su",
+];
+
+/// `DevicePolicyManager.ENCRYPTION_STATUS_*`.
+pub mod encryption_status {
+    /// The device cannot encrypt.
+    pub const UNSUPPORTED: i64 = 0;
+    /// Supported but not turned on.
+    pub const INACTIVE: i64 = 1;
+    /// Being turned on (full-disk encryption, Android 9 and older).
+    pub const ACTIVATING: i64 = 2;
+    /// Full-disk, key bound to the user's credential.
+    pub const ACTIVE: i64 = 3;
+    /// Full-disk, default key.
+    pub const ACTIVE_DEFAULT_KEY: i64 = 4;
+    /// File-based, keys per user.
+    pub const ACTIVE_PER_USER: i64 = 5;
+}
+
+/// The name of one reading's source, as this reader takes it.
+struct Names(AndroidReader);
+
+impl Names {
+    fn prop(&self, key: &str, api: &str) -> String {
+        match self.0 {
+            AndroidReader::App if !api.is_empty() => api.to_owned(),
+            AndroidReader::App => format!("getprop {key}"),
+            AndroidReader::Adb => format!("adb shell getprop {key}"),
+        }
+    }
+
+    fn global(&self, setting: &str, api: &str) -> String {
+        match self.0 {
+            AndroidReader::App => format!("Settings.Global.{api}"),
+            AndroidReader::Adb => format!("adb shell settings get global {setting}"),
+        }
+    }
+
+    fn os_source(&self) -> &'static str {
+        match self.0 {
+            AndroidReader::App => "android.os.Build (the agent runs on Android)",
+            AndroidReader::Adb => "adb (the target is an Android device)",
+        }
+    }
+}
+
+const RELEASE: (&str, &str) = ("ro.build.version.release", "Build.VERSION.RELEASE");
+const BUILD_ID: (&str, &str) = ("ro.build.id", "Build.ID");
+const BUILD_TYPE: (&str, &str) = ("ro.build.type", "Build.TYPE");
+const BUILD_TAGS: (&str, &str) = ("ro.build.tags", "Build.TAGS");
+const PATCH: (&str, &str) = (
+    "ro.build.version.security_patch",
+    "Build.VERSION.SECURITY_PATCH",
+);
+const ADB_ENABLED: (&str, &str) = ("adb_enabled", "ADB_ENABLED");
+const DEV_SETTINGS: (&str, &str) = (
+    "development_settings_enabled",
+    "DEVELOPMENT_SETTINGS_ENABLED",
+);
+const DPM: &str = "DevicePolicyManager.getStorageEncryptionStatus";
+const KEYGUARD: &str = "KeyguardManager.isDeviceSecure";
+const LOCK_DISABLED: &str = "adb shell locksettings get-disabled";
+
+/// The posture the readings describe. Every fact is Observed with what it
+/// was read from, or Unknown with the reason. `attested` are indicators
+/// from a platform attestation service the host app ran itself (Play
+/// Integrity, say), added as they are.
 pub fn android_posture(
-    props: &Props,
-    settings: &AndroidSettings,
+    r: &AndroidReadings,
+    attested: Vec<IntegrityIndicator>,
     collected_at: OffsetDateTime,
 ) -> Posture {
-    let mut p = Posture::unknown(Platform::Android, "not read over adb", collected_at);
-    let release = "ro.build.version.release";
+    let n = Names(r.reader);
+    let mut p = Posture::unknown(Platform::Android, "not read on Android", collected_at);
+    let mut version = text(&r.release, &n.prop(RELEASE.0, RELEASE.1));
+    if let (Fact::Observed { source, .. }, AndroidReader::App, Some(sdk)) =
+        (&mut version, r.reader, r.sdk.value())
+    {
+        source.push_str(&format!(" (SDK_INT {sdk})"));
+    }
     p.os = OsFacts {
-        id: Fact::observed(
-            "android".to_owned(),
-            "adb (the target is an Android device)",
-        ),
+        id: Fact::observed("android".to_owned(), n.os_source()),
         id_like: Vec::new(),
-        name: Fact::observed(
-            "Android".to_owned(),
-            "adb (the target is an Android device)",
-        ),
-        version: text_prop(props, release),
-        build: text_prop(props, "ro.build.id"),
-        kernel: Fact::unknown("the adb target does not read the kernel release"),
+        name: Fact::observed("Android".to_owned(), n.os_source()),
+        version,
+        build: text(&r.build_id, &n.prop(BUILD_ID.0, BUILD_ID.1)),
+        kernel: Fact::unknown("not collected on Android: no policy rule uses it"),
     };
-    p.security_patch = security_patch(props);
-    p.storage_encryption = storage_encryption(props);
-    p.screen_lock = screen_lock(&settings.lock_disabled);
-    p.developer_mode = developer_mode(&settings.development_settings_enabled, props);
-    p.usb_debugging = setting_flag(&settings.adb_enabled, ADB_ENABLED);
-    p.integrity = integrity(props);
-    p.hardware_key_store = Fact::unknown(
-        "not readable over adb: the Keystore's security level is visible only to an app (KeyInfo) or through key attestation",
-    );
+    p.security_patch = security_patch(&r.security_patch, &n.prop(PATCH.0, PATCH.1));
+    p.storage_encryption = match r.encryption_status {
+        Reading::NotRead => crypto_props(r, &n),
+        _ => encryption_status(&r.encryption_status),
+    };
+    p.screen_lock = match r.device_secure {
+        Reading::NotRead => lock_disabled(&r.lock_screen_disabled),
+        _ => device_secure(&r.device_secure),
+    };
+    p.developer_mode = developer_mode(r, &n);
+    p.usb_debugging = flag(&r.adb_enabled, &n.global(ADB_ENABLED.0, ADB_ENABLED.1));
+    p.integrity = integrity(r, &n);
+    p.integrity.extend(attested);
+    p.hardware_key_store = hardware_key_store(&r.strong_box, &r.hardware_keystore);
     p.secure_boot =
-        Fact::unknown("UEFI Secure Boot is a desktop fact; see verified boot under integrity");
+        Fact::unknown("UEFI Secure Boot is a desktop fact; see the integrity indicators");
     p.tpm = Fact::unknown("phones have no TPM; see hardware_key_store");
     p
 }
 
-fn text_prop(props: &Props, key: &str) -> Fact<String> {
-    match prop(props, key) {
-        Some(v) => Fact::observed(v.to_owned(), getprop_source(key)),
-        None => Fact::unknown(format!("{key} is not set")),
+fn text(reading: &Reading, source: &str) -> Fact<String> {
+    match reading {
+        Reading::Read { value } if !value.trim().is_empty() => {
+            Fact::observed(value.trim().to_owned(), source)
+        }
+        other => Fact::unknown(not_read(other, source)),
     }
 }
 
-fn security_patch(props: &Props) -> Fact<SecurityPatch> {
-    let key = "ro.build.version.security_patch";
-    match prop(props, key) {
-        Some(v) => Fact::from((SecurityPatch::parse(v), getprop_source(key).as_str())),
+/// The reason for a reading that gave no value.
+fn not_read(reading: &Reading, source: &str) -> String {
+    match reading {
+        Reading::Failed { error } => format!("{source} could not be read: {error}"),
+        Reading::NotRead => format!("{source} is not read by this reader"),
+        _ => format!("{source} is not set"),
+    }
+}
+
+fn security_patch(reading: &Reading, source: &str) -> Fact<SecurityPatch> {
+    match reading.value().filter(|v| !v.is_empty()) {
+        Some(v) => match SecurityPatch::parse(v) {
+            Ok(patch) => Fact::observed(patch, source),
+            Err(_) => Fact::unknown(format!(
+                "{source} is {}, not a YYYY-MM-DD date",
+                v.chars().take(32).collect::<String>()
+            )),
+        },
         None => Fact::unknown(format!(
-            "{key} is not set (Android before 6.0 has no security patch level)"
+            "{} (empty: Android before 6.0 has no security patch level)",
+            not_read(reading, source)
         )),
     }
 }
 
 /// `ro.crypto.state` says whether /data is encrypted; `ro.crypto.type`
 /// (Android 7+) says how: `file` (file-based) or `block` (full-disk).
-fn storage_encryption(props: &Props) -> Fact<StorageEncryption> {
+fn crypto_props(r: &AndroidReadings, n: &Names) -> Fact<StorageEncryption> {
     let (state_key, type_key) = ("ro.crypto.state", "ro.crypto.type");
-    let source = getprop_source(state_key);
-    match prop(props, state_key) {
+    let source = n.prop(state_key, "");
+    match r.crypto_state.value() {
         Some("encrypted") => {
-            let method = match prop(props, type_key) {
+            let method = match r.crypto_type.value() {
                 Some("file") => "file-based (FBE)".to_owned(),
                 Some("block") => "full-disk (FDE)".to_owned(),
                 Some(other) => format!("ro.crypto.type {other}"),
@@ -103,8 +360,8 @@ fn storage_encryption(props: &Props) -> Fact<StorageEncryption> {
                 // type property; say what was read rather than infer.
                 None => "encrypted (ro.crypto.type not set)".to_owned(),
             };
-            let source = match prop(props, type_key) {
-                Some(_) => format!("{source}, {}", getprop_source(type_key)),
+            let source = match r.crypto_type.value() {
+                Some(_) => format!("{source}, {}", n.prop(type_key, "")),
                 None => source,
             };
             Fact::observed(StorageEncryption::Encrypted { method }, source)
@@ -115,7 +372,72 @@ fn storage_encryption(props: &Props) -> Fact<StorageEncryption> {
             format!("{source} (unsupported: the device cannot encrypt)"),
         ),
         Some(other) => Fact::unknown(format!("{state_key} is {other:?}, not a known state")),
-        None => Fact::unknown(format!("{state_key} is not set")),
+        None => Fact::unknown(not_read(&r.crypto_state, state_key)),
+    }
+}
+
+/// Each `ENCRYPTION_STATUS_*` as the policy sees it. Any Encrypted passes
+/// the storage encryption rule; the method says how strong it is, so a
+/// backend can tell file-based from a default-key full-disk device.
+fn encryption_status(reading: &Reading) -> Fact<StorageEncryption> {
+    use encryption_status as s;
+    let Some(text) = reading.value() else {
+        return Fact::unknown(match reading {
+            Reading::Failed { error } => format!("{DPM} failed: {error}"),
+            other => not_read(other, DPM),
+        });
+    };
+    let encrypted = |method: &str, value: i64| {
+        Fact::observed(
+            StorageEncryption::Encrypted {
+                method: method.to_owned(),
+            },
+            format!("{DPM} ({value})"),
+        )
+    };
+    let not_encrypted = |meaning: &str, value: i64| {
+        Fact::observed(
+            StorageEncryption::NotEncrypted,
+            format!("{DPM} ({value}: {meaning})"),
+        )
+    };
+    match text.parse::<i64>() {
+        // File-based encryption: each user's files are encrypted with keys
+        // bound to that user's lock screen credential.
+        Ok(v @ s::ACTIVE_PER_USER) => encrypted("file-based (FBE), keys per user", v),
+        // Full-disk encryption with the key bound to the user's credential
+        // (also what apps targeting API < 24 see on file-based devices).
+        Ok(v @ s::ACTIVE) => encrypted("full-disk (FDE), key bound to the user's credential", v),
+        // Full-disk encryption with the default key: encrypted at rest, but
+        // whoever holds the device can boot and read it.
+        Ok(v @ s::ACTIVE_DEFAULT_KEY) => {
+            encrypted("full-disk (FDE), default key not bound to a credential", v)
+        }
+        Ok(v @ s::INACTIVE) => not_encrypted("inactive: supported but not turned on", v),
+        Ok(v @ s::UNSUPPORTED) => not_encrypted("unsupported: the device cannot encrypt", v),
+        // Being switched on (Android 9 and older): neither state holds yet.
+        Ok(v @ s::ACTIVATING) => Fact::unknown(format!(
+            "{DPM} ({v}): encryption is being turned on and is not complete"
+        )),
+        _ => Fact::unknown(format!(
+            "{DPM} returned {}, not a known ENCRYPTION_STATUS_ value",
+            first_line(text)
+        )),
+    }
+}
+
+fn device_secure(reading: &Reading) -> Fact<ScreenLock> {
+    match reading.value() {
+        Some("true") => Fact::observed(ScreenLock::Set, KEYGUARD),
+        Some("false") => Fact::observed(ScreenLock::NotSet, KEYGUARD),
+        Some(other) => Fact::unknown(format!(
+            "{KEYGUARD} returned {:?}, not true or false",
+            first_line(other)
+        )),
+        None => Fact::unknown(match reading {
+            Reading::Failed { error } => format!("{KEYGUARD} failed: {error}"),
+            other => not_read(other, KEYGUARD),
+        }),
     }
 }
 
@@ -124,109 +446,177 @@ fn storage_encryption(props: &Props) -> Fact<StorageEncryption> {
 /// otherwise as the "lockscreen.disabled" setting. So `true` proves there is
 /// no lock at all, but `false` is printed both for a PIN/pattern/password and
 /// for a plain swipe (no credential): it cannot prove a secure lock is set.
-fn screen_lock(output: &CommandResult) -> Fact<ScreenLock> {
-    match output.as_deref().map(str::trim) {
-        Ok("true") => Fact::observed(
-            ScreenLock::NotSet,
-            format!("{LOCK_DISABLED} (true: the lock screen is disabled)"),
-        ),
-        Ok("false") => Fact::unknown(format!(
-            "{LOCK_DISABLED} printed false, which AOSP prints both for a secure lock and for a swipe without a credential; adb cannot tell them apart without trying a credential"
-        )),
-        Ok(other) => Fact::unknown(format!(
-            "{LOCK_DISABLED} printed {:?}, not true or false (Android before 8 has no locksettings command)",
-            first_line(other)
-        )),
-        Err(e) => Fact::unknown(format!("{LOCK_DISABLED}: {e}")),
+fn lock_disabled(reading: &Reading) -> Fact<ScreenLock> {
+    match reading {
+        Reading::Read { value } => match value.trim() {
+            "true" => Fact::observed(
+                ScreenLock::NotSet,
+                format!("{LOCK_DISABLED} (true: the lock screen is disabled)"),
+            ),
+            "false" => Fact::unknown(format!(
+                "{LOCK_DISABLED} printed false, which AOSP prints both for a secure lock and for a swipe without a credential; adb cannot tell them apart without trying a credential"
+            )),
+            other => Fact::unknown(format!(
+                "{LOCK_DISABLED} printed {:?}, not true or false (Android before 8 has no locksettings command)",
+                first_line(other)
+            )),
+        },
+        Reading::Failed { error } => Fact::unknown(format!("{LOCK_DISABLED}: {error}")),
+        other => Fact::unknown(not_read(other, "the screen lock")),
     }
 }
 
-/// Settings prints `null` for a setting never written; the Settings app then
-/// treats developer options as off, except on `eng` builds where they
-/// default to on.
-fn developer_mode(output: &CommandResult, props: &Props) -> Fact<bool> {
-    if let Ok("null") = output.as_deref().map(str::trim) {
-        return match prop(props, "ro.build.type") {
+/// A setting never written reads as off in the Settings app, except on `eng`
+/// builds, where developer options default to on.
+fn developer_mode(r: &AndroidReadings, n: &Names) -> Fact<bool> {
+    let name = n.global(DEV_SETTINGS.0, DEV_SETTINGS.1);
+    if r.development_settings_enabled == Reading::NotSet {
+        return match r.build_type.value() {
             Some("eng") => Fact::unknown(format!(
-                "{DEV_SETTINGS} is not set, and eng builds default developer options on"
+                "{name} is not set, and eng builds default developer options on"
             )),
-            Some(_) => Fact::observed(
+            Some(build_type) => Fact::observed(
                 false,
-                format!("{DEV_SETTINGS} (not set: off by default on this build type)"),
+                format!("{name} (not set: off by default on {build_type} builds)"),
             ),
             None => Fact::unknown(format!(
-                "{DEV_SETTINGS} is not set and ro.build.type is unknown"
+                "{name} is not set and {} is unknown",
+                n.prop(BUILD_TYPE.0, BUILD_TYPE.1)
             )),
         };
     }
-    setting_flag(output, DEV_SETTINGS)
+    flag(&r.development_settings_enabled, &name)
 }
 
-fn setting_flag(output: &CommandResult, command: &str) -> Fact<bool> {
-    match output.as_deref().map(str::trim) {
-        Ok("1") => Fact::observed(true, command),
-        Ok("0") => Fact::observed(false, command),
-        Ok(other) => Fact::unknown(format!(
-            "{command} printed {:?}, not 0 or 1",
-            first_line(other)
-        )),
-        Err(e) => Fact::unknown(format!("{command}: {e}")),
+fn flag(reading: &Reading, name: &str) -> Fact<bool> {
+    match reading.value() {
+        Some("1") => Fact::observed(true, name),
+        Some("0") => Fact::observed(false, name),
+        Some(other) => Fact::unknown(format!("{name} is {:?}, not 0 or 1", first_line(other))),
+        None => Fact::unknown(not_read(reading, name)),
     }
 }
 
-/// Build and boot properties that hint at a modified device. All are
-/// heuristics: a rooted device can rewrite its properties.
-fn integrity(props: &Props) -> Vec<IntegrityIndicator> {
-    let heuristic = |name: &str, tripped: Fact<bool>| IntegrityIndicator {
-        name: name.to_owned(),
-        kind: IndicatorKind::Heuristic,
-        tripped,
+/// Local heuristics: each a strong hint, none proof, and root can hide (or
+/// rewrite) every one. Readings this reader does not take add no indicator.
+fn integrity(r: &AndroidReadings, n: &Names) -> Vec<IntegrityIndicator> {
+    let mut out = Vec::new();
+    let mut heuristic = |name: &str, reading: &Reading, tripped: Fact<bool>| {
+        if *reading != Reading::NotRead {
+            out.push(IntegrityIndicator {
+                name: name.to_owned(),
+                kind: IndicatorKind::Heuristic,
+                tripped,
+            });
+        }
     };
-    let boot_state = "ro.boot.verifiedbootstate";
-    let verified_boot = match prop(props, boot_state) {
+    let boot_key = "ro.boot.verifiedbootstate";
+    let boot = match r.verified_boot_state.value() {
         // green: locked, verified with the OEM key. yellow: verified with a
         // user-installed key. orange: unlocked, not verified. red: failed.
-        Some(s @ ("green" | "yellow" | "orange" | "red")) => Fact::observed(
-            s != "green",
-            format!("{} ({s})", getprop_source(boot_state)),
-        ),
-        Some(other) => Fact::unknown(format!("{boot_state} is {other:?}, not a known state")),
+        Some(s @ ("green" | "yellow" | "orange" | "red")) => {
+            Fact::observed(s != "green", format!("{} ({s})", n.prop(boot_key, "")))
+        }
+        Some(other) => Fact::unknown(format!("{boot_key} is {other:?}, not a known state")),
         None => Fact::unknown(format!(
-            "{boot_state} is not set (emulators and devices without verified boot)"
+            "{} (emulators and devices without verified boot)",
+            not_read(&r.verified_boot_state, boot_key)
         )),
     };
+    heuristic("verified_boot_not_green", &r.verified_boot_state, boot);
     let locked_key = "ro.boot.flash.locked";
-    let unlocked = match prop(props, locked_key) {
-        Some("1") => Fact::observed(false, getprop_source(locked_key)),
-        Some("0") => Fact::observed(true, getprop_source(locked_key)),
+    let unlocked = match r.flash_locked.value() {
+        Some("1") => Fact::observed(false, n.prop(locked_key, "")),
+        Some("0") => Fact::observed(true, n.prop(locked_key, "")),
         Some(other) => Fact::unknown(format!("{locked_key} is {other:?}, not 0 or 1")),
         None => Fact::unknown(format!(
-            "{locked_key} is not set (emulators and some vendors)"
+            "{} (emulators and some vendors)",
+            not_read(&r.flash_locked, locked_key)
         )),
     };
-    let debuggable_key = "ro.debuggable";
-    let debuggable = match prop(props, debuggable_key) {
-        Some(v) => Fact::observed(v == "1", getprop_source(debuggable_key)),
-        // Android reads a missing ro.debuggable as 0.
-        None => Fact::observed(
-            false,
-            format!("{} (not set: read as 0)", getprop_source(debuggable_key)),
-        ),
-    };
-    let tags_key = "ro.build.tags";
-    let test_keys = match prop(props, tags_key) {
+    heuristic("bootloader_unlocked", &r.flash_locked, unlocked);
+    let tags_source = n.prop(BUILD_TAGS.0, BUILD_TAGS.1);
+    let test_keys = match r.build_tags.value().filter(|t| !t.is_empty()) {
         Some(tags) => Fact::observed(
             tags.split(',').any(|t| t.trim() == "test-keys"),
-            format!("{} ({tags})", getprop_source(tags_key)),
+            format!("{tags_source} ({tags})"),
         ),
-        None => Fact::unknown(format!("{tags_key} is not set")),
+        None => Fact::unknown(not_read(&r.build_tags, &tags_source)),
     };
-    vec![
-        heuristic("verified_boot_not_green", verified_boot),
-        heuristic("bootloader_unlocked", unlocked),
-        heuristic("ro_debuggable", debuggable),
-        heuristic("test_keys_build", test_keys),
-    ]
+    heuristic("test_keys_build", &r.build_tags, test_keys);
+    let su = match &r.su_paths_found {
+        Reading::Read { value } => {
+            let found: Vec<&str> = value
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            if found.is_empty() {
+                Fact::observed(
+                    false,
+                    format!("none of {} known su paths exists", SU_PATHS.len()),
+                )
+            } else {
+                Fact::observed(true, format!("found {}", found.join(", ")))
+            }
+        }
+        Reading::Failed { error } => {
+            Fact::unknown(format!("the su paths could not be checked: {error}"))
+        }
+        other => Fact::unknown(not_read(other, "the su paths")),
+    };
+    heuristic("su_binary", &r.su_paths_found, su);
+    let debuggable_source = n.prop("ro.debuggable", "");
+    let debuggable = match &r.debuggable {
+        Reading::Read { value } if !value.trim().is_empty() => {
+            Fact::observed(value.trim() == "1", debuggable_source)
+        }
+        // Android reads a missing ro.debuggable as 0.
+        Reading::Read { .. } | Reading::NotSet => {
+            Fact::observed(false, format!("{debuggable_source} (not set: read as 0)"))
+        }
+        Reading::Failed { error } => Fact::unknown(format!("{debuggable_source} failed: {error}")),
+        Reading::NotRead => Fact::unknown(not_read(&r.debuggable, &debuggable_source)),
+    };
+    heuristic("ro_debuggable", &r.debuggable, debuggable);
+    out
+}
+
+/// The strongest key store the device offers. Without StrongBox, Android 12+
+/// says whether the Keystore is hardware-backed (a TEE); older versions do
+/// not say it as a feature, so the fact stays Unknown rather than guessed.
+fn hardware_key_store(strong_box: &Reading, hardware: &Reading) -> Fact<HardwareKeyStore> {
+    let strong = "PackageManager.FEATURE_STRONGBOX_KEYSTORE";
+    let hw = "PackageManager.FEATURE_HARDWARE_KEYSTORE";
+    match (strong_box, hardware) {
+        (Reading::NotRead, Reading::NotRead) => {
+            return Fact::unknown(
+                "not readable over adb: the Keystore's security level is visible only to an app (KeyInfo) or through key attestation",
+            );
+        }
+        (Reading::Failed { error }, _) => {
+            return Fact::unknown(format!("{strong} could not be read: {error}"));
+        }
+        _ => {}
+    }
+    if strong_box.value() == Some("true") {
+        return Fact::observed(HardwareKeyStore::StrongBox, strong);
+    }
+    match hardware {
+        Reading::Read { value } if value.trim() == "true" => {
+            Fact::observed(HardwareKeyStore::Tee, format!("{hw} (no StrongBox)"))
+        }
+        // Declared by every device launched with Android 12+ that has a
+        // hardware Keystore; absence on an upgraded device proves nothing.
+        Reading::Read { .. } => Fact::unknown(format!(
+            "{hw} is not declared and there is no StrongBox; devices upgraded to Android 12 may not declare it"
+        )),
+        Reading::NotSet => Fact::unknown(
+            "no StrongBox, and before Android 12 the framework does not declare a hardware Keystore",
+        ),
+        Reading::Failed { error } => Fact::unknown(format!("{hw} could not be read: {error}")),
+        Reading::NotRead => Fact::unknown(not_read(hardware, hw)),
+    }
 }
 
 fn first_line(text: &str) -> String {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::assurance::{AssuranceLevel, FactRecord};
 use super::ids::{DeviceId, EnrolmentCode, Jti};
 use super::messages::Freshness;
 use crate::policy::{Compliance, Verdict};
@@ -51,17 +52,28 @@ pub struct FleetDevice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_attest: Option<AppAttestSummary>,
     /// Facts the latest current report states otherwise than the key
-    /// attestation: recorded for review; verdicts do not use them yet.
+    /// attestation; the collector's verdict used the attested values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attestation_mismatches: Vec<AttestationMismatch>,
+    /// The assurance level of the latest current report's verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assurance: Option<AssuranceLevel>,
+    /// Each finding's fact and provenance in that verdict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<FactRecord>,
+    /// The attestation result (EAR, a signed JWT) issued for that report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_result: Option<String>,
 }
 
 /// A fact the device reports otherwise than its key attestation says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttestationMismatch {
-    /// Which fact (`os_patch_level`).
+    /// Which fact (`os_patch_level`, `os_version`, `verified_boot_state`,
+    /// `device_locked`).
     pub fact: String,
-    /// The attested value (`YYYY-MM` for a patch level).
+    /// The attested value (`YYYY-MM` for a patch level, `15` or `15.1`
+    /// for an OS version, `true`/`false` for a flag).
     pub attested: String,
     /// The reported value, in the same form.
     pub reported: String,

@@ -37,8 +37,66 @@ string_id!(
     /// enrolment, so it identifies no person or handset.
     DeviceId
 );
-/// A server-issued nonce: the same checked type the report's `eat_nonce` carries.
-pub use crate::token::Nonce;
+/// A freshness nonce (`eat_nonce`): 8 to 64 bytes of visible ASCII, as
+/// RFC 9711 §4.1 bounds it. Servers issue 32 random bytes, base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Nonce(String);
+
+/// Why a nonce was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a nonce is 8 to 64 visible ASCII characters; got {len} bytes{detail}")]
+pub struct NonceError {
+    len: usize,
+    detail: &'static str,
+}
+
+impl Nonce {
+    /// Checks and wraps a nonce.
+    pub fn new(text: impl Into<String>) -> Result<Nonce, NonceError> {
+        let text = text.into();
+        let len = text.len();
+        if !(8..=64).contains(&len) {
+            return Err(NonceError { len, detail: "" });
+        }
+        if !text.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(NonceError {
+                len,
+                detail: " with characters other than visible ASCII",
+            });
+        }
+        Ok(Nonce(text))
+    }
+
+    /// A fresh random nonce: 32 bytes from the system RNG, base64url.
+    pub fn random() -> Result<Nonce, crate::keys::KeyError> {
+        Ok(Nonce(crate::keys::random_id(32)?))
+    }
+
+    /// The nonce text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Nonce {
+    type Error = NonceError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Nonce::new(value)
+    }
+}
+
+impl From<Nonce> for String {
+    fn from(n: Nonce) -> String {
+        n.0
+    }
+}
+
+impl fmt::Display for Nonce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 string_id!(
     /// A token's unique id (`jti`); reports are idempotent by it.
     Jti

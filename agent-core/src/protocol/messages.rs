@@ -98,6 +98,10 @@ pub struct ReportAck {
     /// When the server expects the next check-in.
     #[serde(with = "time::serde::rfc3339")]
     pub next_checkin_at: OffsetDateTime,
+    /// The collector's signed attestation result (EAR, a JWT) for a
+    /// current report, when the collector issues them (protocol §5.3.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_result: Option<String>,
 }
 
 /// `POST /v1/unenrol` response body (200).

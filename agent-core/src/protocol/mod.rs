@@ -8,6 +8,7 @@
 
 mod admin;
 pub mod app_attest;
+mod assurance;
 mod ids;
 mod messages;
 mod problem;
@@ -18,7 +19,11 @@ pub use admin::{
     IssueCodesRequest, IssueCodesResponse, IssuedCode, KeyAttestationSummary, Provenance,
 };
 pub use app_attest::AppAttestEvidence;
-pub use ids::{DeviceId, EnrolmentCode, Jti, Nonce};
+pub use assurance::{
+    Assessment, AssuranceLevel, AssuranceLevelError, DEVICE_HISTORY_LEN, DeviceDetail,
+    DeviceReport, FactProvenance, FactRecord,
+};
+pub use ids::{DeviceId, EnrolmentCode, Jti, Nonce, NonceError};
 pub use messages::{
     ChallengeResponse, DeviceRequestClaims, EnrolRequest, EnrolResponse, Freshness, ReportAck,
     RequestPurpose, UnenrolResponse,
@@ -44,6 +49,10 @@ pub mod paths {
     pub const REPORTS_EXPORT: &str = "/v1/reports/export";
     /// Reference collector admin: issue one-time enrolment codes.
     pub const ENROLMENT_CODES: &str = "/v1/admin/enrolment-codes";
+    /// Reference collector admin: one device, its verdict and its history.
+    pub const FLEET_DEVICE: &str = "/v1/fleet/devices/{device_id}";
+    /// The collector's public keys for its attestation results (RFC 7517).
+    pub const JWKS: &str = "/.well-known/jwks.json";
 }
 
 /// Media types used on the wire.
@@ -63,11 +72,11 @@ pub mod content_types {
 /// Header and `typ` values used on the wire.
 pub mod names {
     /// JWS `typ` of a posture report.
-    pub const EAT_TYP: &str = crate::token::TYP;
+    pub const EAT_TYP: &str = "eat+jwt";
     /// JWS `typ` of a device request token.
-    pub const REQUEST_TYP: &str = crate::token::REQUEST_TYP;
+    pub const REQUEST_TYP: &str = "posture-request+jwt";
     /// The `eat_profile` claim value of a v1 report.
-    pub const EAT_PROFILE: &str = crate::token::EAT_PROFILE;
+    pub const EAT_PROFILE: &str = "tag:posture-agent.dev,2026:eat/v1";
 }
 
 /// Size and time limits every v1 server enforces.

@@ -192,6 +192,7 @@ fn report_ack_round_trips_with_and_without_policy() {
         nonce: Nonce::new("nonce-0001").unwrap(),
         nonce_expires_at: now,
         next_checkin_at: now,
+        attestation_result: None,
     };
     let json = serde_json::to_string(&ack).unwrap();
     assert!(!json.contains("\"policy\":{\"schema_version\""));

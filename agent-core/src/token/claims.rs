@@ -8,67 +8,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::policy::Verdict;
 use crate::posture::Posture;
-
-/// A freshness nonce (`eat_nonce`): 8 to 64 bytes of visible ASCII, as
-/// RFC 9711 §4.1 bounds it. Servers issue 32 random bytes, base64url.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Nonce(String);
-
-/// Why a nonce was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a nonce is 8 to 64 visible ASCII characters; got {len} bytes{detail}")]
-pub struct NonceError {
-    len: usize,
-    detail: &'static str,
-}
-
-impl Nonce {
-    /// Checks and wraps a nonce.
-    pub fn new(text: impl Into<String>) -> Result<Nonce, NonceError> {
-        let text = text.into();
-        let len = text.len();
-        if !(8..=64).contains(&len) {
-            return Err(NonceError { len, detail: "" });
-        }
-        if !text.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(NonceError {
-                len,
-                detail: " with characters other than visible ASCII",
-            });
-        }
-        Ok(Nonce(text))
-    }
-
-    /// A fresh random nonce: 32 bytes from the system RNG, base64url.
-    pub fn random() -> Result<Nonce, crate::keys::KeyError> {
-        Ok(Nonce(super::random_id(32)?))
-    }
-
-    /// The nonce text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Nonce {
-    type Error = NonceError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Nonce::new(value)
-    }
-}
-
-impl From<Nonce> for String {
-    fn from(n: Nonce) -> String {
-        n.0
-    }
-}
-
-impl fmt::Display for Nonce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::protocol::Nonce;
 
 /// The claims of one posture report (profile `tag:posture-agent.dev,2026:eat/v1`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,7 +56,7 @@ impl Claims {
             eat_nonce: nonce,
             iat,
             exp: iat + super::DEFAULT_LIFETIME_SECS,
-            jti: super::random_id(16)?,
+            jti: crate::keys::random_id(16)?,
             eat_profile: super::EAT_PROFILE.to_owned(),
             sub: device_id.to_owned(),
             swname: super::SW_NAME.to_owned(),

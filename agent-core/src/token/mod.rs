@@ -10,9 +10,12 @@ mod header;
 mod request;
 mod verify;
 
+/// The nonce types live with the protocol's other ids; re-exported here,
+/// where reports use them.
+pub use crate::protocol::{Nonce, NonceError};
+pub use claims::Claims;
 #[cfg(test)]
 pub(crate) use claims::parse_claims;
-pub use claims::{Claims, Nonce, NonceError};
 pub use request::{
     MAX_REQUEST_LIFETIME_SECS, REQUEST_TYP, VerifiedRequest, request_claims, sign_request,
 };
@@ -21,17 +24,15 @@ pub use verify::{
     VerifyError, VerifyingKey, verify_signature,
 };
 
-use ring::rand::{SecureRandom, SystemRandom};
-
 use crate::b64;
 use crate::keys::{DeviceSigner, KeyError};
 
 /// The only signature algorithm accepted or produced.
 pub const ALG: &str = "ES256";
 /// The protected header's `typ`: an EAT carried as a JWT.
-pub const TYP: &str = "eat+jwt";
+pub const TYP: &str = crate::protocol::names::EAT_TYP;
 /// The `eat_profile` claim: names this project's EAT profile (v1).
-pub const EAT_PROFILE: &str = "tag:posture-agent.dev,2026:eat/v1";
+pub const EAT_PROFILE: &str = crate::protocol::names::EAT_PROFILE;
 /// The `swname` claim.
 pub const SW_NAME: &str = "posture-agent";
 /// Largest token accepted by the verifier, in bytes.
@@ -79,14 +80,8 @@ pub(crate) fn sign_jws<T: serde::Serialize>(
     Ok(token)
 }
 
-/// A random identifier: `bytes` random bytes, base64url.
-pub fn random_id(bytes: usize) -> Result<String, KeyError> {
-    let mut buf = vec![0u8; bytes];
-    SystemRandom::new()
-        .fill(&mut buf)
-        .map_err(|_| KeyError::Crypto("draw random bytes"))?;
-    Ok(b64::encode(&buf))
-}
+/// A random identifier (moved to [`crate::keys`], which owns the RNG).
+pub use crate::keys::random_id;
 
 #[cfg(test)]
 mod tests;

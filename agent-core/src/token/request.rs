@@ -4,13 +4,14 @@
 
 use time::OffsetDateTime;
 
+use super::SignError;
 use super::verify::{KeyResolver, ReplayCache, Verifier, VerifyError};
-use super::{SignError, random_id};
+use crate::keys::random_id;
 use crate::keys::{DeviceSigner, KeyError};
 use crate::protocol::{DeviceId, DeviceRequestClaims, Jti, Nonce, RequestPurpose};
 
 /// The `typ` of a device request token.
-pub const REQUEST_TYP: &str = "posture-request+jwt";
+pub const REQUEST_TYP: &str = crate::protocol::names::REQUEST_TYP;
 /// Longest lifetime of a request token, seconds.
 pub const MAX_REQUEST_LIFETIME_SECS: i64 = 300;
 

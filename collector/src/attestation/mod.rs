@@ -35,6 +35,14 @@ use crate::config::AttestationConfig;
 use crate::error::CollectorError;
 use crate::problem::ApiError;
 
+mod policy;
+mod status_url;
+
+pub(crate) use policy::Rules;
+pub use policy::{AllowedApp, AttestationPolicy, BootKey, MinSecurityLevel};
+pub use status_url::StatusUrl;
+use status_url::{StatusFeed, UrlSource};
+
 /// Largest roots file read, in bytes.
 const MAX_ROOTS_FILE_BYTES: u64 = 1024 * 1024;
 
@@ -68,15 +76,19 @@ pub fn roots_from_pem_file(path: &Path) -> Result<TrustedRoots, CollectorError> 
 pub(crate) struct Attested {
     pub provenance: Provenance,
     pub summary: KeyAttestationSummary,
+    /// A digest of the attested app (package names and signers), to
+    /// check that a later chain comes from the same app.
+    pub app_identity: Option<String>,
 }
 
 /// The enrolment-time checker, built once from [`AttestationConfig`].
 #[derive(Debug)]
 pub(crate) struct KeyAttestation {
     verifier: Verifier,
-    status: Option<StatusSource>,
+    status: Option<StatusFeed>,
     required_for: Vec<Platform>,
     allow_software: bool,
+    rules: Rules,
 }
 
 fn rejected(detail: impl Into<String>) -> ApiError {
@@ -97,18 +109,32 @@ impl KeyAttestation {
                 crate::store::name_of(p)
             )));
         }
+        let rules = Rules::from_config(&config)?;
         let roots = match config.roots {
             Some(roots) => roots,
             None => TrustedRoots::google()
                 .map_err(|e| CollectorError::Config(format!("Google's attestation roots: {e}")))?,
         };
-        let status = config.status_file.map(StatusSource::open).transpose()?;
+        let status = match (config.status_url, config.status_file) {
+            (Some(url), fallback) => Some(StatusFeed::Url(UrlSource::open(url, fallback)?)),
+            (None, Some(path)) => Some(StatusFeed::File(StatusSource::open(path)?)),
+            (None, None) => None,
+        };
         Ok(KeyAttestation {
             verifier: Verifier::new(roots),
             status,
             required_for: config.required_for,
             allow_software: config.allow_software,
+            rules,
         })
+    }
+
+    /// Fetches the status list now (URL sources only).
+    pub fn refresh_status(&self) -> Result<usize, String> {
+        match &self.status {
+            Some(StatusFeed::Url(u)) => u.refresh_now(),
+            _ => Err("the attestation status list does not come from a URL".into()),
+        }
     }
 
     /// Checks an enrolment's chain (`key_attestation`, base64 DER, leaf
@@ -161,7 +187,7 @@ impl KeyAttestation {
         key: Option<&ExpectedKey>,
         now: OffsetDateTime,
     ) -> Result<Attested, ApiError> {
-        let status = self.status.as_ref().map(StatusSource::current);
+        let status = self.status.as_ref().map(StatusFeed::current);
         let options = Options {
             at: now,
             allow_software: self.allow_software,
@@ -173,6 +199,9 @@ impl KeyAttestation {
             .verifier
             .verify(chain, &options)
             .map_err(|e| rejected(format!("the key attestation chain was rejected: {e}")))?;
+        self.rules
+            .check(&verified)
+            .map_err(|v| rejected(format!("the key attestation chain was rejected: {v}")))?;
         Ok(summarise(&verified, now))
     }
 }
@@ -217,11 +246,7 @@ fn summarise(v: &Verified, now: OffsetDateTime) -> Attested {
             }
         })
     };
-    let root = d.hardware_enforced.root_of_trust.as_ref().or(if hardware {
-        None
-    } else {
-        d.software_enforced.root_of_trust.as_ref()
-    });
+    let root = policy::root_of_trust(v);
     let summary = KeyAttestationSummary {
         security_level: match v.security_level {
             SecurityLevel::Software => AttestedSecurityLevel::Software,
@@ -252,6 +277,7 @@ fn summarise(v: &Verified, now: OffsetDateTime) -> Attested {
             Provenance::SoftwareAttestation
         },
         summary,
+        app_identity: policy::app_identity(v),
     }
 }
 

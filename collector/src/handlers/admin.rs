@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use agent_core::protocol::{IssueCodesRequest, IssueCodesResponse, ProblemKind, content_types};
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -103,12 +103,7 @@ pub(crate) async fn fleet(State(c): State<Collector>, request: Request) -> Respo
 async fn fleet_inner(c: Collector, request: Request) -> Result<Response, ApiError> {
     let (parts, _) = request.into_parts();
     authorize(&c, &parts)?;
-    let stale_after = match query_param(&parts, "stale_after_secs") {
-        None => c.default_stale_after(),
-        Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            bad_request("stale_after_secs must be a whole number of seconds, at least 1")
-        })?,
-    };
+    let stale_after = stale_after(&c, &parts)?;
     let summary = tokio::task::spawn_blocking(move || {
         let conn = c.reader()?;
         Ok::<_, crate::CollectorError>(store::fleet_summary(&conn, now(), stale_after)?)
@@ -117,6 +112,59 @@ async fn fleet_inner(c: Collector, request: Request) -> Result<Response, ApiErro
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
     Ok(json_value(StatusCode::OK, &summary))
+}
+
+/// The `stale_after_secs` query parameter, or the default.
+fn stale_after(c: &Collector, parts: &Parts) -> Result<u64, ApiError> {
+    match query_param(parts, "stale_after_secs") {
+        None => Ok(c.default_stale_after()),
+        Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            bad_request("stale_after_secs must be a whole number of seconds, at least 1")
+        }),
+    }
+}
+
+/// `GET /v1/fleet/devices/{device_id}`.
+pub(crate) async fn device(
+    State(c): State<Collector>,
+    Path(device_id): Path<String>,
+    request: Request,
+) -> Response {
+    respond(device_inner(c, device_id, request).await)
+}
+
+async fn device_inner(
+    c: Collector,
+    device_id: String,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, _) = request.into_parts();
+    authorize(&c, &parts)?;
+    let stale_after = stale_after(&c, &parts)?;
+    let unknown = || ApiError::new(ProblemKind::NotFound, "no enrolled device has this id");
+    // Device ids are short ASCII; anything else names no device.
+    if device_id.len() > 64
+        || !device_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(unknown());
+    }
+    let detail =
+        tokio::task::spawn_blocking(move || c.device_detail(&device_id, Some(stale_after)))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+    match detail {
+        Some(d) => Ok(json_value(StatusCode::OK, &d)),
+        None => Err(unknown()),
+    }
+}
+
+/// `GET /.well-known/jwks.json`: the key that signs attestation results.
+/// Public: a relying party needs no admin token to verify a result.
+pub(crate) async fn jwks(State(c): State<Collector>) -> Response {
+    json_value(StatusCode::OK, &c.jwks())
 }
 
 /// `GET /v1/reports/export`: JSON lines, streamed as they are read.

@@ -25,6 +25,8 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::UNENROL, post(device::unenrol))
         .route(paths::ENROLMENT_CODES, post(admin::issue_codes))
         .route(paths::FLEET, get(admin::fleet))
+        .route(paths::FLEET_DEVICE, get(admin::device))
+        .route(paths::JWKS, get(admin::jwks))
         .route(paths::REPORTS_EXPORT, get(admin::export))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -3,14 +3,16 @@
 //! device behind `kid`, the report's age, the posture schema), then the
 //! server's own verdict.
 
+use agent_core::Platform;
 use agent_core::posture::POSTURE_SCHEMA_VERSION;
 use agent_core::protocol::{Jti, ProblemKind, RequestPurpose, limits};
 use agent_core::token::{NonceCheck, ReplayCache, ReplayError, VerifyError};
-use agent_core::{Platform, evaluate};
 use ring::digest::{SHA256, digest};
 use time::OffsetDateTime;
 
+use crate::assurance::{Appraisal, Evidence, appraise};
 use crate::collector::Inner;
+use crate::ear::{self, Subject};
 use crate::keys::KeyEntry;
 use crate::problem::ApiError;
 use crate::store::at;
@@ -88,8 +90,34 @@ pub(crate) fn report(
         ));
     }
     let policy = &inner.settings.policy;
-    // Evaluated at `iat`, so the server reaches the verdict the device should have.
-    let verdict = evaluate(&claims.posture, policy, at(claims.iat));
+    // Evaluated at `iat`, so the server reaches the verdict the device
+    // should have; attested values replace reported ones (protocol §5.3.1).
+    let attested = entry.attested.as_deref();
+    let Appraisal {
+        verdict,
+        assessment,
+    } = appraise(
+        &Evidence {
+            posture: &claims.posture,
+            attested,
+            reported_at: at(claims.iat),
+        },
+        policy,
+        at(claims.iat),
+        inner.settings.min_assurance,
+    );
+    let attestation_result = inner
+        .signer
+        .sign(&ear::claims(&Subject {
+            device_id: entry.device_id.as_str(),
+            jkt: &verified.kid,
+            verdict: &verdict,
+            assessment: &assessment,
+            attested,
+            iat: now.unix_timestamp(),
+            lifetime_secs: inner.settings.checkin_interval_secs,
+        }))
+        .map_err(ApiError::internal)?;
     let used = &claims.verdict.policy;
     Ok(ReportCmd {
         token_sha256: digest(&SHA256, token.as_bytes()).as_ref().to_vec(),
@@ -98,6 +126,8 @@ pub(crate) fn report(
         iat: claims.iat,
         eat_nonce: claims.eat_nonce.as_str().to_owned(),
         verdict,
+        assessment,
+        attestation_result,
         send_policy: used.name != policy.name || used.revision != policy.revision,
         reported_os_patch_level: (claims.posture.platform == Platform::Android)
             .then(|| claims.posture.security_patch.value())

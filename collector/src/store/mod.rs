@@ -4,7 +4,8 @@
 mod read;
 
 pub(crate) use read::{
-    ExportCursor, at, device_count, fleet_summary, load_devices, name_of, report_count,
+    ExportCursor, at, device_count, device_detail, fleet_summary, load_devices, name_of,
+    report_count,
 };
 
 use std::path::Path;
@@ -92,6 +93,29 @@ CREATE TABLE IF NOT EXISTS device_app_attest (
     environment       TEXT NOT NULL,
     attested_at       INTEGER NOT NULL,
     last_assertion_at INTEGER
+);
+-- Added with assurance levels. The collector's appraisal of each report
+-- (fact provenance, assurance level, mismatches: protocol 5.3.1) and the
+-- attestation result it issued, if any.
+CREATE TABLE IF NOT EXISTS report_assessments (
+    jti                TEXT PRIMARY KEY REFERENCES reports (jti),
+    assurance          TEXT NOT NULL,
+    assessment         TEXT NOT NULL,
+    attestation_result TEXT
+);
+-- The same for each device's latest current report (the fleet view's).
+CREATE TABLE IF NOT EXISTS device_assessments (
+    device_id          TEXT PRIMARY KEY REFERENCES devices (device_id),
+    jti                TEXT NOT NULL,
+    assessment         TEXT NOT NULL,
+    attestation_result TEXT
+);
+-- The collector's attestation-result signing key (PKCS#8), made at first
+-- start unless a key file is given. The database file is 0600.
+CREATE TABLE IF NOT EXISTS signing_keys (
+    kid        TEXT PRIMARY KEY,
+    pkcs8      BLOB NOT NULL,
+    created_at INTEGER NOT NULL
 );
 ";
 

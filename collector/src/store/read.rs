@@ -4,12 +4,15 @@
 use agent_core::Platform;
 use agent_core::policy::Compliance;
 use agent_core::protocol::{
-    AppAttestEnvironment, AppAttestSummary, AttestationMismatch, AttestedBootState,
-    AttestedSecurityLevel, DeviceId, DeviceStatus, ExportRecord, FleetDevice, FleetSummary,
-    Freshness, Jti, KeyAttestationSummary, Provenance,
+    AppAttestEnvironment, AppAttestSummary, Assessment, AssuranceLevel, AttestationMismatch,
+    AttestedBootState, AttestedSecurityLevel, DEVICE_HISTORY_LEN, DeviceDetail, DeviceId,
+    DeviceReport, DeviceStatus, ExportRecord, FleetDevice, FleetSummary, Freshness, Jti,
+    KeyAttestationSummary, Provenance,
 };
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::DeserializeOwned;
+
+use crate::attestation::Attested;
 use time::OffsetDateTime;
 
 /// An enrolled device as the writer and the key cache need it.
@@ -20,14 +23,21 @@ pub(crate) struct DeviceRow {
     pub jwk: String,
     pub nonce: String,
     pub nonce_expires_at: i64,
+    pub attested: Option<Attested>,
 }
 
-/// Every enrolled (not unenrolled) device.
+/// The `device_attestations` columns [`attestation_columns`] reads, in order.
+const ATTESTATION_COLUMNS: &str = "a.provenance, a.security_level, a.attestation_version,
+    a.verified_boot_state, a.device_locked, a.os_version, a.os_patch_level,
+    a.vendor_patch_level, a.boot_patch_level, a.verified_boot_key_sha256, a.attested_at";
+
+/// Every enrolled (not unenrolled) device, with its verified attestation.
 pub(crate) fn load_devices(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT device_id, kid, jwk, nonce, nonce_expires_at FROM devices
-         WHERE unenrolled_at IS NULL",
-    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT d.device_id, d.kid, d.jwk, d.nonce, d.nonce_expires_at, {ATTESTATION_COLUMNS}
+         FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
+         WHERE d.unenrolled_at IS NULL"
+    ))?;
     let rows = stmt.query_map([], |r| {
         Ok(DeviceRow {
             device_id: r.get(0)?,
@@ -35,6 +45,14 @@ pub(crate) fn load_devices(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>
             jwk: r.get(2)?,
             nonce: r.get(3)?,
             nonce_expires_at: r.get(4)?,
+            attested: attestation_columns(r, 5)?.and_then(|(provenance, summary)| {
+                summary.map(|summary| Attested {
+                    provenance,
+                    summary,
+                    // Not stored: only the enrolment-time policy check uses it.
+                    app_identity: None,
+                })
+            }),
         })
     })?;
     rows.collect()
@@ -57,28 +75,6 @@ pub(crate) fn fleet_summary(
     now: OffsetDateTime,
     stale_after_secs: u64,
 ) -> rusqlite::Result<FleetSummary> {
-    let mut stmt = conn.prepare(
-        "SELECT d.device_id, d.platform, d.enrolled_at, d.last_current_at, d.last_compliance,
-                a.provenance, a.security_level, a.attestation_version, a.verified_boot_state,
-                a.device_locked, a.os_version, a.os_patch_level, a.vendor_patch_level,
-                a.boot_patch_level, a.verified_boot_key_sha256, a.attested_at,
-                a.reported_os_patch_level, a.reported_at
-         FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
-         WHERE d.unenrolled_at IS NULL ORDER BY d.enrolled_at, d.device_id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, Option<i64>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            attestation_columns(r)?,
-            r.get::<_, Option<i64>>(16)?,
-            r.get::<_, Option<i64>>(17)?,
-        ))
-    })?;
-    let threshold = now.unix_timestamp() - i64::try_from(stale_after_secs).unwrap_or(i64::MAX);
     let mut summary = FleetSummary {
         generated_at: now,
         stale_after_secs,
@@ -89,6 +85,133 @@ pub(crate) fn fleet_summary(
         stale: 0,
         devices: Vec::new(),
     };
+    for (device, _) in fleet_rows(conn, now, stale_after_secs, None)? {
+        summary.total += 1;
+        match device.status {
+            DeviceStatus::Compliant => summary.compliant += 1,
+            DeviceStatus::Warning => summary.warning += 1,
+            DeviceStatus::NonCompliant => summary.non_compliant += 1,
+            DeviceStatus::Stale => summary.stale += 1,
+        }
+        summary.devices.push(device);
+    }
+    add_app_attest(conn, &mut summary.devices)?;
+    Ok(summary)
+}
+
+/// One enrolled device (protocol §8.4): its fleet row, the verdict of its
+/// latest current report, and its latest reports; `None` when no enrolled
+/// device has this id.
+pub(crate) fn device_detail(
+    conn: &Connection,
+    device_id: &str,
+    now: OffsetDateTime,
+    stale_after_secs: u64,
+) -> rusqlite::Result<Option<DeviceDetail>> {
+    let Some((mut device, jti)) = fleet_rows(conn, now, stale_after_secs, Some(device_id))?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    add_app_attest(conn, std::slice::from_mut(&mut device))?;
+    let verdict = match jti {
+        Some(jti) => conn
+            .query_row(
+                "SELECT verdict FROM reports WHERE jti = ?1",
+                params![jti],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .and_then(|v| serde_json::from_str(&v).ok()),
+        None => None,
+    };
+    let mut stmt = conn.prepare(
+        "SELECT r.jti, r.iat, r.accepted_at, r.freshness, r.compliance, s.assurance
+         FROM reports r LEFT JOIN report_assessments s ON s.jti = r.jti
+         WHERE r.device_id = ?1 ORDER BY r.iat DESC, r.rowid DESC LIMIT ?2",
+    )?;
+    let limit = i64::try_from(DEVICE_HISTORY_LEN).unwrap_or(20);
+    let rows = stmt.query_map(params![device_id, limit], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })?;
+    let mut history = Vec::new();
+    for row in rows {
+        let (jti, iat, accepted_at, freshness, compliance, assurance) = row?;
+        let (Some(freshness), Some(compliance)) = (
+            from_name::<Freshness>(&freshness),
+            from_name::<Compliance>(&compliance),
+        ) else {
+            tracing::warn!("device view: skipped a report row that does not parse");
+            continue;
+        };
+        history.push(DeviceReport {
+            jti: Jti::new(jti),
+            iat: at(iat),
+            accepted_at: at(accepted_at),
+            freshness,
+            compliance,
+            assurance: assurance.as_deref().and_then(from_name::<AssuranceLevel>),
+        });
+    }
+    Ok(Some(DeviceDetail {
+        device,
+        verdict,
+        history,
+    }))
+}
+
+/// The fleet rows of every enrolled device (or of `only` that one), each
+/// with the `jti` of its latest current report.
+fn fleet_rows(
+    conn: &Connection,
+    now: OffsetDateTime,
+    stale_after_secs: u64,
+    only: Option<&str>,
+) -> rusqlite::Result<Vec<(FleetDevice, Option<String>)>> {
+    let filter = if only.is_some() {
+        "AND d.device_id = ?1"
+    } else {
+        ""
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT d.device_id, d.platform, d.enrolled_at, d.last_current_at, d.last_compliance,
+                {ATTESTATION_COLUMNS},
+                a.reported_os_patch_level, a.reported_at,
+                s.jti, s.assessment, s.attestation_result
+         FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
+         LEFT JOIN device_assessments s ON s.device_id = d.device_id
+         WHERE d.unenrolled_at IS NULL {filter} ORDER BY d.enrolled_at, d.device_id"
+    ))?;
+    let map = |r: &rusqlite::Row<'_>| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, Option<i64>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            attestation_columns(r, 5)?,
+            (r.get::<_, Option<i64>>(16)?, r.get::<_, Option<i64>>(17)?),
+            r.get::<_, Option<String>>(18)?,
+            r.get::<_, Option<String>>(19)?,
+            r.get::<_, Option<String>>(20)?,
+        ))
+    };
+    let rows = match only {
+        Some(id) => stmt
+            .query_map(params![id], map)?
+            .collect::<Result<Vec<_>, _>>()?,
+        None => stmt.query_map([], map)?.collect::<Result<Vec<_>, _>>()?,
+    };
+    let threshold = now.unix_timestamp() - i64::try_from(stale_after_secs).unwrap_or(i64::MAX);
+    let mut devices = Vec::with_capacity(rows.len());
     for row in rows {
         let (
             device_id,
@@ -97,9 +220,11 @@ pub(crate) fn fleet_summary(
             last_current_at,
             compliance,
             attested,
-            reported_patch,
-            reported_at,
-        ) = row?;
+            (reported_patch, reported_at),
+            jti,
+            assessment,
+            attestation_result,
+        ) = row;
         let (provenance, key_attestation) = match attested {
             Some((p, s)) => (p, s),
             None => (Provenance::SelfReported, None),
@@ -116,37 +241,42 @@ pub(crate) fn fleet_summary(
             },
             _ => DeviceStatus::Stale,
         };
-        summary.total += 1;
-        match status {
-            DeviceStatus::Compliant => summary.compliant += 1,
-            DeviceStatus::Warning => summary.warning += 1,
-            DeviceStatus::NonCompliant => summary.non_compliant += 1,
-            DeviceStatus::Stale => summary.stale += 1,
-        }
-        summary.devices.push(FleetDevice {
-            device_id: DeviceId::new(device_id),
-            platform,
-            status,
-            compliance,
-            enrolled_at: at(enrolled_at),
-            last_report_at: last_current_at.map(at),
-            attestation_mismatches: mismatches(
-                key_attestation.as_ref(),
-                reported_patch,
-                reported_at,
-            ),
-            provenance: Some(provenance),
-            key_attestation,
-            app_attest: None,
-        });
+        let assessment = assessment.and_then(|a| serde_json::from_str::<Assessment>(&a).ok());
+        // Reports appraised before assessments were stored: the patch
+        // level compared at the time.
+        let attestation_mismatches = match &assessment {
+            Some(a) => a.mismatches.clone(),
+            None => mismatches(key_attestation.as_ref(), reported_patch, reported_at),
+        };
+        let (assurance, facts) = match assessment {
+            Some(a) => (Some(a.assurance), a.facts),
+            None => (None, Vec::new()),
+        };
+        devices.push((
+            FleetDevice {
+                device_id: DeviceId::new(device_id),
+                platform,
+                status,
+                compliance,
+                enrolled_at: at(enrolled_at),
+                last_report_at: last_current_at.map(at),
+                attestation_mismatches,
+                provenance: Some(provenance),
+                key_attestation,
+                assurance,
+                facts,
+                attestation_result,
+                app_attest: None,
+            },
+            jti,
+        ));
     }
-    add_app_attest(conn, &mut summary)?;
-    Ok(summary)
+    Ok(devices)
 }
 
 /// Fills in the App Attest summary of the devices that have one: their
 /// key is then vouched for by hardware.
-fn add_app_attest(conn: &Connection, summary: &mut FleetSummary) -> rusqlite::Result<()> {
+fn add_app_attest(conn: &Connection, devices: &mut [FleetDevice]) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.device_id, a.environment, a.counter, a.attested_at
          FROM device_app_attest a JOIN devices d ON d.device_id = a.device_id
@@ -174,7 +304,7 @@ fn add_app_attest(conn: &Connection, summary: &mut FleetSummary) -> rusqlite::Re
             );
         }
     }
-    for device in &mut summary.devices {
+    for device in devices.iter_mut() {
         if let Some(s) = found.remove(device.device_id.as_str()) {
             device.provenance = Some(Provenance::Hardware);
             device.app_attest = Some(s);
@@ -184,11 +314,12 @@ fn add_app_attest(conn: &Connection, summary: &mut FleetSummary) -> rusqlite::Re
 }
 
 /// The provenance and summary of a device's key attestation, from the
-/// fleet query's columns 5 to 15 (all NULL when it has none).
+/// [`ATTESTATION_COLUMNS`] starting at column `at` (all NULL when it has none).
 type AttestationColumns = Option<(Provenance, Option<KeyAttestationSummary>)>;
 
-fn attestation_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttestationColumns> {
-    let Some(provenance) = r.get::<_, Option<String>>(5)? else {
+fn attestation_columns(r: &rusqlite::Row<'_>, at0: usize) -> rusqlite::Result<AttestationColumns> {
+    let c = |i: usize| at0 + i;
+    let Some(provenance) = r.get::<_, Option<String>>(c(0))? else {
         return Ok(None);
     };
     let Some(provenance) = from_name::<Provenance>(&provenance) else {
@@ -197,22 +328,22 @@ fn attestation_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttestationCol
         );
         return Ok(None);
     };
-    let level = r.get::<_, String>(6)?;
+    let level = r.get::<_, String>(c(1))?;
     let summary = from_name::<AttestedSecurityLevel>(&level).map(|security_level| {
         Ok::<_, rusqlite::Error>(KeyAttestationSummary {
             security_level,
-            attestation_version: r.get(7)?,
+            attestation_version: r.get(c(2))?,
             verified_boot_state: r
-                .get::<_, Option<String>>(8)?
+                .get::<_, Option<String>>(c(3))?
                 .as_deref()
                 .and_then(from_name::<AttestedBootState>),
-            device_locked: r.get(9)?,
-            os_version: r.get(10)?,
-            os_patch_level: r.get(11)?,
-            vendor_patch_level: r.get(12)?,
-            boot_patch_level: r.get(13)?,
-            verified_boot_key_sha256: r.get(14)?,
-            attested_at: at(r.get(15)?),
+            device_locked: r.get(c(4))?,
+            os_version: r.get(c(5))?,
+            os_patch_level: r.get(c(6))?,
+            vendor_patch_level: r.get(c(7))?,
+            boot_patch_level: r.get(c(8))?,
+            verified_boot_key_sha256: r.get(c(9))?,
+            attested_at: at(r.get(c(10))?),
         })
     });
     Ok(Some((provenance, summary.transpose()?)))

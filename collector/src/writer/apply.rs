@@ -153,6 +153,7 @@ impl Writer {
         self.effects.push(Effect::AddKey(KeyEntry {
             key: c.key,
             device_id: DeviceId::new(device_id.clone()),
+            attested: c.attested.map(std::sync::Arc::new),
         }));
         Ok(EnrolOutcome::Created(
             self.enrol_response(device_id, nonce, expires),
@@ -292,6 +293,8 @@ impl Writer {
             nonce,
             nonce_expires_at: at(nonce_expires),
             next_checkin_at: at(now + self.settings.checkin_interval_secs),
+            // A result vouches for the device now: only for current reports.
+            attestation_result: current.then(|| c.attestation_result.clone()),
         };
         let ack_json = serde_json::to_string(&ack).map_err(json)?;
         let verdict_json = serde_json::to_string(&ack.verdict).map_err(json)?;
@@ -330,6 +333,40 @@ impl Writer {
                 .and_then(|mut s| s.execute(params![now, device_id]))
         };
         updated.map_err(sql)?;
+        let assessment_json = serde_json::to_string(&c.assessment).map_err(json)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO report_assessments (jti, assurance, assessment, attestation_result)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    c.jti,
+                    c.assessment.assurance.name(),
+                    assessment_json,
+                    ack.attestation_result
+                ])
+            })
+            .map_err(sql)?;
+        if current {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO device_assessments (device_id, jti, assessment, attestation_result)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (device_id) DO UPDATE SET jti = excluded.jti,
+                     assessment = excluded.assessment,
+                     attestation_result = excluded.attestation_result",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        device_id,
+                        c.jti,
+                        assessment_json,
+                        ack.attestation_result
+                    ])
+                })
+                .map_err(sql)?;
+        }
         if current {
             // No row (no verified attestation): nothing to compare with.
             self.conn

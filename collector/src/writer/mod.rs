@@ -21,7 +21,8 @@ use std::time::Instant;
 
 use agent_core::Policy;
 use agent_core::protocol::{
-    ChallengeResponse, DeviceId, EnrolResponse, IssuedCode, Jti, Nonce, UnenrolResponse,
+    Assessment, AssuranceLevel, ChallengeResponse, DeviceId, EnrolResponse, IssuedCode, Jti, Nonce,
+    UnenrolResponse,
 };
 use agent_core::token::VerifyingKey;
 use agent_core::{Platform, Verdict};
@@ -63,6 +64,7 @@ pub(crate) struct Settings {
     pub failures_per_code: i64,
     /// Checks report assertions of App Attest devices, when configured.
     pub app_attest: Option<posture_attestation::app_attest::AppAttestVerifier>,
+    pub min_assurance: AssuranceLevel,
 }
 
 /// `POST /v1/enrol`, after the JWK was checked.
@@ -94,6 +96,10 @@ pub(crate) struct ReportCmd {
     pub iat: i64,
     pub eat_nonce: String,
     pub verdict: Verdict,
+    /// What the verdict rests on (protocol §5.3.1).
+    pub assessment: Assessment,
+    /// The signed attestation result, sent only if the report is current.
+    pub attestation_result: String,
     pub send_policy: bool,
     /// The reported Android security patch as YYYYMM, to compare with the
     /// attested one.
@@ -342,6 +348,7 @@ impl Writer {
             entries.push(KeyEntry {
                 key,
                 device_id: DeviceId::new(row.device_id.clone()),
+                attested: row.attested.map(Arc::new),
             });
             self.kids.insert(row.kid.clone(), row.device_id.clone());
             self.devices.insert(

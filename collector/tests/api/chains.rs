@@ -26,56 +26,115 @@ pub const BOOT_KEY: [u8; 32] = [0x11; 32];
 /// Security levels as KeyMint encodes them.
 pub const SOFTWARE: u8 = 0;
 pub const TEE: u8 = 1;
+pub const STRONGBOX: u8 = 2;
 
 /// A KeyDescription at `level` (attestation and KeyMint) for `challenge`:
 /// an EC P-256 signing key, locked and verified boot, Android 15,
 /// patch levels 2026-01 / 2026-01-05.
 pub fn description(level: u8, challenge: &[u8]) -> Vec<u8> {
-    description_with_patch(level, challenge, 202601)
+    Facts::new(level, challenge).der()
 }
 
 /// [`description`] with another OS patch level (YYYYMM).
 pub fn description_with_patch(level: u8, challenge: &[u8], os_patch_level: u64) -> Vec<u8> {
-    let root_of_trust = seq(&[
-        octets(&BOOT_KEY),
-        tlv(&[0x01], &[0xff]),
-        enumerated(0),
-        octets(&[0x22; 32]),
-    ]);
-    let app_id = octets(&seq(&[
-        set(&[seq(&[octets(b"org.example.posture"), int(7)])]),
-        set(&[octets(&[0x33; 32])]),
-    ]));
-    let facts = vec![
-        ctx(1, &set(&[int(2)])),
-        ctx(2, &int(3)),
-        ctx(3, &int(256)),
-        ctx(10, &int(1)),
-        ctx(503, &tlv(&[0x05], &[])),
-        ctx(702, &int(0)),
-        ctx(704, &root_of_trust),
-        ctx(705, &int(150000)),
-        ctx(706, &int(os_patch_level)),
-    ];
-    let patch_levels = vec![ctx(718, &int(20260105)), ctx(719, &int(20260105))];
-    let app = vec![ctx(709, &app_id)];
-    // A hardware KeyMint enforces the facts itself; Android's software
-    // keystore lists them as software-enforced.
-    let (software, hardware) = if level == SOFTWARE {
-        (seq(&[facts, app, patch_levels].concat()), seq(&[]))
-    } else {
-        (seq(&app), seq(&[facts, patch_levels].concat()))
-    };
-    seq(&[
-        int(300),
-        enumerated(level),
-        int(300),
-        enumerated(level),
-        octets(challenge),
-        octets(b""),
-        software,
-        hardware,
-    ])
+    Facts {
+        os_patch_level,
+        ..Facts::new(level, challenge)
+    }
+    .der()
+}
+
+/// Verified-boot states as KeyMint encodes them.
+pub const VERIFIED: u8 = 0;
+pub const SELF_SIGNED: u8 = 1;
+pub const UNVERIFIED: u8 = 2;
+
+/// The signing certificate digest of the test app.
+pub const APP_SIGNER: [u8; 32] = [0x33; 32];
+/// The test app's package.
+pub const APP_PACKAGE: &str = "org.example.posture";
+
+/// What a test chain attests, field by field.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub level: u8,
+    pub challenge: Vec<u8>,
+    pub boot_key: Vec<u8>,
+    pub locked: bool,
+    pub boot_state: u8,
+    pub os_version: u64,
+    pub os_patch_level: u64,
+    pub vendor_patch_level: u64,
+    pub boot_patch_level: u64,
+    pub package: String,
+    pub signers: Vec<Vec<u8>>,
+}
+
+impl Facts {
+    /// The facts of [`description`].
+    pub fn new(level: u8, challenge: &[u8]) -> Facts {
+        Facts {
+            level,
+            challenge: challenge.to_vec(),
+            boot_key: BOOT_KEY.to_vec(),
+            locked: true,
+            boot_state: VERIFIED,
+            os_version: 150000,
+            os_patch_level: 202601,
+            vendor_patch_level: 20260105,
+            boot_patch_level: 20260105,
+            package: APP_PACKAGE.into(),
+            signers: vec![APP_SIGNER.to_vec()],
+        }
+    }
+
+    /// The KeyDescription's DER.
+    pub fn der(&self) -> Vec<u8> {
+        let root_of_trust = seq(&[
+            octets(&self.boot_key),
+            tlv(&[0x01], &[if self.locked { 0xff } else { 0x00 }]),
+            enumerated(self.boot_state),
+            octets(&[0x22; 32]),
+        ]);
+        let signers: Vec<Vec<u8>> = self.signers.iter().map(|d| octets(d)).collect();
+        let app_id = octets(&seq(&[
+            set(&[seq(&[octets(self.package.as_bytes()), int(7)])]),
+            set(&signers),
+        ]));
+        let facts = vec![
+            ctx(1, &set(&[int(2)])),
+            ctx(2, &int(3)),
+            ctx(3, &int(256)),
+            ctx(10, &int(1)),
+            ctx(503, &tlv(&[0x05], &[])),
+            ctx(702, &int(0)),
+            ctx(704, &root_of_trust),
+            ctx(705, &int(self.os_version)),
+            ctx(706, &int(self.os_patch_level)),
+        ];
+        let patch_levels = vec![
+            ctx(718, &int(self.vendor_patch_level)),
+            ctx(719, &int(self.boot_patch_level)),
+        ];
+        let app = vec![ctx(709, &app_id)];
+        // A hardware KeyMint enforces the facts itself; Android's software
+        // keystore lists them as software-enforced.
+        let (software, hardware) = if self.level == SOFTWARE {
+            (seq(&[facts, app, patch_levels].concat()), seq(&[]))
+        } else {
+            (seq(&app), seq(&[facts, patch_levels].concat()))
+        };
+        seq(&[
+            int(300),
+            enumerated(self.level),
+            int(300),
+            enumerated(self.level),
+            octets(&self.challenge),
+            octets(b""),
+            software,
+            hardware,
+        ])
+    }
 }
 
 /// A device key as rcgen's subject key: the leaf then carries it.

@@ -118,7 +118,7 @@ pub fn request_path(url: &str) -> String {
 }
 
 /// Every route the collector serves.
-pub const ROUTES: [(&str, &str); 7] = [
+pub const ROUTES: [(&str, &str); 9] = [
     ("post", paths::ENROL),
     ("post", paths::CHALLENGE),
     ("post", paths::REPORTS),
@@ -126,6 +126,8 @@ pub const ROUTES: [(&str, &str); 7] = [
     ("post", paths::ENROLMENT_CODES),
     ("get", paths::FLEET),
     ("get", paths::REPORTS_EXPORT),
+    ("get", paths::FLEET_DEVICE),
+    ("get", paths::JWKS),
 ];
 
 const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");

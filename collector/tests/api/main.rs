@@ -3,6 +3,7 @@
 
 mod admin;
 mod attestation;
+mod attestation_policy;
 mod chains;
 mod common;
 mod connections;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agent_core::Posture;
 use agent_core::probe::PostureProbe;
-use agent_core::probe::android::{AndroidSettings, android_posture};
+use agent_core::probe::android::{AndroidSettings, adb_readings, android_posture};
 use agent_core::probe::parse::adb_devices::{AdbDevice, AdbState, parse_adb_devices};
 use agent_core::probe::parse::getprop::parse_getprop;
 use time::OffsetDateTime;
@@ -148,8 +148,8 @@ impl AdbProbe {
             lock_disabled: self.shell(&["locksettings", "get-disabled"]),
         };
         Ok(android_posture(
-            &props,
-            &settings,
+            &adb_readings(&props, &settings),
+            Vec::new(),
             OffsetDateTime::now_utc(),
         ))
     }
