@@ -8,6 +8,10 @@ use super::error::StateError;
 /// The lock file's name inside the state directory.
 pub(crate) const LOCK_FILE: &str = "agent.lock";
 
+/// Retries of a busy lock, and the pause between them (see [`DirLock::acquire`]).
+const LOCK_RETRIES: u32 = 10;
+const LOCK_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// An exclusive advisory lock on `dir/agent.lock`, held until drop.
 ///
 /// The lock belongs to the open file, not the process, so a second open in
@@ -19,8 +23,9 @@ pub(crate) struct DirLock {
 }
 
 impl DirLock {
-    /// Takes the lock, or fails with [`StateError::Locked`] at once: an agent
-    /// that waited would only run a stale check-in after the other finished.
+    /// Takes the lock, or fails with [`StateError::Locked`] within a fifth of
+    /// a second: an agent that waited for another holder would only run a
+    /// stale check-in after the other finished.
     pub(crate) fn acquire(dir: &Path) -> Result<DirLock, StateError> {
         let path = dir.join(LOCK_FILE);
         let mut options = OpenOptions::new();
@@ -35,17 +40,31 @@ impl DirLock {
             path: path.clone(),
             source,
         })?;
-        match file.try_lock() {
-            Ok(()) => Ok(DirLock { _file: file }),
-            Err(TryLockError::WouldBlock) => Err(StateError::Locked {
+        // A child process forked by another thread of this process holds a
+        // copy of every descriptor until it execs, and with it a lock this
+        // process has just released: a few short retries ride that out. A
+        // real second holder still fails well within a second.
+        let mut tries = 0;
+        loop {
+            match file.try_lock() {
+                Err(TryLockError::WouldBlock) if tries < LOCK_RETRIES => {
+                    tries += 1;
+                    std::thread::sleep(LOCK_RETRY_PAUSE);
+                }
+                result => break result.map(|()| file),
+            }
+        }
+        .map(|file| DirLock { _file: file })
+        .map_err(|e| match e {
+            TryLockError::WouldBlock => StateError::Locked {
                 dir: dir.to_owned(),
-            }),
-            Err(TryLockError::Error(source)) => Err(StateError::Io {
+            },
+            TryLockError::Error(source) => StateError::Io {
                 action: "lock",
                 path,
                 source,
-            }),
-        }
+            },
+        })
     }
 }
 
