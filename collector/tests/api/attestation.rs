@@ -14,7 +14,7 @@ use agent_core::protocol::{
 };
 use agent_core::transport::{HttpRequest, Transport};
 use posture_collector::{
-    AttestationConfig, CollectorConfig, RunningCollector, roots_from_pem_file, spawn_local,
+    AttestationConfig, CollectorConfig, RunningCollector, roots_from_pem_file,
 };
 
 use crate::chains::*;
@@ -31,23 +31,6 @@ fn body(code: &str, signer: &SoftwareSigner, platform: &str, chain: &[String]) -
 
 fn enrol(c: &RunningCollector, body: Vec<u8>) -> agent_core::transport::HttpResponse {
     post(c.url(), paths::ENROL, content_types::JSON, body)
-}
-
-/// A collector trusting `root` (read from a PEM file, as `serve` does).
-fn start_with(root: &TestRoot, tweak: impl FnOnce(&mut AttestationConfig)) -> RunningCollector {
-    let dir = tempfile::tempdir().unwrap();
-    let pem = dir.path().join("roots.pem");
-    root.write_pem(&pem);
-    let mut attestation = AttestationConfig {
-        roots: Some(roots_from_pem_file(&pem).unwrap()),
-        ..AttestationConfig::default()
-    };
-    tweak(&mut attestation);
-    spawn_local(CollectorConfig {
-        attestation,
-        ..config()
-    })
-    .unwrap()
 }
 
 fn fleet_row(c: &RunningCollector, device_id: &str) -> FleetDevice {

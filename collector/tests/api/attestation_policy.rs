@@ -3,32 +3,17 @@
 
 use agent_core::keys::{DeviceSigner, SoftwareSigner};
 use agent_core::protocol::{content_types, paths};
-use posture_collector::{
-    AttestationConfig, BootKey, CollectorConfig, MinSecurityLevel, RunningCollector,
-    roots_from_pem_file, spawn_local,
-};
+use posture_collector::{BootKey, MinSecurityLevel, RunningCollector};
 
 use crate::chains::*;
 use crate::common::*;
 
-fn start(root: &TestRoot, tweak: impl FnOnce(&mut AttestationConfig)) -> RunningCollector {
-    let dir = tempfile::tempdir().unwrap();
-    let pem = dir.path().join("roots.pem");
-    root.write_pem(&pem);
-    let mut attestation = AttestationConfig {
-        roots: Some(roots_from_pem_file(&pem).unwrap()),
-        ..AttestationConfig::default()
-    };
-    tweak(&mut attestation);
-    spawn_local(CollectorConfig {
-        attestation,
-        ..config()
-    })
-    .unwrap()
-}
-
 /// Enrols a fresh key whose chain attests `facts` (challenge set here).
-fn enrol_with(c: &RunningCollector, root: &TestRoot, facts: impl FnOnce(&mut Facts)) -> u16 {
+fn enrol_response(
+    c: &RunningCollector,
+    root: &TestRoot,
+    facts: impl FnOnce(&mut Facts),
+) -> agent_core::transport::HttpResponse {
     let signer = SoftwareSigner::ephemeral().unwrap();
     let code = issue_code(c);
     let mut f = Facts::new(TEE, &code_challenge(&code));
@@ -39,21 +24,15 @@ fn enrol_with(c: &RunningCollector, root: &TestRoot, facts: impl FnOnce(&mut Fac
         "platform": "android", "agent_version": "0.1.0"
     }))
     .unwrap();
-    post(c.url(), paths::ENROL, content_types::JSON, body).status
+    post(c.url(), paths::ENROL, content_types::JSON, body)
+}
+
+fn enrol_with(c: &RunningCollector, root: &TestRoot, facts: impl FnOnce(&mut Facts)) -> u16 {
+    enrol_response(c, root, facts).status
 }
 
 fn refused_by(c: &RunningCollector, root: &TestRoot, rule: &str, facts: impl FnOnce(&mut Facts)) {
-    let signer = SoftwareSigner::ephemeral().unwrap();
-    let code = issue_code(c);
-    let mut f = Facts::new(TEE, &code_challenge(&code));
-    facts(&mut f);
-    let chain = root.chain(&point_of(&signer), f.der());
-    let body = serde_json::to_vec(&serde_json::json!({
-        "code": code, "jwk": signer.public_jwk().unwrap(), "key_attestation": chain,
-        "platform": "android", "agent_version": "0.1.0"
-    }))
-    .unwrap();
-    let r = post(c.url(), paths::ENROL, content_types::JSON, body);
+    let r = enrol_response(c, root, facts);
     let p = assert_problem(&r, 403, "key-attestation-rejected");
     let detail = p.detail.unwrap_or_default();
     assert!(
@@ -66,7 +45,7 @@ fn refused_by(c: &RunningCollector, root: &TestRoot, rule: &str, facts: impl FnO
 fn each_rule_refuses_with_its_name_and_passing_chains_enrol() {
     let root = TestRoot::new();
     let graphene_like = [0x44u8; 32];
-    let c = start(&root, |a| {
+    let c = start_with(&root, |a| {
         a.min_security_level = Some(MinSecurityLevel::Strongbox);
         a.require_locked_bootloader = true;
         a.allowed_apps = vec![posture_collector::AllowedApp {

@@ -9,8 +9,12 @@ use agent_core::protocol::{
 use agent_core::token::{Claims, request_claims, sign, sign_request};
 use agent_core::transport::{HttpRequest, HttpResponse, HttpTransport, Transport, TransportConfig};
 use agent_core::{Policy, Posture, evaluate};
-use posture_collector::{CollectorConfig, RunningCollector, spawn_local};
+use posture_collector::{
+    AttestationConfig, CollectorConfig, RunningCollector, roots_from_pem_file, spawn_local,
+};
 use time::OffsetDateTime;
+
+use crate::chains::TestRoot;
 
 /// Rules that do not depend on today's date, so verdicts are fixed.
 pub const TEST_POLICY: &str = r#"
@@ -294,4 +298,21 @@ impl Device {
         let claims = request_claims(&id, purpose, nonce, OffsetDateTime::now_utc()).unwrap();
         sign_request(&claims, &self.signer).unwrap()
     }
+}
+
+/// A collector trusting `root` (read from a PEM file, as `serve` does).
+pub fn start_with(root: &TestRoot, tweak: impl FnOnce(&mut AttestationConfig)) -> RunningCollector {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("roots.pem");
+    root.write_pem(&pem);
+    let mut attestation = AttestationConfig {
+        roots: Some(roots_from_pem_file(&pem).unwrap()),
+        ..AttestationConfig::default()
+    };
+    tweak(&mut attestation);
+    spawn_local(CollectorConfig {
+        attestation,
+        ..config()
+    })
+    .unwrap()
 }
