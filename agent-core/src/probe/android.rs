@@ -11,51 +11,12 @@
 use time::OffsetDateTime;
 
 use super::parse::getprop::{self, Props};
+pub use super::reading::Reading;
 
 use crate::posture::{
     Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
     ScreenLock, SecurityPatch, StorageEncryption,
 };
-
-/// One raw value as the platform gave it, before any meaning.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reading {
-    /// The value, as text exactly as read (a property, a setting, "true").
-    Read {
-        /// The text read.
-        value: String,
-    },
-    /// The platform says there is no value: a setting never written, a
-    /// property not set, a feature this OS version does not declare.
-    NotSet,
-    /// The read failed.
-    Failed {
-        /// Why (the platform's own message).
-        error: String,
-    },
-    /// This reader does not take this reading.
-    NotRead,
-}
-
-impl Reading {
-    /// A reading of text that may be absent or blank (blank counts as not set).
-    pub fn text(value: Option<&str>) -> Reading {
-        match value.map(str::trim) {
-            Some(v) if !v.is_empty() => Reading::Read {
-                value: v.to_owned(),
-            },
-            _ => Reading::NotSet,
-        }
-    }
-
-    fn value(&self) -> Option<&str> {
-        match self {
-            Reading::Read { value } => Some(value.trim()),
-            _ => None,
-        }
-    }
-}
 
 /// Who took the readings: names each fact's source.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]

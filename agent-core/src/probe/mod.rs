@@ -1,11 +1,15 @@
 //! Probes: what reads a device's posture.
 //!
 //! A platform implements [`PostureProbe`]. Desktop probes live here behind
-//! `cfg(target_os)`; phones implement the trait in Kotlin or Swift. The pure
-//! parsers in [`parse`] are compiled everywhere so they are tested everywhere.
+//! `cfg(target_os)`. Phones only read: their shims fill [`AndroidReadings`]
+//! or [`IosReadings`] with raw [`Reading`]s, and [`android::android_posture`]
+//! and [`ios::ios_posture`] give them meaning. The pure parsers in [`parse`]
+//! are compiled everywhere so they are tested everywhere.
 
 pub mod android;
+pub mod ios;
 pub mod parse;
+mod reading;
 pub mod simulator;
 
 #[cfg(target_os = "linux")]
@@ -14,6 +18,10 @@ mod linux;
 mod macos;
 #[cfg(target_os = "windows")]
 mod windows;
+
+pub use android::AndroidReadings;
+pub use ios::IosReadings;
+pub use reading::Reading;
 
 use crate::posture::Posture;
 

@@ -26,6 +26,8 @@ pub use verify::{
 
 use crate::b64;
 use crate::keys::{DeviceSigner, KeyError};
+use crate::policy::Verdict;
+use crate::posture::Posture;
 
 /// The only signature algorithm accepted or produced.
 pub const ALG: &str = "ES256";
@@ -56,6 +58,21 @@ pub enum SignError {
 /// header `{"alg":"ES256","typ":"eat+jwt","kid":<RFC 7638 thumbprint>}`.
 pub fn sign(claims: &Claims, signer: &dyn DeviceSigner) -> Result<String, SignError> {
     sign_jws(TYP, claims, signer)
+}
+
+/// Builds the claims of a report answering `nonce` for `device_id` (a
+/// random `jti`, `iat` now) and signs them: a report made outside a
+/// check-in, for testers and backends, neither queued nor sent.
+pub fn sign_report(
+    nonce: Nonce,
+    device_id: &str,
+    posture: Posture,
+    verdict: Verdict,
+    signer: &dyn DeviceSigner,
+    now: time::OffsetDateTime,
+) -> Result<String, SignError> {
+    let claims = Claims::new(nonce, device_id, posture, verdict, now)?;
+    sign(&claims, signer)
 }
 
 /// Signs `claims` as a compact JWS with the header

@@ -59,6 +59,41 @@ fn payload_json(c: &Claims) -> String {
 }
 
 #[test]
+fn sign_report_builds_the_claims_a_verifier_accepts() {
+    let s = signer();
+    let t = now();
+    let posture = Posture::unknown(Platform::Android, "test posture", t);
+    let verdict = evaluate(&posture, &Policy::default_policy(), t);
+    let token = sign_report(
+        Nonce::new(NONCE).unwrap(),
+        "device-7",
+        posture.clone(),
+        verdict.clone(),
+        &s,
+        t,
+    )
+    .unwrap();
+    let claims = verify(&token, &key_of(&s)).unwrap().claims;
+    assert_eq!(claims.sub, "device-7");
+    assert_eq!(claims.iat, t.unix_timestamp());
+    assert_eq!(claims.exp, t.unix_timestamp() + DEFAULT_LIFETIME_SECS);
+    assert_eq!(claims.posture, posture);
+    assert_eq!(claims.verdict, verdict);
+    assert_eq!(claims.swversion, crate::AGENT_VERSION);
+    let again = sign_report(
+        Nonce::new(NONCE).unwrap(),
+        "device-7",
+        posture,
+        verdict,
+        &s,
+        t,
+    )
+    .unwrap();
+    let second = verify(&again, &key_of(&s)).unwrap().claims;
+    assert_ne!(claims.jti, second.jti, "each report has its own jti");
+}
+
+#[test]
 fn signs_and_verifies() {
     let s = signer();
     let claims = claims_at(now());
