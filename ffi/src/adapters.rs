@@ -21,7 +21,7 @@ impl agent_core::PostureProbe for ProbeAdapter {
     /// with every fact Unknown and the failure as the reason.
     fn collect(&self) -> Posture {
         match self.0.collect() {
-            Ok(posture) => posture.into(),
+            Ok(readings) => readings.posture(OffsetDateTime::now_utc()),
             Err(e) => Posture::unknown(
                 self.0.platform(),
                 &format!("the platform probe failed: {e}"),

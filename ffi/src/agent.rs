@@ -16,7 +16,7 @@ use agent_core::agent::{Agent, AgentConfig, FlushOutcome, KeySource, UnenrolOutc
 use agent_core::keys::store::{StoreChoice, open_store};
 use agent_core::policy::{Policy, Verdict};
 use agent_core::state::OutboxLimits;
-use agent_core::token::{self, Claims, Nonce};
+use agent_core::token::{self, Nonce};
 use time::OffsetDateTime;
 
 use crate::adapters::{ProbeAdapter, SecretStoreAdapter, SignerAdapter, TransportAdapter};
@@ -177,15 +177,14 @@ impl PostureAgent {
         posture: Posture,
         verdict: Verdict,
     ) -> Result<String, PostureAgentError> {
-        let signer = self.signer()?;
-        let claims = Claims::new(
+        Ok(token::sign_report(
             Nonce::new(nonce)?,
             &device_id,
             posture.into(),
             verdict,
+            self.signer()?,
             OffsetDateTime::now_utc(),
-        )?;
-        Ok(token::sign(&claims, signer)?)
+        )?)
     }
 
     /// The device key's public half, as the collector enrols it (a software

@@ -12,17 +12,18 @@ use agent_core::posture::Platform;
 use agent_core::transport::Method;
 
 use crate::error::PostureAgentError;
-use crate::posture::Posture;
+use crate::readings::PlatformReadings;
 use crate::status::Status;
 
-/// Reads the posture facts only the platform can see (a phone shim fills
-/// them from Android or iOS APIs).
+/// Reads the raw values only the platform can see (a phone shim, from
+/// Android or iOS APIs); the core gives them meaning.
 #[uniffi::export(foreign)]
 pub trait PlatformProbe: Send + Sync {
     /// The platform this probe reads; names the posture when `collect` fails.
     fn platform(&self) -> Platform;
-    /// Collects the device's posture now; a fact it cannot read is Unknown.
-    fn collect(&self) -> Result<Posture, PostureAgentError>;
+    /// Reads the device now; a value it cannot read is a `Reading` saying
+    /// why, so one failed read costs one fact, not the posture.
+    fn collect(&self) -> Result<PlatformReadings, PostureAgentError>;
 }
 
 /// A device key that never leaves its hardware (Android Keystore, Secure

@@ -8,6 +8,8 @@
 //!   to agent-core as its own traits;
 //! - [`status`]: the agent's status and the outcomes of its operations;
 //! - [`listener`]: status listeners and the handle that unregisters them;
+//! - [`readings`]: what a platform probe reads (agent-core's readings
+//!   records) and the core's mappings from readings to posture;
 //! - [`posture`]: the posture records (agent-core's `Fact<T>` is generic,
 //!   which uniffi cannot express) and their conversions;
 //! - [`error`]: the one small error foreign code sees.
@@ -23,6 +25,7 @@ pub mod error;
 pub mod foreign;
 pub mod listener;
 pub mod posture;
+pub mod readings;
 pub mod report;
 pub mod status;
 

@@ -1,13 +1,18 @@
 //! The posture as uniffi records.
 //!
-//! agent-core's `Fact<T>` is generic and uniffi has no generics, so each
-//! `Fact<T>` the posture uses has a concrete mirror here (`FactText`,
-//! `FactBool`, ...) with the same two cases, `Observed { value, source }`
-//! and `Unknown { reason }`: Kotlin sees a sealed class, Swift an enum with
-//! associated values, Python a tagged class. The records that contain facts
-//! (`Posture`, `OsFacts`, `IntegrityIndicator`) are mirrored too; their
-//! value types (`StorageEncryption`, `Tpm`, ...) are agent-core's own. Every
-//! conversion is a field-by-field move, both ways.
+//! Why mirrors: agent-core's `Fact<T>` is generic and uniffi has no
+//! generics, so each `Fact<T>` the posture uses has a concrete mirror here
+//! (`FactText`, `FactBool`, ...) with the same two cases, `Observed { value,
+//! source }` and `Unknown { reason }`: Kotlin sees a sealed class, Swift an
+//! enum with associated values, Python a tagged class. The records that
+//! contain facts (`Posture`, `OsFacts`, `IntegrityIndicator`) are mirrored
+//! for the same reason; their value types (`StorageEncryption`, `Tpm`, ...)
+//! are agent-core's own. Every conversion is a field-by-field move.
+//!
+//! Why both ways: probes hand the core readings, never a posture, but a
+//! host still passes a posture back to `evaluate` and `sign_report` (one it
+//! got from `collect`, maybe edited, as a tester does), and attestation
+//! indicators it obtained itself to `PlatformReadings::Android`.
 
 use agent_core::posture::{
     self as core, Fact, HardwareKeyStore, IndicatorKind, Platform, ScreenLock, SecurityPatch,
@@ -153,39 +158,6 @@ pub struct Posture {
     pub collected_at: Timestamp,
 }
 
-/// The posture schema version this library writes: a foreign probe puts it
-/// in the `Posture` it returns, so the number lives in one place (the core).
-#[uniffi::export]
-pub fn posture_schema_version() -> u32 {
-    core::POSTURE_SCHEMA_VERSION
-}
-
-/// The posture an Android app's readings describe, collected now: the
-/// core's one Android mapping (the same the adb harness uses). `attested`
-/// are indicators from a platform attestation the host app ran itself.
-#[uniffi::export]
-pub fn android_posture(
-    readings: agent_core::probe::android::AndroidReadings,
-    attested: Vec<IntegrityIndicator>,
-) -> Posture {
-    agent_core::probe::android::android_posture(
-        &readings,
-        attested.into_iter().map(Into::into).collect(),
-        time::OffsetDateTime::now_utc(),
-    )
-    .into()
-}
-
-/// The paths where a `su` binary lives on a rooted Android device: the
-/// shim checks which exist and passes them back as a reading.
-#[uniffi::export]
-pub fn android_su_paths() -> Vec<String> {
-    agent_core::probe::android::SU_PATHS
-        .iter()
-        .map(|p| (*p).to_owned())
-        .collect()
-}
-
 impl From<core::OsFacts> for OsFacts {
     fn from(os: core::OsFacts) -> Self {
         OsFacts {
@@ -277,16 +249,6 @@ impl From<Posture> for core::Posture {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_exported_schema_version_is_the_cores() {
-        let p = core::Posture::unknown(
-            Platform::Ios,
-            "not read in this test",
-            time::macros::datetime!(2026-11-02 10:00 UTC),
-        );
-        assert_eq!(posture_schema_version(), p.schema_version);
-    }
 
     #[test]
     fn a_posture_round_trips_through_the_mirror_unchanged() {

@@ -4,92 +4,91 @@ import LocalAuthentication
 import PostureAgent
 import UIKit
 
-/// The foreign `PlatformProbe` for iOS: reads the raw facts (one line per
-/// fact) and hands them to `IOSPostureMapping`, where the meaning lives.
+/// The foreign `PlatformProbe` for iOS: reads raw values, one line each,
+/// into `IosReadings`; the core's iOS mapping (`ios_posture`) gives them
+/// meaning.
 ///
 /// Reads nothing that identifies the person or the phone: no name, no
 /// identifierForVendor, no model, no apps. The `cydia://` check needs
-/// "cydia" in the app's `LSApplicationQueriesSchemes`; without it the
-/// indicator is reported unknown rather than clean.
+/// "cydia" in the app's `LSApplicationQueriesSchemes`; without it the core
+/// reports that indicator unknown rather than clean.
 public final class IOSPlatformProbe: PlatformProbe, @unchecked Sendable {
     public init() {}
 
     public func platform() -> Platform { .ios }
 
-    public func collect() throws -> Posture {
-        IOSPostureMapping.posture(from: readRawFacts())
+    public func collect() throws -> PlatformReadings {
+        .ios(readings: read())
     }
 
-    /// The raw facts of this device now.
-    public func readRawFacts() -> IOSRawFacts {
+    /// The raw values of this device now.
+    public func read() -> IosReadings {
         // UIDevice and UIApplication belong to the main thread; the core calls
         // the probe from a worker thread (collectAsync, check-ins).
-        let (name, version, cydiaScheme) = onMain {
-            (UIDevice.current.systemName, UIDevice.current.systemVersion, Self.cydiaSchemeCheck())
+        let (name, version, declared, cydia) = onMain { () -> (String, String, Bool, Reading) in
+            let declared = Self.cydiaSchemeDeclared()
+            var cydia = Reading.notRead
+            if declared, let url = URL(string: "cydia://") {
+                cydia = boolReading(UIApplication.shared.canOpenURL(url))
+            }
+            return (UIDevice.current.systemName, UIDevice.current.systemVersion, declared, cydia)
         }
-        var checks = Self.jailbreakFileChecks()
-        checks.append(cydiaScheme)
         #if targetEnvironment(simulator)
         let isSimulator = true
         #else
         let isSimulator = false
         #endif
-        return IOSRawFacts(
-            systemName: name,
-            systemVersion: version,
-            build: sysctlString("kern.osversion"),
-            kernel: unameRelease(),
-            passcode: Self.passcode(),
-            secureEnclaveAvailable: SecureEnclave.isAvailable,
-            isSimulator: isSimulator,
-            jailbreakChecks: checks,
-            collectedAt: Date()
+        let (canEvaluate, error) = Self.deviceOwnerAuth()
+        return IosReadings(
+            systemName: textReading(name),
+            systemVersion: textReading(version),
+            build: textReading(sysctlString("kern.osversion")),
+            kernel: textReading(unameRelease()),
+            deviceOwnerAuth: boolReading(canEvaluate),
+            deviceOwnerAuthError: error,
+            secureEnclaveAvailable: boolReading(SecureEnclave.isAvailable),
+            simulator: boolReading(isSimulator),
+            jailbreakPathsFound: .read(value: iosJailbreakPaths()
+                .filter { FileManager.default.fileExists(atPath: $0) }
+                .joined(separator: "\n")),
+            sandboxWrite: boolReading(Self.sandboxWrite()),
+            cydiaSchemeDeclared: boolReading(declared),
+            cydiaUrlScheme: cydia
         )
     }
 
-    static func passcode() -> IOSRawFacts.Passcode {
+    /// `canEvaluatePolicy(.deviceOwnerAuthentication)` and its error: the
+    /// LAError code as a number, or another domain's error as text.
+    static func deviceOwnerAuth() -> (Bool, Reading) {
         var error: NSError?
-        if LAContext().canEvaluatePolicy(.deviceOwnerAuthentication, error: &error) { return .set }
-        if let error, error.domain == LAError.errorDomain, error.code == LAError.passcodeNotSet.rawValue {
-            return .notSet
-        }
-        return .unreadable(error?.localizedDescription ?? "no error given")
+        let can = LAContext().canEvaluatePolicy(.deviceOwnerAuthentication, error: &error)
+        guard let error else { return (can, .notSet) }
+        if error.domain == LAError.errorDomain { return (can, .read(value: String(error.code))) }
+        return (can, .failed(error: "\(error.domain) \(error.code): \(error.localizedDescription)"))
     }
 
-    // Paths that exist only on jailbroken devices (stock iOS ships no bash,
-    // sshd or apt). Heuristics: a jailbreak can hide each of them.
-    static let jailbreakPaths: [(name: String, path: String)] = [
-        ("cydia_app", "/Applications/Cydia.app"),
-        ("bash_binary", "/bin/bash"),
-        ("sshd_binary", "/usr/sbin/sshd"),
-        ("apt_directory", "/etc/apt"),
-    ]
-
-    static func jailbreakFileChecks() -> [IOSRawFacts.JailbreakCheck] {
-        var checks = jailbreakPaths.map { entry in
-            IOSRawFacts.JailbreakCheck(
-                name: entry.name, source: "\(entry.path) exists",
-                tripped: FileManager.default.fileExists(atPath: entry.path))
-        }
-        // The sandbox forbids writing outside the app's container; a write
-        // that succeeds means the sandbox is broken. The file is removed.
-        let probe = "/private/posture-agent-sandbox-check"
-        let wrote = (try? Data().write(to: URL(fileURLWithPath: probe))) != nil
-        if wrote { try? FileManager.default.removeItem(atPath: probe) }
-        checks.append(.init(name: "write_outside_sandbox", source: "write to \(probe)", tripped: wrote))
-        return checks
+    /// Whether a write outside the app's container succeeds (the file is
+    /// removed again).
+    static func sandboxWrite() -> Bool {
+        let path = iosSandboxProbePath()
+        let wrote = (try? Data().write(to: URL(fileURLWithPath: path))) != nil
+        if wrote { try? FileManager.default.removeItem(atPath: path) }
+        return wrote
     }
 
-    static func cydiaSchemeCheck() -> IOSRawFacts.JailbreakCheck {
-        let source = "UIApplication.canOpenURL(cydia://)"
-        let declared = (Bundle.main.object(forInfoDictionaryKey: "LSApplicationQueriesSchemes") as? [String])?
+    static func cydiaSchemeDeclared() -> Bool {
+        (Bundle.main.object(forInfoDictionaryKey: "LSApplicationQueriesSchemes") as? [String])?
             .contains("cydia") ?? false
-        guard declared, let url = URL(string: "cydia://") else {
-            return .init(name: "cydia_url_scheme", source: source, tripped: nil,
-                         reason: "the app does not list cydia in LSApplicationQueriesSchemes, so iOS will not answer")
-        }
-        return .init(name: "cydia_url_scheme", source: source, tripped: UIApplication.shared.canOpenURL(url))
     }
+}
+
+/// A boolean API's answer as a reading.
+func boolReading(_ value: Bool) -> Reading { .read(value: value ? "true" : "false") }
+
+/// A string that may be missing as a reading.
+func textReading(_ value: String?) -> Reading {
+    guard let value, !value.isEmpty else { return .notSet }
+    return .read(value: value)
 }
 
 /// Runs `body` on the main thread, from any thread.

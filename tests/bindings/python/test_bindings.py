@@ -1,7 +1,8 @@
 """The generated Python bindings, driven as an app would drive them.
 
 A probe and a device signer are implemented here in Python and handed to
-the Rust agent: the posture crosses the boundary both ways, Rust signs a
+the Rust agent: the probe's readings cross in and the core's posture comes
+back (and crosses again into evaluate and sign_report), Rust signs a
 report through the Python key and verifies it, errors arrive as typed
 exceptions, the async path runs on asyncio, and two threads call at once.
 The agent operations run against the reference collector, started once per
@@ -10,6 +11,7 @@ session as a real process (`posture-agent serve`, see conftest.py).
 
 import asyncio
 import base64
+import copy
 import datetime
 import json
 import tempfile
@@ -77,12 +79,54 @@ class FailingSigner(pa.DeviceSigner):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
 
-def fact(value, source="test"):
-    return value, source
+def read(value):
+    return pa.Reading.READ(value=value)
+
+
+def android_readings(**changes):
+    """What a patched, locked Pixel on Android 14 gives an app, value by value."""
+    values = dict(
+        reader=pa.AndroidReader.APP,
+        release=read("14"),
+        sdk=read("34"),
+        build_id=read("UP1A.231005.007"),
+        build_type=read("user"),
+        build_tags=read("release-keys"),
+        security_patch=read("2026-10-05"),
+        debuggable=read("0"),
+        crypto_state=pa.Reading.NOT_READ(),
+        crypto_type=pa.Reading.NOT_READ(),
+        verified_boot_state=pa.Reading.NOT_READ(),
+        flash_locked=pa.Reading.NOT_READ(),
+        encryption_status=read("5"),
+        device_secure=read("true"),
+        lock_screen_disabled=pa.Reading.NOT_READ(),
+        adb_enabled=read("0"),
+        development_settings_enabled=read("0"),
+        su_paths_found=read(""),
+        strong_box=read("true"),
+        hardware_keystore=read("true"),
+    )
+    values.update(changes)
+    return pa.AndroidReadings(**values)
+
+
+PLAY = pa.IntegrityIndicator(
+    name="play_integrity_device",
+    kind=pa.IndicatorKind.PLATFORM_ATTESTATION,
+    tripped=pa.FactBool.OBSERVED(value=False, source="Play Integrity (verified by the app's server)"),
+)
+
+
+def untimed(posture):
+    """The posture without its collection time, which the core stamps."""
+    posture = copy.copy(posture)
+    posture.collected_at = None
+    return posture
 
 
 class PythonProbe(pa.PlatformProbe):
-    """An Android-like probe: every kind of fact, observed and unknown."""
+    """An Android app's probe: raw readings only, as the shim takes them."""
 
     def __init__(self):
         self.calls = 0
@@ -94,43 +138,35 @@ class PythonProbe(pa.PlatformProbe):
     def collect(self):
         with self.lock:
             self.calls += 1
-        text = lambda v: pa.FactText.OBSERVED(value=v, source="android.os.Build")
-        return pa.Posture(
-            schema_version=1,
-            platform=pa.Platform.ANDROID,
-            os=pa.OsFacts(
-                id=text("android"),
-                name=text("Android"),
-                version=text("14"),
-                build=text("UP1A.231005.007"),
-                kernel=pa.FactText.UNKNOWN(reason="not readable by apps"),
-            ),
-            security_patch=pa.FactSecurityPatch.OBSERVED(
-                value="2026-10-05", source="Build.VERSION.SECURITY_PATCH"
-            ),
-            storage_encryption=pa.FactStorageEncryption.OBSERVED(
-                value=pa.StorageEncryption.ENCRYPTED(method="file-based"),
-                source="DevicePolicyManager",
-            ),
-            screen_lock=pa.FactScreenLock.OBSERVED(
-                value=pa.ScreenLock.SET, source="KeyguardManager.isDeviceSecure"
-            ),
-            developer_mode=pa.FactBool.OBSERVED(value=False, source="Settings.Global"),
-            usb_debugging=pa.FactBool.OBSERVED(value=False, source="Settings.Global"),
-            integrity=[
-                pa.IntegrityIndicator(
-                    name="su_binary",
-                    kind=pa.IndicatorKind.HEURISTIC,
-                    tripped=pa.FactBool.OBSERVED(value=False, source="PATH"),
-                )
-            ],
-            hardware_key_store=pa.FactHardwareKeyStore.OBSERVED(
-                value=pa.HardwareKeyStore.STRONG_BOX, source="PackageManager"
-            ),
-            secure_boot=pa.FactBool.UNKNOWN(reason="not applicable"),
-            tpm=pa.FactTpm.OBSERVED(value=pa.Tpm.ABSENT(), source="test"),
-            agent_version=pa.agent_version(),
-            collected_at=datetime.datetime(2026, 11, 2, 9, 30, tzinfo=datetime.timezone.utc),
+        return pa.PlatformReadings.ANDROID(readings=android_readings(), attested=[PLAY])
+
+    def posture(self):
+        """The posture the core maps these readings to (time aside)."""
+        return untimed(pa.android_posture(android_readings(), [PLAY]))
+
+
+class IosProbe(pa.PlatformProbe):
+    """An iOS app's probe: a phone with a passcode, nothing jailbroken."""
+
+    def platform(self):
+        return pa.Platform.IOS
+
+    def collect(self):
+        return pa.PlatformReadings.IOS(
+            readings=pa.IosReadings(
+                system_name=read("iOS"),
+                system_version=read("17.6.1"),
+                build=read("21G93"),
+                kernel=read("23.6.0"),
+                device_owner_auth=read("true"),
+                device_owner_auth_error=pa.Reading.NOT_SET(),
+                secure_enclave_available=read("true"),
+                simulator=read("false"),
+                jailbreak_paths_found=read("\n".join(pa.ios_jailbreak_paths()[:1])),
+                sandbox_write=read("false"),
+                cydia_scheme_declared=read("false"),
+                cydia_url_scheme=pa.Reading.NOT_READ(),
+            )
         )
 
 
@@ -160,16 +196,40 @@ def agent(storage_dir, probe, signer):
     return pa.PostureAgent(storage_dir, probe=probe, signer=signer)
 
 
-def test_a_foreign_probe_posture_crosses_both_ways_unchanged(agent, probe):
+def test_a_foreign_probes_readings_become_the_cores_posture(agent, probe):
+    before = datetime.datetime.now(datetime.timezone.utc)
     posture = agent.collect()
+    after = datetime.datetime.now(datetime.timezone.utc)
     assert probe.calls == 1
-    assert posture == probe.collect()
+    assert untimed(posture) == probe.posture()
     assert posture.security_patch == pa.FactSecurityPatch.OBSERVED(
         value="2026-10-05", source="Build.VERSION.SECURITY_PATCH"
     )
-    assert posture.collected_at == datetime.datetime(
-        2026, 11, 2, 9, 30, tzinfo=datetime.timezone.utc
+    assert posture.os.version == pa.FactText.OBSERVED(
+        value="14", source="Build.VERSION.RELEASE (SDK_INT 34)"
     )
+    assert posture.integrity[-1] == PLAY
+    assert before - datetime.timedelta(seconds=1) <= posture.collected_at <= after + datetime.timedelta(seconds=1)
+
+
+def test_an_ios_probes_readings_map_to_a_locked_encrypted_phone(storage_dir):
+    agent = pa.PostureAgent(storage_dir, probe=IosProbe())
+    posture = agent.collect()
+    assert posture.platform == pa.Platform.IOS
+    assert posture.os.version == pa.FactText.OBSERVED(
+        value="17.6.1", source="UIDevice.current.systemVersion"
+    )
+    assert posture.screen_lock.value == pa.ScreenLock.SET
+    assert posture.storage_encryption.value == pa.StorageEncryption.ENCRYPTED(method="Data Protection")
+    assert posture.hardware_key_store.value == pa.HardwareKeyStore.SECURE_ENCLAVE
+    tripped = {i.name: i.tripped for i in posture.integrity}
+    assert tripped["cydia_app"] == pa.FactBool.OBSERVED(
+        value=True, source="/Applications/Cydia.app exists"
+    )
+    assert isinstance(tripped["cydia_url_scheme"], pa.FactBool.UNKNOWN)
+    assert pa.ios_sandbox_probe_path().startswith("/private/")
+    outcomes = {f.rule: f.outcome for f in agent.evaluate(posture, pa.default_policy()).findings}
+    assert outcomes[pa.RuleId.SCREEN_LOCK] == pa.Outcome.PASS
 
 
 def test_the_default_policy_evaluates_a_posture_from_python(agent):
@@ -266,7 +326,7 @@ def test_the_async_collect_runs_on_asyncio(agent, probe):
         return await asyncio.gather(agent.collect_async(), agent.collect_async())
 
     first, second = asyncio.run(both())
-    assert first == second == probe.collect()
+    assert untimed(first) == untimed(second) == probe.posture()
 
 
 def test_two_python_threads_call_at_once(agent, probe, signer):
@@ -357,7 +417,7 @@ def test_enrol_check_in_preview_and_unenrol_against_the_collector(
         assert payload["sub"] == enrolled.device_id
         assert payload["posture"]["platform"] == "android"
         assert payload["posture"]["security_patch"]["value"] == "2026-10-05"
-        assert preview.posture == probe.collect()
+        assert untimed(preview.posture) == probe.posture()
         assert preview.nonce == payload["eat_nonce"]
 
         flushed = await agent.flush()

@@ -87,7 +87,7 @@ class EndToEndTest {
         val holder = SoftwareKeyHolder()
         val signer = KeystoreSigner(holder)
         // Patched today, locked, encrypted: the default policy's compliant phone.
-        val probe = FixedProbe(pixelFacts().copy(securityPatch = LocalDate.now(ZoneOffset.UTC).toString()))
+        val probe = FixedProbe(pixelReadings().copy(securityPatch = read(LocalDate.now(ZoneOffset.UTC).toString())))
         val agent = PostureAgent(state.path, probe = probe, signer = signer)
         val android = PostureAgentAndroid(NoFramework, agent, signer, state)
 

@@ -8,26 +8,30 @@ import android.os.Build
 import android.provider.Settings
 import dev.postureagent.IntegrityIndicator
 import dev.postureagent.PlatformProbe
-import dev.postureagent.Posture
-import dev.postureagent.agentVersion
+import dev.postureagent.PlatformReadings
+import dev.postureagent.androidSuPaths
+import dev.postureagent.core.AndroidReader
+import dev.postureagent.core.AndroidReadings
 import dev.postureagent.core.Platform
+import dev.postureagent.core.Reading
 import java.io.File
-import java.time.Instant
 import java.util.concurrent.TimeUnit
 
 /**
- * Reads the device's posture from public framework APIs only: no
- * permission beyond what every app has, no androidx, no Google Play
- * services. [read] makes one framework call per fact; [postureOf] turns
- * them into the posture, so the logic is tested without a device.
+ * Reads the device from public framework APIs only: no permission beyond
+ * what every app has, no androidx, no Google Play services. [read] makes one
+ * framework call per value and keeps it raw; the core's Android mapping (the
+ * same the adb harness uses) decides what each value means.
  *
  * [attestation] is the optional hook for a platform attestation verdict the
  * host app obtains itself (Play Integrity, checked by its own server); its
  * indicators are added as they are, with kind `PLATFORM_ATTESTATION`.
+ * [suPaths] are the paths to check for a `su` binary (the core's list).
  */
 class AndroidPlatformProbe(
     context: Context,
     private val attestation: () -> List<IntegrityIndicator> = { emptyList() },
+    private val suPaths: () -> List<String> = ::androidSuPaths,
 ) : PlatformProbe {
     // The application context: a probe kept by a long-lived agent must not
     // hold an Activity.
@@ -35,24 +39,30 @@ class AndroidPlatformProbe(
 
     override fun platform(): Platform = Platform.ANDROID
 
-    override fun collect(): Posture = postureOf(read(), agentVersion(), Instant.now(), attestation())
+    override fun collect(): PlatformReadings = PlatformReadings.Android(read(), attestation())
 
-    /** The raw framework values, one call each. */
-    fun read(): AndroidFacts = AndroidFacts(
-        release = Build.VERSION.RELEASE,
-        sdkInt = Build.VERSION.SDK_INT,
-        buildId = Build.ID,
-        buildType = Build.TYPE,
-        buildTags = Build.TAGS,
-        securityPatch = Build.VERSION.SECURITY_PATCH,
-        deviceSecure = runCatching { service<KeyguardManager>().isDeviceSecure },
-        storageEncryptionStatus = runCatching { service<DevicePolicyManager>().storageEncryptionStatus },
-        adbEnabled = runCatching { globalInt(Settings.Global.ADB_ENABLED) },
-        developmentSettingsEnabled = runCatching { globalInt(Settings.Global.DEVELOPMENT_SETTINGS_ENABLED) },
-        roDebuggable = runCatching { getprop("ro.debuggable") },
-        suBinaries = runCatching { SU_PATHS.filter { File(it).exists() } },
-        strongBox = runCatching { if (Build.VERSION.SDK_INT >= 28) hasFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE) else null },
-        hardwareKeystore = runCatching { if (Build.VERSION.SDK_INT >= 31) hasFeature(PackageManager.FEATURE_HARDWARE_KEYSTORE) else null },
+    /** The raw framework values, one call each; what this reader cannot take is `NotRead`. */
+    fun read(): AndroidReadings = AndroidReadings(
+        reader = AndroidReader.APP,
+        release = text(Build.VERSION.RELEASE),
+        sdk = Reading.Read(Build.VERSION.SDK_INT.toString()),
+        buildId = text(Build.ID),
+        buildType = text(Build.TYPE),
+        buildTags = text(Build.TAGS),
+        securityPatch = text(Build.VERSION.SECURITY_PATCH),
+        debuggable = reading { getprop("ro.debuggable") },
+        cryptoState = Reading.NotRead,
+        cryptoType = Reading.NotRead,
+        verifiedBootState = Reading.NotRead,
+        flashLocked = Reading.NotRead,
+        encryptionStatus = reading { service<DevicePolicyManager>().storageEncryptionStatus },
+        deviceSecure = reading { service<KeyguardManager>().isDeviceSecure },
+        lockScreenDisabled = Reading.NotRead,
+        adbEnabled = reading { globalInt(Settings.Global.ADB_ENABLED) },
+        developmentSettingsEnabled = reading { globalInt(Settings.Global.DEVELOPMENT_SETTINGS_ENABLED) },
+        suPathsFound = reading { suPaths().filter { File(it).exists() }.joinToString("\n") },
+        strongBox = reading { if (Build.VERSION.SDK_INT >= 28) hasFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE) else null },
+        hardwareKeystore = reading { if (Build.VERSION.SDK_INT >= 31) hasFeature(PackageManager.FEATURE_HARDWARE_KEYSTORE) else null },
     )
 
     private inline fun <reified T : Any> service(): T =
@@ -82,4 +92,19 @@ class AndroidPlatformProbe(
             process.destroy()
         }
     }
+}
+
+/** A framework string as a reading: null or blank is `NotSet`. */
+internal fun text(value: String?): Reading =
+    if (value.isNullOrBlank()) Reading.NotSet else Reading.Read(value.trim())
+
+/**
+ * One framework call as a reading: its value as text, `NotSet` for null (a
+ * setting never written, a feature this version does not declare), or
+ * `Failed` with the exception's message, so one failing call costs one fact.
+ */
+internal inline fun reading(read: () -> Any?): Reading = try {
+    read()?.let { Reading.Read(it.toString()) } ?: Reading.NotSet
+} catch (e: Exception) {
+    Reading.Failed(e.message?.takeIf { it.isNotBlank() } ?: e.javaClass.simpleName)
 }

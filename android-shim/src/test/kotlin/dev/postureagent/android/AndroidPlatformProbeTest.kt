@@ -1,8 +1,8 @@
-// The framework-calling half of the probe under Robolectric: its shadows of
-// Build, KeyguardManager, DevicePolicyManager, Settings.Global and
-// PackageManager stand in for a device, and read() must return what they
-// hold, one value per fact. (getprop and the su paths read the host, so
-// only their shape is checked.) JUnit 4, run by the vintage engine.
+// The probe under Robolectric: its shadows of Build, KeyguardManager,
+// DevicePolicyManager, Settings.Global and PackageManager stand in for a
+// device, and read() must return what they hold, raw, one reading per value.
+// (getprop reads the host, so only its shape is checked; the su paths are
+// files made here.) JUnit 4, run by the vintage engine.
 package dev.postureagent.android
 
 import android.app.Application
@@ -11,6 +11,9 @@ import android.app.admin.DevicePolicyManager
 import android.content.pm.PackageManager
 import android.os.Build
 import android.provider.Settings
+import dev.postureagent.core.AndroidReader
+import dev.postureagent.core.Reading
+import java.io.File
 
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertTrue
@@ -42,21 +45,29 @@ class AndroidPlatformProbeTest {
         shadowOf(app.packageManager).setSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE, true)
         shadowOf(app.packageManager).setSystemFeature(PackageManager.FEATURE_HARDWARE_KEYSTORE, true)
 
-        val facts = AndroidPlatformProbe(app).read()
+        val su = File.createTempFile("su", null).apply { deleteOnExit() }
+        val missing = File(su.parentFile, "${su.name}-missing")
+        val readings = AndroidPlatformProbe(app, suPaths = { listOf(missing.path, su.path) }).read()
 
-        assertEquals("14", facts.release)
-        assertEquals(34, facts.sdkInt)
-        assertEquals("2026-10-05", facts.securityPatch)
-        assertEquals("UP1A.231005.007", facts.buildId)
-        assertEquals("user", facts.buildType)
-        assertEquals("release-keys", facts.buildTags)
-        assertEquals(Result.success(true), facts.deviceSecure)
-        assertEquals(Result.success(DevicePolicyManager.ENCRYPTION_STATUS_ACTIVE_PER_USER), facts.storageEncryptionStatus)
-        assertEquals(Result.success(1), facts.adbEnabled)
-        assertEquals(Result.success(0), facts.developmentSettingsEnabled)
-        assertEquals(Result.success(true), facts.strongBox)
-        assertEquals(Result.success(true), facts.hardwareKeystore)
-        assertTrue(facts.suBinaries.isSuccess)
+        assertEquals(AndroidReader.APP, readings.reader)
+        assertEquals(read("14"), readings.release)
+        assertEquals(read("34"), readings.sdk)
+        assertEquals(read("2026-10-05"), readings.securityPatch)
+        assertEquals(read("UP1A.231005.007"), readings.buildId)
+        assertEquals(read("user"), readings.buildType)
+        assertEquals(read("release-keys"), readings.buildTags)
+        assertEquals(read("true"), readings.deviceSecure)
+        assertEquals(read("${DevicePolicyManager.ENCRYPTION_STATUS_ACTIVE_PER_USER}"), readings.encryptionStatus)
+        assertEquals(read("1"), readings.adbEnabled)
+        assertEquals(read("0"), readings.developmentSettingsEnabled)
+        assertEquals(read("true"), readings.strongBox)
+        assertEquals(read("true"), readings.hardwareKeystore)
+        assertEquals(read(su.path), readings.suPathsFound)
+        assertTrue(readings.debuggable is Reading.Read || readings.debuggable is Reading.Failed)
+        // What only adb reads, an app does not take.
+        for (notTaken in listOf(readings.cryptoState, readings.verifiedBootState, readings.flashLocked, readings.lockScreenDisabled)) {
+            assertEquals(Reading.NotRead, notTaken)
+        }
     }
 
     @Test
@@ -66,12 +77,23 @@ class AndroidPlatformProbeTest {
             .setStorageEncryptionStatus(DevicePolicyManager.ENCRYPTION_STATUS_INACTIVE)
         Settings.Global.putString(app.contentResolver, Settings.Global.DEVELOPMENT_SETTINGS_ENABLED, null)
 
-        val facts = AndroidPlatformProbe(app).read()
+        val readings = AndroidPlatformProbe(app, suPaths = { emptyList() }).read()
 
-        assertEquals(Result.success(false), facts.deviceSecure)
-        assertEquals(Result.success(DevicePolicyManager.ENCRYPTION_STATUS_INACTIVE), facts.storageEncryptionStatus)
-        assertEquals(Result.success(null), facts.developmentSettingsEnabled)
-        assertEquals(Result.success(false), facts.strongBox)
-        assertEquals(Build.VERSION.SDK_INT, facts.sdkInt)
+        assertEquals(read("false"), readings.deviceSecure)
+        assertEquals(read("${DevicePolicyManager.ENCRYPTION_STATUS_INACTIVE}"), readings.encryptionStatus)
+        assertEquals(Reading.NotSet, readings.developmentSettingsEnabled)
+        assertEquals(read("false"), readings.strongBox)
+        assertEquals(read("${Build.VERSION.SDK_INT}"), readings.sdk)
+        assertEquals(read(""), readings.suPathsFound)
+    }
+
+    @Test
+    fun aFailingCallIsAFailedReadingAndBlankTextNotSet() {
+        assertEquals(Reading.Failed("keyguard gone"), reading { throw SecurityException("keyguard gone") })
+        assertEquals(Reading.Failed("IllegalStateException"), reading { throw IllegalStateException() })
+        assertEquals(Reading.NotSet, reading { null })
+        assertEquals(Reading.NotSet, text(" "))
+        assertEquals(Reading.NotSet, text(null))
+        assertEquals(read("14"), text(" 14\n"))
     }
 }

@@ -1,34 +1,41 @@
 package dev.postureagent.android
 
 import dev.postureagent.PlatformProbe
-import dev.postureagent.Posture
-import dev.postureagent.agentVersion
+import dev.postureagent.PlatformReadings
+import dev.postureagent.core.AndroidReader
+import dev.postureagent.core.AndroidReadings
 import dev.postureagent.core.Platform
-import java.time.Instant
+import dev.postureagent.core.Reading
 
-/** What a patched, locked Pixel on Android 14 returns, as AndroidPlatformProbe.read() would. */
-fun pixelFacts(): AndroidFacts = AndroidFacts(
-    release = "14",
-    sdkInt = 34,
-    buildId = "UP1A.231005.007",
-    buildType = "user",
-    buildTags = "release-keys",
-    securityPatch = "2026-10-05",
-    deviceSecure = Result.success(true),
-    storageEncryptionStatus = Result.success(EncryptionStatus.ACTIVE_PER_USER),
-    adbEnabled = Result.success(0),
-    developmentSettingsEnabled = Result.success(0),
-    roDebuggable = Result.success("0"),
-    suBinaries = Result.success(emptyList()),
-    strongBox = Result.success(true),
-    hardwareKeystore = Result.success(true),
+fun read(value: String): Reading = Reading.Read(value)
+
+/** What a patched, locked Pixel on Android 14 gives, as AndroidPlatformProbe.read() would. */
+fun pixelReadings(): AndroidReadings = AndroidReadings(
+    reader = AndroidReader.APP,
+    release = read("14"),
+    sdk = read("34"),
+    buildId = read("UP1A.231005.007"),
+    buildType = read("user"),
+    buildTags = read("release-keys"),
+    securityPatch = read("2026-10-05"),
+    debuggable = read("0"),
+    cryptoState = Reading.NotRead,
+    cryptoType = Reading.NotRead,
+    verifiedBootState = Reading.NotRead,
+    flashLocked = Reading.NotRead,
+    encryptionStatus = read("5"),
+    deviceSecure = read("true"),
+    lockScreenDisabled = Reading.NotRead,
+    adbEnabled = read("0"),
+    developmentSettingsEnabled = read("0"),
+    suPathsFound = read(""),
+    strongBox = read("true"),
+    hardwareKeystore = read("true"),
 )
 
-val COLLECTED_AT: Instant = Instant.parse("2026-11-02T09:30:00Z")
-
-/** A probe that maps fixed facts, for tests that need a probe but no device. */
-class FixedProbe(private val facts: AndroidFacts = pixelFacts()) : PlatformProbe {
+/** A probe that hands over fixed readings, for tests that need a probe but no device. */
+class FixedProbe(private val readings: AndroidReadings = pixelReadings()) : PlatformProbe {
     override fun platform(): Platform = Platform.ANDROID
 
-    override fun collect(): Posture = postureOf(facts, agentVersion(), COLLECTED_AT)
+    override fun collect(): PlatformReadings = PlatformReadings.Android(readings, emptyList())
 }

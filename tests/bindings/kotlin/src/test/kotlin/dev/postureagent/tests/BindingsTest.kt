@@ -1,6 +1,6 @@
 // The generated Kotlin bindings on the JVM, driven as an Android app would
-// drive them: a probe and a device signer implemented here in Kotlin are
-// handed to the Rust agent, which signs a report through the Kotlin key and
+// drive them: a probe (raw readings in, the core's posture out) and a
+// device signer implemented here in Kotlin are handed to the Rust agent, which signs a report through the Kotlin key and
 // verifies it; errors arrive as typed exceptions; the suspend API runs under
 // kotlinx.coroutines; two threads call at once. The agent operations run
 // against the reference collector, a real process (see CollectorServer.kt).
@@ -8,33 +8,28 @@ package dev.postureagent.tests
 
 import dev.postureagent.DeviceSigner
 import dev.postureagent.FactBool
-import dev.postureagent.FactHardwareKeyStore
-import dev.postureagent.FactScreenLock
 import dev.postureagent.FactSecurityPatch
-import dev.postureagent.FactStorageEncryption
 import dev.postureagent.FactText
-import dev.postureagent.FactTpm
 import dev.postureagent.IntegrityIndicator
-import dev.postureagent.OsFacts
 import dev.postureagent.PlatformProbe
+import dev.postureagent.PlatformReadings
 import dev.postureagent.Posture
 import dev.postureagent.PostureAgent
 import dev.postureagent.PostureAgentException
 import dev.postureagent.Status
 import dev.postureagent.StatusListener
-import dev.postureagent.agentVersion
+import dev.postureagent.androidPosture
 import dev.postureagent.core.AgentState
+import dev.postureagent.core.AndroidReader
+import dev.postureagent.core.AndroidReadings
 import dev.postureagent.core.Compliance
 import dev.postureagent.core.Freshness
-import dev.postureagent.core.HardwareKeyStore
 import dev.postureagent.core.IndicatorKind
 import dev.postureagent.core.Outcome
 import dev.postureagent.core.Platform
 import dev.postureagent.core.PublicJwk
+import dev.postureagent.core.Reading
 import dev.postureagent.core.RuleId
-import dev.postureagent.core.ScreenLock
-import dev.postureagent.core.StorageEncryption
-import dev.postureagent.core.Tpm
 import dev.postureagent.defaultPolicy
 import dev.postureagent.verifyReport
 import java.math.BigInteger
@@ -132,36 +127,58 @@ class FailingSigner : DeviceSigner {
     override fun delete(): Unit = throw PostureAgentException.Key("the keystore is locked")
 }
 
-/** An Android-like probe: every kind of fact, observed and unknown. */
+private fun read(value: String): Reading = Reading.Read(value)
+
+/** What a patched, locked Pixel on Android 14 gives an app, value by value. */
+fun pixelReadings(): AndroidReadings = AndroidReadings(
+    reader = AndroidReader.APP,
+    release = read("14"),
+    sdk = read("34"),
+    buildId = read("UP1A.231005.007"),
+    buildType = read("user"),
+    buildTags = read("release-keys"),
+    securityPatch = read("2026-10-05"),
+    debuggable = read("0"),
+    cryptoState = Reading.NotRead,
+    cryptoType = Reading.NotRead,
+    verifiedBootState = Reading.NotRead,
+    flashLocked = Reading.NotRead,
+    encryptionStatus = read("5"),
+    deviceSecure = read("true"),
+    lockScreenDisabled = Reading.NotRead,
+    adbEnabled = read("0"),
+    developmentSettingsEnabled = read("0"),
+    suPathsFound = read(""),
+    strongBox = read("true"),
+    hardwareKeystore = read("true"),
+)
+
+val PLAY = IntegrityIndicator(
+    "play_integrity_device",
+    IndicatorKind.PLATFORM_ATTESTATION,
+    FactBool.Observed(false, "Play Integrity (verified by the app's server)"),
+)
+
+/** The posture without its collection time, which the core stamps. */
+fun Posture.untimed(): Posture = copy(collectedAt = Instant.EPOCH)
+
+/** An Android app's probe: raw readings only, as the shim takes them. */
 open class KotlinProbe : PlatformProbe {
     val calls = AtomicInteger()
 
     override fun platform(): Platform = Platform.ANDROID
 
-    override fun collect(): Posture {
+    override fun collect(): PlatformReadings {
         calls.incrementAndGet()
-        fun text(v: String) = FactText.Observed(v, "android.os.Build")
-        return Posture(
-            schemaVersion = 1u,
-            platform = Platform.ANDROID,
-            os = OsFacts(text("android"), text("Android"), text("14"), text("UP1A.231005.007"), FactText.Unknown("not readable by apps")),
-            securityPatch = FactSecurityPatch.Observed("2026-10-05", "Build.VERSION.SECURITY_PATCH"),
-            storageEncryption = FactStorageEncryption.Observed(StorageEncryption.Encrypted("file-based"), "DevicePolicyManager"),
-            screenLock = FactScreenLock.Observed(ScreenLock.SET, "KeyguardManager.isDeviceSecure"),
-            developerMode = FactBool.Observed(false, "Settings.Global"),
-            usbDebugging = FactBool.Observed(false, "Settings.Global"),
-            integrity = listOf(IntegrityIndicator("su_binary", IndicatorKind.HEURISTIC, FactBool.Observed(false, "PATH"))),
-            hardwareKeyStore = FactHardwareKeyStore.Observed(HardwareKeyStore.STRONG_BOX, "PackageManager"),
-            secureBoot = FactBool.Unknown("not applicable"),
-            tpm = FactTpm.Observed(Tpm.Absent, "test"),
-            agentVersion = agentVersion(),
-            collectedAt = Instant.parse("2026-11-02T09:30:00Z"),
-        )
+        return PlatformReadings.Android(pixelReadings(), listOf(PLAY))
     }
+
+    /** The posture the core maps these readings to (time aside). */
+    fun posture(): Posture = androidPosture(pixelReadings(), listOf(PLAY)).untimed()
 }
 
 class ThrowingProbe : KotlinProbe() {
-    override fun collect(): Posture = throw PostureAgentException.Platform("the settings provider is gone")
+    override fun collect(): PlatformReadings = throw PostureAgentException.Platform("the settings provider is gone")
 }
 
 private fun newDir(): String = Files.createTempDirectory("posture-agent-kotlin").toString()
@@ -183,11 +200,16 @@ class BindingsTest {
     private val agent = PostureAgent(dir, probe = probe, signer = signer)
 
     @Test
-    fun `a Kotlin probe's posture crosses the boundary both ways unchanged`() {
+    fun `a Kotlin probe's readings become the core's posture`() {
+        val before = Instant.now().minusSeconds(1)
         val posture = agent.collect()
-        assertEquals(probe.collect(), posture)
+        val after = Instant.now().plusSeconds(1)
+        assertEquals(1, probe.calls.get())
+        assertEquals(probe.posture(), posture.untimed())
         assertEquals(FactSecurityPatch.Observed("2026-10-05", "Build.VERSION.SECURITY_PATCH"), posture.securityPatch)
-        assertEquals(Instant.parse("2026-11-02T09:30:00Z"), posture.collectedAt)
+        assertEquals(FactText.Observed("14", "Build.VERSION.RELEASE (SDK_INT 34)"), posture.os.version)
+        assertEquals(PLAY, posture.integrity.last())
+        assertTrue(!posture.collectedAt.isBefore(before) && !posture.collectedAt.isAfter(after), "${posture.collectedAt}")
     }
 
     @Test
@@ -255,8 +277,8 @@ class BindingsTest {
     fun `the suspend collect runs under coroutines`() = runBlocking {
         val first = async { agent.collectAsync() }
         val second = async { agent.collectAsync() }
-        assertEquals(probe.collect(), first.await())
-        assertEquals(first.await(), second.await())
+        assertEquals(probe.posture(), first.await().untimed())
+        assertEquals(first.await().untimed(), second.await().untimed())
     }
 
     @Test
@@ -315,7 +337,7 @@ class BindingsTest {
         val preview = agent.previewReport()
         assertTrue(preview.payload.startsWith("{") && preview.payload.contains("\"sub\":\"$deviceId\""), preview.payload)
         assertTrue(preview.payload.contains("\"posture\":{"), preview.payload)
-        assertEquals(probe.collect(), preview.posture)
+        assertEquals(probe.posture(), preview.posture.untimed())
 
         handle.close()
         agent.flush()
