@@ -45,7 +45,7 @@ class AndroidPlatformProbeTest {
         shadowOf(app.packageManager).setSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE, true)
         shadowOf(app.packageManager).setSystemFeature(PackageManager.FEATURE_HARDWARE_KEYSTORE, true)
 
-        val su = File.createTempFile("su", null).apply { deleteOnExit() }
+        val su = File.createTempFile("su-path", null).apply { deleteOnExit() }
         val missing = File(su.parentFile, "${su.name}-missing")
         val readings = AndroidPlatformProbe(app, suPaths = { listOf(missing.path, su.path) }).read()
 
