@@ -58,12 +58,6 @@ pub fn android_posture(readings: AndroidReadings, attested: Vec<IntegrityIndicat
         .into()
 }
 
-/// The posture an iOS app's readings describe, collected now.
-#[uniffi::export]
-pub fn ios_posture(readings: IosReadings) -> Posture {
-    ios::ios_posture(&readings, OffsetDateTime::now_utc()).into()
-}
-
 /// The paths where a `su` binary lives on a rooted Android device: the
 /// shim checks which exist and passes them back as a reading.
 #[uniffi::export]
