@@ -27,8 +27,8 @@ against Google's roots (or --attestation-roots) and the status list given;
 --require-key-attestation android refuses Android enrolments without one.
 With --app-attest-app-id, an iOS enrolment's Apple App Attest object is
 verified for that app against Apple's App Attestation root (or
---app-attest-root), and each report's assertion after it; --require-key-attestation
-ios refuses iOS enrolments without a valid one.
+--app-attest-root), and each report's assertion after it;
+--require-key-attestation ios refuses iOS enrolments without a valid one.
 One collector per database: a second one on it stops at once (it holds
 DB.lock). Folders it creates are 0700, the database files 0600 and
 DIR/ca.pem 0644, whatever the umask. Stops cleanly on Ctrl-C or SIGTERM
