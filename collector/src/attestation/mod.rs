@@ -35,6 +35,7 @@ use crate::config::AttestationConfig;
 use crate::error::CollectorError;
 use crate::problem::ApiError;
 
+pub(crate) mod pin;
 mod policy;
 mod status_url;
 
@@ -177,6 +178,30 @@ impl KeyAttestation {
                 Err(e)
             }
         }
+    }
+
+    /// Checks a report's fresh chain (protocol §5.3.3) at `now`, exactly as an
+    /// enrolment's but with the report's challenge (over `eat_nonce` and
+    /// the device key's `kid`) and no expected leaf key: the leaf is a
+    /// throwaway key, not the device key.
+    pub fn check_report(
+        &self,
+        chain: &[String],
+        eat_nonce: &str,
+        kid: &str,
+        now: OffsetDateTime,
+    ) -> Result<Attested, ApiError> {
+        let challenge = agent_core::protocol::report_attestation_challenge(eat_nonce, kid);
+        decode_chain(chain)
+            .and_then(|chain| self.verify(&chain, &challenge, None, now))
+            .map_err(|e| {
+                let detail = e.problem.detail.as_deref().unwrap_or_default();
+                tracing::info!("report refused: its fresh {detail}");
+                ApiError::new(
+                    ProblemKind::KeyAttestationRejected,
+                    format!("the report's fresh key attestation: {detail}"),
+                )
+            })
     }
 
     /// Verifies a decoded chain for `challenge` and, when given, `key`.
