@@ -53,6 +53,12 @@ impl agent_core::keys::DeviceSigner for SignerAdapter {
             .map_err(|e| KeyError::Signer(e.to_string()))
     }
 
+    fn fresh_key_attestation(&self, challenge: &[u8; 32]) -> Result<Vec<String>, KeyError> {
+        self.0
+            .fresh_key_attestation(challenge.to_vec())
+            .map_err(|e| KeyError::Signer(e.to_string()))
+    }
+
     fn delete(&self) -> Result<(), KeyError> {
         self.0.delete().map_err(|e| KeyError::Signer(e.to_string()))
     }

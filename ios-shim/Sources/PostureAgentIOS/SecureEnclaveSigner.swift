@@ -48,6 +48,12 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         []
     }
 
+    /// No fresh key attestation either (protocol §5.3.3 is Android's): the
+    /// collector keeps judging an iOS device by App Attest.
+    public func freshKeyAttestation(challenge: Data) throws -> [String] {
+        []
+    }
+
     /// Deletes the key (on unenrol): the Keychain item goes, and with it the
     /// only way to use the Secure Enclave key.
     public func delete() throws {
