@@ -166,6 +166,11 @@ pub fn code_challenge(code: &str) -> Vec<u8> {
         .to_vec()
 }
 
+/// The attestation challenge of a report's fresh chain (protocol §5.3.3).
+pub fn report_challenge(eat_nonce: &str, signer: &SoftwareSigner) -> Vec<u8> {
+    agent_core::protocol::report_attestation_challenge(eat_nonce, &signer.kid().unwrap()).to_vec()
+}
+
 fn ca_params(cn: &str, serial: u64) -> CertificateParams {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
     p.distinguished_name.push(DnType::CommonName, cn);
@@ -232,6 +237,13 @@ impl TestRoot {
             .iter()
             .map(|d| STANDARD.encode(d))
             .collect()
+    }
+
+    /// A report's fresh chain (protocol §5.3.3): `facts` (their challenge
+    /// the report's) attested for a new throwaway key, not the device key.
+    pub fn fresh_chain(&self, facts: &Facts) -> Vec<String> {
+        let throwaway = SoftwareSigner::ephemeral().unwrap();
+        self.chain(&point_of(&throwaway), facts.der())
     }
 
     /// The chain a real device would send when enrolling `signer` with `code`.
