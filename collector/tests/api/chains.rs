@@ -68,6 +68,8 @@ pub struct Facts {
     pub boot_patch_level: u64,
     pub package: String,
     pub signers: Vec<Vec<u8>>,
+    /// An ID-attestation IMEI (tag 714), hardware-enforced; none by default.
+    pub imei: Option<String>,
 }
 
 impl Facts {
@@ -85,6 +87,7 @@ impl Facts {
             boot_patch_level: 20260105,
             package: APP_PACKAGE.into(),
             signers: vec![APP_SIGNER.to_vec()],
+            imei: None,
         }
     }
 
@@ -117,12 +120,17 @@ impl Facts {
             ctx(719, &int(self.boot_patch_level)),
         ];
         let app = vec![ctx(709, &app_id)];
+        let ids: Vec<Vec<u8>> = self
+            .imei
+            .iter()
+            .map(|imei| ctx(714, &octets(imei.as_bytes())))
+            .collect();
         // A hardware KeyMint enforces the facts itself; Android's software
         // keystore lists them as software-enforced.
         let (software, hardware) = if self.level == SOFTWARE {
-            (seq(&[facts, app, patch_levels].concat()), seq(&[]))
+            (seq(&[facts, app, ids, patch_levels].concat()), seq(&[]))
         } else {
-            (seq(&app), seq(&[facts, patch_levels].concat()))
+            (seq(&app), seq(&[facts, ids, patch_levels].concat()))
         };
         seq(&[
             int(300),

@@ -328,6 +328,22 @@ fn a_fresh_chain_for_another_challenge_is_refused_with_its_reason() {
     let enrolment = root.chain(&point_of(&d.signer), description(TEE, &[0; 32]));
     let r = d.send(&c, &report(&d, enrolment));
     assert_problem(&r, 403, "key-attestation-rejected");
+    // A fresh chain with ID attestation: refused, so no device identifier
+    // reaches the stored token; the detail names the field, not its value.
+    let imei = fresh(
+        &root,
+        &d,
+        Facts {
+            imei: Some("358240051111110".into()),
+            ..Facts::new(TEE, &[])
+        },
+    );
+    let r = d.send(&c, &report(&d, imei));
+    let detail = assert_problem(&r, 403, "key-attestation-rejected")
+        .detail
+        .unwrap();
+    assert!(detail.contains("attestationIdImei"), "{detail}");
+    assert!(!detail.contains("358240051111110"), "{detail}");
     // Nothing stored, the pin untouched; the report without a chain goes.
     assert_eq!(c.collector().report_count().unwrap(), stored);
     assert_eq!(pin_of(&c, &d.id).state, PinState::Intact);
