@@ -9,7 +9,7 @@ use super::verdicts::agent_to_state;
 use super::{Agent, AgentError, Inner, Status};
 use crate::keys::DeviceSigner;
 use crate::policy::{Verdict, evaluate};
-use crate::protocol::app_attest::enrol_client_data_hash;
+use crate::protocol::app_attest::{enrol_client_data_hash, report_client_data_hash};
 use crate::protocol::{
     DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose, report_attestation_challenge,
 };
@@ -156,6 +156,14 @@ impl Agent {
         let now = OffsetDateTime::now_utc();
         let mut claims = self.claims(inner, &enrolment.device_id, nonce, now)?;
         let signer = self.signer(&mut inner.state)?;
+        // iOS: App Attest vouches that this app on this device made the
+        // report, bound to its nonce and jti.
+        claims.app_attest = signer
+            .app_attest_assertion(&report_client_data_hash(
+                claims.eat_nonce.as_str(),
+                &claims.jti,
+            ))?
+            .map(|assertion| crate::b64::encode(&assertion));
         if inner.state.key_attestation_requested()? {
             claims.key_attestation = fresh_key_attestation(signer.as_ref(), &claims.eat_nonce);
         }
@@ -192,7 +200,9 @@ impl Agent {
     }
 
     /// The exact payload a check-in would sign now (nothing is signed,
-    /// stored or sent), so a person can see what leaves the device.
+    /// stored or sent), so a person can see what leaves the device. An iOS
+    /// App Attest assertion is made only when a report is signed, so it is
+    /// not in the preview.
     pub fn preview_report(&self) -> Result<ReportPreview, AgentError> {
         let mut inner = self.lock()?;
         let (device_id, nonce) = match inner.state.enrolment()? {

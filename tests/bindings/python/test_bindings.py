@@ -62,6 +62,12 @@ class PythonSigner(pa.DeviceSigner):
         self.fresh_challenges.append(bytes(challenge))
         return []
 
+    def app_attest(self, client_data_hash):
+        return None
+
+    def app_attest_assertion(self, client_data_hash):
+        return None
+
     def delete(self):
         self.deleted = True
 
@@ -79,6 +85,12 @@ class FailingSigner(pa.DeviceSigner):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
     def fresh_key_attestation(self, challenge):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def app_attest(self, client_data_hash):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def app_attest_assertion(self, client_data_hash):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
     def delete(self):
