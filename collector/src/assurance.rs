@@ -38,6 +38,10 @@ pub(crate) struct Evidence<'a> {
     pub reported_at: OffsetDateTime,
     /// Whether a re-attestation broke the device's pin (protocol §5.3.3).
     pub pin_broken: bool,
+    /// Whether the report carries an App Attest assertion that the writer
+    /// checks against the device's attested App Attest key before storing
+    /// anything (a refused assertion refuses the report).
+    pub app_asserted: bool,
 }
 
 /// Appraises `evidence` under `policy` at `at`, requiring `minimum`.
@@ -47,9 +51,14 @@ pub(crate) fn appraise(
     at: OffsetDateTime,
     minimum: AssuranceLevel,
 ) -> Appraisal {
-    let key = evidence
-        .attested
-        .map_or(Provenance::SelfReported, |a| a.provenance);
+    // An asserted report comes from the app whose key Apple's App Attest
+    // vouched for on genuine hardware: its OS facts rank as `os`. App
+    // Attest attests no OS value, so nothing here becomes `hardware`.
+    let key = match evidence.attested {
+        Some(a) => a.provenance,
+        None if evidence.app_asserted => Provenance::Hardware,
+        None => Provenance::SelfReported,
+    };
     let summary = evidence
         .attested
         .map(|a| &a.summary)

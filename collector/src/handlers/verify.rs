@@ -147,6 +147,9 @@ pub(crate) fn report(
             attested,
             reported_at: at(claims.iat),
             pin_broken: entry.pin_broken,
+            app_asserted: claims.posture.platform == Platform::Ios
+                && claims.app_attest.is_some()
+                && inner.app_attest.verifier().is_some(),
         },
         policy,
         at(claims.iat),
