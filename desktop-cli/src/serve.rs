@@ -110,6 +110,10 @@ pub struct ServeArgs {
     /// if missing [default: a key kept in the database].
     #[arg(long, value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
+    /// Ask an Android device for a fresh key attestation once its attestation
+    /// pin is this old, in seconds (0: in every answer) [default: 7 days].
+    #[arg(long, value_name = "SECS", default_value_t = 7 * 24 * 3600)]
+    pub reattest_after: u64,
 }
 
 /// Platforms whose key attestation the collector verifies.
@@ -168,6 +172,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             attestation,
             min_assurance: args.min_assurance,
             signing_key: args.signing_key.clone(),
+            reattest_after: std::time::Duration::from_secs(args.reattest_after),
             ..CollectorConfig::default()
         };
         run(args, config, tls_pem)

@@ -39,6 +39,11 @@ pub trait DeviceSigner: Send + Sync {
     /// first, each base64 DER (Android Keystore's `getCertificateChain`);
     /// empty when the platform has none. Sent once, at enrolment.
     fn key_attestation(&self) -> Result<Vec<String>, PostureAgentError>;
+    /// A key attestation chain for a fresh, throwaway key made with
+    /// `challenge` (32 bytes) as its attestation challenge, leaf first, each
+    /// base64 DER; the key is deleted before returning. Empty when the
+    /// platform cannot (protocol §5.3.3). Called when the collector asks.
+    fn fresh_key_attestation(&self, challenge: Vec<u8>) -> Result<Vec<String>, PostureAgentError>;
     /// iOS: a new App Attest key attested over `client_data_hash` (32
     /// bytes; `DCAppAttestService.generateKey`, then `attestKey`), its key
     /// id kept for later assertions. Null where App Attest is unsupported

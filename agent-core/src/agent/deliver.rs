@@ -248,6 +248,7 @@ fn apply_ack(state: &mut State, memo: &Memo, ack: &ReportAck) -> Result<(), Agen
         state.set_policy_json(&policy.to_json())?;
     }
     state.set_next_nonce(Some(ack.nonce.as_str()), Some(ack.nonce_expires_at))?;
+    state.set_key_attestation_requested(ack.key_attestation_requested)?;
     let mut verdicts = memo.verdicts(state)?;
     verdicts.server = Some(ServerVerdict {
         verdict: ack.verdict.clone(),

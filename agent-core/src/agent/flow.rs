@@ -7,12 +7,41 @@ use super::client::Client;
 use super::deliver::FlushOutcome;
 use super::verdicts::agent_to_state;
 use super::{Agent, AgentError, Inner, Status};
+use crate::keys::DeviceSigner;
 use crate::policy::{Verdict, evaluate};
 use crate::protocol::app_attest::{enrol_client_data_hash, report_client_data_hash};
-use crate::protocol::{DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose};
+use crate::protocol::{
+    DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose, report_attestation_challenge,
+};
 use crate::state::{Enrolment, QueuedReport};
 use crate::token::{self, Claims, Nonce};
 use crate::transport::check_url;
+
+/// The fresh key attestation the collector asked for (protocol §5.3.3), or
+/// none: a signer that cannot make one, or fails, never costs the report.
+fn fresh_key_attestation(signer: &dyn DeviceSigner, nonce: &Nonce) -> Vec<String> {
+    let kid = match signer.kid() {
+        Ok(kid) => kid,
+        Err(e) => {
+            tracing::warn!(error = %e, "no fresh key attestation: the key id is unreadable; the report goes without one");
+            return Vec::new();
+        }
+    };
+    let challenge = report_attestation_challenge(nonce.as_str(), &kid);
+    match signer.fresh_key_attestation(&challenge) {
+        Ok(chain) if chain.is_empty() => {
+            tracing::info!(
+                "the collector asked for a fresh key attestation; this device cannot make one"
+            );
+            chain
+        }
+        Ok(chain) => chain,
+        Err(e) => {
+            tracing::warn!(error = %e, "the fresh key attestation failed; the report goes without one");
+            Vec::new()
+        }
+    }
+}
 
 /// What a check-in did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -135,6 +164,9 @@ impl Agent {
                 &claims.jti,
             ))?
             .map(|assertion| crate::b64::encode(&assertion));
+        if inner.state.key_attestation_requested()? {
+            claims.key_attestation = fresh_key_attestation(signer.as_ref(), &claims.eat_nonce);
+        }
         let report = token::sign(&claims, signer.as_ref())?;
         let mut verdicts = inner.memo.verdicts(&inner.state)?;
         verdicts.local = Some(claims.verdict.clone());
@@ -316,9 +348,13 @@ impl Agent {
         let request = token::sign_request(&claims, signer.as_ref())?;
         match Client::new(&enrolment.server_url, self.transport.clone()).challenge(&request) {
             Ok(answer) => {
-                inner
-                    .state
-                    .set_next_nonce(Some(answer.nonce.as_str()), Some(answer.nonce_expires_at))?;
+                inner.state.batch(|state| {
+                    state.set_next_nonce(
+                        Some(answer.nonce.as_str()),
+                        Some(answer.nonce_expires_at),
+                    )?;
+                    state.set_key_attestation_requested(answer.key_attestation_requested)
+                })?;
                 Ok((answer.nonce, true))
             }
             Err(e) => {

@@ -54,6 +54,14 @@ pub trait DeviceSigner: Send + Sync {
     fn key_attestation(&self) -> Result<Vec<String>, KeyError> {
         Ok(Vec::new())
     }
+    /// A key attestation chain for a fresh, throwaway key whose attestation
+    /// challenge is `challenge` (protocol §5.3.3), leaf first, each base64
+    /// DER; the throwaway key is deleted before this returns. Empty when
+    /// the platform cannot make one (the default).
+    fn fresh_key_attestation(&self, challenge: &[u8; 32]) -> Result<Vec<String>, KeyError> {
+        let _ = challenge;
+        Ok(Vec::new())
+    }
     /// Apple App Attest evidence for an enrolment: a fresh App Attest key
     /// attested over `client_data_hash` (protocol §5.1); `None` when the
     /// platform has no App Attest.

@@ -5,8 +5,8 @@
 use agent_core::keys::{DeviceSigner, SoftwareSigner};
 use agent_core::protocol::app_attest::{enrol_client_data_hash, report_client_data_hash};
 use agent_core::protocol::{
-    AppAttestEnvironment, EnrolResponse, EnrolmentCode, FleetDevice, Nonce, Provenance,
-    content_types, paths,
+    AppAttestEnvironment, AssuranceLevel, EnrolResponse, EnrolmentCode, FactProvenance,
+    FleetDevice, Nonce, Provenance, content_types, paths,
 };
 use agent_core::token::{Claims, sign};
 use agent_core::transport::HttpResponse;
@@ -171,7 +171,14 @@ fn an_attested_iphone_enrols_as_hardware_and_its_assertions_must_count_up() {
         &c,
         &report(&phone, &id, &e.nonce, |h| app.assert(APP_ID, 1, h).unwrap()),
     ));
-    assert_eq!(fleet_row(&c, &id).app_attest.unwrap().counter, 1);
+    let row = fleet_row(&c, &id);
+    assert_eq!(row.app_attest.unwrap().counter, 1);
+    // The asserted report's OS facts rank as `os`: App Attest vouches for
+    // the app on genuine hardware, not for any OS value.
+    assert_eq!(row.assurance, Some(AssuranceLevel::Os), "{:?}", row.facts);
+    let lock = row.facts.iter().find(|f| f.fact == "screen_lock");
+    let lock = lock.unwrap_or_else(|| panic!("{:?}", row.facts));
+    assert_eq!(lock.provenance, FactProvenance::Os);
     let nonce = accepted(&send_report(
         &c,
         &report(&phone, &id, &nonce, |h| app.assert(APP_ID, 5, h).unwrap()),
@@ -352,5 +359,39 @@ fn an_assertion_from_an_iphone_enrolled_without_app_attest_is_refused() {
     assert_rejected(
         &send_report(&c, &token),
         "the device enrolled without App Attest",
+    );
+}
+
+#[test]
+fn an_attested_iphones_report_without_an_assertion_is_only_self_reported() {
+    let ca = TestCa::new().unwrap();
+    let c = start_app_attest(&ca, |_| {});
+    let phone = Phone::new();
+    let code = issue_code(&c);
+    let object = phone.object(&ca, &code, &Spec::valid(APP_ID, OffsetDateTime::now_utc()));
+    let e = enrolled(&enrol(&c, phone.body(&code, Some(&object))));
+    let id = e.device_id.as_str().to_owned();
+
+    // Nothing is lost: the report is stored, but with nothing to vouch for
+    // it, its facts are the device's word alone.
+    let now = OffsetDateTime::now_utc();
+    let posture = ios_posture();
+    let verdict = evaluate(&posture, &test_policy(), now);
+    let claims = Claims::new(e.nonce.clone(), &id, posture, verdict, now).unwrap();
+    accepted(&send_report(&c, &sign(&claims, &phone.signer).unwrap()));
+    let row = fleet_row(&c, &id);
+    assert_eq!(row.provenance, Some(Provenance::Hardware));
+    assert_eq!(
+        row.assurance,
+        Some(AssuranceLevel::SelfReported),
+        "{:?}",
+        row.facts
+    );
+    assert!(
+        row.facts
+            .iter()
+            .all(|f| f.provenance != FactProvenance::Os && f.provenance != FactProvenance::Hardware),
+        "{:?}",
+        row.facts
     );
 }

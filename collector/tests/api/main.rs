@@ -9,6 +9,7 @@ mod chains;
 mod common;
 mod connections;
 mod enrol;
+mod reattest;
 mod reports;
 mod requests;
 mod tls;

@@ -56,6 +56,12 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         []
     }
 
+    /// No fresh key attestation either (protocol §5.3.3 is Android's): the
+    /// collector keeps judging an iOS device by App Attest.
+    public func freshKeyAttestation(challenge: Data) throws -> [String] {
+        []
+    }
+
     /// App Attest evidence for an enrolment: a new App Attest key attested
     /// over the core's `clientDataHash`; nil where App Attest is unsupported.
     public func appAttest(clientDataHash: Data) throws -> AppAttestation? {

@@ -37,6 +37,7 @@ class PythonSigner(pa.DeviceSigner):
     def __init__(self):
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.signatures = []
+        self.fresh_challenges = []
 
     def public_jwk(self):
         numbers = self.key.public_key().public_numbers()
@@ -59,6 +60,10 @@ class PythonSigner(pa.DeviceSigner):
     def key_attestation(self):
         return []
 
+    def fresh_key_attestation(self, challenge):
+        self.fresh_challenges.append(bytes(challenge))
+        return []
+
     def app_attest(self, client_data_hash):
         return None
 
@@ -79,6 +84,9 @@ class FailingSigner(pa.DeviceSigner):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
     def key_attestation(self):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def fresh_key_attestation(self, challenge):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
     def app_attest(self, client_data_hash):

@@ -116,6 +116,13 @@ class KotlinSigner : DeviceSigner {
 
     override fun keyAttestation(): List<String> = emptyList()
 
+    val freshChallenges: MutableList<ByteArray> = Collections.synchronizedList(mutableListOf())
+
+    override fun freshKeyAttestation(challenge: ByteArray): List<String> {
+        freshChallenges.add(challenge)
+        return emptyList()
+    }
+
     override fun appAttest(clientDataHash: ByteArray): AppAttestation? = null
 
     override fun appAttestAssertion(clientDataHash: ByteArray): ByteArray? = null
@@ -129,6 +136,7 @@ class FailingSigner : DeviceSigner {
     override fun publicJwk(): PublicJwk = throw PostureAgentException.Key("the keystore is locked")
     override fun sign(message: ByteArray): ByteArray = throw PostureAgentException.Key("the keystore is locked")
     override fun keyAttestation(): List<String> = throw PostureAgentException.Key("the keystore is locked")
+    override fun freshKeyAttestation(challenge: ByteArray): List<String> = throw PostureAgentException.Key("the keystore is locked")
     override fun appAttest(clientDataHash: ByteArray): AppAttestation? = throw PostureAgentException.Key("the keystore is locked")
     override fun appAttestAssertion(clientDataHash: ByteArray): ByteArray? = throw PostureAgentException.Key("the keystore is locked")
     override fun delete(): Unit = throw PostureAgentException.Key("the keystore is locked")
