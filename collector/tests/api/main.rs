@@ -7,6 +7,7 @@ mod attestation_policy;
 mod chains;
 mod common;
 mod connections;
+mod device_view;
 mod enrol;
 mod reports;
 mod requests;
