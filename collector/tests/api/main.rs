@@ -11,4 +11,5 @@ mod device_view;
 mod enrol;
 mod reports;
 mod requests;
+mod status_server;
 mod tls;
