@@ -270,6 +270,29 @@ impl State {
         })
     }
 
+    /// The collector's latest attestation result for this device (a JWT,
+    /// stored as received; the caller checks it before storing), or None.
+    pub fn attestation_result(&self) -> Result<Option<String>, StateError> {
+        self.read(|conn| {
+            Ok(conn.row(
+                "SELECT attestation_result FROM agent WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Replaces the attestation result (None forgets it).
+    pub fn set_attestation_result(&mut self, token: Option<&str>) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.exec(
+                "UPDATE agent SET attestation_result = ?1 WHERE id = 1",
+                [token],
+            )?;
+            Ok(())
+        })
+    }
+
     // Column names come from the two callers above, never from input.
     fn stored_json(&self, json_col: &str, at_col: &str) -> Result<Option<StoredJson>, StateError> {
         let sql = format!("SELECT {json_col}, {at_col} FROM agent WHERE id = 1");
@@ -379,6 +402,22 @@ mod tests {
             matches!(err, StateError::Invalid { what: "policy", .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_attestation_result_round_trips_and_goes_on_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::open(dir.path()).unwrap();
+        assert_eq!(state.attestation_result().unwrap(), None);
+        state.set_attestation_result(Some("h.p.s")).unwrap();
+        drop(state);
+        let mut state = State::open(dir.path()).unwrap();
+        assert_eq!(
+            state.attestation_result().unwrap().as_deref(),
+            Some("h.p.s")
+        );
+        state.reset().unwrap();
+        assert_eq!(state.attestation_result().unwrap(), None);
     }
 
     #[test]
