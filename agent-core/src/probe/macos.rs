@@ -1,6 +1,8 @@
 //! The macOS probe: `sw_vers`, `fdesetup status`, `sysadminctl -screenLock
 //! status`, the screen saver's `idleTime` and `pmset -g`, each a thin command
-//! call over a pure parser in [`super::parse::macos`]. None needs root. Compiled only on macOS; the parsers are tested
+//! call over a pure parser in [`super::parse::macos`]. Each runs as the
+//! signed-in user, without root (only changing the screen lock needs an
+//! administrator). Compiled only on macOS; the parsers are tested
 //! everywhere on captured outputs.
 
 use time::OffsetDateTime;
