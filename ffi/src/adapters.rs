@@ -7,6 +7,7 @@ use std::sync::Arc;
 use agent_core::keys::store::StoreError;
 use agent_core::keys::{KeyError, PublicJwk};
 use agent_core::posture::Posture;
+use agent_core::protocol::AppAttestEvidence;
 use agent_core::transport::{self, TransportError};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -50,6 +51,25 @@ impl agent_core::keys::DeviceSigner for SignerAdapter {
     fn key_attestation(&self) -> Result<Vec<String>, KeyError> {
         self.0
             .key_attestation()
+            .map_err(|e| KeyError::Signer(e.to_string()))
+    }
+
+    fn app_attest(
+        &self,
+        client_data_hash: &[u8; 32],
+    ) -> Result<Option<AppAttestEvidence>, KeyError> {
+        self.0
+            .app_attest(client_data_hash.to_vec())
+            .map(|a| a.map(|a| AppAttestEvidence::new(a.key_id, &a.attestation_object)))
+            .map_err(|e| KeyError::Signer(e.to_string()))
+    }
+
+    fn app_attest_assertion(
+        &self,
+        client_data_hash: &[u8; 32],
+    ) -> Result<Option<Vec<u8>>, KeyError> {
+        self.0
+            .app_attest_assertion(client_data_hash.to_vec())
             .map_err(|e| KeyError::Signer(e.to_string()))
     }
 

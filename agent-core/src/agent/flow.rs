@@ -8,7 +8,7 @@ use super::deliver::FlushOutcome;
 use super::verdicts::agent_to_state;
 use super::{Agent, AgentError, Inner, Status};
 use crate::policy::{Verdict, evaluate};
-use crate::protocol::app_attest::enrol_client_data_hash;
+use crate::protocol::app_attest::{enrol_client_data_hash, report_client_data_hash};
 use crate::protocol::{DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose};
 use crate::state::{Enrolment, QueuedReport};
 use crate::token::{self, Claims, Nonce};
@@ -125,8 +125,16 @@ impl Agent {
         let enrolment = inner.state.enrolment()?.ok_or(AgentError::NotEnrolled)?;
         let (nonce, fresh_nonce) = self.nonce_for_report(inner, &enrolment)?;
         let now = OffsetDateTime::now_utc();
-        let claims = self.claims(inner, &enrolment.device_id, nonce, now)?;
+        let mut claims = self.claims(inner, &enrolment.device_id, nonce, now)?;
         let signer = self.signer(&mut inner.state)?;
+        // iOS: App Attest vouches that this app on this device made the
+        // report, bound to its nonce and jti.
+        claims.app_attest = signer
+            .app_attest_assertion(&report_client_data_hash(
+                claims.eat_nonce.as_str(),
+                &claims.jti,
+            ))?
+            .map(|assertion| crate::b64::encode(&assertion));
         let report = token::sign(&claims, signer.as_ref())?;
         let mut verdicts = inner.memo.verdicts(&inner.state)?;
         verdicts.local = Some(claims.verdict.clone());
@@ -160,7 +168,9 @@ impl Agent {
     }
 
     /// The exact payload a check-in would sign now (nothing is signed,
-    /// stored or sent), so a person can see what leaves the device.
+    /// stored or sent), so a person can see what leaves the device. An iOS
+    /// App Attest assertion is made only when a report is signed, so it is
+    /// not in the preview.
     pub fn preview_report(&self) -> Result<ReportPreview, AgentError> {
         let mut inner = self.lock()?;
         let (device_id, nonce) = match inner.state.enrolment()? {

@@ -64,6 +64,16 @@ pub trait DeviceSigner: Send + Sync {
         let _ = client_data_hash;
         Ok(None)
     }
+    /// An Apple App Attest assertion over `client_data_hash` (protocol
+    /// §4.1), made with the App Attest key attested at enrolment: the CBOR
+    /// bytes `generateAssertion` returns. `None` when there is no such key.
+    fn app_attest_assertion(
+        &self,
+        client_data_hash: &[u8; 32],
+    ) -> Result<Option<Vec<u8>>, KeyError> {
+        let _ = client_data_hash;
+        Ok(None)
+    }
     /// Deletes the key (at unenrolment). A platform signer removes its key
     /// from the keystore; the default does nothing.
     fn delete(&self) -> Result<(), KeyError> {

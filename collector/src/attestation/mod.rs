@@ -6,7 +6,7 @@
 
 pub(crate) mod app_attest;
 
-pub use app_attest::AppAttestConfig;
+pub use app_attest::{AppAttestConfig, app_attest_roots_from_pem_file};
 
 use std::fmt;
 use std::fs::File;

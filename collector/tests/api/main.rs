@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod app_attest;
 mod attestation;
 mod attestation_policy;
 mod chains;

@@ -57,6 +57,12 @@ class PythonSigner(pa.DeviceSigner):
     def key_attestation(self):
         return []
 
+    def app_attest(self, client_data_hash):
+        return None
+
+    def app_attest_assertion(self, client_data_hash):
+        return None
+
     def delete(self):
         self.deleted = True
 
@@ -71,6 +77,12 @@ class FailingSigner(pa.DeviceSigner):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
     def key_attestation(self):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def app_attest(self, client_data_hash):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def app_attest_assertion(self, client_data_hash):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
     def delete(self):

@@ -6,6 +6,7 @@ import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
+import dev.postureagent.AppAttestation
 import dev.postureagent.DeviceSigner
 import dev.postureagent.PostureAgentException
 import dev.postureagent.core.PublicJwk
@@ -80,6 +81,12 @@ class KeystoreSigner internal constructor(private val holder: KeyHolder) : Devic
         val chain = holder.chain()
         if (chain.size < 2) emptyList() else chain.map { Base64.getEncoder().encodeToString(it.encoded) }
     }
+
+    /** Apple App Attest is iOS only: Android has none. */
+    override fun appAttest(clientDataHash: ByteArray): AppAttestation? = null
+
+    /** Apple App Attest is iOS only: Android has none. */
+    override fun appAttestAssertion(clientDataHash: ByteArray): ByteArray? = null
 
     /** Deletes the key (at unenrolment); succeeds when there is none. */
     override fun delete(): Unit = keyOperation("delete the device key") {

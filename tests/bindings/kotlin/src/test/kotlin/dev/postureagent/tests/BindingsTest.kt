@@ -6,6 +6,7 @@
 // against the reference collector, a real process (see CollectorServer.kt).
 package dev.postureagent.tests
 
+import dev.postureagent.AppAttestation
 import dev.postureagent.DeviceSigner
 import dev.postureagent.FactAutoLock
 import dev.postureagent.FactBool
@@ -122,6 +123,10 @@ class KotlinSigner : DeviceSigner {
 
     override fun keyAttestation(): List<String> = emptyList()
 
+    override fun appAttest(clientDataHash: ByteArray): AppAttestation? = null
+
+    override fun appAttestAssertion(clientDataHash: ByteArray): ByteArray? = null
+
     override fun delete() {
         deleted = true
     }
@@ -131,6 +136,8 @@ class FailingSigner : DeviceSigner {
     override fun publicJwk(): PublicJwk = throw PostureAgentException.Key("the keystore is locked")
     override fun sign(message: ByteArray): ByteArray = throw PostureAgentException.Key("the keystore is locked")
     override fun keyAttestation(): List<String> = throw PostureAgentException.Key("the keystore is locked")
+    override fun appAttest(clientDataHash: ByteArray): AppAttestation? = throw PostureAgentException.Key("the keystore is locked")
+    override fun appAttestAssertion(clientDataHash: ByteArray): ByteArray? = throw PostureAgentException.Key("the keystore is locked")
     override fun delete(): Unit = throw PostureAgentException.Key("the keystore is locked")
 }
 
