@@ -129,6 +129,9 @@ pub fn ios_posture(r: &IosReadings, collected_at: OffsetDateTime) -> Posture {
             Err(why) => Fact::unknown(why.clone()),
         }
     };
+    p.auto_lock = Fact::unknown(
+        "not readable by a third-party app: iOS gives apps no API to read the Auto-Lock setting",
+    );
     p.developer_mode = Fact::unknown("iOS gives apps no API to read Developer Mode");
     p.usb_debugging = Fact::unknown("iOS has no USB debugging setting");
     p.integrity = if simulator {

@@ -121,6 +121,8 @@ def android_readings(**changes):
         encryption_status=read("5"),
         device_secure=read("true"),
         lock_screen_disabled=pa.Reading.NOT_READ(),
+        screen_off_timeout=read("60000"),
+        lock_after_timeout=read("5000"),
         adb_enabled=read("0"),
         development_settings_enabled=read("0"),
         su_paths_found=read(""),
@@ -229,6 +231,7 @@ def test_a_foreign_probes_readings_become_the_cores_posture(agent, probe):
         value="14", source="Build.VERSION.RELEASE (SDK_INT 34)"
     )
     assert posture.integrity[-1] == PLAY
+    assert posture.auto_lock.value == pa.AutoLock.AFTER(seconds=65)
     assert before - datetime.timedelta(seconds=1) <= posture.collected_at <= after + datetime.timedelta(seconds=1)
 
 

@@ -15,6 +15,8 @@ fn settings(adb: &str, dev: &str, lock: &str) -> AndroidSettings {
         adb_enabled: Ok(format!("{adb}\n")),
         development_settings_enabled: Ok(format!("{dev}\n")),
         lock_disabled: Ok(format!("{lock}\n")),
+        screen_off_timeout: Ok("30000\n".into()),
+        lock_after_timeout: Ok("null\n".into()),
     }
 }
 
@@ -156,11 +158,14 @@ fn crypto_states_and_failures() {
         adb_enabled: Err("adb exited with 1".into()),
         development_settings_enabled: Ok("null".into()),
         lock_disabled: Err("timed out".into()),
+        screen_off_timeout: Err("settings: not found".into()),
+        lock_after_timeout: Ok("null".into()),
     };
     let p = adb(&props("[ro.build.type]: [eng]\n"), &failed, at);
     assert!(p.usb_debugging.provenance().contains("adb exited with 1"));
     assert!(p.developer_mode.value().is_none());
     assert!(p.screen_lock.provenance().contains("timed out"));
+    assert!(p.auto_lock.provenance().contains("settings: not found"));
 }
 
 // The app reader: what the Kotlin shim reads from framework APIs. These are
@@ -197,6 +202,8 @@ mod app {
             device_secure: read("true"),
             adb_enabled: read("0"),
             development_settings_enabled: read("0"),
+            screen_off_timeout: read("60000"),
+            lock_after_timeout: read("5000"),
             su_paths_found: read(""),
             strong_box: read("true"),
             hardware_keystore: read("true"),
@@ -442,6 +449,112 @@ mod app {
         assert!(reason(&store(read("false"), read("false"))).contains("not declared"));
         assert!(reason(&store(Reading::NotSet, Reading::NotSet)).contains("before Android 12"));
         assert!(reason(&store(failed("pm died"), read("true"))).contains("pm died"));
+    }
+
+    #[test]
+    fn auto_lock_is_the_screen_timeout_plus_the_lock_delay() {
+        let p = map(pixel());
+        assert_eq!(
+            p.auto_lock,
+            Fact::observed(
+                AutoLock::After { seconds: 65 },
+                "Settings.System.SCREEN_OFF_TIMEOUT (60000 ms) + Settings.Secure lock_screen_lock_after_timeout (5000 ms)"
+            )
+        );
+        // Never written: the keyguard's own default delay, named as such.
+        let unset = map(AndroidReadings {
+            screen_off_timeout: read("30000"),
+            lock_after_timeout: Reading::NotSet,
+            ..pixel()
+        });
+        assert_eq!(
+            unset.auto_lock.value(),
+            Some(&AutoLock::After { seconds: 35 })
+        );
+        assert!(
+            unset
+                .auto_lock
+                .provenance()
+                .contains("not set: the keyguard's default of 5000 ms")
+        );
+        // Rounded up, never down: 1 ms past a second is the next second.
+        let odd = map(AndroidReadings {
+            screen_off_timeout: read("15001"),
+            lock_after_timeout: read("0"),
+            ..pixel()
+        });
+        assert_eq!(
+            odd.auto_lock.value(),
+            Some(&AutoLock::After { seconds: 16 })
+        );
+        // A delay that could not be read leaves the lock time unknown.
+        let hidden = map(AndroidReadings {
+            lock_after_timeout: failed("SecurityException: not readable"),
+            ..pixel()
+        });
+        let why = reason(&hidden.auto_lock);
+        assert!(why.contains("SecurityException"), "{why}");
+        assert!(why.contains("60000 ms"), "{why}");
+        assert!(
+            reason(
+                &map(AndroidReadings {
+                    screen_off_timeout: read("soon"),
+                    ..pixel()
+                })
+                .auto_lock
+            )
+            .contains("not a number of milliseconds")
+        );
+        assert!(
+            reason(
+                &map(AndroidReadings {
+                    screen_off_timeout: read("-1"),
+                    ..pixel()
+                })
+                .auto_lock
+            )
+            .contains("not a number")
+        );
+        assert!(
+            reason(
+                &map(AndroidReadings {
+                    screen_off_timeout: Reading::NotRead,
+                    ..pixel()
+                })
+                .auto_lock
+            )
+            .contains("not read by this reader")
+        );
+    }
+
+    #[test]
+    fn over_adb_the_same_rule_reads_the_settings_commands() {
+        let mut s = settings("0", "0", "false");
+        s.screen_off_timeout = Ok("600000\n".into());
+        s.lock_after_timeout = Ok("30000\n".into());
+        let p = posture(EMULATOR_34, &s);
+        assert_eq!(
+            p.auto_lock,
+            Fact::observed(
+                AutoLock::After { seconds: 630 },
+                "adb shell settings get system screen_off_timeout (600000 ms) + adb shell settings get secure lock_screen_lock_after_timeout (30000 ms)"
+            )
+        );
+        // A disabled lock screen never locks, whatever the timeout.
+        let none = posture(EMULATOR_34, &settings("0", "0", "true"));
+        assert_eq!(none.auto_lock.value(), Some(&AutoLock::Never));
+        let v = crate::policy::evaluate(
+            &p,
+            &crate::policy::Policy::default_policy(),
+            datetime!(2026-01-10 12:00 UTC),
+        );
+        let finding = v
+            .findings
+            .iter()
+            .find(|f| f.rule == crate::policy::RuleId::AutoLock)
+            .unwrap();
+        assert_eq!(finding.outcome, crate::policy::Outcome::Fail);
+        assert_eq!(finding.observed, "locks after 10 min 30 s");
     }
 
     #[test]

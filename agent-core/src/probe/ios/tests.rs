@@ -94,6 +94,8 @@ fn a_phone_with_a_passcode_is_locked_and_encrypted_by_data_protection() {
             "CryptoKit SecureEnclave.isAvailable"
         )
     );
+    // No API gives an app the Auto-Lock setting: unknown, never guessed.
+    assert!(reason(&p.auto_lock).starts_with("not readable by a third-party app"));
     assert_eq!(p.schema_version, POSTURE_SCHEMA_VERSION);
     assert_eq!(p.agent_version, crate::AGENT_VERSION);
     assert_eq!(p.collected_at, AT);

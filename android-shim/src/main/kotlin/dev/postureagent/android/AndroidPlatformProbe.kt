@@ -58,6 +58,8 @@ class AndroidPlatformProbe(
         encryptionStatus = reading { service<DevicePolicyManager>().storageEncryptionStatus },
         deviceSecure = reading { service<KeyguardManager>().isDeviceSecure },
         lockScreenDisabled = Reading.NotRead,
+        screenOffTimeout = reading { Settings.System.getString(context.contentResolver, Settings.System.SCREEN_OFF_TIMEOUT) },
+        lockAfterTimeout = reading { Settings.Secure.getString(context.contentResolver, LOCK_AFTER_TIMEOUT) },
         adbEnabled = reading { globalInt(Settings.Global.ADB_ENABLED) },
         developmentSettingsEnabled = reading { globalInt(Settings.Global.DEVELOPMENT_SETTINGS_ENABLED) },
         suPathsFound = reading { suPaths().filter { File(it).exists() }.joinToString("\n") },
@@ -93,6 +95,9 @@ class AndroidPlatformProbe(
         }
     }
 }
+
+/** The hidden `Settings.Secure` name of the keyguard's lock-after-timeout (readable by apps). */
+private const val LOCK_AFTER_TIMEOUT = "lock_screen_lock_after_timeout"
 
 /** A framework string as a reading: null or blank is `NotSet`. */
 internal fun text(value: String?): Reading =

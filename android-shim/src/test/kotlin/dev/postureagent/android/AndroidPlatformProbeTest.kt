@@ -43,6 +43,8 @@ class AndroidPlatformProbeTest {
         Settings.Global.putInt(app.contentResolver, Settings.Global.ADB_ENABLED, 1)
         Settings.Global.putInt(app.contentResolver, Settings.Global.DEVELOPMENT_SETTINGS_ENABLED, 0)
         shadowOf(app.packageManager).setSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE, true)
+        Settings.System.putInt(app.contentResolver, Settings.System.SCREEN_OFF_TIMEOUT, 30000)
+        Settings.Secure.putString(app.contentResolver, "lock_screen_lock_after_timeout", "5000")
         shadowOf(app.packageManager).setSystemFeature(PackageManager.FEATURE_HARDWARE_KEYSTORE, true)
 
         val su = File.createTempFile("su-path", null).apply { deleteOnExit() }
@@ -63,6 +65,8 @@ class AndroidPlatformProbeTest {
         assertEquals(read("true"), readings.strongBox)
         assertEquals(read("true"), readings.hardwareKeystore)
         assertEquals(read(su.path), readings.suPathsFound)
+        assertEquals(read("30000"), readings.screenOffTimeout)
+        assertEquals(read("5000"), readings.lockAfterTimeout)
         assertTrue(readings.debuggable is Reading.Read || readings.debuggable is Reading.Failed)
         // What only adb reads, an app does not take.
         for (notTaken in listOf(readings.cryptoState, readings.verifiedBootState, readings.flashLocked, readings.lockScreenDisabled)) {

@@ -8,6 +8,7 @@ package dev.postureagent.tests
 
 import dev.postureagent.AppAttestation
 import dev.postureagent.DeviceSigner
+import dev.postureagent.FactAutoLock
 import dev.postureagent.FactBool
 import dev.postureagent.FactSecurityPatch
 import dev.postureagent.FactText
@@ -163,6 +164,8 @@ fun pixelReadings(): AndroidReadings = AndroidReadings(
     encryptionStatus = read("5"),
     deviceSecure = read("true"),
     lockScreenDisabled = Reading.NotRead,
+    screenOffTimeout = read("60000"),
+    lockAfterTimeout = read("5000"),
     adbEnabled = read("0"),
     developmentSettingsEnabled = read("0"),
     suPathsFound = read(""),
@@ -226,6 +229,7 @@ class BindingsTest {
         assertEquals(FactSecurityPatch.Observed("2026-10-05", "Build.VERSION.SECURITY_PATCH"), posture.securityPatch)
         assertEquals(FactText.Observed("14", "Build.VERSION.RELEASE (SDK_INT 34)"), posture.os.version)
         assertEquals(PLAY, posture.integrity.last())
+        assertEquals(AutoLock.After(65u), (posture.autoLock as FactAutoLock.Observed).value)
         assertTrue(!posture.collectedAt.isBefore(before) && !posture.collectedAt.isAfter(after), "${posture.collectedAt}")
     }
 
