@@ -24,6 +24,7 @@ import dev.postureagent.androidPosture
 import dev.postureagent.core.AgentState
 import dev.postureagent.core.AndroidReader
 import dev.postureagent.core.AndroidReadings
+import dev.postureagent.core.AutoLock
 import dev.postureagent.core.Compliance
 import dev.postureagent.core.ComplianceToken
 import dev.postureagent.core.Freshness
