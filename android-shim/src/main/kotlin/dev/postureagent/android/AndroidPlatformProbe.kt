@@ -58,7 +58,7 @@ class AndroidPlatformProbe(
         encryptionStatus = reading { service<DevicePolicyManager>().storageEncryptionStatus },
         deviceSecure = reading { service<KeyguardManager>().isDeviceSecure },
         lockScreenDisabled = Reading.NotRead,
-        screenOffTimeout = reading { Settings.System.getString(context.contentResolver, Settings.System.SCREEN_OFF_TIMEOUT) },
+        screenOffTimeout = reading { systemInt(Settings.System.SCREEN_OFF_TIMEOUT) },
         lockAfterTimeout = reading { Settings.Secure.getString(context.contentResolver, LOCK_AFTER_TIMEOUT) },
         adbEnabled = reading { globalInt(Settings.Global.ADB_ENABLED) },
         developmentSettingsEnabled = reading { globalInt(Settings.Global.DEVELOPMENT_SETTINGS_ENABLED) },
@@ -73,6 +73,13 @@ class AndroidPlatformProbe(
     /** A global setting, or null when it was never written (the framework then throws). */
     private fun globalInt(name: String): Int? = try {
         Settings.Global.getInt(context.contentResolver, name)
+    } catch (e: Settings.SettingNotFoundException) {
+        null
+    }
+
+    /** A system setting, or null when it was never written. */
+    private fun systemInt(name: String): Int? = try {
+        Settings.System.getInt(context.contentResolver, name)
     } catch (e: Settings.SettingNotFoundException) {
         null
     }
