@@ -6,7 +6,6 @@
 
 pub mod android;
 pub mod parse;
-pub mod simulator;
 
 #[cfg(target_os = "linux")]
 mod linux;

@@ -7,7 +7,7 @@
 use time::OffsetDateTime;
 
 use super::parse::simctl::{SimDevice, SimRuntime, SimctlList};
-use crate::posture::{Fact, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture};
+use agent_core::posture::{Fact, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture};
 
 /// The command the listing came from, named in every observed fact.
 pub const SIMCTL_COMMAND: &str = "xcrun simctl list -j devices runtimes";
@@ -121,7 +121,7 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::probe::parse::simctl::parse_simctl_list;
+    use crate::targets::parse::simctl::parse_simctl_list;
 
     const LIST: &str = include_str!("parse/fixtures/simctl-list-devices-runtimes.json");
 
