@@ -178,6 +178,8 @@ impl PostureAgent {
         verdict: Verdict,
     ) -> Result<String, PostureAgentError> {
         let signer = self.signer()?;
+        let device_id = agent_core::protocol::DeviceId::new(device_id)
+            .map_err(PostureAgentError::invalid_input)?;
         let claims = Claims::new(
             Nonce::new(nonce)?,
             &device_id,

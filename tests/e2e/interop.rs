@@ -57,7 +57,7 @@ fn claims() -> Claims {
     let verdict = evaluate(&posture, &Policy::default_policy(), now);
     Claims::new(
         Nonce::new(NONCE).unwrap(),
-        "interop-device",
+        &agent_core::protocol::DeviceId::new("interop-device").unwrap(),
         posture,
         verdict,
         now,

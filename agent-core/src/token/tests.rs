@@ -15,7 +15,8 @@ fn now() -> OffsetDateTime {
 fn claims_at(t: OffsetDateTime) -> Claims {
     let posture = Posture::unknown(Platform::Linux, "test posture", t);
     let verdict = evaluate(&posture, &Policy::default_policy(), t);
-    Claims::new(Nonce::new(NONCE).unwrap(), "device-1", posture, verdict, t).unwrap()
+    let device = crate::protocol::DeviceId::new("device-1").unwrap();
+    Claims::new(Nonce::new(NONCE).unwrap(), &device, posture, verdict, t).unwrap()
 }
 
 fn signer() -> SoftwareSigner {
@@ -496,7 +497,7 @@ fn time_nonce_and_replay() {
     // ...and only once.
     assert_eq!(
         check(&c, NonceCheck::Exact(NONCE), &cache).unwrap_err(),
-        VerifyError::Replayed(c.jti.clone())
+        VerifyError::Replayed(c.jti.to_string())
     );
 }
 

@@ -145,15 +145,16 @@ pub(crate) fn device_detail(
     let mut history = Vec::new();
     for row in rows {
         let (jti, iat, accepted_at, freshness, compliance, assurance) = row?;
-        let (Some(freshness), Some(compliance)) = (
+        let (Some(freshness), Some(compliance), Ok(jti)) = (
             from_name::<Freshness>(&freshness),
             from_name::<Compliance>(&compliance),
+            Jti::new(jti),
         ) else {
             tracing::warn!("device view: skipped a report row that does not parse");
             continue;
         };
         history.push(DeviceReport {
-            jti: Jti::new(jti),
+            jti,
             iat: at(iat),
             accepted_at: at(accepted_at),
             freshness,
@@ -229,7 +230,9 @@ fn fleet_rows(
             Some((p, s)) => (p, s),
             None => (Provenance::SelfReported, None),
         };
-        let Some(platform) = from_name::<Platform>(&platform) else {
+        let (Some(platform), Ok(device_id)) =
+            (from_name::<Platform>(&platform), DeviceId::new(device_id))
+        else {
             continue;
         };
         let compliance = compliance.as_deref().and_then(from_name::<Compliance>);
@@ -254,7 +257,7 @@ fn fleet_rows(
         };
         devices.push((
             FleetDevice {
-                device_id: DeviceId::new(device_id),
+                device_id,
                 platform,
                 status,
                 compliance,
@@ -406,16 +409,18 @@ impl ExportCursor {
         while let Some(r) = rows.next()? {
             let freshness: String = r.get(3)?;
             let verdict: String = r.get(4)?;
-            let (Some(freshness), Ok(verdict)) = (
+            let (Some(freshness), Ok(verdict), Ok(jti), Ok(device_id)) = (
                 from_name::<Freshness>(&freshness),
                 serde_json::from_str(&verdict),
+                Jti::new(r.get::<_, String>(0)?),
+                DeviceId::new(r.get::<_, String>(1)?),
             ) else {
                 tracing::warn!("export: skipped a report row that does not parse");
                 continue;
             };
             let record = ExportRecord {
-                jti: Jti::new(r.get::<_, String>(0)?),
-                device_id: DeviceId::new(r.get::<_, String>(1)?),
+                jti,
+                device_id,
                 accepted_at: at(r.get(2)?),
                 freshness,
                 verdict,

@@ -89,7 +89,7 @@ pub(crate) enum EnrolOutcome {
 
 /// A verified report, with the server's verdict.
 pub(crate) struct ReportCmd {
-    pub jti: String,
+    pub jti: Jti,
     pub token_sha256: Vec<u8>,
     pub device_id: DeviceId,
     pub exp: i64,
@@ -345,9 +345,13 @@ impl Writer {
             let Ok(key) = VerifyingKey::from_jwk(&jwk) else {
                 continue;
             };
+            let Ok(device_id) = DeviceId::new(row.device_id.as_str()) else {
+                tracing::warn!("device {} has an invalid id; skipped", row.device_id);
+                continue;
+            };
             entries.push(KeyEntry {
                 key,
-                device_id: DeviceId::new(row.device_id.clone()),
+                device_id,
                 attested: row.attested.map(Arc::new),
             });
             self.kids.insert(row.kid.clone(), row.device_id.clone());
