@@ -183,7 +183,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 $slot.ok_or_else(|| fail(ClaimProblem::Missing(stringify!($slot))))?
             };
         }
-        let claims = (
+        let (eat_nonce, iat, exp, jti, eat_profile, sub, swname, swversion, posture, verdict) = (
             required!(eat_nonce),
             required!(iat),
             required!(exp),
@@ -195,8 +195,6 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             required!(posture),
             required!(verdict),
         );
-        let (eat_nonce, iat, exp, jti, eat_profile, sub, swname, swversion, posture, verdict) =
-            claims;
         // `jti` and `sub` are read as text and checked once every required
         // claim is there, so a bad id is named as the claim it is in (serde
         // would name a position in the payload instead).
