@@ -24,7 +24,7 @@ let package = Package(
             name: "PostureAgentIOS",
             dependencies: ["PostureAgent"],
             resources: [.copy("PrivacyInfo.xcprivacy")],
-            linkerSettings: [.linkedFramework("Security"), .linkedFramework("LocalAuthentication")]
+            linkerSettings: [.linkedFramework("Security"), .linkedFramework("LocalAuthentication"), .linkedFramework("DeviceCheck")]
         ),
         .testTarget(name: "PostureAgentIOSTests", dependencies: ["PostureAgentIOS"]),
     ]

@@ -3,7 +3,8 @@
 //! certificates, EC below the root), an RSA factory chain (akita StrongBox
 //! RSA, 5 certificates), decoding the KeyDescription alone, and one ES256
 //! signature verification with ring (what a posture report's check costs)
-//! for scale.
+//! for scale; and Apple App Attest: an attestation object (under a test CA
+//! laid out as Apple's, P-384 root and intermediate) and an assertion.
 
 use std::hint::black_box;
 
@@ -83,5 +84,44 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+fn bench_app_attest(c: &mut Criterion) {
+    use posture_attestation::app_attest::testing::{Spec, TestCa, TestDevice};
+    use posture_attestation::app_attest::{AppAttestRoots, AppAttestVerifier, AppId};
+    const APP_ID: &str = "ABCDE12345.org.example.posture";
+    let at = OffsetDateTime::now_utc();
+    let (Ok(ca), Ok(device), Ok(app_id)) = (TestCa::new(), TestDevice::new(), AppId::new(APP_ID))
+    else {
+        eprintln!("the App Attest test CA could not be made");
+        return;
+    };
+    let Ok(roots) = AppAttestRoots::from_pem(&ca.root_pem()) else {
+        return;
+    };
+    let verifier = AppAttestVerifier::new(roots, app_id, false);
+    let hash = [7u8; 32];
+    let Ok(object) = ca.attest(&device, &hash, &Spec::valid(APP_ID, at)) else {
+        return;
+    };
+    let key_id = device.key_id();
+    if let Err(e) = verifier.verify_attestation(&object, &key_id, &hash, at) {
+        eprintln!("the App Attest object does not verify: {e}");
+        return;
+    }
+    c.bench_function("App Attest attestation object", |b| {
+        b.iter(|| verifier.verify_attestation(black_box(&object), &key_id, &hash, at))
+    });
+    let Ok(assertion) = device.assert(APP_ID, 1, &hash) else {
+        return;
+    };
+    let public = device.public_key();
+    if let Err(e) = verifier.verify_assertion(&assertion, &hash, &public, 0) {
+        eprintln!("the App Attest assertion does not verify: {e}");
+        return;
+    }
+    c.bench_function("App Attest assertion", |b| {
+        b.iter(|| verifier.verify_assertion(black_box(&assertion), &hash, &public, 0))
+    });
+}
+
+criterion_group!(benches, bench, bench_app_attest);
 criterion_main!(benches);

@@ -36,6 +36,12 @@ pub(crate) struct Evidence<'a> {
     pub attested: Option<&'a Attested>,
     /// The report's `iat`, when its facts were true.
     pub reported_at: OffsetDateTime,
+    /// Whether a re-attestation broke the device's pin (protocol §5.3.3).
+    pub pin_broken: bool,
+    /// Whether the report carries an App Attest assertion that the writer
+    /// checks against the device's attested App Attest key before storing
+    /// anything (a refused assertion refuses the report).
+    pub app_asserted: bool,
 }
 
 /// Appraises `evidence` under `policy` at `at`, requiring `minimum`.
@@ -45,9 +51,14 @@ pub(crate) fn appraise(
     at: OffsetDateTime,
     minimum: AssuranceLevel,
 ) -> Appraisal {
-    let key = evidence
-        .attested
-        .map_or(Provenance::SelfReported, |a| a.provenance);
+    // An asserted report comes from the app whose key Apple's App Attest
+    // vouched for on genuine hardware: its OS facts rank as `os`. App
+    // Attest attests no OS value, so nothing here becomes `hardware`.
+    let key = match evidence.attested {
+        Some(a) => a.provenance,
+        None if evidence.app_asserted => Provenance::Hardware,
+        None => Provenance::SelfReported,
+    };
     let summary = evidence
         .attested
         .map(|a| &a.summary)
@@ -150,6 +161,10 @@ pub(crate) fn appraise(
         facts.push(record);
     }
     let assurance = level(&facts);
+    if evidence.pin_broken {
+        verdict.findings.push(pin_broken());
+        verdict.compliance = Compliance::NonCompliant;
+    }
     if assurance < minimum {
         verdict.findings.push(below_minimum(assurance, minimum));
         verdict.compliance = Compliance::NonCompliant;
@@ -254,6 +269,7 @@ fn fact_record(
             ("integrity".to_owned(), provenance, note)
         }
         RuleId::Assurance => ("assurance".to_owned(), FactProvenance::Unknown, None),
+        RuleId::AttestationPin => ("attestation_pin".to_owned(), FactProvenance::Hardware, None),
     };
     FactRecord {
         rule: finding.rule,
@@ -261,6 +277,18 @@ fn fact_record(
         provenance,
         outcome: finding.outcome,
         note,
+    }
+}
+
+/// The finding of a device whose pin a re-attestation broke.
+fn pin_broken() -> Finding {
+    Finding {
+        rule: RuleId::AttestationPin,
+        outcome: Outcome::Fail,
+        observed: "a key attestation of this device showed a downgrade against the values pinned for it (another verified-boot key, or a lower security level, OS version or patch level)".to_owned(),
+        requirement: Some("no downgrade against the attestation pin".to_owned()),
+        remediation: Some("Ask your organisation's administrator: the device must be checked and enrolled again before it counts as compliant.".to_owned()),
+        deadline: None,
     }
 }
 

@@ -75,6 +75,8 @@ fn run(posture: &Posture, a: Option<&Attested>, min: AssuranceLevel) -> super::A
             posture,
             attested: a,
             reported_at: NOW,
+            pin_broken: false,
+            app_asserted: false,
         },
         &policy(),
         NOW,
@@ -274,4 +276,41 @@ fn nothing_known_is_level_none() {
             .iter()
             .all(|f| f.provenance == FactProvenance::Unknown)
     );
+}
+
+#[test]
+fn a_broken_pin_makes_the_verdict_non_compliant_with_its_own_finding() {
+    let a = attested(Provenance::Hardware, 202606, 150000, true);
+    let posture = phone("2026-06-05", "15");
+    let good = run(&posture, Some(&a), AssuranceLevel::None);
+    assert_eq!(good.verdict.compliance, Compliance::Compliant);
+    assert!(
+        good.verdict
+            .findings
+            .iter()
+            .all(|f| f.rule != RuleId::AttestationPin)
+    );
+    let broken = appraise(
+        &Evidence {
+            posture: &posture,
+            attested: Some(&a),
+            reported_at: NOW,
+            pin_broken: true,
+            app_asserted: false,
+        },
+        &policy(),
+        NOW,
+        AssuranceLevel::None,
+    );
+    assert_eq!(broken.verdict.compliance, Compliance::NonCompliant);
+    let f = broken
+        .verdict
+        .findings
+        .iter()
+        .find(|f| f.rule == RuleId::AttestationPin)
+        .unwrap();
+    assert_eq!(f.outcome, Outcome::Fail);
+    assert!(f.remediation.as_deref().unwrap().contains("enrolled again"));
+    // The facts themselves are appraised as before.
+    assert_eq!(broken.assessment, good.assessment);
 }

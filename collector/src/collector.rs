@@ -119,6 +119,8 @@ impl Collector {
             failures_per_code: i64::from(config.enrol_failures_per_code),
             app_attest: app_attest.verifier().cloned(),
             min_assurance: config.min_assurance,
+            reattest_after_secs: i64::try_from(config.reattest_after.as_secs())
+                .map_err(|_| CollectorError::Config("re-attestation interval too large".into()))?,
         });
         let keys = Arc::new(KeyCache::default());
         let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;

@@ -41,6 +41,9 @@ pub struct CollectorConfig {
     /// made (0600) when it does not exist; `None` keeps the key in the
     /// database, made at first start.
     pub signing_key: Option<PathBuf>,
+    /// How old a device's attestation pin may get before the collector
+    /// asks for a fresh key attestation in the next report (protocol §5.3.3).
+    pub reattest_after: Duration,
 }
 
 /// How the collector checks the key attestation chain of an enrolment
@@ -91,6 +94,7 @@ impl Default for CollectorConfig {
             attestation: AttestationConfig::default(),
             min_assurance: AssuranceLevel::None,
             signing_key: None,
+            reattest_after: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

@@ -159,7 +159,12 @@ pub(crate) fn claims(s: &Subject<'_>) -> EarClaims {
         Outcome::Pass | Outcome::NotApplicable => 2,
     };
     let configuration = applicable()
-        .filter(|f| !matches!(f.rule, RuleId::Integrity | RuleId::Assurance))
+        .filter(|f| {
+            !matches!(
+                f.rule,
+                RuleId::Integrity | RuleId::Assurance | RuleId::AttestationPin
+            )
+        })
         .map(|f| tier(f.outcome))
         .max();
     let hardware_key = s.attested.filter(|a| a.provenance == Provenance::Hardware);

@@ -10,13 +10,15 @@ use agent_core::token::{KeyResolver, VerifyingKey};
 use crate::attestation::Attested;
 
 /// An enrolled key, the device it belongs to, and what the device's
-/// verified key attestation vouched for (the appraisal of each report
-/// weighs the report against it).
+/// verified key attestation vouched for, its pin (the appraisal of each
+/// report weighs the report against it).
 #[derive(Debug, Clone)]
 pub(crate) struct KeyEntry {
     pub key: VerifyingKey,
     pub device_id: DeviceId,
     pub attested: Option<Arc<Attested>>,
+    /// Whether a re-attestation broke the device's pin (protocol §5.3.3).
+    pub pin_broken: bool,
 }
 
 /// Enrolled keys by `kid` (RFC 7638 thumbprint).

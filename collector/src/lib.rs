@@ -29,7 +29,7 @@ mod docs_tests;
 
 pub use attestation::{
     AllowedApp, AppAttestConfig, AttestationPolicy, BootKey, MinSecurityLevel, StatusUrl,
-    roots_from_pem_file,
+    app_attest_roots_from_pem_file, roots_from_pem_file,
 };
 pub use collector::Collector;
 pub use config::{AttestationConfig, CollectorConfig};

@@ -139,6 +139,7 @@ fn rule_name(r: RuleId) -> &'static str {
         RuleId::UsbDebugging => "USB debugging",
         RuleId::Integrity => "integrity",
         RuleId::Assurance => "assurance level",
+        RuleId::AttestationPin => "attestation pin",
     }
 }
 

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use agent_core::{Platform, Policy};
 use clap::Args;
 use posture_collector::{
-    AttestationConfig, AttestationPolicy, Collector, CollectorConfig, StatusUrl, TlsConfig,
-    roots_from_pem_file, serve,
+    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, StatusUrl,
+    TlsConfig, app_attest_roots_from_pem_file, roots_from_pem_file, serve,
 };
 
 use crate::agent_cmd::state_dir;
@@ -25,6 +25,10 @@ throwaway CA for local testing; the agent must then be given DIR/ca.pem.
 An Android enrolment's key attestation chain, when sent, is verified
 against Google's roots (or --attestation-roots) and the status list given;
 --require-key-attestation android refuses Android enrolments without one.
+With --app-attest-app-id, an iOS enrolment's Apple App Attest object is
+verified for that app against Apple's App Attestation root (or
+--app-attest-root), and each report's assertion after it;
+--require-key-attestation ios refuses iOS enrolments without a valid one.
 One collector per database: a second one on it stops at once (it holds
 DB.lock). Folders it creates are 0700, the database files 0600 and
 DIR/ca.pem 0644, whatever the umask. Stops cleanly on Ctrl-C or SIGTERM
@@ -81,9 +85,20 @@ pub struct ServeArgs {
     /// bootloader, allowed apps and verified-boot keys.
     #[arg(long, value_name = "FILE")]
     pub attestation_policy: Option<PathBuf>,
-    /// Refuse enrolments of PLATFORM without a valid hardware key attestation chain.
+    /// Refuse enrolments of PLATFORM without valid hardware evidence: an Android key attestation
+    /// chain, or (ios, needs --app-attest-app-id) an Apple App Attest object. Repeatable.
     #[arg(long, value_name = "PLATFORM", value_enum)]
     pub require_key_attestation: Vec<AttestedPlatform>,
+    /// Verify Apple App Attest for this app: TEAMID.BUNDLEID (10-character team ID, a dot, the
+    /// bundle ID), as App Attest hashes it into every object and assertion.
+    #[arg(long, value_name = "TEAMID.BUNDLEID")]
+    pub app_attest_app_id: Option<String>,
+    /// Trust these roots (PEM certificates) for App Attest instead of Apple's App Attestation root.
+    #[arg(long, value_name = "FILE", requires = "app_attest_app_id")]
+    pub app_attest_root: Option<PathBuf>,
+    /// Accept App Attest keys from Apple's development environment (development-signed builds).
+    #[arg(long, requires = "app_attest_app_id")]
+    pub allow_app_attest_development: bool,
     /// Accept chains from Android's software keystore (emulators), labelled software-attestation.
     #[arg(long)]
     pub allow_software_attestation: bool,
@@ -95,6 +110,10 @@ pub struct ServeArgs {
     /// if missing [default: a key kept in the database].
     #[arg(long, value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
+    /// Ask an Android device for a fresh key attestation once its attestation
+    /// pin is this old, in seconds (0: in every answer) [default: 7 days].
+    #[arg(long, value_name = "SECS", default_value_t = 7 * 24 * 3600)]
+    pub reattest_after: u64,
 }
 
 /// Platforms whose key attestation the collector verifies.
@@ -102,6 +121,8 @@ pub struct ServeArgs {
 pub enum AttestedPlatform {
     /// Android Key Attestation.
     Android,
+    /// Apple App Attest.
+    Ios,
 }
 
 /// Runs the collector until Ctrl-C or SIGTERM.
@@ -151,6 +172,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             attestation,
             min_assurance: args.min_assurance,
             signing_key: args.signing_key.clone(),
+            reattest_after: std::time::Duration::from_secs(args.reattest_after),
             ..CollectorConfig::default()
         };
         run(args, config, tls_pem)
@@ -202,15 +224,32 @@ fn attestation_config(
             .iter()
             .map(|p| match p {
                 AttestedPlatform::Android => Platform::Android,
+                AttestedPlatform::Ios => Platform::Ios,
             })
             .collect(),
         allow_software: args.allow_software_attestation,
+        app_attest: app_attest_config(args)?,
         ..AttestationConfig::default()
     };
     if let Some(path) = &args.attestation_policy {
         AttestationPolicy::from_file(path)?.apply_to(&mut config);
     }
     Ok(config)
+}
+
+/// The App Attest settings, when an App ID is given.
+fn app_attest_config(
+    args: &ServeArgs,
+) -> Result<Option<AppAttestConfig>, posture_collector::CollectorError> {
+    let Some(app_id) = &args.app_attest_app_id else {
+        return Ok(None);
+    };
+    let mut config = AppAttestConfig::apple(app_id)?;
+    if let Some(path) = &args.app_attest_root {
+        config.roots = app_attest_roots_from_pem_file(path)?;
+    }
+    config.allow_development = args.allow_app_attest_development;
+    Ok(Some(config))
 }
 
 fn run(

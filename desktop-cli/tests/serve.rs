@@ -285,3 +285,95 @@ fn serve_refuses_to_start_on_an_unreadable_status_list_or_roots_file() {
         assert!(stderr.contains(needle), "{flag}: {stderr}");
     }
 }
+
+#[test]
+fn serve_takes_the_app_attest_flags_and_requires_app_attest_for_ios() {
+    use agent_core::keys::{DeviceSigner, SoftwareSigner};
+    use agent_core::protocol::app_attest::enrol_client_data_hash;
+    use agent_core::protocol::{AppAttestEvidence, EnrolmentCode};
+    use posture_attestation::app_attest::AAGUID_DEVELOPMENT;
+    use posture_attestation::app_attest::testing::{Spec, TestCa, TestDevice};
+
+    const APP_ID: &str = "ABCDE12345.org.example.posture";
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new().unwrap();
+    let root = dir.path().join("app-attest-root.pem");
+    std::fs::write(&root, ca.root_pem()).unwrap();
+    let (mut child, url, code) = serve_with(
+        dir.path(),
+        &[
+            "--app-attest-app-id",
+            APP_ID,
+            "--app-attest-root",
+            root.to_str().unwrap(),
+            "--allow-app-attest-development",
+            "--require-key-attestation",
+            "ios",
+        ],
+    );
+    let signer = SoftwareSigner::ephemeral().unwrap();
+    let jwk = signer.public_jwk().unwrap();
+    let http = HttpTransport::new(TransportConfig::default()).unwrap();
+    let enrol = |app_attest: Option<AppAttestEvidence>| {
+        let mut body = serde_json::json!({
+            "code": code, "jwk": jwk, "platform": "ios", "agent_version": "0.1.0"
+        });
+        if let Some(a) = app_attest {
+            body["app_attest"] = serde_json::to_value(a).unwrap();
+        }
+        http.send(HttpRequest::post(
+            format!("{url}{}", paths::ENROL),
+            "application/json",
+            serde_json::to_vec(&body).unwrap(),
+        ))
+        .unwrap()
+    };
+    let r = enrol(None);
+    assert_eq!(r.status, 403, "{r:?}");
+    let body = String::from_utf8_lossy(&r.body);
+    assert!(body.contains("key-attestation-rejected"), "{body}");
+    assert!(body.contains("requires Apple App Attest"), "{body}");
+
+    // A development object under the test root, for this app, this code
+    // and this key: accepted only because every flag reached the collector.
+    let device = TestDevice::new().unwrap();
+    let spec = Spec {
+        aaguid: AAGUID_DEVELOPMENT,
+        ..Spec::valid(APP_ID, time::OffsetDateTime::now_utc())
+    };
+    let hash = enrol_client_data_hash(&EnrolmentCode::new(&code), &jwk);
+    let object = ca.attest(&device, &hash, &spec).unwrap();
+    let r = enrol(Some(AppAttestEvidence::new(device.key_id_text(), &object)));
+    assert_eq!(r.status, 201, "{r:?}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn serve_refuses_a_bad_app_id_and_ios_required_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (
+            &["--app-attest-app-id", "org.example.posture"][..],
+            "is not TEAMID.BUNDLEID",
+        ),
+        (
+            &["--require-key-attestation", "ios"][..],
+            "--app-attest-app-id",
+        ),
+    ] {
+        let out = bin()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .arg("--db")
+            .arg(dir.path().join("c.sqlite3"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use agent_core::keys::store::StoreError;
 use agent_core::keys::{KeyError, PublicJwk};
 use agent_core::posture::Posture;
+use agent_core::protocol::AppAttestEvidence;
 use agent_core::transport::{self, TransportError};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -50,6 +51,31 @@ impl agent_core::keys::DeviceSigner for SignerAdapter {
     fn key_attestation(&self) -> Result<Vec<String>, KeyError> {
         self.0
             .key_attestation()
+            .map_err(|e| KeyError::Signer(e.to_string()))
+    }
+
+    fn fresh_key_attestation(&self, challenge: &[u8; 32]) -> Result<Vec<String>, KeyError> {
+        self.0
+            .fresh_key_attestation(challenge.to_vec())
+            .map_err(|e| KeyError::Signer(e.to_string()))
+    }
+
+    fn app_attest(
+        &self,
+        client_data_hash: &[u8; 32],
+    ) -> Result<Option<AppAttestEvidence>, KeyError> {
+        self.0
+            .app_attest(client_data_hash.to_vec())
+            .map(|a| a.map(|a| AppAttestEvidence::new(a.key_id, &a.attestation_object)))
+            .map_err(|e| KeyError::Signer(e.to_string()))
+    }
+
+    fn app_attest_assertion(
+        &self,
+        client_data_hash: &[u8; 32],
+    ) -> Result<Option<Vec<u8>>, KeyError> {
+        self.0
+            .app_attest_assertion(client_data_hash.to_vec())
             .map_err(|e| KeyError::Signer(e.to_string()))
     }
 
@@ -124,4 +150,83 @@ impl From<foreign::HttpResponse> for transport::HttpResponse {
 
 fn header((name, value): (String, String)) -> HttpHeader {
     HttpHeader { name, value }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use agent_core::keys::DeviceSigner as _;
+
+    use super::*;
+    use crate::error::PostureAgentError;
+
+    /// A foreign signer as the host app would write one, recording calls.
+    #[derive(Default)]
+    struct Recording {
+        challenges: Mutex<Vec<Vec<u8>>>,
+        fail: bool,
+    }
+
+    impl foreign::DeviceSigner for Recording {
+        fn public_jwk(&self) -> Result<PublicJwk, PostureAgentError> {
+            Err(PostureAgentError::Key {
+                reason: "not used".into(),
+            })
+        }
+        fn sign(&self, _message: Vec<u8>) -> Result<Vec<u8>, PostureAgentError> {
+            Ok(vec![0; 64])
+        }
+        fn key_attestation(&self) -> Result<Vec<String>, PostureAgentError> {
+            Ok(Vec::new())
+        }
+        fn fresh_key_attestation(
+            &self,
+            challenge: Vec<u8>,
+        ) -> Result<Vec<String>, PostureAgentError> {
+            if self.fail {
+                return Err(PostureAgentError::Key {
+                    reason: "StrongBox is busy".into(),
+                });
+            }
+            self.challenges.lock().unwrap().push(challenge);
+            Ok(vec!["MIIB".into(), "MIIC".into()])
+        }
+        fn app_attest(
+            &self,
+            _client_data_hash: Vec<u8>,
+        ) -> Result<Option<foreign::AppAttestation>, PostureAgentError> {
+            Ok(None)
+        }
+        fn app_attest_assertion(
+            &self,
+            _client_data_hash: Vec<u8>,
+        ) -> Result<Option<Vec<u8>>, PostureAgentError> {
+            Ok(None)
+        }
+        fn delete(&self) -> Result<(), PostureAgentError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_fresh_key_attestation_passes_the_challenge_and_the_chain_through() {
+        let foreign = Arc::new(Recording::default());
+        let adapter = SignerAdapter(foreign.clone());
+        let challenge = [7u8; 32];
+        assert_eq!(
+            adapter.fresh_key_attestation(&challenge).unwrap(),
+            ["MIIB", "MIIC"]
+        );
+        assert_eq!(*foreign.challenges.lock().unwrap(), [challenge.to_vec()]);
+        let failing = SignerAdapter(Arc::new(Recording {
+            fail: true,
+            ..Recording::default()
+        }));
+        let e = failing.fresh_key_attestation(&challenge).unwrap_err();
+        assert!(
+            matches!(e, KeyError::Signer(ref m) if m.contains("busy")),
+            "{e}"
+        );
+    }
 }

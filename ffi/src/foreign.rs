@@ -38,6 +38,26 @@ pub trait DeviceSigner: Send + Sync {
     /// first, each base64 DER (Android Keystore's `getCertificateChain`);
     /// empty when the platform has none. Sent once, at enrolment.
     fn key_attestation(&self) -> Result<Vec<String>, PostureAgentError>;
+    /// A key attestation chain for a fresh, throwaway key made with
+    /// `challenge` (32 bytes) as its attestation challenge, leaf first, each
+    /// base64 DER; the key is deleted before returning. Empty when the
+    /// platform cannot (protocol §5.3.3). Called when the collector asks.
+    fn fresh_key_attestation(&self, challenge: Vec<u8>) -> Result<Vec<String>, PostureAgentError>;
+    /// iOS: a new App Attest key attested over `client_data_hash` (32
+    /// bytes; `DCAppAttestService.generateKey`, then `attestKey`), its key
+    /// id kept for later assertions. Null where App Attest is unsupported
+    /// (other platforms, the simulator). Called once, at enrolment.
+    fn app_attest(
+        &self,
+        client_data_hash: Vec<u8>,
+    ) -> Result<Option<AppAttestation>, PostureAgentError>;
+    /// iOS: an assertion over `client_data_hash` (32 bytes) with the App
+    /// Attest key of the enrolment (`generateAssertion`), as its CBOR
+    /// bytes. Null when there is no App Attest key. Called for each report.
+    fn app_attest_assertion(
+        &self,
+        client_data_hash: Vec<u8>,
+    ) -> Result<Option<Vec<u8>>, PostureAgentError>;
     /// Deletes the key from its keystore (at unenrolment); succeeds when
     /// there is none.
     fn delete(&self) -> Result<(), PostureAgentError>;
@@ -77,6 +97,15 @@ pub trait Transport: Send + Sync {
 pub trait StatusListener: Send + Sync {
     /// The new status.
     fn on_status(&self, status: Status);
+}
+
+/// What App Attest gave for a new key at enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AppAttestation {
+    /// The key id exactly as `generateKey` returned it (base64 text).
+    pub key_id: String,
+    /// The attestation object `attestKey` returned.
+    pub attestation_object: Vec<u8>,
 }
 
 /// One HTTP header.

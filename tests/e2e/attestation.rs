@@ -1,7 +1,9 @@
 //! An agent whose device key comes with an Android key attestation chain
 //! (made under a test root the collector trusts) enrols through the real
 //! collector as `hardware`; an agent with a plain software key is
-//! `self-reported`, and refused when Android requires attestation.
+//! `self-reported`, and refused when Android requires attestation. A
+//! phone whose keystore makes fresh chains when asked moves its pin up, and
+//! breaks it with a downgrade.
 
 use std::sync::Arc;
 
@@ -22,7 +24,7 @@ use posture_collector::{AttestationConfig, CollectorConfig, roots_from_pem_file,
 #[path = "../../collector/tests/api/chains.rs"]
 mod chains;
 
-use chains::{TEE, TestRoot};
+use chains::{Facts, TEE, TestRoot};
 
 /// A phone's probe: Android, every fact unknown (enough to enrol and report).
 struct AndroidProbe;
@@ -188,4 +190,155 @@ impl PostureProbe for DesktopProbe {
         p.screen_lock = agent_core::Fact::observed(ScreenLock::Set, "e2e");
         p
     }
+}
+
+/// A phone's device key whose keystore makes fresh, throwaway attested
+/// keys when the collector asks (protocol §5.3.3), attesting `facts`.
+struct ReattestingKey {
+    key: SoftwareSigner,
+    chain: Vec<String>,
+    root: Arc<TestRoot>,
+    facts: std::sync::Mutex<Facts>,
+    challenges: std::sync::Mutex<Vec<[u8; 32]>>,
+}
+
+impl DeviceSigner for ReattestingKey {
+    fn public_jwk(&self) -> Result<PublicJwk, KeyError> {
+        self.key.public_jwk()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.key.sign(message)
+    }
+
+    fn key_attestation(&self) -> Result<Vec<String>, KeyError> {
+        Ok(self.chain.clone())
+    }
+
+    fn fresh_key_attestation(&self, challenge: &[u8; 32]) -> Result<Vec<String>, KeyError> {
+        self.challenges.lock().unwrap().push(*challenge);
+        let facts = Facts {
+            challenge: challenge.to_vec(),
+            ..self.facts.lock().unwrap().clone()
+        };
+        Ok(self.root.fresh_chain(&facts))
+    }
+}
+
+#[test]
+fn a_phone_re_attests_when_asked_and_a_downgrade_breaks_its_pin() {
+    let root = Arc::new(TestRoot::new());
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("roots.pem");
+    root.write_pem(&pem);
+    let c = spawn_local(CollectorConfig {
+        attestation: AttestationConfig {
+            roots: Some(roots_from_pem_file(&pem).unwrap()),
+            ..AttestationConfig::default()
+        },
+        // Every pin is due at once: each answer asks for a fresh chain.
+        reattest_after: std::time::Duration::ZERO,
+        ..CollectorConfig::default()
+    })
+    .unwrap();
+    let code = c.collector().issue_codes(1, None).unwrap()[0]
+        .code
+        .expose()
+        .to_owned();
+    let key = SoftwareSigner::ephemeral().unwrap();
+    let chain = root.device_chain(&key, &code, TEE);
+    let newer = Facts {
+        os_patch_level: 202602,
+        vendor_patch_level: 20260205,
+        boot_patch_level: 20260205,
+        ..Facts::new(TEE, &[])
+    };
+    let signer = Arc::new(ReattestingKey {
+        key,
+        chain,
+        root: root.clone(),
+        facts: std::sync::Mutex::new(newer),
+        challenges: std::sync::Mutex::new(Vec::new()),
+    });
+    let phone = agent(
+        dir.path(),
+        Arc::new(AndroidProbe),
+        KeySource::Device(signer.clone()),
+    );
+    phone.enrol(c.url(), &code).unwrap();
+    let row = |c: &posture_collector::RunningCollector| {
+        c.collector()
+            .fleet_summary(None)
+            .unwrap()
+            .devices
+            .into_iter()
+            .next()
+            .unwrap()
+    };
+    assert_eq!(
+        row(&c).key_attestation.unwrap().os_patch_level,
+        Some(202601)
+    );
+
+    // The first report's ack asks; the second report carries a fresh chain.
+    assert_eq!(phone.check_in().unwrap().delivery.delivered, 1);
+    assert!(signer.challenges.lock().unwrap().is_empty());
+    let out = phone.check_in().unwrap();
+    assert_eq!(out.delivery.delivered, 1, "{:?}", out.delivery);
+    assert_eq!(signer.challenges.lock().unwrap().len(), 1);
+    let device = row(&c);
+    let pin = device.key_attestation.unwrap();
+    assert_eq!(pin.os_patch_level, Some(202602));
+    assert_eq!(pin.vendor_patch_level, Some(20260205));
+    assert_eq!(
+        device.attestation_pin.unwrap().state,
+        agent_core::protocol::PinState::Intact
+    );
+    let patch = device
+        .facts
+        .iter()
+        .find(|f| f.rule == RuleId::SecurityPatch)
+        .unwrap();
+    assert_eq!(patch.provenance, FactProvenance::Hardware);
+    let server = out.status.verdicts.server.unwrap().verdict;
+    let finding = server
+        .findings
+        .iter()
+        .find(|f| f.rule == RuleId::SecurityPatch)
+        .unwrap();
+    assert!(
+        finding.observed.contains("2026-02-01"),
+        "{}",
+        finding.observed
+    );
+
+    // Another OS booted (another verified-boot key): refused for good.
+    signer.facts.lock().unwrap().boot_key = vec![0x44; 32];
+    let out = phone.check_in().unwrap();
+    assert_eq!(out.delivery.delivered, 0);
+    assert_eq!(out.delivery.rejected.len(), 1, "{:?}", out.delivery);
+    let reason = &out.delivery.rejected[0].reason;
+    assert!(reason.contains("verified_boot_key"), "{reason}");
+    let device = row(&c);
+    let pin = device.attestation_pin.unwrap();
+    assert_eq!(pin.state, agent_core::protocol::PinState::Broken);
+    assert_eq!(pin.breaks[0].field, "verified_boot_key");
+    assert_eq!(pin.breaks[0].seen, "44".repeat(32));
+
+    // The next report goes without a chain (no more are asked for) and
+    // the device is non-compliant until it enrols again.
+    let out = phone.check_in().unwrap();
+    assert_eq!(out.delivery.delivered, 1);
+    assert_eq!(signer.challenges.lock().unwrap().len(), 2);
+    let server = out.status.verdicts.server.unwrap().verdict;
+    assert_eq!(
+        server.compliance,
+        agent_core::policy::Compliance::NonCompliant
+    );
+    assert!(
+        server
+            .findings
+            .iter()
+            .any(|f| f.rule == RuleId::AttestationPin)
+    );
 }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod agent;
+mod app_attest;
 mod attestation;
 mod fault_proxy;
 mod faults;

@@ -246,6 +246,7 @@ fn apply_ack(state: &mut State, ack: &ReportAck) -> Result<(), StateError> {
         state.set_policy(policy)?;
     }
     state.set_next_nonce(Some(&ack.nonce), Some(ack.nonce_expires_at))?;
+    state.set_key_attestation_requested(ack.key_attestation_requested)?;
     let mut verdicts = state.verdicts()?;
     verdicts.server = Some(ServerVerdict {
         verdict: ack.verdict.clone(),

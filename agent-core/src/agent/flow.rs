@@ -6,12 +6,41 @@ use time::OffsetDateTime;
 use super::client::Client;
 use super::deliver::FlushOutcome;
 use super::{Agent, AgentError, Inner, Status, policy_in_force};
+use crate::keys::DeviceSigner;
 use crate::policy::{Verdict, evaluate};
-use crate::protocol::app_attest::enrol_client_data_hash;
-use crate::protocol::{DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose};
+use crate::protocol::app_attest::{enrol_client_data_hash, report_client_data_hash};
+use crate::protocol::{
+    DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose, report_attestation_challenge,
+};
 use crate::state::{Enrolment, QueuedReport};
 use crate::token::{self, Claims, Nonce};
 use crate::transport::check_url;
+
+/// The fresh key attestation the collector asked for (protocol §5.3.3), or
+/// none: a signer that cannot make one, or fails, never costs the report.
+fn fresh_key_attestation(signer: &dyn DeviceSigner, nonce: &Nonce) -> Vec<String> {
+    let kid = match signer.kid() {
+        Ok(kid) => kid,
+        Err(e) => {
+            tracing::warn!(error = %e, "no fresh key attestation: the key id is unreadable; the report goes without one");
+            return Vec::new();
+        }
+    };
+    let challenge = report_attestation_challenge(nonce.as_str(), &kid);
+    match signer.fresh_key_attestation(&challenge) {
+        Ok(chain) if chain.is_empty() => {
+            tracing::info!(
+                "the collector asked for a fresh key attestation; this device cannot make one"
+            );
+            chain
+        }
+        Ok(chain) => chain,
+        Err(e) => {
+            tracing::warn!(error = %e, "the fresh key attestation failed; the report goes without one");
+            Vec::new()
+        }
+    }
+}
 
 /// What a check-in did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,8 +153,19 @@ impl Agent {
         let enrolment = inner.state.enrolment()?.ok_or(AgentError::NotEnrolled)?;
         let (nonce, fresh_nonce) = self.nonce_for_report(inner, &enrolment)?;
         let now = OffsetDateTime::now_utc();
-        let claims = self.claims(inner, &enrolment.device_id, nonce, now)?;
+        let mut claims = self.claims(inner, &enrolment.device_id, nonce, now)?;
         let signer = self.signer(&mut inner.state)?;
+        // iOS: App Attest vouches that this app on this device made the
+        // report, bound to its nonce and jti.
+        claims.app_attest = signer
+            .app_attest_assertion(&report_client_data_hash(
+                claims.eat_nonce.as_str(),
+                claims.jti.as_str(),
+            ))?
+            .map(|assertion| crate::b64::encode(&assertion));
+        if inner.state.key_attestation_requested()? {
+            claims.key_attestation = fresh_key_attestation(signer.as_ref(), &claims.eat_nonce);
+        }
         let report = token::sign(&claims, signer.as_ref())?;
         let mut verdicts = inner.state.verdicts()?;
         verdicts.local = Some(claims.verdict.clone());
@@ -156,7 +196,9 @@ impl Agent {
     }
 
     /// The exact payload a check-in would sign now (nothing is signed,
-    /// stored or sent), so a person can see what leaves the device.
+    /// stored or sent), so a person can see what leaves the device. An iOS
+    /// App Attest assertion is made only when a report is signed, so it is
+    /// not in the preview.
     pub fn preview_report(&self) -> Result<ReportPreview, AgentError> {
         let mut inner = self.lock()?;
         let (device_id, nonce) = match inner.state.enrolment()? {
@@ -295,9 +337,10 @@ impl Agent {
         let request = token::sign_request(&claims, signer.as_ref())?;
         match Client::new(&enrolment.server_url, self.transport.clone()).challenge(&request) {
             Ok(answer) => {
-                inner
-                    .state
-                    .set_next_nonce(Some(&answer.nonce), Some(answer.nonce_expires_at))?;
+                inner.state.batch(|state| {
+                    state.set_next_nonce(Some(&answer.nonce), Some(answer.nonce_expires_at))?;
+                    state.set_key_attestation_requested(answer.key_attestation_requested)
+                })?;
                 Ok((answer.nonce, true))
             }
             Err(e) => {

@@ -39,6 +39,10 @@ struct Fake {
     report_fault: Option<ReportFault>,
     /// Answers challenges with 503 and Retry-After: 60.
     challenge_unavailable: bool,
+    /// Asks for a fresh key attestation in every ack and challenge answer.
+    ask_key_attestation: bool,
+    /// Each report's (eat_nonce, kid, key_attestation claim), in order.
+    chains: Vec<(String, String, Vec<String>)>,
 }
 
 /// How a broken network or server answers a report it (maybe) stored.
@@ -165,6 +169,7 @@ impl FakeCollector {
                     &ChallengeResponse {
                         nonce,
                         nonce_expires_at: exp,
+                        key_attestation_requested: f.ask_key_attestation,
                     },
                 )
             }
@@ -188,6 +193,11 @@ impl FakeCollector {
                     return json(200, ack);
                 }
                 let device = f.devices[&v.kid].clone();
+                f.chains.push((
+                    v.claims.eat_nonce.as_str().to_owned(),
+                    v.kid.clone(),
+                    v.claims.key_attestation.clone(),
+                ));
                 let current = f.latest_nonce.get(&device).map(String::as_str)
                     == Some(v.claims.eat_nonce.as_str());
                 let nonce = Self::nonce(&mut f, &device);
@@ -205,6 +215,7 @@ impl FakeCollector {
                     nonce_expires_at: exp,
                     next_checkin_at: exp,
                     attestation_result: None,
+                    key_attestation_requested: f.ask_key_attestation,
                 };
                 f.reports.insert(v.claims.jti.into(), ack.clone());
                 match f.report_fault {
@@ -285,6 +296,38 @@ struct Setup {
 }
 
 fn setup() -> Setup {
+    setup_with(None)
+}
+
+/// A device key that makes fresh key attestations (a stand-in for the
+/// Android shim's signer): it records each challenge, and answers with a
+/// one-certificate "chain" naming it, or fails when told to.
+struct AttestingSigner {
+    key: crate::keys::SoftwareSigner,
+    challenges: Mutex<Vec<[u8; 32]>>,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+impl crate::keys::DeviceSigner for AttestingSigner {
+    fn public_jwk(&self) -> Result<crate::keys::PublicJwk, crate::keys::KeyError> {
+        self.key.public_jwk()
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, crate::keys::KeyError> {
+        self.key.sign(message)
+    }
+    fn fresh_key_attestation(
+        &self,
+        challenge: &[u8; 32],
+    ) -> Result<Vec<String>, crate::keys::KeyError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(crate::keys::KeyError::Signer("the keystore is busy".into()));
+        }
+        self.challenges.lock().unwrap().push(*challenge);
+        Ok(vec![crate::b64::encode(challenge)])
+    }
+}
+
+fn setup_with(signer: Option<Arc<AttestingSigner>>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let fake = Arc::new(FakeCollector::default());
     fake.inner.lock().unwrap().codes = vec!["CODE-1".into(), "CODE-2".into()];
@@ -292,7 +335,10 @@ fn setup() -> Setup {
     let agent = Agent::open(AgentConfig {
         state_dir: dir.path().join("state"),
         probe: Arc::new(FixedProbe),
-        keys: KeySource::Software(store.clone()),
+        keys: match signer {
+            Some(signer) => KeySource::Device(signer),
+            None => KeySource::Software(store.clone()),
+        },
         transport: Some(Arc::new(FakeTransport(fake.clone()))),
         extra_ca_pem: None,
         outbox_limits: OutboxLimits::default(),
@@ -777,4 +823,44 @@ fn retry_after_holds_back_challenges_too() {
     assert_eq!(s.fake.challenge_posts.load(Ordering::SeqCst), 1);
     assert_eq!(s.fake.report_posts.load(Ordering::SeqCst), 0);
     assert_eq!(out.status.queued_reports, 2);
+}
+
+#[test]
+fn a_requested_key_attestation_binds_the_report_and_a_failure_never_costs_it() {
+    let signer = Arc::new(AttestingSigner {
+        key: crate::keys::SoftwareSigner::ephemeral().unwrap(),
+        challenges: Mutex::new(Vec::new()),
+        fail: std::sync::atomic::AtomicBool::new(false),
+    });
+    let s = setup_with(Some(signer.clone()));
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    // Not asked: no chain, and the signer is not bothered.
+    assert_eq!(s.agent.check_in().unwrap().delivery.delivered, 1);
+    assert!(signer.challenges.lock().unwrap().is_empty());
+    s.fake.inner.lock().unwrap().ask_key_attestation = true;
+    // The ack of this report asks; the next report answers.
+    assert_eq!(s.agent.check_in().unwrap().delivery.delivered, 1);
+    assert_eq!(s.agent.check_in().unwrap().delivery.delivered, 1);
+    let chains = s.fake.inner.lock().unwrap().chains.clone();
+    assert_eq!(chains.len(), 3);
+    assert!(chains[0].2.is_empty() && chains[1].2.is_empty());
+    let (nonce, kid, chain) = &chains[2];
+    let challenge = crate::protocol::report_attestation_challenge(nonce, kid);
+    assert_eq!(signer.challenges.lock().unwrap().as_slice(), &[challenge]);
+    assert_eq!(chain, &vec![crate::b64::encode(&challenge)]);
+    // A signer that fails: the report still goes, without a chain.
+    signer.fail.store(true, Ordering::SeqCst);
+    let out = s.agent.check_in().unwrap();
+    assert_eq!(out.delivery.delivered, 1);
+    assert_eq!(out.status.queued_reports, 0);
+    assert!(s.fake.inner.lock().unwrap().chains[3].2.is_empty());
+    // Asked no more: no chain.
+    signer.fail.store(false, Ordering::SeqCst);
+    s.fake.inner.lock().unwrap().ask_key_attestation = false;
+    s.agent.check_in().unwrap();
+    s.agent.check_in().unwrap();
+    let chains = s.fake.inner.lock().unwrap().chains.clone();
+    // The fifth report answered the fourth ack, which still asked.
+    assert_eq!(chains[4].2.len(), 1);
+    assert!(chains[5].2.is_empty());
 }

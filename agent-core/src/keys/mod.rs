@@ -54,6 +54,14 @@ pub trait DeviceSigner: Send + Sync {
     fn key_attestation(&self) -> Result<Vec<String>, KeyError> {
         Ok(Vec::new())
     }
+    /// A key attestation chain for a fresh, throwaway key whose attestation
+    /// challenge is `challenge` (protocol §5.3.3), leaf first, each base64
+    /// DER; the throwaway key is deleted before this returns. Empty when
+    /// the platform cannot make one (the default).
+    fn fresh_key_attestation(&self, challenge: &[u8; 32]) -> Result<Vec<String>, KeyError> {
+        let _ = challenge;
+        Ok(Vec::new())
+    }
     /// Apple App Attest evidence for an enrolment: a fresh App Attest key
     /// attested over `client_data_hash` (protocol §5.1); `None` when the
     /// platform has no App Attest.
@@ -61,6 +69,16 @@ pub trait DeviceSigner: Send + Sync {
         &self,
         client_data_hash: &[u8; 32],
     ) -> Result<Option<crate::protocol::AppAttestEvidence>, KeyError> {
+        let _ = client_data_hash;
+        Ok(None)
+    }
+    /// An Apple App Attest assertion over `client_data_hash` (protocol
+    /// §4.1), made with the App Attest key attested at enrolment: the CBOR
+    /// bytes `generateAssertion` returns. `None` when there is no such key.
+    fn app_attest_assertion(
+        &self,
+        client_data_hash: &[u8; 32],
+    ) -> Result<Option<Vec<u8>>, KeyError> {
         let _ = client_data_hash;
         Ok(None)
     }

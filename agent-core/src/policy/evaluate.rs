@@ -58,6 +58,10 @@ pub enum RuleId {
     /// Not a policy rule: the collector's verdict rests on weaker evidence
     /// than the collector's minimum assurance level.
     Assurance,
+    /// Not a policy rule: a re-attestation showed a downgrade against the
+    /// device's attestation pin (protocol §5.3.3), so the collector no longer
+    /// trusts the device until it is enrolled again.
+    AttestationPin,
 }
 
 /// The result of one rule, with what was seen and how to fix it.

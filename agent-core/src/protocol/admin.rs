@@ -64,6 +64,52 @@ pub struct FleetDevice {
     /// The attestation result (EAR, a signed JWT) issued for that report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation_result: Option<String>,
+    /// The device's attestation pin (protocol §5.3.3), when it has a
+    /// verified Android key attestation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_pin: Option<AttestationPin>,
+}
+
+/// Whether every re-attestation so far kept to the device's pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PinState {
+    /// No re-attestation has shown a downgrade.
+    Intact,
+    /// A re-attestation showed a downgrade: the device stays non-compliant
+    /// until it is enrolled again.
+    Broken,
+}
+
+/// The values the collector pinned for a device (`key_attestation` holds
+/// them) and what broke the pin, if anything did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationPin {
+    /// Intact or broken.
+    pub state: PinState,
+    /// When a verified chain last set the pin (enrolment or re-attestation).
+    #[serde(with = "time::serde::rfc3339")]
+    pub pinned_at: OffsetDateTime,
+    /// The downgrades seen, newest first (at most 20).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<PinBreak>,
+}
+
+/// One pinned value a re-attestation showed lower (or another boot key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinBreak {
+    /// When the collector saw it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Which value: `verified_boot_key`, `security_level`, `os_version`,
+    /// `os_patch_level`, `vendor_patch_level` or `boot_patch_level`.
+    pub field: String,
+    /// The pinned value, as `key_attestation` shows it.
+    pub pinned: String,
+    /// The value the re-attestation showed (`absent` when it had none).
+    pub seen: String,
+    /// The refused report's `jti`.
+    pub jti: Jti,
 }
 
 /// A fact the device reports otherwise than its key attestation says.
@@ -120,8 +166,9 @@ pub enum Provenance {
     SelfReported,
 }
 
-/// Who enforces an attested key's properties.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Who enforces an attested key's properties, weakest first (so `<` is
+/// "weaker than").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttestedSecurityLevel {
     /// Android's software keystore.
@@ -146,7 +193,8 @@ pub enum AttestedBootState {
     Failed,
 }
 
-/// The facts a verified Android key attestation vouched for at enrolment.
+/// The facts a verified Android key attestation vouched for: at enrolment,
+/// then as moved up by re-attestations (the device's pin, protocol §5.3.3).
 /// Device identifiers (ID attestation) are never part of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyAttestationSummary {
@@ -177,7 +225,7 @@ pub struct KeyAttestationSummary {
     /// the SHA-256 of the key that signed the boot image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_boot_key_sha256: Option<String>,
-    /// When the collector verified the chain.
+    /// When the collector verified the chain these values come from.
     #[serde(with = "time::serde::rfc3339")]
     pub attested_at: OffsetDateTime,
 }

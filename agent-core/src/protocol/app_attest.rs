@@ -24,6 +24,18 @@ pub struct AppAttestEvidence {
     pub attestation: String,
 }
 
+impl AppAttestEvidence {
+    /// The evidence from what `DCAppAttestService` returns: the key id text
+    /// as `generateKey` gave it, and the attestation object's bytes.
+    pub fn new(key_id: impl Into<String>, attestation_object: &[u8]) -> AppAttestEvidence {
+        use base64::Engine;
+        AppAttestEvidence {
+            key_id: key_id.into(),
+            attestation: base64::engine::general_purpose::STANDARD.encode(attestation_object),
+        }
+    }
+}
+
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut ctx = Context::new(&SHA256);
     for p in parts {

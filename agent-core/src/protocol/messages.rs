@@ -52,6 +52,14 @@ pub struct ChallengeResponse {
     /// When it stops making a report `current`.
     #[serde(with = "time::serde::rfc3339")]
     pub nonce_expires_at: OffsetDateTime,
+    /// The collector asks for a fresh key attestation in the next report
+    /// (protocol §5.3.3); absent means false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub key_attestation_requested: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Whether a report proves the device's state now or only in the past
@@ -102,6 +110,10 @@ pub struct ReportAck {
     /// current report, when the collector issues them (protocol §5.3.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation_result: Option<String>,
+    /// The collector asks for a fresh key attestation in the next report
+    /// (protocol §5.3.3); absent means false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub key_attestation_requested: bool,
 }
 
 /// `POST /v1/unenrol` response body (200).

@@ -10,13 +10,15 @@ mod admin;
 pub mod app_attest;
 mod assurance;
 mod ids;
+pub mod key_attestation;
 mod messages;
 mod problem;
 
 pub use admin::{
-    AppAttestEnvironment, AppAttestSummary, AttestationMismatch, AttestedBootState,
+    AppAttestEnvironment, AppAttestSummary, AttestationMismatch, AttestationPin, AttestedBootState,
     AttestedSecurityLevel, DeviceStatus, ExportRecord, FleetDevice, FleetSummary,
-    IssueCodesRequest, IssueCodesResponse, IssuedCode, KeyAttestationSummary, Provenance,
+    IssueCodesRequest, IssueCodesResponse, IssuedCode, KeyAttestationSummary, PinBreak, PinState,
+    Provenance,
 };
 pub use app_attest::AppAttestEvidence;
 pub use assurance::{
@@ -24,6 +26,7 @@ pub use assurance::{
     DeviceReport, FactProvenance, FactRecord,
 };
 pub use ids::{DeviceId, EnrolmentCode, IdError, Jti, MAX_ID_LEN, Nonce, NonceError};
+pub use key_attestation::report_attestation_challenge;
 pub use messages::{
     ChallengeResponse, DeviceRequestClaims, EnrolRequest, EnrolResponse, Freshness, ReportAck,
     RequestPurpose, UnenrolResponse,

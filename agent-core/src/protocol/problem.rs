@@ -106,6 +106,10 @@ problem_kinds! {
     InvalidEnrolmentCode = ("invalid-enrolment-code", 403, "Invalid enrolment code"),
     /// The platform key attestation does not meet the server's requirements.
     KeyAttestationRejected = ("key-attestation-rejected", 403, "Key attestation rejected"),
+    /// A report's fresh key attestation shows a lower security level, OS
+    /// version or patch level, or another verified-boot key, than the
+    /// device's pin.
+    AttestationDowngrade = ("attestation-downgrade", 403, "Attestation downgrade"),
     /// No such endpoint.
     NotFound = ("not-found", 404, "Not found"),
     /// The endpoint does not accept this method.

@@ -193,13 +193,20 @@ fn report_ack_round_trips_with_and_without_policy() {
         nonce_expires_at: now,
         next_checkin_at: now,
         attestation_result: None,
+        key_attestation_requested: false,
     };
     let json = serde_json::to_string(&ack).unwrap();
     assert!(!json.contains("\"policy\":{\"schema_version\""));
+    assert!(
+        !json.contains("key_attestation_requested"),
+        "false is left out"
+    );
     assert!(json.contains("\"freshness\":\"historical\""));
     assert_eq!(serde_json::from_str::<ReportAck>(&json).unwrap(), ack);
     ack.policy = Some(policy);
+    ack.key_attestation_requested = true;
     let json = serde_json::to_string(&ack).unwrap();
+    assert!(json.contains("\"key_attestation_requested\":true"));
     assert_eq!(serde_json::from_str::<ReportAck>(&json).unwrap(), ack);
 }
 

@@ -127,6 +127,35 @@ impl State {
         })
     }
 
+    /// Whether the collector's last answer asked for a fresh key
+    /// attestation in the next report (protocol §5.3.3).
+    pub fn key_attestation_requested(&self) -> Result<bool, StateError> {
+        self.read(|conn| {
+            let asked: Option<bool> = conn
+                .row(
+                    "SELECT key_attestation_requested FROM enrolment WHERE id = 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(asked.unwrap_or(false))
+        })
+    }
+
+    /// Records whether the collector asks for a fresh key attestation.
+    pub fn set_key_attestation_requested(&mut self, asked: bool) -> Result<(), StateError> {
+        self.write(|tx| {
+            let changed = tx.exec(
+                "UPDATE enrolment SET key_attestation_requested = ?1 WHERE id = 1",
+                [asked],
+            )?;
+            if changed == 0 {
+                return Err(StateError::NotEnrolled.into());
+            }
+            Ok(())
+        })
+    }
+
     /// The policy the collector sent, or None before the first. Parsed
     /// when the state was opened, not at each read.
     pub fn policy(&self) -> Result<Option<Policy>, StateError> {

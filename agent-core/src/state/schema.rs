@@ -8,7 +8,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::error::DbError;
 
 /// The schema version this build writes; a file with a higher one is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
 /// a released migration never changes.
@@ -52,6 +52,9 @@ pub(crate) const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     "ALTER TABLE agent ADD COLUMN key_name TEXT;
     ALTER TABLE agent ADD COLUMN server_wait_until INTEGER;
     ALTER TABLE agent ADD COLUMN protocol_errors_total INTEGER NOT NULL DEFAULT 0;",
+    // v3. Whether the collector asked for a fresh key attestation in the
+    // next report; kept with the enrolment, so it goes when that does.
+    "ALTER TABLE enrolment ADD COLUMN key_attestation_requested INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// How long a statement waits for a lock held by someone else (in practice

@@ -141,8 +141,8 @@ fn a_database_from_a_newer_agent_is_refused_clearly() {
         matches!(
             err,
             StateError::NewerSchema {
-                found: 3,
-                supported: 2,
+                found: 4,
+                supported: 3,
                 ..
             }
         ),
@@ -322,6 +322,36 @@ fn a_state_from_schema_1_is_upgraded_with_its_data() {
     let state = State::open(dir.path()).unwrap();
     assert_eq!(state.key_name().unwrap().as_deref(), Some("device-key-x"));
     assert_eq!(state.protocol_errors_total().unwrap(), 1);
+    assert!(!state.key_attestation_requested().unwrap());
+}
+
+#[test]
+fn a_key_attestation_request_is_kept_with_the_enrolment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = State::open(dir.path()).unwrap();
+    assert!(!state.key_attestation_requested().unwrap());
+    assert!(matches!(
+        state.set_key_attestation_requested(true),
+        Err(StateError::NotEnrolled)
+    ));
+    state
+        .set_enrolment(&Enrolment {
+            server_url: "https://collector.example".into(),
+            device_id: crate::protocol::DeviceId::new("dev_1").unwrap(),
+            kid: "kid-1".into(),
+            enrolled_at: datetime!(2026-11-23 09:00 UTC),
+            checkin_interval_secs: 3600,
+            next_nonce: None,
+            next_nonce_expires_at: None,
+        })
+        .unwrap();
+    assert!(!state.key_attestation_requested().unwrap());
+    state.set_key_attestation_requested(true).unwrap();
+    drop(state);
+    let mut state = State::open(dir.path()).unwrap();
+    assert!(state.key_attestation_requested().unwrap());
+    state.reset().unwrap();
+    assert!(!state.key_attestation_requested().unwrap());
 }
 
 #[cfg(unix)]

@@ -39,6 +39,11 @@ pub struct Claims {
     /// the client data that binds `eat_nonce` and `jti` (protocol §4.1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_attest: Option<String>,
+    /// A fresh Android key attestation chain (protocol §5.3.3), leaf first,
+    /// each base64 (standard, padded) DER, for a throwaway key whose
+    /// challenge is [`crate::protocol::report_attestation_challenge`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub key_attestation: Vec<String>,
 }
 
 impl Claims {
@@ -64,6 +69,7 @@ impl Claims {
             posture,
             verdict,
             app_attest: None,
+            key_attestation: Vec::new(),
         })
     }
 }
@@ -134,6 +140,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         let mut posture = None;
         let mut verdict = None;
         let mut app_attest = None;
+        let mut key_attestation = None;
         let fail = |p: ClaimProblem| {
             let msg = format!("{p:?}");
             *self.problem.borrow_mut() = Some(p);
@@ -170,6 +177,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 "posture" => value!("posture", posture, Posture),
                 "verdict" => value!("verdict", verdict, Verdict),
                 "app_attest" => value!("app_attest", app_attest, String),
+                "key_attestation" => value!("key_attestation", key_attestation, Vec<String>),
                 // Claims outside the profile are ignored (RFC 7519 §4), but
                 // still checked for duplicates above.
                 _ => {
@@ -218,6 +226,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
             posture,
             verdict,
             app_attest,
+            key_attestation: key_attestation.unwrap_or_default(),
         })
     }
 }

@@ -334,6 +334,13 @@ impl TestDevice {
         sha256(&self.public_key())
     }
 
+    /// The key id as `generateKey` returns it: base64 (standard, padded)
+    /// of [`TestDevice::key_id`].
+    pub fn key_id_text(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(self.key_id())
+    }
+
     /// An assertion `{signature, authenticatorData}` for `app_id` with
     /// `counter`, over `client_data_hash`.
     pub fn assert(

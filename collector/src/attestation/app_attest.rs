@@ -43,6 +43,19 @@ impl AppAttestConfig {
     }
 }
 
+/// Reads App Attest trust anchors from a PEM file of certificates (a test
+/// root, or a root Apple publishes later), for [`AppAttestConfig::roots`].
+pub fn app_attest_roots_from_pem_file(
+    path: &std::path::Path,
+) -> Result<AppAttestRoots, CollectorError> {
+    let what = || format!("the App Attest roots file {}", path.display());
+    let bytes = super::read_regular(path, super::MAX_ROOTS_FILE_BYTES)
+        .map_err(|e| CollectorError::Config(format!("{}: {e}", what())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| CollectorError::Config(format!("{} is not PEM text", what())))?;
+    AppAttestRoots::from_pem(&text).map_err(|e| CollectorError::Config(format!("{}: {e}", what())))
+}
+
 /// A verified App Attest key, stored with the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AppAttested {

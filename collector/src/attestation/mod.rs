@@ -6,7 +6,7 @@
 
 pub(crate) mod app_attest;
 
-pub use app_attest::AppAttestConfig;
+pub use app_attest::{AppAttestConfig, app_attest_roots_from_pem_file};
 
 use std::fmt;
 use std::fs::File;
@@ -35,6 +35,7 @@ use crate::config::AttestationConfig;
 use crate::error::CollectorError;
 use crate::problem::ApiError;
 
+pub(crate) mod pin;
 mod policy;
 mod status_url;
 
@@ -179,6 +180,30 @@ impl KeyAttestation {
         }
     }
 
+    /// Checks a report's fresh chain (protocol §5.3.3) at `now`, exactly as an
+    /// enrolment's but with the report's challenge (over `eat_nonce` and
+    /// the device key's `kid`) and no expected leaf key: the leaf is a
+    /// throwaway key, not the device key.
+    pub fn check_report(
+        &self,
+        chain: &[String],
+        eat_nonce: &str,
+        kid: &str,
+        now: OffsetDateTime,
+    ) -> Result<Attested, ApiError> {
+        let challenge = agent_core::protocol::report_attestation_challenge(eat_nonce, kid);
+        decode_chain(chain)
+            .and_then(|chain| self.verify_with(&chain, &challenge, None, now, true))
+            .map_err(|e| {
+                let detail = e.problem.detail.as_deref().unwrap_or_default();
+                tracing::info!("report refused: its fresh {detail}");
+                ApiError::new(
+                    ProblemKind::KeyAttestationRejected,
+                    format!("the report's fresh key attestation: {detail}"),
+                )
+            })
+    }
+
     /// Verifies a decoded chain for `challenge` and, when given, `key`.
     pub fn verify(
         &self,
@@ -186,6 +211,20 @@ impl KeyAttestation {
         challenge: &[u8],
         key: Option<&ExpectedKey>,
         now: OffsetDateTime,
+    ) -> Result<Attested, ApiError> {
+        self.verify_with(chain, challenge, key, now, false)
+    }
+
+    /// [`KeyAttestation::verify`]; with `refuse_ids`, a chain whose key
+    /// carries ID attestation is refused too. A report's token is stored
+    /// as received, so its fresh chain must not hold device identifiers.
+    fn verify_with(
+        &self,
+        chain: &Chain,
+        challenge: &[u8],
+        key: Option<&ExpectedKey>,
+        now: OffsetDateTime,
+        refuse_ids: bool,
     ) -> Result<Attested, ApiError> {
         let status = self.status.as_ref().map(StatusFeed::current);
         let options = Options {
@@ -202,6 +241,21 @@ impl KeyAttestation {
         self.rules
             .check(&verified)
             .map_err(|v| rejected(format!("the key attestation chain was rejected: {v}")))?;
+        if refuse_ids {
+            let d = &verified.description;
+            // Which fields only, never their values.
+            let present: Vec<&str> = [&d.hardware_enforced.ids, &d.software_enforced.ids]
+                .iter()
+                .flat_map(|ids| ids.fields())
+                .filter_map(|(name, value)| value.map(|_| name))
+                .collect();
+            if !present.is_empty() {
+                return Err(rejected(format!(
+                    "the key attestation chain was rejected: it carries ID attestation ({}); make the throwaway key without device identifiers",
+                    present.join(", ")
+                )));
+            }
+        }
         Ok(summarise(&verified, now))
     }
 }

@@ -142,11 +142,12 @@ async fn device_inner(
     authorize(&c, &parts)?;
     let stale_after = stale_after(&c, &parts)?;
     let unknown = || ApiError::new(ProblemKind::NotFound, "no enrolled device has this id");
-    // Device ids are short ASCII; anything else names no device.
+    // Device ids are short base64url ASCII (`dev_` and 16 random bytes);
+    // anything else names no device.
     if device_id.len() > 64
         || !device_id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
         return Err(unknown());
     }

@@ -164,7 +164,27 @@ async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiErr
     let bytes = read_body(&parts.headers, body, content_types::EAT_JWT).await?;
     // ECDSA verification (~60-80 µs) runs right here on the request's
     // worker: shorter than a spawn_blocking round trip is worth.
-    let cmd = verify::report(&c.inner, token_text(&bytes)?, now())?;
+    let token = token_text(&bytes)?;
+    let now = now();
+    let signed = verify::report_token(&c.inner, token, now)?;
+    let fresh = if signed.has_fresh_chain_to_check() {
+        // Off the async workers, as at enrolment (status list file, RSA).
+        let (c, chain, nonce, kid) = (
+            c.clone(),
+            signed.claims.key_attestation.clone(),
+            signed.claims.eat_nonce.as_str().to_owned(),
+            signed.kid.clone(),
+        );
+        let checked = tokio::task::spawn_blocking(move || {
+            c.inner.attestation.check_report(&chain, &nonce, &kid, now)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("key attestation check: {e}")))??;
+        Some(checked)
+    } else {
+        None
+    };
+    let cmd = verify::report(&c.inner, signed, token, fresh, now)?;
     match c.inner.writer.ask(|r| Command::Report(cmd, r)).await? {
         ReportOutcome::New(ack) => Ok(json_response(StatusCode::CREATED, ack)),
         ReportOutcome::Resent(ack) => Ok(json_response(StatusCode::OK, ack)),

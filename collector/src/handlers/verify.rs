@@ -11,6 +11,7 @@ use ring::digest::{SHA256, digest};
 use time::OffsetDateTime;
 
 use crate::assurance::{Appraisal, Evidence, appraise};
+use crate::attestation::{Attested, pin};
 use crate::collector::Inner;
 use crate::ear::{self, Subject};
 use crate::keys::KeyEntry;
@@ -46,12 +47,32 @@ fn device_for(inner: &Inner, kid: &str, sub: &str) -> Result<KeyEntry, ApiError>
     Ok(entry)
 }
 
-/// Verifies a report token and evaluates its posture (protocol §5.3).
-pub(crate) fn report(
+/// A report token whose signature, device, age and schema checked out.
+pub(crate) struct SignedReport {
+    pub claims: agent_core::token::Claims,
+    /// The device key's `kid` (RFC 7638 thumbprint).
+    pub kid: String,
+    pub entry: KeyEntry,
+}
+
+impl SignedReport {
+    /// Whether the report's fresh key attestation is to be checked: the
+    /// device has a pinned Android key attestation (protocol §5.3.3; the
+    /// claim is ignored otherwise).
+    pub fn has_fresh_chain_to_check(&self) -> bool {
+        !self.claims.key_attestation.is_empty()
+            && self.claims.posture.platform == Platform::Android
+            && self.entry.attested.is_some()
+    }
+}
+
+/// Verifies a report token (protocol §5.3): agent-core's verifier, the
+/// device behind `kid`, the report's age and the posture schema.
+pub(crate) fn report_token(
     inner: &Inner,
     token: &str,
     now: OffsetDateTime,
-) -> Result<ReportCmd, ApiError> {
+) -> Result<SignedReport, ApiError> {
     let verifier = &inner.verifier;
     let keys = &*inner.keys;
     let verified = match verifier.verify(token, keys, NonceCheck::ByCaller, &CheckedByWriter, now) {
@@ -89,10 +110,34 @@ pub(crate) fn report(
             ),
         ));
     }
+    Ok(SignedReport {
+        claims,
+        kid: verified.kid,
+        entry,
+    })
+}
+
+/// Evaluates a verified report's posture (protocol §5.3.1) with `fresh`,
+/// the values of its verified fresh key attestation, if it had one.
+pub(crate) fn report(
+    inner: &Inner,
+    signed: SignedReport,
+    token: &str,
+    fresh: Option<Attested>,
+    now: OffsetDateTime,
+) -> Result<ReportCmd, ApiError> {
+    let SignedReport { claims, kid, entry } = signed;
     let policy = &inner.settings.policy;
+    // A fresh chain that keeps to the pin vouches for this report; one
+    // that does not is refused by the writer, which holds the pin.
+    let pinned = entry.attested.as_deref();
+    let fresh_kept = fresh.as_ref().filter(|f| {
+        !entry.pin_broken
+            && pinned.is_none_or(|p| pin::downgrades(&p.summary, &f.summary).is_empty())
+    });
+    let attested = fresh_kept.or(pinned);
     // Evaluated at `iat`, so the server reaches the verdict the device
     // should have; attested values replace reported ones (protocol §5.3.1).
-    let attested = entry.attested.as_deref();
     let Appraisal {
         verdict,
         assessment,
@@ -101,6 +146,10 @@ pub(crate) fn report(
             posture: &claims.posture,
             attested,
             reported_at: at(claims.iat),
+            pin_broken: entry.pin_broken,
+            app_asserted: claims.posture.platform == Platform::Ios
+                && claims.app_attest.is_some()
+                && inner.app_attest.verifier().is_some(),
         },
         policy,
         at(claims.iat),
@@ -110,7 +159,7 @@ pub(crate) fn report(
         .signer
         .sign(&ear::claims(&Subject {
             device_id: entry.device_id.as_str(),
-            jkt: &verified.kid,
+            jkt: &kid,
             verdict: &verdict,
             assessment: &assessment,
             attested,
@@ -134,6 +183,7 @@ pub(crate) fn report(
             .flatten()
             .map(|p| i64::from(p.0.year()) * 100 + i64::from(u8::from(p.0.month()))),
         app_attest: claims.app_attest,
+        fresh,
         jti: claims.jti,
         token: token.to_owned(),
         now,

@@ -4,7 +4,7 @@
 mod read;
 
 pub(crate) use read::{
-    ExportCursor, at, device_count, device_detail, fleet_summary, load_devices, name_of,
+    ExportCursor, at, device_count, device_detail, fleet_summary, load_devices, name_of, pinned,
     report_count,
 };
 
@@ -109,6 +109,19 @@ CREATE TABLE IF NOT EXISTS device_assessments (
     jti                TEXT NOT NULL,
     assessment         TEXT NOT NULL,
     attestation_result TEXT
+);
+-- Added with re-attestation (protocol 5.3.3). device_attestations holds
+-- each device's pin, moved up by fresh chains; this holds every downgrade
+-- a fresh chain showed against it (which value, pinned and seen). A device
+-- with a row here has a broken pin. Never ID-attestation fields.
+CREATE TABLE IF NOT EXISTS attestation_pin_breaks (
+    device_id TEXT NOT NULL REFERENCES devices (device_id),
+    jti       TEXT NOT NULL,
+    field     TEXT NOT NULL,
+    pinned    TEXT NOT NULL,
+    seen      TEXT NOT NULL,
+    broken_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id, jti, field)
 );
 -- The collector's attestation-result signing key (PKCS#8), made at first
 -- start unless a key file is given. The database file is 0600.

@@ -5,10 +5,11 @@ use agent_core::Platform;
 use agent_core::policy::Compliance;
 use agent_core::protocol::{
     AppAttestEnvironment, AppAttestSummary, Assessment, AssuranceLevel, AttestationMismatch,
-    AttestedBootState, AttestedSecurityLevel, DEVICE_HISTORY_LEN, DeviceDetail, DeviceId,
-    DeviceReport, DeviceStatus, ExportRecord, FleetDevice, FleetSummary, Freshness, Jti,
-    KeyAttestationSummary, Provenance,
+    AttestationPin, AttestedBootState, AttestedSecurityLevel, DEVICE_HISTORY_LEN, DeviceDetail,
+    DeviceId, DeviceReport, DeviceStatus, ExportRecord, FleetDevice, FleetSummary, Freshness, Jti,
+    KeyAttestationSummary, PinBreak, PinState, Provenance,
 };
+use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::DeserializeOwned;
 
@@ -24,6 +25,8 @@ pub(crate) struct DeviceRow {
     pub nonce: String,
     pub nonce_expires_at: i64,
     pub attested: Option<Attested>,
+    /// Whether a re-attestation broke the device's pin.
+    pub pin_broken: bool,
 }
 
 /// The `device_attestations` columns [`attestation_columns`] reads, in order.
@@ -34,7 +37,8 @@ const ATTESTATION_COLUMNS: &str = "a.provenance, a.security_level, a.attestation
 /// Every enrolled (not unenrolled) device, with its verified attestation.
 pub(crate) fn load_devices(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT d.device_id, d.kid, d.jwk, d.nonce, d.nonce_expires_at, {ATTESTATION_COLUMNS}
+        "SELECT d.device_id, d.kid, d.jwk, d.nonce, d.nonce_expires_at, {ATTESTATION_COLUMNS},
+                EXISTS (SELECT 1 FROM attestation_pin_breaks b WHERE b.device_id = d.device_id)
          FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
          WHERE d.unenrolled_at IS NULL"
     ))?;
@@ -45,17 +49,85 @@ pub(crate) fn load_devices(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>
             jwk: r.get(2)?,
             nonce: r.get(3)?,
             nonce_expires_at: r.get(4)?,
-            attested: attestation_columns(r, 5)?.and_then(|(provenance, summary)| {
-                summary.map(|summary| Attested {
-                    provenance,
-                    summary,
-                    // Not stored: only the enrolment-time policy check uses it.
-                    app_identity: None,
-                })
-            }),
+            attested: attested(attestation_columns(r, 5)?),
+            pin_broken: r.get(16)?,
         })
     })?;
     rows.collect()
+}
+
+fn attested(columns: AttestationColumns) -> Option<Attested> {
+    columns.and_then(|(provenance, summary)| {
+        summary.map(|summary| Attested {
+            provenance,
+            summary,
+            // Not stored: only the enrolment-time policy check uses it.
+            app_identity: None,
+        })
+    })
+}
+
+/// A device's pin (protocol §5.3.3): its stored key attestation, if any.
+pub(crate) fn pinned(conn: &Connection, device_id: &str) -> rusqlite::Result<Option<Attested>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ATTESTATION_COLUMNS} FROM device_attestations a WHERE a.device_id = ?1"
+    ))?;
+    let found = stmt
+        .query_row(params![device_id], |r| attestation_columns(r, 0))
+        .optional()?;
+    Ok(found.and_then(attested))
+}
+
+/// Most pin breaks a device view lists.
+const MAX_PIN_BREAKS: usize = 20;
+
+/// Fills in the attestation pin of the devices with a key attestation:
+/// intact, or broken with the downgrades that broke it, newest first.
+fn add_pins(conn: &Connection, devices: &mut [FleetDevice]) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.device_id, b.jti, b.field, b.pinned, b.seen, b.broken_at
+         FROM attestation_pin_breaks b JOIN devices d ON d.device_id = b.device_id
+         WHERE d.unenrolled_at IS NULL ORDER BY b.broken_at DESC, b.rowid DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            PinBreak {
+                jti: Jti::new(r.get::<_, String>(1)?).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(1, Type::Text, Box::new(e))
+                })?,
+                field: r.get(2)?,
+                pinned: r.get(3)?,
+                seen: r.get(4)?,
+                at: at(r.get(5)?),
+            },
+        ))
+    })?;
+    let mut found: std::collections::HashMap<String, Vec<PinBreak>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        let (device_id, b) = row?;
+        let list = found.entry(device_id).or_default();
+        if list.len() < MAX_PIN_BREAKS {
+            list.push(b);
+        }
+    }
+    for device in devices.iter_mut() {
+        let Some(summary) = &device.key_attestation else {
+            continue;
+        };
+        let breaks = found.remove(device.device_id.as_str()).unwrap_or_default();
+        device.attestation_pin = Some(AttestationPin {
+            state: if breaks.is_empty() {
+                PinState::Intact
+            } else {
+                PinState::Broken
+            },
+            pinned_at: summary.attested_at,
+            breaks,
+        });
+    }
+    Ok(())
 }
 
 /// A serde enum from its stored (snake_case) name.
@@ -96,6 +168,7 @@ pub(crate) fn fleet_summary(
         summary.devices.push(device);
     }
     add_app_attest(conn, &mut summary.devices)?;
+    add_pins(conn, &mut summary.devices)?;
     Ok(summary)
 }
 
@@ -115,6 +188,7 @@ pub(crate) fn device_detail(
         return Ok(None);
     };
     add_app_attest(conn, std::slice::from_mut(&mut device))?;
+    add_pins(conn, std::slice::from_mut(&mut device))?;
     let verdict = match jti {
         Some(jti) => conn
             .query_row(
@@ -270,6 +344,7 @@ fn fleet_rows(
                 facts,
                 attestation_result,
                 app_attest: None,
+                attestation_pin: None,
             },
             jti,
         ));

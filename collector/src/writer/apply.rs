@@ -13,12 +13,13 @@ use super::{
     RequestCmd, Writer,
 };
 use crate::attestation::Attested;
+use crate::attestation::pin::PinStatus;
 use crate::codes;
 use crate::keys::KeyEntry;
 use crate::problem::ApiError;
 use crate::store::{at, name_of};
 
-fn sql(e: rusqlite::Error) -> ApiError {
+pub(super) fn sql(e: rusqlite::Error) -> ApiError {
     ApiError::internal(format!("database: {e}"))
 }
 
@@ -150,12 +151,18 @@ impl Writer {
                 kid,
                 nonce: nonce.as_str().to_owned(),
                 nonce_expires_at: expires,
+                pin: c.attested.as_ref().map(|_| PinStatus {
+                    pinned_at: now,
+                    broken: false,
+                    wants_fresh_facts: false,
+                }),
             },
         );
         self.effects.push(Effect::AddKey(KeyEntry {
             key: c.key,
             device_id: id.clone(),
             attested: c.attested.map(std::sync::Arc::new),
+            pin_broken: false,
         }));
         Ok(EnrolOutcome::Created(
             self.enrol_response(id, nonce, expires),
@@ -280,6 +287,12 @@ impl Writer {
         let dev = self.devices.get(device_id).ok_or_else(gone)?;
         // protocol.md §6: the latest nonce, unexpired, in an unexpired token.
         let current = c.eat_nonce == dev.nonce && now <= dev.nonce_expires_at && now <= c.exp;
+        // protocol §5.3.3: only a current report's fresh chain is held against
+        // the pin (an older one may predate the pin's latest rise).
+        if current && let Some(fresh) = &c.fresh {
+            self.reattested(device_id, c.jti.as_str(), fresh, now)?;
+        }
+        self.note_verdict(device_id, &c.assessment, current);
         let freshness = if current {
             Freshness::Current
         } else {
@@ -302,6 +315,7 @@ impl Writer {
             next_checkin_at: at(now + self.settings.checkin_interval_secs),
             // A result vouches for the device now: only for current reports.
             attestation_result: current.then(|| c.attestation_result.clone()),
+            key_attestation_requested: self.wants_key_attestation(device_id, now),
         };
         let ack_json = serde_json::to_string(&ack).map_err(json)?;
         let verdict_json = serde_json::to_string(&ack.verdict).map_err(json)?;
@@ -408,10 +422,12 @@ impl Writer {
             return Err(gone());
         }
         self.use_request_jti(&c)?;
-        let (nonce, expires) = self.replace_nonce(c.device_id.as_str(), c.now.unix_timestamp())?;
+        let now = c.now.unix_timestamp();
+        let (nonce, expires) = self.replace_nonce(c.device_id.as_str(), now)?;
         Ok(ChallengeResponse {
             nonce,
             nonce_expires_at: at(expires),
+            key_attestation_requested: self.wants_key_attestation(c.device_id.as_str(), now),
         })
     }
 

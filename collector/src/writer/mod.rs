@@ -12,6 +12,7 @@
 
 mod app_attest;
 mod apply;
+mod reattest;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use crate::attestation::Attested;
+use crate::attestation::pin::PinStatus;
 use crate::error::CollectorError;
 use crate::keys::{KeyCache, KeyEntry};
 use crate::problem::ApiError;
@@ -65,6 +67,9 @@ pub(crate) struct Settings {
     /// Checks report assertions of App Attest devices, when configured.
     pub app_attest: Option<posture_attestation::app_attest::AppAttestVerifier>,
     pub min_assurance: AssuranceLevel,
+    /// How old a device's attestation pin may get before the collector asks
+    /// for a fresh key attestation (protocol §5.3.3).
+    pub reattest_after_secs: i64,
 }
 
 /// `POST /v1/enrol`, after the JWK was checked.
@@ -106,6 +111,8 @@ pub(crate) struct ReportCmd {
     pub reported_os_patch_level: Option<i64>,
     /// The report's App Attest assertion (base64url), if it has one.
     pub app_attest: Option<String>,
+    /// The report's fresh key attestation, verified (protocol §5.3.3).
+    pub fresh: Option<Attested>,
     pub token: String,
     pub now: OffsetDateTime,
 }
@@ -183,6 +190,9 @@ struct DevState {
     kid: String,
     nonce: String,
     nonce_expires_at: i64,
+    /// The device's attestation pin, when it has a verified Android key
+    /// attestation.
+    pin: Option<PinStatus>,
 }
 
 struct Writer {
@@ -349,10 +359,16 @@ impl Writer {
                 tracing::warn!("device {} has an invalid id; skipped", row.device_id);
                 continue;
             };
+            let pin = row.attested.as_ref().map(|a| PinStatus {
+                pinned_at: a.summary.attested_at.unix_timestamp(),
+                broken: row.pin_broken,
+                wants_fresh_facts: false,
+            });
             entries.push(KeyEntry {
                 key,
                 device_id,
                 attested: row.attested.map(Arc::new),
+                pin_broken: row.pin_broken,
             });
             self.kids.insert(row.kid.clone(), row.device_id.clone());
             self.devices.insert(
@@ -361,6 +377,7 @@ impl Writer {
                     kid: row.kid,
                     nonce: row.nonce,
                     nonce_expires_at: row.nonce_expires_at,
+                    pin,
                 },
             );
         }

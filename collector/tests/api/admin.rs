@@ -217,3 +217,20 @@ fn openapi_yaml_has_exactly_the_routes_the_collector_serves() {
     served.sort();
     assert_eq!(documented, served);
 }
+
+#[test]
+fn the_device_view_finds_ids_with_every_base64url_character() {
+    let c = start();
+    // Ids are base64url: about one in four has a '-'. Enrol until one does.
+    let device = (0..64)
+        .map(|_| Device::enrol(&c))
+        .find(|d| d.id.contains('-'))
+        .unwrap();
+    let path = format!("/v1/fleet/devices/{}", device.id);
+    let mut req = HttpRequest::get(format!("{}{path}", c.url()));
+    req = req.with_header("authorization", &format!("Bearer {}", c.admin_token()));
+    let r = agent_core::transport::Transport::send(&http(), req).unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    let view: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(view["device"]["device_id"], device.id.as_str());
+}

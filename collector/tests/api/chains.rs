@@ -68,6 +68,8 @@ pub struct Facts {
     pub boot_patch_level: u64,
     pub package: String,
     pub signers: Vec<Vec<u8>>,
+    /// An ID-attestation IMEI (tag 714), hardware-enforced; none by default.
+    pub imei: Option<String>,
 }
 
 impl Facts {
@@ -85,6 +87,7 @@ impl Facts {
             boot_patch_level: 20260105,
             package: APP_PACKAGE.into(),
             signers: vec![APP_SIGNER.to_vec()],
+            imei: None,
         }
     }
 
@@ -117,12 +120,17 @@ impl Facts {
             ctx(719, &int(self.boot_patch_level)),
         ];
         let app = vec![ctx(709, &app_id)];
+        let ids: Vec<Vec<u8>> = self
+            .imei
+            .iter()
+            .map(|imei| ctx(714, &octets(imei.as_bytes())))
+            .collect();
         // A hardware KeyMint enforces the facts itself; Android's software
         // keystore lists them as software-enforced.
         let (software, hardware) = if self.level == SOFTWARE {
-            (seq(&[facts, app, patch_levels].concat()), seq(&[]))
+            (seq(&[facts, app, ids, patch_levels].concat()), seq(&[]))
         } else {
-            (seq(&app), seq(&[facts, patch_levels].concat()))
+            (seq(&app), seq(&[facts, ids, patch_levels].concat()))
         };
         seq(&[
             int(300),
@@ -164,6 +172,11 @@ pub fn code_challenge(code: &str) -> Vec<u8> {
     agent_core::protocol::EnrolmentCode::new(code)
         .digest()
         .to_vec()
+}
+
+/// The attestation challenge of a report's fresh chain (protocol §5.3.3).
+pub fn report_challenge(eat_nonce: &str, signer: &SoftwareSigner) -> Vec<u8> {
+    agent_core::protocol::report_attestation_challenge(eat_nonce, &signer.kid().unwrap()).to_vec()
 }
 
 fn ca_params(cn: &str, serial: u64) -> CertificateParams {
@@ -232,6 +245,13 @@ impl TestRoot {
             .iter()
             .map(|d| STANDARD.encode(d))
             .collect()
+    }
+
+    /// A report's fresh chain (protocol §5.3.3): `facts` (their challenge
+    /// the report's) attested for a new throwaway key, not the device key.
+    pub fn fresh_chain(&self, facts: &Facts) -> Vec<String> {
+        let throwaway = SoftwareSigner::ephemeral().unwrap();
+        self.chain(&point_of(&throwaway), facts.der())
     }
 
     /// The chain a real device would send when enrolling `signer` with `code`.

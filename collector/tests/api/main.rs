@@ -2,12 +2,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod app_attest;
 mod attestation;
 mod attestation_policy;
 mod chains;
 mod common;
 mod connections;
 mod enrol;
+mod reattest;
 mod reports;
 mod requests;
 mod tls;

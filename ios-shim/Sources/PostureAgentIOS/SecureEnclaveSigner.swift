@@ -12,17 +12,24 @@ import Security
 /// check-ins work while the phone is locked (after the first unlock) and the
 /// key never moves to a backup or another device. On the simulator, which
 /// has no Secure Enclave, a software P-256 key stands in (for tests only).
+///
+/// With `appAttest` (the default), enrolment also carries Apple App Attest
+/// evidence and each report an assertion (`AppAttestKey`), where the device
+/// supports App Attest; the simulator does not, and sends none.
 public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
     private let service: String
     private let account: String
     private let lock = NSLock()
     private var cached: SigningKey?
+    private let appAttestKey: AppAttestKey?
 
     /// A signer whose key is kept under `service`/`account` in the Keychain;
-    /// the key is made on first use.
-    public init(service: String = "dev.postureagent", account: String = "device-key") {
+    /// the key is made on first use. Its App Attest key id, when
+    /// `appAttest`, is kept under `service`/`account.app-attest-key-id`.
+    public init(service: String = "dev.postureagent", account: String = "device-key", appAttest: Bool = true) {
         self.service = service
         self.account = account
+        appAttestKey = appAttest ? AppAttestKey(service: service, account: account + ".app-attest-key-id") : nil
     }
 
     public func publicJwk() throws -> PublicJwk {
@@ -43,13 +50,31 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
     }
 
     /// No attestation chain: the Secure Enclave offers none for a signing key
-    /// through public APIs (App Attest attests the app, not this key).
+    /// through public APIs (App Attest attests the app, not this key: its
+    /// evidence comes through `appAttest`).
     public func keyAttestation() throws -> [String] {
         []
     }
 
+    /// No fresh key attestation either (protocol §5.3.3 is Android's): the
+    /// collector keeps judging an iOS device by App Attest.
+    public func freshKeyAttestation(challenge: Data) throws -> [String] {
+        []
+    }
+
+    /// App Attest evidence for an enrolment: a new App Attest key attested
+    /// over the core's `clientDataHash`; nil where App Attest is unsupported.
+    public func appAttest(clientDataHash: Data) throws -> AppAttestation? {
+        try appAttestKey?.attest(clientDataHash: clientDataHash)
+    }
+
+    /// An App Attest assertion for a report; nil without an App Attest key.
+    public func appAttestAssertion(clientDataHash: Data) throws -> Data? {
+        try appAttestKey?.assertion(clientDataHash: clientDataHash)
+    }
+
     /// Deletes the key (on unenrol): the Keychain item goes, and with it the
-    /// only way to use the Secure Enclave key.
+    /// only way to use the Secure Enclave key; the App Attest key id too.
     public func delete() throws {
         lock.lock()
         defer { lock.unlock() }
@@ -58,6 +83,7 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         guard status == errSecSuccess || status == errSecItemNotFound else {
             throw PostureAgentError.Key(reason: "could not delete the device key from the Keychain (OSStatus \(status))")
         }
+        try appAttestKey?.delete()
     }
 
     private func key() throws -> SigningKey {

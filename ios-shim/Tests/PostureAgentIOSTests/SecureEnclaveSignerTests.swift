@@ -1,4 +1,5 @@
 import CryptoKit
+import DeviceCheck
 import PostureAgent
 @testable import PostureAgentIOS
 import XCTest
@@ -41,6 +42,15 @@ final class SecureEnclaveSignerTests: XCTestCase {
         let fresh = SecureEnclaveSigner(service: service, account: account)
         XCTAssertNotEqual(try fresh.publicJwk(), first, "after delete a new key is made")
         try fresh.delete()
+    }
+
+    /// The simulator has no App Attest (DCAppAttestService.isSupported is
+    /// false there): no evidence and no assertion, rather than a failure.
+    func testAppAttestIsNoneWhereUnsupported() throws {
+        try XCTSkipIf(DCAppAttestService.shared.isSupported, "App Attest is supported here")
+        let hash = Data(repeating: 7, count: 32)
+        XCTAssertNil(try signer.appAttest(clientDataHash: hash))
+        XCTAssertNil(try signer.appAttestAssertion(clientDataHash: hash))
     }
 
     func testTheCoreVerifiesAReportSignedByThisSigner() throws {

@@ -35,6 +35,7 @@ class PythonSigner(pa.DeviceSigner):
     def __init__(self):
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.signatures = []
+        self.fresh_challenges = []
 
     def public_jwk(self):
         numbers = self.key.public_key().public_numbers()
@@ -57,6 +58,16 @@ class PythonSigner(pa.DeviceSigner):
     def key_attestation(self):
         return []
 
+    def fresh_key_attestation(self, challenge):
+        self.fresh_challenges.append(bytes(challenge))
+        return []
+
+    def app_attest(self, client_data_hash):
+        return None
+
+    def app_attest_assertion(self, client_data_hash):
+        return None
+
     def delete(self):
         self.deleted = True
 
@@ -71,6 +82,15 @@ class FailingSigner(pa.DeviceSigner):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
     def key_attestation(self):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def fresh_key_attestation(self, challenge):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def app_attest(self, client_data_hash):
+        raise pa.PostureAgentError.Key("the keystore is locked")
+
+    def app_attest_assertion(self, client_data_hash):
         raise pa.PostureAgentError.Key("the keystore is locked")
 
     def delete(self):

@@ -4,11 +4,14 @@ import android.content.Context
 import android.content.pm.PackageManager
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyInfo
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
+import dev.postureagent.AppAttestation
 import dev.postureagent.DeviceSigner
 import dev.postureagent.PostureAgentException
 import dev.postureagent.core.PublicJwk
+import java.security.KeyFactory
 import java.security.KeyPairGenerator
 import java.security.KeyStore
 import java.security.PrivateKey
@@ -25,7 +28,9 @@ import java.util.Base64
  *
  * At enrolment [createKey] makes a fresh key whose attestation certificate
  * carries the enrolment's challenge (see [AttestationChallenge]), and
- * [keyAttestation] hands its chain to the enrolment request.
+ * [keyAttestation] hands its chain to the enrolment request. When the
+ * collector asks for a fresh attestation, [freshKeyAttestation] makes a
+ * throwaway key with the report's challenge and hands over its chain.
  */
 class KeystoreSigner internal constructor(private val holder: KeyHolder) : DeviceSigner {
     /** A signer over Android Keystore, its key under [alias]. */
@@ -81,6 +86,26 @@ class KeystoreSigner internal constructor(private val holder: KeyHolder) : Devic
         if (chain.size < 2) emptyList() else chain.map { Base64.getEncoder().encodeToString(it.encoded) }
     }
 
+    /**
+     * A key attestation chain for a throwaway key made with [challenge] (the
+     * report's 32 bytes, protocol §5.3.3) where the device key lives, leaf
+     * first, base64 DER; the throwaway key is gone when this returns. Empty
+     * when the keystore gives no attestation.
+     */
+    override fun freshKeyAttestation(challenge: ByteArray): List<String> = keyOperation("make a fresh key attestation") {
+        if (challenge.size != 32) {
+            throw PostureAgentException.Key("a fresh key attestation needs a 32-byte challenge, not ${challenge.size} bytes")
+        }
+        val chain = synchronized(lock) { holder.freshAttestation(challenge) }
+        if (chain.size < 2) emptyList() else chain.map { Base64.getEncoder().encodeToString(it.encoded) }
+    }
+
+    /** Apple App Attest is iOS only: Android has none. */
+    override fun appAttest(clientDataHash: ByteArray): AppAttestation? = null
+
+    /** Apple App Attest is iOS only: Android has none. */
+    override fun appAttestAssertion(clientDataHash: ByteArray): ByteArray? = null
+
     /** Deletes the key (at unenrolment); succeeds when there is none. */
     override fun delete(): Unit = keyOperation("delete the device key") {
         synchronized(lock) {
@@ -129,12 +154,20 @@ internal interface KeyHolder {
 
     /** Deletes the key, if any. */
     fun delete()
+
+    /**
+     * Makes a throwaway key attested with [challenge], in the same secure
+     * hardware as the device key, and returns its chain, leaf first; the
+     * throwaway key is deleted whatever happens.
+     */
+    fun freshAttestation(challenge: ByteArray): List<Certificate>
 }
 
 private const val ANDROID_KEYSTORE = "AndroidKeyStore"
 
 internal class AndroidKeystoreHolder(context: Context, private val alias: String) : KeyHolder {
     private val context: Context = context.applicationContext ?: context
+    private val freshAlias = "$alias.fresh-attestation"
     private val keyStore: KeyStore by lazy { KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) } }
 
     override fun keys(): Pair<PrivateKey, ECPublicKey>? {
@@ -142,12 +175,13 @@ internal class AndroidKeystoreHolder(context: Context, private val alias: String
         return entry.privateKey to (entry.certificate.publicKey as ECPublicKey)
     }
 
+    private fun hasStrongBox(): Boolean = Build.VERSION.SDK_INT >= 28 &&
+        context.packageManager.hasSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE)
+
     override fun create(challenge: ByteArray?) {
-        val strongBox = Build.VERSION.SDK_INT >= 28 &&
-            context.packageManager.hasSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE)
-        if (strongBox) {
+        if (hasStrongBox()) {
             try {
-                generate(challenge, strongBox = true)
+                generate(alias, challenge, strongBox = true)
                 return
             } catch (e: StrongBoxUnavailableException) {
                 // Declared but busy or unable to hold this key: the TEE is
@@ -155,10 +189,31 @@ internal class AndroidKeystoreHolder(context: Context, private val alias: String
                 // StrongBox the device offers.
             }
         }
-        generate(challenge, strongBox = false)
+        generate(alias, challenge, strongBox = false)
     }
 
-    private fun generate(challenge: ByteArray?, strongBox: Boolean) {
+    override fun freshAttestation(challenge: ByteArray): List<Certificate> = try {
+        // Where the device key is: a throwaway key in the TEE would attest a
+        // lower security level than a StrongBox device key, which the
+        // collector takes for a downgrade. A busy StrongBox fails the
+        // attestation (the report goes without one), never falls back.
+        generate(freshAlias, challenge, strongBox = deviceKeyInStrongBox())
+        keyStore.getCertificateChain(freshAlias)?.toList().orEmpty()
+    } finally {
+        if (keyStore.containsAlias(freshAlias)) keyStore.deleteEntry(freshAlias)
+    }
+
+    private fun deviceKeyInStrongBox(): Boolean {
+        if (!hasStrongBox()) return false
+        // Before Android 12 a key cannot say where it lives; create() puts
+        // it in StrongBox whenever the device offers one.
+        if (Build.VERSION.SDK_INT < 31) return true
+        val key = keys()?.first ?: return true
+        val info = KeyFactory.getInstance(key.algorithm, ANDROID_KEYSTORE).getKeySpec(key, KeyInfo::class.java)
+        return info.securityLevel == KeyProperties.SECURITY_LEVEL_STRONGBOX
+    }
+
+    private fun generate(alias: String, challenge: ByteArray?, strongBox: Boolean) {
         val spec = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_SIGN)
             .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
             .setDigests(KeyProperties.DIGEST_SHA256)

@@ -46,6 +46,15 @@ internal class SoftwareKeyHolder : KeyHolder {
     override fun delete() {
         pair = null
     }
+
+    /** The challenges fresh attestations were asked for; each answers [freshChain]. */
+    val freshChallenges = mutableListOf<ByteArray>()
+    var freshChain: List<Certificate> = emptyList()
+
+    override fun freshAttestation(challenge: ByteArray): List<Certificate> {
+        freshChallenges.add(challenge.copyOf())
+        return freshChain
+    }
 }
 
 /** DER for SEQUENCE { INTEGER r, INTEGER s } built by hand, minimal encoding. */

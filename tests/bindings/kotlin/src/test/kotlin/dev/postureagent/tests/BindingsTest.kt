@@ -6,6 +6,7 @@
 // against the reference collector, a real process (see CollectorServer.kt).
 package dev.postureagent.tests
 
+import dev.postureagent.AppAttestation
 import dev.postureagent.DeviceSigner
 import dev.postureagent.FactBool
 import dev.postureagent.FactHardwareKeyStore
@@ -120,6 +121,17 @@ class KotlinSigner : DeviceSigner {
 
     override fun keyAttestation(): List<String> = emptyList()
 
+    val freshChallenges: MutableList<ByteArray> = Collections.synchronizedList(mutableListOf())
+
+    override fun freshKeyAttestation(challenge: ByteArray): List<String> {
+        freshChallenges.add(challenge)
+        return emptyList()
+    }
+
+    override fun appAttest(clientDataHash: ByteArray): AppAttestation? = null
+
+    override fun appAttestAssertion(clientDataHash: ByteArray): ByteArray? = null
+
     override fun delete() {
         deleted = true
     }
@@ -129,6 +141,9 @@ class FailingSigner : DeviceSigner {
     override fun publicJwk(): PublicJwk = throw PostureAgentException.Key("the keystore is locked")
     override fun sign(message: ByteArray): ByteArray = throw PostureAgentException.Key("the keystore is locked")
     override fun keyAttestation(): List<String> = throw PostureAgentException.Key("the keystore is locked")
+    override fun freshKeyAttestation(challenge: ByteArray): List<String> = throw PostureAgentException.Key("the keystore is locked")
+    override fun appAttest(clientDataHash: ByteArray): AppAttestation? = throw PostureAgentException.Key("the keystore is locked")
+    override fun appAttestAssertion(clientDataHash: ByteArray): ByteArray? = throw PostureAgentException.Key("the keystore is locked")
     override fun delete(): Unit = throw PostureAgentException.Key("the keystore is locked")
 }
 
