@@ -227,9 +227,12 @@ impl Collector {
     }
 
     /// Fetches the attestation status list now, when it comes from a URL,
-    /// and returns its number of entries. Blocking. On failure the last
-    /// good copy stays in use. Refreshes also happen on their own.
-    pub fn refresh_attestation_status(&self) -> Result<usize, CollectorError> {
+    /// and returns its number of entries and when the next refresh is due.
+    /// Blocking. On failure the last good copy stays in use. Refreshes
+    /// also happen on their own.
+    pub fn refresh_attestation_status(
+        &self,
+    ) -> Result<crate::attestation::StatusRefresh, CollectorError> {
         self.inner
             .attestation
             .refresh_status()

@@ -28,8 +28,8 @@ mod writer;
 mod docs_tests;
 
 pub use attestation::{
-    AllowedApp, AppAttestConfig, AttestationPolicy, BootKey, MinSecurityLevel, StatusUrl,
-    app_attest_roots_from_pem_file, roots_from_pem_file,
+    AllowedApp, AppAttestConfig, AttestationPolicy, BootKey, MinSecurityLevel, StatusRefresh,
+    StatusUrl, app_attest_roots_from_pem_file, roots_from_pem_file,
 };
 pub use collector::Collector;
 pub use config::{AttestationConfig, CollectorConfig};

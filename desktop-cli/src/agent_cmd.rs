@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_core::agent::{Agent, AgentConfig, AgentError, CheckInOutcome, KeySource, Status};
+use agent_core::agent::{
+    Agent, AgentConfig, AgentError, CheckInOutcome, ComplianceToken, KeySource, Status,
+};
 use agent_core::keys::store::{StoreChoice, open_store};
 use agent_core::policy::Compliance;
 use agent_core::probe::PostureProbe;
@@ -219,6 +221,29 @@ pub fn status(json: bool, g: &Globals) -> Result<u8, CliError> {
         print!("{}", render::status_text(&status));
     }
     Ok(EXIT_OK)
+}
+
+/// `compliance-token`: the collector's unexpired attestation result on
+/// stdout (nothing else, so it can be piped to a gateway), or why there is
+/// none on stderr with exit code 2.
+pub fn compliance_token(json: bool, g: &Globals) -> Result<u8, CliError> {
+    let agent = open_agent_to_read(g)?;
+    let token = agent.compliance_token().map_err(CliError::Agent)?;
+    if json {
+        print_json(&token);
+    }
+    match token {
+        ComplianceToken::Available { token, .. } => {
+            if !json {
+                println!("{token}");
+            }
+            Ok(EXIT_OK)
+        }
+        ComplianceToken::Unavailable { reason } => {
+            eprintln!("no compliance token: {reason}");
+            Ok(EXIT_ERROR)
+        }
+    }
 }
 
 /// `preview`: the exact claims a check-in would sign, pretty-printed.

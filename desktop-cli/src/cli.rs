@@ -149,6 +149,11 @@ pub enum Command {
     Flush(ConnectJson),
     /// Show enrolment, last verdicts and the outbox.
     Status(DeviceJson),
+    /// Print the collector's attestation result for this device (an EAR
+    /// JWT bound to the device key) while it is unexpired, for a gateway;
+    /// exit 2 with the reason when there is none.
+    #[command(name = "compliance-token")]
+    ComplianceToken(DeviceJson),
     /// Build and show the report a check-in would send now, signed claims
     /// and all (nothing is sent or stored).
     Preview(DeviceArgs),

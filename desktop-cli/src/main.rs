@@ -46,6 +46,9 @@ fn main() -> ExitCode {
         Command::CheckIn(args) => agent_cmd::check_in(args.json, &cli.connect(&args.connect)),
         Command::Flush(args) => agent_cmd::flush(args.json, &cli.connect(&args.connect)),
         Command::Status(args) => agent_cmd::status(args.json, &cli.device(&args.device)),
+        Command::ComplianceToken(args) => {
+            agent_cmd::compliance_token(args.json, &cli.device(&args.device))
+        }
         Command::Preview(args) => agent_cmd::preview(&cli.device(args)),
         Command::Unenrol(args) => agent_cmd::unenrol(args.json, &cli.connect(&args.connect)),
         Command::Run(args) => agent_cmd::run(args, &cli.connect(&args.connect)),

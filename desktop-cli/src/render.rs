@@ -320,6 +320,21 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
             s.protocol_errors
         );
     }
+    if let Some(a) = &s.attestation {
+        let expired = if a.is_expired(time::OffsetDateTime::now_utc()) {
+            " (expired; check in for a fresh one)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  attestation      {} (assurance {}), valid until {}{expired}; `posture-agent compliance-token` prints it",
+            a.status,
+            a.assurance
+                .map_or_else(|| "not named".to_owned(), |l| l.to_string()),
+            timestamp(a.expires_at)
+        );
+    }
     let _ = writeln!(out, "  state directory  {}", s.state_dir.display());
     if let Some(server) = &s.verdicts.server {
         let _ = writeln!(

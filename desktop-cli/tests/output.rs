@@ -140,3 +140,85 @@ fn status_shows_timestamps_and_interval_for_people() {
         .unwrap();
     assert_rfc3339(verdict_at);
 }
+
+#[test]
+fn compliance_token_prints_the_collectors_result_and_status_only_its_summary() {
+    let collector = spawn_local(CollectorConfig::default()).unwrap();
+    let code = collector.collector().issue_codes(1, None).unwrap()[0]
+        .code
+        .expose()
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let base = [
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--key-store",
+        "file",
+    ];
+    let with = |args: &[&str]| run(&[&base[..], args].concat());
+
+    let none = with(&["compliance-token"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(none.stdout.is_empty());
+    let why = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        why.contains("no compliance token") && why.contains("not enrolled"),
+        "{why}"
+    );
+
+    stdout(&with(&[
+        "enrol",
+        "--server",
+        collector.url(),
+        "--code",
+        &code,
+    ]));
+    let none = with(&["compliance-token"]);
+    assert_eq!(none.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&none.stderr);
+    assert!(why.contains("not issued"), "{why}");
+
+    stdout(&with(&["check-in"]));
+    let out = with(&["compliance-token"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let token = printed.strip_suffix('\n').unwrap();
+    let claims = posture_collector::verify_attestation_result(
+        token,
+        &collector.collector().jwks(),
+        OffsetDateTime::now_utc().unix_timestamp(),
+    )
+    .unwrap();
+
+    let text = stdout(&with(&["status"]));
+    let line = text
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("attestation"))
+        .unwrap_or_else(|| panic!("no attestation line:\n{text}"));
+    let status = serde_json::to_value(claims.submods["posture"].status).unwrap();
+    assert!(line.contains(status.as_str().unwrap()), "{line}");
+    assert!(line.contains("assurance self-reported"), "{line}");
+    let until = line
+        .split("valid until ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap();
+    assert_rfc3339(until);
+    assert_eq!(
+        OffsetDateTime::parse(until, &Rfc3339)
+            .unwrap()
+            .unix_timestamp(),
+        claims.exp
+    );
+    assert!(!text.contains(token));
+    let json = String::from_utf8(with(&["status", "--json"]).stdout).unwrap();
+    assert!(!json.contains(token), "{json}");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["attestation"]["status"], status);
+}

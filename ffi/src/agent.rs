@@ -12,7 +12,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use agent_core::agent::{Agent, AgentConfig, FlushOutcome, KeySource, UnenrolOutcome};
+use agent_core::agent::{
+    Agent, AgentConfig, ComplianceToken, FlushOutcome, KeySource, UnenrolOutcome,
+};
 use agent_core::keys::store::{StoreChoice, open_store};
 use agent_core::policy::{Policy, Verdict};
 use agent_core::state::OutboxLimits;
@@ -136,6 +138,13 @@ impl PostureAgent {
     /// The agent's status.
     pub async fn status(&self) -> Result<Status, PostureAgentError> {
         self.run(|agent| agent.status().map(Into::into)).await
+    }
+
+    /// The collector's latest attestation result for this device (an EAR
+    /// JWT bound to the device key) while it is unexpired, for the app to
+    /// hand its gateway; else why there is none.
+    pub async fn compliance_token(&self) -> Result<ComplianceToken, PostureAgentError> {
+        self.run(|agent| agent.compliance_token()).await
     }
 
     /// The exact report a check-in would send now; nothing is signed,

@@ -1,7 +1,8 @@
 //! The agent's status and the outcomes of its operations, as uniffi records.
 //!
 //! The outcomes that map cleanly (`FlushOutcome`, `Rejected`,
-//! `UnenrolOutcome`, `VerdictRecord`, `ServerVerdict`, `AgentState`) are
+//! `UnenrolOutcome`, `VerdictRecord`, `ServerVerdict`, `AgentState`,
+//! `ComplianceToken`, `AttestationSummary`) are
 //! agent-core's own types, derived behind its `uniffi` feature. Mirrored
 //! here: [`Status`] (the core's holds a `PathBuf`, a string here),
 //! [`CheckInOutcome`] (it holds a `Status`) and [`ReportPreview`] (the
@@ -9,6 +10,7 @@
 
 use agent_core::agent::{self as core, AgentState, FlushOutcome, VerdictRecord};
 use agent_core::policy::{PolicyRef, Verdict};
+use agent_core::token::AttestationSummary;
 use agent_core::uniffi_types::Timestamp;
 
 use crate::posture::Posture;
@@ -46,6 +48,9 @@ pub struct Status {
     pub server_wait_until: Option<Timestamp>,
     /// When the oldest queued report was made.
     pub oldest_queued_at: Option<Timestamp>,
+    /// The collector's latest attestation result, in summary (never the
+    /// token: see `compliance_token`).
+    pub attestation: Option<AttestationSummary>,
 }
 
 impl From<core::Status> for Status {
@@ -66,6 +71,7 @@ impl From<core::Status> for Status {
             protocol_errors: s.protocol_errors,
             server_wait_until: s.server_wait_until,
             oldest_queued_at: s.oldest_queued_at,
+            attestation: s.attestation,
         }
     }
 }

@@ -148,3 +148,58 @@ fn unenrol_tells_the_collector_and_leaves_nothing_behind() {
     let fleet = c.collector().fleet_summary(None).unwrap();
     assert_eq!(fleet.total, 0, "the collector still lists the device");
 }
+
+#[test]
+fn the_agent_keeps_the_collectors_attestation_result_and_it_verifies_with_the_published_key() {
+    use agent_core::agent::ComplianceToken;
+    use agent_core::transport::{HttpRequest, Transport};
+    let c = collector();
+    let dir = tempfile::tempdir().unwrap();
+    let a = agent(dir.path(), Duration::from_secs(10), None);
+    let enrolled = a.enrol(c.url(), &code(&c)).unwrap();
+    assert!(matches!(
+        a.compliance_token().unwrap(),
+        ComplianceToken::Unavailable { .. }
+    ));
+    let out = a.check_in().unwrap();
+    let summary = out.status.attestation.clone().unwrap();
+    let ComplianceToken::Available { token, summary: s } = a.compliance_token().unwrap() else {
+        panic!("a current report's ack carried an attestation result");
+    };
+    assert_eq!(s, summary);
+
+    // A relying party fetches the key over HTTP and verifies the token.
+    let jwks = HttpTransport::new(TransportConfig::default())
+        .unwrap()
+        .send(HttpRequest::get(format!(
+            "{}/.well-known/jwks.json",
+            c.url().trim_end_matches('/')
+        )))
+        .unwrap();
+    assert_eq!(jwks.status, 200);
+    let jwks: serde_json::Value = serde_json::from_slice(&jwks.body).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = posture_collector::verify_attestation_result(&token, &jwks, now).unwrap();
+    assert_eq!(
+        Some(claims.sub.as_str()),
+        enrolled.device_id.as_ref().map(|d| d.as_str())
+    );
+    assert_eq!(Some(claims.cnf.jkt.as_str()), enrolled.kid.as_deref());
+    assert_eq!(claims.exp, summary.expires_at.unix_timestamp());
+    let posture = &claims.submods["posture"];
+    assert_eq!(Some(posture.assurance), summary.assurance);
+    assert_eq!(
+        serde_json::to_value(posture.status).unwrap(),
+        serde_json::to_value(summary.status).unwrap()
+    );
+    // It is the collector's latest for the device, as the fleet view shows.
+    let fleet = c.collector().fleet_summary(None).unwrap();
+    assert_eq!(
+        fleet.devices[0].attestation_result.as_deref(),
+        Some(token.as_str())
+    );
+    // The status carries the summary, never the token.
+    let shown = serde_json::to_string(&a.status().unwrap()).unwrap();
+    assert!(!shown.contains(&token));
+    assert!(!shown.contains(token.split('.').nth(2).unwrap()));
+}

@@ -21,8 +21,9 @@ use super::client::{Client, ClientError};
 use super::{Agent, AgentError, Inner, ServerVerdict};
 use std::time::Duration;
 
+use super::verdicts::agent_to_state;
 use crate::protocol::{Jti, ProblemKind, ReportAck};
-use crate::state::{State, StateError};
+use crate::state::{Enrolment, State};
 
 /// At most this many reports are sent in one round.
 const MAX_PER_ROUND: usize = 100;
@@ -109,7 +110,7 @@ impl Agent {
                 Attempt::Acked(ack) => {
                     // The ack and everything it carries, in one durable commit.
                     inner.state.batch(|state| {
-                        apply_ack(state, &ack)?;
+                        apply_ack(state, &enrolment, &ack).map_err(agent_to_state)?;
                         state.ack(&report.jti)?;
                         Ok(())
                     })?;
@@ -237,10 +238,15 @@ fn attempt(jti: &Jti, result: Result<ReportAck, ClientError>) -> Attempt {
 }
 
 /// Applies an acknowledgement: the server's verdict, the next nonce, a
-/// changed policy, the check-in time. Acks arrive oldest report first, so
+/// changed policy, the attestation result, the check-in time. Acks arrive oldest report first, so
 /// the last one applied carries the newest nonce.
-fn apply_ack(state: &mut State, ack: &ReportAck) -> Result<(), StateError> {
+fn apply_ack(state: &mut State, enrolment: &Enrolment, ack: &ReportAck) -> Result<(), AgentError> {
     let now = OffsetDateTime::now_utc();
+    // Only current reports carry one; a historical report's ack leaves the
+    // kept result alone.
+    if let Some(token) = &ack.attestation_result {
+        super::compliance::keep(state, enrolment, token)?;
+    }
     if let Some(policy) = &ack.policy {
         tracing::info!(policy = %policy.name, revision = policy.revision, "the collector sent a new policy");
         state.set_policy(policy)?;

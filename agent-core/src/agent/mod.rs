@@ -12,6 +12,7 @@
 //! Scheduling is the platform's: the core never wakes itself up.
 
 mod client;
+mod compliance;
 mod deliver;
 mod error;
 mod flow;
@@ -19,6 +20,7 @@ mod listeners;
 mod verdicts;
 
 pub use client::{Client, ClientError};
+pub use compliance::ComplianceToken;
 pub use deliver::{FlushOutcome, Rejected};
 pub use error::AgentError;
 pub use flow::{CheckInOutcome, ReportPreview, UnenrolOutcome};
@@ -119,6 +121,11 @@ pub struct Status {
     /// When the oldest queued report was made.
     #[serde(with = "time::serde::rfc3339::option")]
     pub oldest_queued_at: Option<OffsetDateTime>,
+    /// The collector's latest attestation result for this device, in
+    /// summary (never the token: see [`Agent::compliance_token`]); shown
+    /// after it expires too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<crate::token::AttestationSummary>,
 }
 
 /// The agent. See the module documentation.
@@ -431,6 +438,7 @@ fn status_of(state: &State) -> Result<Status, AgentError> {
             .server_wait_until()?
             .filter(|until| *until > OffsetDateTime::now_utc()),
         oldest_queued_at: stats.oldest_created_at,
+        attestation: compliance::summary(state)?,
     })
 }
 

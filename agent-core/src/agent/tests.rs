@@ -43,6 +43,35 @@ struct Fake {
     ask_key_attestation: bool,
     /// Each report's (eat_nonce, kid, key_attestation claim), in order.
     chains: Vec<(String, String, Vec<String>)>,
+    /// Puts an attestation result in the ack of a current report.
+    ear: Option<FakeEar>,
+}
+
+/// The attestation result the fake issues: `iat` and `exp` relative to
+/// now, and the key thumbprint it names in place of the device's.
+#[derive(Clone, Default)]
+struct FakeEar {
+    iat: i64,
+    exp: i64,
+    other_jkt: Option<String>,
+    status: &'static str,
+}
+
+fn fake_ear(ear: &FakeEar, device: &str, kid: &str, now: OffsetDateTime) -> String {
+    let claims = serde_json::json!({
+        "eat_profile": crate::token::EAR_RESULT_PROFILE,
+        "iat": now.unix_timestamp() + ear.iat,
+        "exp": now.unix_timestamp() + ear.exp,
+        "sub": device,
+        "cnf": {"jkt": ear.other_jkt.as_deref().unwrap_or(kid)},
+        "submods": {"posture": {"ear.status": ear.status, "posture-agent.assurance": "self-reported"}},
+    });
+    format!(
+        "{}.{}.{}",
+        crate::b64::encode(br#"{"alg":"ES256","typ":"JWT","kid":"collector"}"#),
+        crate::b64::encode(claims.to_string().as_bytes()),
+        crate::b64::encode(&[1u8; 64])
+    )
 }
 
 /// How a broken network or server answers a report it (maybe) stored.
@@ -214,7 +243,11 @@ impl FakeCollector {
                     nonce,
                     nonce_expires_at: exp,
                     next_checkin_at: exp,
-                    attestation_result: None,
+                    attestation_result: f
+                        .ear
+                        .as_ref()
+                        .filter(|_| current)
+                        .map(|ear| fake_ear(ear, &device, &v.kid, now)),
                     key_attestation_requested: f.ask_key_attestation,
                 };
                 f.reports.insert(v.claims.jti.into(), ack.clone());
@@ -863,4 +896,106 @@ fn a_requested_key_attestation_binds_the_report_and_a_failure_never_costs_it() {
     // The fifth report answered the fourth ack, which still asked.
     assert_eq!(chains[4].2.len(), 1);
     assert!(chains[5].2.is_empty());
+}
+
+#[test]
+fn the_attestation_result_is_kept_shown_and_handed_out_while_unexpired() {
+    let s = setup();
+    assert!(matches!(
+        s.agent.compliance_token().unwrap(),
+        ComplianceToken::Unavailable { reason } if reason.contains("not enrolled")
+    ));
+    s.agent.enrol(URL, "CODE-1").unwrap();
+    s.agent.check_in().unwrap();
+    let ComplianceToken::Unavailable { reason } = s.agent.compliance_token().unwrap() else {
+        panic!("no result was issued yet");
+    };
+    assert!(reason.contains("not issued"), "{reason}");
+    assert_eq!(s.agent.status().unwrap().attestation, None);
+
+    s.fake.inner.lock().unwrap().ear = Some(FakeEar {
+        iat: 0,
+        exp: 3600,
+        status: "warning",
+        ..FakeEar::default()
+    });
+    let out = s.agent.check_in().unwrap();
+    let summary = out
+        .status
+        .attestation
+        .clone()
+        .expect("a summary in the status");
+    assert_eq!(summary.status, crate::token::EarStatus::Warning);
+    assert_eq!(
+        summary.assurance,
+        Some(crate::protocol::AssuranceLevel::SelfReported)
+    );
+    let ComplianceToken::Available { token, summary: s2 } = s.agent.compliance_token().unwrap()
+    else {
+        panic!("an unexpired result is available");
+    };
+    assert_eq!(s2, summary);
+    let claims: serde_json::Value =
+        serde_json::from_slice(&crate::b64::decode(token.split('.').nth(1).unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(claims["sub"], "dev-1");
+    assert_eq!(
+        claims["cnf"]["jkt"].as_str(),
+        s.agent.status().unwrap().kid.as_deref()
+    );
+    // Neither the status nor the outcome's Debug or JSON carries the token.
+    let shown = format!(
+        "{:?}{:?}{}",
+        out,
+        s.agent.compliance_token().unwrap(),
+        serde_json::to_string(&s.agent.status().unwrap()).unwrap()
+    );
+    assert!(!shown.contains(&token), "{shown}");
+    assert!(!shown.contains(token.split('.').nth(1).unwrap()));
+
+    // A historical report's ack carries none and leaves the kept one alone.
+    s.fake.inner.lock().unwrap().latest_nonce.clear();
+    let out = s.agent.check_in().unwrap();
+    assert_eq!(
+        out.status.verdicts.server.unwrap().freshness,
+        Freshness::Historical
+    );
+    assert_eq!(out.status.attestation, Some(summary));
+
+    // One for another key is refused, and the older one forgotten.
+    s.fake.inner.lock().unwrap().ear = Some(FakeEar {
+        iat: 0,
+        exp: 3600,
+        status: "affirming",
+        other_jkt: Some("someone-elses-key".into()),
+    });
+    let out = s.agent.check_in().unwrap();
+    assert_eq!(out.delivery.delivered, 1);
+    assert_eq!(out.status.attestation, None);
+    assert!(matches!(
+        s.agent.compliance_token().unwrap(),
+        ComplianceToken::Unavailable { .. }
+    ));
+
+    // An expired one is shown in the status but not handed out.
+    s.fake.inner.lock().unwrap().ear = Some(FakeEar {
+        iat: -7200,
+        exp: -3600,
+        status: "affirming",
+        other_jkt: None,
+    });
+    let out = s.agent.check_in().unwrap();
+    let summary = out
+        .status
+        .attestation
+        .expect("an expired result is still summarised");
+    assert!(summary.is_expired(OffsetDateTime::now_utc()));
+    let ComplianceToken::Unavailable { reason } = s.agent.compliance_token().unwrap() else {
+        panic!("an expired result is not handed out");
+    };
+    assert!(reason.contains("expired at"), "{reason}");
+
+    // Unenrolling forgets it with the rest of the state.
+    s.agent.unenrol().unwrap();
+    assert_eq!(s.agent.status().unwrap().attestation, None);
 }

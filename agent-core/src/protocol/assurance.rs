@@ -32,6 +32,7 @@ pub enum FactProvenance {
 
 /// How well a verdict's facts are vouched for, weakest first
 /// (protocol §5.3.1 gives the rule).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AssuranceLevel {

@@ -214,7 +214,7 @@ impl State {
                  UPDATE agent SET policy_json = NULL, policy_updated_at = NULL,
                      verdict_json = NULL, verdict_at = NULL, last_checkin_at = NULL,
                      evicted_total = 0, key_name = NULL, server_wait_until = NULL,
-                     protocol_errors_total = 0;",
+                     protocol_errors_total = 0, attestation_result = NULL;",
             )?;
             Ok(())
         })?;

@@ -283,6 +283,29 @@ impl State {
             Ok(())
         })
     }
+
+    /// The collector's latest attestation result for this device (a JWT,
+    /// stored as received; the caller checks it before storing), or None.
+    pub fn attestation_result(&self) -> Result<Option<String>, StateError> {
+        self.read(|conn| {
+            Ok(conn.row(
+                "SELECT attestation_result FROM agent WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Replaces the attestation result (None forgets it).
+    pub fn set_attestation_result(&mut self, token: Option<&str>) -> Result<(), StateError> {
+        self.write(|tx| {
+            tx.exec(
+                "UPDATE agent SET attestation_result = ?1 WHERE id = 1",
+                [token],
+            )?;
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -428,6 +451,22 @@ mod tests {
         writer.set_verdicts(&verdicts(at), at).unwrap();
         assert_eq!(view.policy().unwrap(), Some(policy("second")));
         assert_eq!(view.verdicts().unwrap(), verdicts(at));
+    }
+
+    #[test]
+    fn the_attestation_result_round_trips_and_goes_on_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::open(dir.path()).unwrap();
+        assert_eq!(state.attestation_result().unwrap(), None);
+        state.set_attestation_result(Some("h.p.s")).unwrap();
+        drop(state);
+        let mut state = State::open(dir.path()).unwrap();
+        assert_eq!(
+            state.attestation_result().unwrap().as_deref(),
+            Some("h.p.s")
+        );
+        state.reset().unwrap();
+        assert_eq!(state.attestation_result().unwrap(), None);
     }
 
     #[test]

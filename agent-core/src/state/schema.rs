@@ -8,7 +8,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::error::DbError;
 
 /// The schema version this build writes; a file with a higher one is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
 /// a released migration never changes.
@@ -55,6 +55,9 @@ pub(crate) const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     // v3. Whether the collector asked for a fresh key attestation in the
     // next report; kept with the enrolment, so it goes when that does.
     "ALTER TABLE enrolment ADD COLUMN key_attestation_requested INTEGER NOT NULL DEFAULT 0;",
+    // v4. The collector's latest attestation result (an EAR JWT) for this
+    // device, kept so the device can present it to a gateway.
+    "ALTER TABLE agent ADD COLUMN attestation_result TEXT;",
 ];
 
 /// How long a statement waits for a lock held by someone else (in practice

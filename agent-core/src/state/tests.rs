@@ -141,8 +141,8 @@ fn a_database_from_a_newer_agent_is_refused_clearly() {
         matches!(
             err,
             StateError::NewerSchema {
-                found: 4,
-                supported: 3,
+                found: 5,
+                supported: 4,
                 ..
             }
         ),
@@ -352,6 +352,32 @@ fn a_key_attestation_request_is_kept_with_the_enrolment() {
     assert!(state.key_attestation_requested().unwrap());
     state.reset().unwrap();
     assert!(!state.key_attestation_requested().unwrap());
+}
+
+#[test]
+fn a_state_from_schema_2_is_upgraded_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[1]).unwrap();
+        conn.execute(
+            "UPDATE agent SET key_name = 'device-key-y' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+    }
+    let mut state = State::open(dir.path()).unwrap();
+    assert_eq!(state.key_name().unwrap().as_deref(), Some("device-key-y"));
+    assert_eq!(state.attestation_result().unwrap(), None);
+    state.set_attestation_result(Some("a.b.c")).unwrap();
+    drop(state);
+    let state = State::open(dir.path()).unwrap();
+    assert_eq!(
+        state.attestation_result().unwrap().as_deref(),
+        Some("a.b.c")
+    );
 }
 
 #[cfg(unix)]

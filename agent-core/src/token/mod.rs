@@ -8,6 +8,7 @@
 mod claims;
 mod header;
 mod request;
+mod result;
 mod verify;
 
 /// The nonce types live with the protocol's other ids; re-exported here,
@@ -18,6 +19,10 @@ pub use claims::Claims;
 pub(crate) use claims::parse_claims;
 pub use request::{
     MAX_REQUEST_LIFETIME_SECS, REQUEST_TYP, VerifiedRequest, request_claims, sign_request,
+};
+pub use result::{
+    AttestationResult, AttestationSummary, EAR_PROFILE as EAR_RESULT_PROFILE, EarStatus,
+    MAX_RESULT_BYTES, ResultError, parse_attestation_result,
 };
 pub use verify::{
     KeyResolver, MemoryReplayCache, NonceCheck, ReplayCache, ReplayError, VerifiedToken, Verifier,

@@ -41,8 +41,8 @@ mod status_url;
 
 pub(crate) use policy::Rules;
 pub use policy::{AllowedApp, AttestationPolicy, BootKey, MinSecurityLevel};
-pub use status_url::StatusUrl;
 use status_url::{StatusFeed, UrlSource};
+pub use status_url::{StatusRefresh, StatusUrl};
 
 /// Largest roots file read, in bytes.
 const MAX_ROOTS_FILE_BYTES: u64 = 1024 * 1024;
@@ -131,7 +131,7 @@ impl KeyAttestation {
     }
 
     /// Fetches the status list now (URL sources only).
-    pub fn refresh_status(&self) -> Result<usize, String> {
+    pub fn refresh_status(&self) -> Result<StatusRefresh, String> {
         match &self.status {
             Some(StatusFeed::Url(u)) => u.refresh_now(),
             _ => Err("the attestation status list does not come from a URL".into()),

@@ -92,10 +92,20 @@ fn fetch(transport: &HttpTransport, url: &str) -> Result<(StatusList, Duration),
     Ok((list, refresh_interval(response.header("cache-control"))))
 }
 
+/// What a refresh asked for now did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusRefresh {
+    /// Entries in the list fetched.
+    pub entries: usize,
+    /// When the refresher fetches again on its own: the answer's
+    /// `Cache-Control` as [`refresh_interval`] reads it.
+    pub next_refresh: Duration,
+}
+
 /// A request to the refresher thread.
 enum Ask {
-    /// Fetch now and say how it went (entries, or the error).
-    Refresh(SyncSender<Result<usize, String>>),
+    /// Fetch now and say how it went (or the error).
+    Refresh(SyncSender<Result<StatusRefresh, String>>),
 }
 
 /// The list fetched from a URL, kept fresh by a background thread that
@@ -125,7 +135,7 @@ struct Refresher {
 
 impl Refresher {
     /// Fetches; on success replaces the list. Returns when to fetch next.
-    fn refresh(&mut self) -> (Duration, Result<usize, String>) {
+    fn refresh(&mut self) -> (Duration, Result<StatusRefresh, String>) {
         match fetch(&self.transport, &self.url) {
             Ok((list, next)) => {
                 let n = list.len();
@@ -142,7 +152,13 @@ impl Refresher {
                     );
                 }
                 self.failing = false;
-                (next, Ok(n))
+                (
+                    next,
+                    Ok(StatusRefresh {
+                        entries: n,
+                        next_refresh: next,
+                    }),
+                )
             }
             Err(e) => {
                 if !self.failing {
@@ -287,9 +303,9 @@ impl UrlSource {
             .clone()
     }
 
-    /// Fetches now, waiting for the result (entries, or why it failed;
-    /// the last good copy stays on failure).
-    pub fn refresh_now(&self) -> Result<usize, String> {
+    /// Fetches now, waiting for the result (or why it failed; the last
+    /// good copy stays on failure, and the next try is [`MIN_REFRESH`] on).
+    pub fn refresh_now(&self) -> Result<StatusRefresh, String> {
         let (tx, rx) = mpsc::sync_channel(1);
         self.asks
             .lock()

@@ -372,6 +372,29 @@ def test_enrol_check_in_preview_and_unenrol_against_the_collector(
         assert status.policy is not None
         assert recorder.seen[-1] == status
 
+        # The collector's attestation result, kept from the ack: the
+        # summary in the status, the token itself only on request.
+        summary = status.attestation
+        assert summary is not None
+        expected_status = {
+            pa.Compliance.COMPLIANT: pa.EarStatus.AFFIRMING,
+            pa.Compliance.WARNING: pa.EarStatus.WARNING,
+            pa.Compliance.NON_COMPLIANT: pa.EarStatus.CONTRAINDICATED,
+        }[server.verdict.compliance]
+        assert summary.status == expected_status
+        assert summary.assurance == pa.AssuranceLevel.SELF_REPORTED
+        assert summary.expires_at > summary.issued_at
+        token = await agent.compliance_token()
+        assert isinstance(token, pa.ComplianceToken.AVAILABLE), token
+        assert token.summary == summary
+        header, claims, signature = token.token.split(".")
+        assert len(base64.urlsafe_b64decode(signature + "==")) == 64
+        claims = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+        assert claims["sub"] == enrolled.device_id
+        assert claims["cnf"]["jkt"] == enrolled.kid
+        assert claims["eat_profile"] == "tag:github.com,2023:veraison/ear"
+        assert token.token not in repr(status)
+
         preview = await agent.preview_report()
         payload = json.loads(preview.payload)
         assert payload["sub"] == enrolled.device_id
@@ -391,6 +414,10 @@ def test_enrol_check_in_preview_and_unenrol_against_the_collector(
         after = await agent.status()
         assert after.state == pa.AgentState.UNENROLLED
         assert after.device_id is None
+        assert after.attestation is None
+        gone_token = await agent.compliance_token()
+        assert isinstance(gone_token, pa.ComplianceToken.UNAVAILABLE)
+        assert "not enrolled" in gone_token.reason
         return enrolled.device_id, outcome.jti
 
     device_id, jti = asyncio.run(flow())

@@ -34,6 +34,9 @@ const (
 
 	wantTyp = "eat+jwt"
 	leeway  = 300 * time.Second
+
+	earTyp     = "JWT"
+	earProfile = "tag:github.com,2023:veraison/ear"
 )
 
 // usageError is a bad command line or an unreadable/malformed input file (exit 2).
@@ -53,6 +56,7 @@ func invalidf(format string, a ...any) error { return invalid{fmt.Sprintf(format
 const usageText = `usage:
   peer verify     --jwk JWK_FILE --token TOKEN_FILE [--nonce NONCE] [--check-kid]
   peer verify-raw --jwk JWK_FILE --token TOKEN_FILE
+  peer verify-ear --jwks JWKS_FILE --token TOKEN_FILE [--jkt THUMBPRINT] [--sub DEVICE_ID]
   peer sign       --claims CLAIMS_FILE --out-token TOKEN_FILE --out-jwk JWK_FILE`
 
 func main() {
@@ -120,6 +124,36 @@ func dispatch(args []string, stdout io.Writer) error {
 			}
 		})
 		payload, err := verifyEAT(key, token, wantNonce, *checkKid, time.Now())
+		if err != nil {
+			return err
+		}
+		_, _ = stdout.Write(payload)
+		_, _ = stdout.Write([]byte("\n"))
+		return nil
+	case "verify-ear":
+		jwksPath := fs.String("jwks", "", "")
+		tokenPath := fs.String("token", "", "")
+		jkt := fs.String("jkt", "", "")
+		sub := fs.String("sub", "", "")
+		if err := parseFlags(fs, rest); err != nil {
+			return err
+		}
+		if *jwksPath == "" || *tokenPath == "" {
+			return usagef("verify-ear needs --jwks and --token")
+		}
+		data, err := os.ReadFile(*jwksPath)
+		if err != nil {
+			return usagef("cannot read JWK set file: %v", err)
+		}
+		var jwks jose.JSONWebKeySet
+		if err := json.Unmarshal(data, &jwks); err != nil {
+			return usagef("cannot parse JWK set %s: %v", *jwksPath, err)
+		}
+		token, err := readToken(*tokenPath)
+		if err != nil {
+			return err
+		}
+		payload, err := verifyEAR(&jwks, token, *jkt, *sub, time.Now())
 		if err != nil {
 			return err
 		}
@@ -252,6 +286,65 @@ func verifyEAT(key *jose.JSONWebKey, token string, nonce *string, checkKid bool,
 		if got != *nonce {
 			return nil, invalidf("eat_nonce does not match the expected nonce")
 		}
+	}
+	return raw, nil
+}
+
+// verifyEAR verifies a collector's attestation result (an EAR JWT) with the
+// key of the JWK set that its header kid names, as a relying party would,
+// and returns the verified payload bytes. Empty jkt or sub are not checked.
+func verifyEAR(jwks *jose.JSONWebKeySet, token, jkt, sub string, now time.Time) ([]byte, error) {
+	tok, err := jwt.ParseSigned(token, es256Only)
+	if err != nil {
+		return nil, invalidf("%v", err)
+	}
+	if len(tok.Headers) != 1 {
+		return nil, invalidf("expected exactly one signature")
+	}
+	hdr := tok.Headers[0]
+	keys := jwks.Key(hdr.KeyID)
+	if len(keys) != 1 {
+		return nil, invalidf("no single key in the JWK set has kid %q", hdr.KeyID)
+	}
+	ecPub, ok := keys[0].Key.(*ecdsa.PublicKey)
+	if !ok || ecPub.Curve != elliptic.P256() {
+		return nil, invalidf("the JWK set's key %q is not an EC P-256 public key", hdr.KeyID)
+	}
+	var std jwt.Claims
+	var raw json.RawMessage
+	var ear struct {
+		Profile string `json:"eat_profile"`
+		Cnf     struct {
+			Jkt string `json:"jkt"`
+		} `json:"cnf"`
+		Submods map[string]map[string]json.RawMessage `json:"submods"`
+	}
+	if err := tok.Claims(ecPub, &raw, &ear, &std); err != nil {
+		return nil, invalidf("verification failed: %v", err)
+	}
+	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); typ != earTyp {
+		return nil, invalidf("header typ is %v, want %q", hdr.ExtraHeaders[jose.HeaderType], earTyp)
+	}
+	if std.Expiry == nil || std.IssuedAt == nil {
+		return nil, invalidf("claims exp and iat are required")
+	}
+	if err := std.ValidateWithLeeway(jwt.Expected{Time: now, Subject: sub}, leeway); err != nil {
+		return nil, invalidf("%v", err)
+	}
+	if ear.Profile != earProfile {
+		return nil, invalidf("eat_profile is %q, want %q", ear.Profile, earProfile)
+	}
+	var status string
+	if err := json.Unmarshal(ear.Submods["posture"]["ear.status"], &status); err != nil {
+		return nil, invalidf("submods.posture ear.status is missing or not a string")
+	}
+	switch status {
+	case "none", "affirming", "warning", "contraindicated":
+	default:
+		return nil, invalidf("submods.posture ear.status is %q", status)
+	}
+	if jkt != "" && ear.Cnf.Jkt != jkt {
+		return nil, invalidf("cnf.jkt is not the expected device key thumbprint")
 	}
 	return raw, nil
 }

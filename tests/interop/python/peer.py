@@ -25,6 +25,8 @@ from jwt.utils import base64url_decode, base64url_encode
 
 WANT_TYP = "eat+jwt"
 LEEWAY_SECONDS = 300
+EAR_TYP = "JWT"
+EAR_PROFILE = "tag:github.com,2023:veraison/ear"
 
 
 class UsageError(Exception):
@@ -154,6 +156,55 @@ def verify_eat(
     return base64url_decode(token.split(".")[1])
 
 
+def verify_ear(jwks_path: str, token: str, jkt: str | None, sub: str | None) -> bytes:
+    """Verify a collector's attestation result (an EAR JWT) with the key of
+    the JWK set that its header kid names, as a relying party would."""
+    obj = _load_json(jwks_path, "JWK set")
+    try:
+        jwks = jwt.PyJWKSet.from_dict(obj)
+    except (jwt.exceptions.PyJWTError, ValueError, TypeError, KeyError) as e:
+        raise UsageError(f"cannot parse JWK set {jwks_path}: {_one_line(e)}") from None
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.exceptions.PyJWTError as e:
+        raise Invalid(_one_line(e) or type(e).__name__) from None
+    kid = header.get("kid")
+    try:
+        jwk = jwks[kid]
+    except KeyError:
+        raise Invalid(f"no key in the JWK set has kid {kid!r}") from None
+    try:
+        decoded = jwt.PyJWT().decode_complete(
+            token,
+            key=jwk,
+            algorithms=["ES256"],
+            leeway=LEEWAY_SECONDS,
+            options={
+                "require": ["exp", "iat", "sub"],
+                "verify_signature": True,
+                "verify_exp": True,
+                "verify_iat": True,
+                "verify_nbf": True,
+                "verify_aud": False,
+            },
+        )
+    except jwt.exceptions.PyJWTError as e:
+        raise Invalid(_one_line(e) or type(e).__name__) from None
+    header, claims = decoded["header"], decoded["payload"]
+    if header.get("typ") != EAR_TYP:
+        raise Invalid(f"header typ is {header.get('typ')!r}, want {EAR_TYP!r}")
+    if claims.get("eat_profile") != EAR_PROFILE:
+        raise Invalid(f"eat_profile is {claims.get('eat_profile')!r}, want {EAR_PROFILE!r}")
+    status = claims.get("submods", {}).get("posture", {}).get("ear.status")
+    if status not in ("none", "affirming", "warning", "contraindicated"):
+        raise Invalid(f"submods.posture ear.status is {status!r}")
+    if jkt is not None and (claims.get("cnf") or {}).get("jkt") != jkt:
+        raise Invalid("cnf.jkt is not the expected device key thumbprint")
+    if sub is not None and claims.get("sub") != sub:
+        raise Invalid("sub is not the expected device")
+    return base64url_decode(token.split(".")[1])
+
+
 def sign(claims_path: str, out_token: str, out_jwk: str) -> None:
     claims = _load_json(claims_path, "claims")
     if not isinstance(claims, dict):
@@ -190,6 +241,11 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("verify-raw", add_help=False, allow_abbrev=False)
     r.add_argument("--jwk", required=True)
     r.add_argument("--token", required=True)
+    e = sub.add_parser("verify-ear", add_help=False, allow_abbrev=False)
+    e.add_argument("--jwks", required=True)
+    e.add_argument("--token", required=True)
+    e.add_argument("--jkt")
+    e.add_argument("--sub")
     s = sub.add_parser("sign", add_help=False, allow_abbrev=False)
     s.add_argument("--claims", required=True)
     s.add_argument("--out-token", required=True)
@@ -209,10 +265,14 @@ def main(argv: list[str]) -> int:
             key, _ = read_public_jwk(args.jwk)
             token = read_token(args.token)
             sys.stdout.buffer.write(verify_raw(key, token))
+        elif args.cmd == "verify-ear":
+            token = read_token(args.token)
+            payload = verify_ear(args.jwks, token, args.jkt, args.sub)
+            sys.stdout.buffer.write(payload + b"\n")
         elif args.cmd == "sign":
             sign(args.claims, args.out_token, args.out_jwk)
         else:
-            raise UsageError("usage: peer {verify|verify-raw|sign} ... (see tests/interop/README.md)")
+            raise UsageError("usage: peer {verify|verify-raw|verify-ear|sign} ... (see tests/interop/README.md)")
         sys.stdout.flush()
         return 0
     except Invalid as e:

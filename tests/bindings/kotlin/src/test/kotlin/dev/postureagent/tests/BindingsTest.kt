@@ -26,6 +26,7 @@ import dev.postureagent.StatusListener
 import dev.postureagent.agentVersion
 import dev.postureagent.core.AgentState
 import dev.postureagent.core.Compliance
+import dev.postureagent.core.ComplianceToken
 import dev.postureagent.core.Freshness
 import dev.postureagent.core.HardwareKeyStore
 import dev.postureagent.core.IndicatorKind
@@ -53,6 +54,7 @@ import kotlin.concurrent.thread
 import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
@@ -326,6 +328,17 @@ class BindingsTest {
         assertEquals(AgentState.ENROLLED, status.state)
         assertEquals(deviceId, status.deviceId)
         assertEquals(0uL, status.queuedReports)
+
+        // The collector's attestation result: its summary in the status,
+        // the token only on request.
+        val summary = status.attestation!!
+        assertTrue(summary.expiresAt.isAfter(summary.issuedAt))
+        val token = agent.complianceToken()
+        assertTrue(token is ComplianceToken.Available, "no compliance token after a current check-in")
+        token as ComplianceToken.Available
+        assertEquals(summary, token.summary)
+        assertEquals(3, token.token.split(".").size)
+        assertFalse(status.toString().contains(token.token))
 
         val preview = agent.previewReport()
         assertTrue(preview.payload.startsWith("{") && preview.payload.contains("\"sub\":\"$deviceId\""), preview.payload)

@@ -12,9 +12,12 @@ import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.proc.SingleKeyJWSKeySelector;
 import com.nimbusds.jose.util.JSONObjectUtils;
@@ -53,9 +56,11 @@ public final class Peer {
 
     static final String WANT_TYP = "eat+jwt";
     static final int LEEWAY_SECONDS = 300;
+    static final String EAR_PROFILE = "tag:github.com,2023:veraison/ear";
 
     private static final String USAGE = "usage: peer verify --jwk JWK_FILE --token TOKEN_FILE [--nonce NONCE] [--check-kid]"
             + " | peer verify-raw --jwk JWK_FILE --token TOKEN_FILE"
+            + " | peer verify-ear --jwks JWKS_FILE --token TOKEN_FILE [--jkt THUMBPRINT] [--sub DEVICE_ID]"
             + " | peer sign --claims CLAIMS_FILE --out-token TOKEN_FILE --out-jwk JWK_FILE";
 
     /** Bad command line or unreadable/malformed input (exit 2). */
@@ -161,6 +166,18 @@ public final class Peer {
                 ECKey key = readPublicJWK(o.get("jwk"));
                 String token = readToken(o.get("token"));
                 return verifyRaw(key, token);
+            }
+            case "verify-ear": {
+                Map<String, String> o = options(cmd, args, Set.of("jwks", "token", "jkt", "sub"), Set.of("jwks", "token"));
+                JWKSet jwks;
+                try {
+                    jwks = JWKSet.parse(readFile(o.get("jwks"), "JWK set"));
+                } catch (ParseException | RuntimeException e) {
+                    throw new UsageException("cannot parse JWK set " + o.get("jwks") + ": " + e.getMessage());
+                }
+                String token = readToken(o.get("token"));
+                String payload = verifyEAR(jwks, token, o.get("jkt"), o.get("sub"));
+                return (payload + "\n").getBytes(StandardCharsets.UTF_8);
             }
             case "sign": {
                 Map<String, String> o = options(cmd, args, Set.of("claims", "out-token", "out-jwk"),
@@ -270,6 +287,47 @@ public final class Peer {
             }
         }
         // The signature covered exactly these bytes: print them, not a re-encoding.
+        return ((JOSEObject) jwt).getPayload().toString();
+    }
+
+    /**
+     * Verifies a collector's attestation result (an EAR JWT) with the key of the JWK set its
+     * header kid names, as a relying party would; returns the verified payload text.
+     */
+    static String verifyEAR(JWKSet jwks, String token, String jkt, String sub)
+            throws InvalidException, JOSEException {
+        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.ES256, new ImmutableJWKSet<>(jwks)));
+        processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT));
+        JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder().claim("eat_profile", EAR_PROFILE);
+        if (sub != null) {
+            exact.subject(sub);
+        }
+        processor.setJWTClaimsSetVerifier(new EatClaimsVerifier(exact.build()));
+        JWT jwt;
+        JWTClaimsSet claims;
+        try {
+            jwt = JWTParser.parse(token);
+            claims = processor.process(jwt, null);
+        } catch (ParseException | BadJOSEException e) {
+            throw new InvalidException(e.getMessage());
+        }
+        try {
+            Map<String, Object> submods = claims.getJSONObjectClaim("submods");
+            Object posture = submods == null ? null : submods.get("posture");
+            Object status = posture instanceof Map ? ((Map<?, ?>) posture).get("ear.status") : null;
+            if (!Set.of("none", "affirming", "warning", "contraindicated").contains(status)) {
+                throw new InvalidException("submods.posture ear.status is " + status);
+            }
+            if (jkt != null) {
+                Map<String, Object> cnf = claims.getJSONObjectClaim("cnf");
+                if (cnf == null || !jkt.equals(cnf.get("jkt"))) {
+                    throw new InvalidException("cnf.jkt is not the expected device key thumbprint");
+                }
+            }
+        } catch (ParseException e) {
+            throw new InvalidException(e.getMessage());
+        }
         return ((JOSEObject) jwt).getPayload().toString();
     }
 
