@@ -247,6 +247,7 @@ fn fact_record(
             posture.storage_encryption.value().is_some(),
         ),
         RuleId::ScreenLock => plain("screen_lock", posture.screen_lock.value().is_some()),
+        RuleId::AutoLock => plain("auto_lock", posture.auto_lock.value().is_some()),
         RuleId::DeveloperMode => plain("developer_mode", posture.developer_mode.value().is_some()),
         RuleId::UsbDebugging => plain("usb_debugging", posture.usb_debugging.value().is_some()),
         RuleId::Integrity => {

@@ -3,7 +3,9 @@
 use std::fmt::Write;
 
 use agent_core::policy::{Compliance, Outcome, RuleId, Verdict};
-use agent_core::posture::{Fact, HardwareKeyStore, Posture, ScreenLock, StorageEncryption, Tpm};
+use agent_core::posture::{
+    AutoLock, Fact, HardwareKeyStore, Posture, ScreenLock, StorageEncryption, Tpm,
+};
 
 /// A point in time for people: RFC 3339 in UTC, to the second.
 pub fn timestamp(t: time::OffsetDateTime) -> String {
@@ -100,6 +102,10 @@ pub fn posture_table(p: &Posture) -> String {
         ScreenLock::Set => "set".into(),
         ScreenLock::NotSet => "not set".into(),
     });
+    t.row("auto-lock", &p.auto_lock, |v| match v {
+        AutoLock::After { seconds } => format!("after {}", duration(u64::from(*seconds))),
+        AutoLock::Never => "never".into(),
+    });
     t.row("developer mode", &p.developer_mode, yes_no);
     t.row("USB debugging", &p.usb_debugging, yes_no);
     for i in &p.integrity {
@@ -135,6 +141,7 @@ fn rule_name(r: RuleId) -> &'static str {
         RuleId::SecurityPatch => "security patch",
         RuleId::StorageEncryption => "storage encryption",
         RuleId::ScreenLock => "screen lock",
+        RuleId::AutoLock => "auto-lock",
         RuleId::DeveloperMode => "developer mode",
         RuleId::UsbDebugging => "USB debugging",
         RuleId::Integrity => "integrity",

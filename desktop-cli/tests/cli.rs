@@ -44,6 +44,7 @@ fn collect_json_has_every_linux_fact_observed_or_explained() {
         &v["security_patch"],
         &v["storage_encryption"],
         &v["screen_lock"],
+        &v["auto_lock"],
         &v["developer_mode"],
         &v["usb_debugging"],
         &v["hardware_key_store"],
@@ -80,6 +81,7 @@ fn collect_table_lists_facts() {
         "kernel",
         "storage encryption",
         "screen lock",
+        "auto-lock",
         "Secure Boot",
         "TPM",
     ] {
@@ -100,7 +102,7 @@ fn check_exit_code_matches_verdict() {
     };
     assert_eq!(out.status.code(), Some(expected));
     assert_eq!(v["policy"]["name"], "default");
-    assert_eq!(v["findings"].as_array().unwrap().len(), 7);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 8);
 }
 
 #[cfg(target_os = "linux")]

@@ -17,6 +17,8 @@ case "$*" in
   "settings get global adb_enabled") echo 1 ;;
   "settings get global development_settings_enabled") echo "${FAKE_DEV:-0}" ;;
   "locksettings get-disabled") echo "${FAKE_LOCK:-true}" ;;
+  "settings get system screen_off_timeout") echo "${FAKE_SCREEN_OFF:-30000}" ;;
+  "settings get secure lock_screen_lock_after_timeout") echo "${FAKE_LOCK_AFTER:-null}" ;;
   *) echo "fake adb: unknown shell command $*" >&2; exit 1 ;;
 esac
 "#;
@@ -90,10 +92,55 @@ fn collect_json_from_an_emulator() {
         v["usb_debugging"]["source"],
         "adb shell settings get global adb_enabled"
     );
+    // The lock screen is disabled: it never locks, whatever the timeout.
+    assert_eq!(v["auto_lock"]["value"]["state"], "never");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("emulator-5554") && !text.contains("PLACEHOLDER"));
     let used = std::fs::read_to_string(dir.path().join("serials-used")).unwrap();
     assert!(used.lines().all(|l| l == "emulator-5554"), "{used}");
+}
+
+#[cfg(unix)]
+#[test]
+fn auto_lock_over_adb_is_the_screen_timeout_plus_the_lock_delay() {
+    let dir = fake_adb_dir();
+    let check = |screen_off: &str, lock_after: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_posture-agent"))
+            .args(["check", "--json", "--target", "adb"])
+            .env_remove("RUST_LOG")
+            .env("ADB", dir.path().join("adb"))
+            .env("FAKE_ADB_DIR", dir.path())
+            .env("FAKE_ADB_DEVICES", "one-emulator")
+            .env("FAKE_GETPROP", "getprop-emulator-api34")
+            .env("FAKE_LOCK", "false")
+            .env("FAKE_SCREEN_OFF", screen_off)
+            .env("FAKE_LOCK_AFTER", lock_after)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "auto_lock")
+            .unwrap()
+            .clone()
+    };
+    let late = check("600000", "30000");
+    assert_eq!(late["outcome"], "fail", "{late}");
+    assert_eq!(late["observed"], "locks after 10 min 30 s");
+    // Never written: the keyguard's own 5 s default is added.
+    let soon = check("30000", "null");
+    assert_eq!(soon["outcome"], "pass", "{soon}");
+    assert_eq!(soon["observed"], "locks after 35 s");
+    let odd = check("whenever", "null");
+    assert!(
+        odd["observed"]
+            .as_str()
+            .unwrap()
+            .contains("not a number of milliseconds"),
+        "{odd}"
+    );
 }
 
 #[cfg(unix)]

@@ -10,8 +10,8 @@
 //! conversion is a field-by-field move, both ways.
 
 use agent_core::posture::{
-    self as core, Fact, HardwareKeyStore, IndicatorKind, Platform, ScreenLock, SecurityPatch,
-    StorageEncryption, Tpm,
+    self as core, AutoLock, Fact, HardwareKeyStore, IndicatorKind, Platform, ScreenLock,
+    SecurityPatch, StorageEncryption, Tpm,
 };
 use agent_core::uniffi_types::Timestamp;
 
@@ -81,6 +81,11 @@ fact_mirror!(
     ScreenLock
 );
 fact_mirror!(
+    /// The auto-lock fact: how soon the screen locks by itself.
+    FactAutoLock,
+    AutoLock
+);
+fact_mirror!(
     /// The hardware key store fact.
     FactHardwareKeyStore,
     HardwareKeyStore
@@ -135,6 +140,8 @@ pub struct Posture {
     pub storage_encryption: FactStorageEncryption,
     /// Whether a secure screen lock is set.
     pub screen_lock: FactScreenLock,
+    /// How soon the screen locks by itself.
+    pub auto_lock: FactAutoLock,
     /// Whether developer mode / developer options are on.
     pub developer_mode: FactBool,
     /// Whether USB debugging (adb) is on.
@@ -241,6 +248,7 @@ impl From<core::Posture> for Posture {
             security_patch: p.security_patch.into(),
             storage_encryption: p.storage_encryption.into(),
             screen_lock: p.screen_lock.into(),
+            auto_lock: p.auto_lock.into(),
             developer_mode: p.developer_mode.into(),
             usb_debugging: p.usb_debugging.into(),
             integrity: p.integrity.into_iter().map(Into::into).collect(),
@@ -262,6 +270,7 @@ impl From<Posture> for core::Posture {
             security_patch: p.security_patch.into(),
             storage_encryption: p.storage_encryption.into(),
             screen_lock: p.screen_lock.into(),
+            auto_lock: p.auto_lock.into(),
             developer_mode: p.developer_mode.into(),
             usb_debugging: p.usb_debugging.into(),
             integrity: p.integrity.into_iter().map(Into::into).collect(),
@@ -306,6 +315,7 @@ mod tests {
             "DevicePolicyManager",
         );
         p.developer_mode = Fact::observed(false, "Settings.Global");
+        p.auto_lock = Fact::observed(AutoLock::After { seconds: 35 }, "Settings.System");
         p.tpm = Fact::observed(Tpm::Present { version: None }, "test");
         p.integrity.push(core::IntegrityIndicator {
             name: "su_binary".into(),

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 use super::remediation as fix;
-use super::{FlagRule, OsVersionRule, PatchRule, Policy, UnknownOutcome};
-use crate::posture::{Fact, Platform, Posture, ScreenLock, StorageEncryption};
+use super::{AutoLockRule, FlagRule, OsVersionRule, PatchRule, Policy, UnknownOutcome};
+use crate::posture::{AutoLock, Fact, Platform, Posture, ScreenLock, StorageEncryption};
 use crate::version::Version;
 
 /// The overall result of an evaluation.
@@ -49,6 +49,8 @@ pub enum RuleId {
     StorageEncryption,
     /// Secure screen lock.
     ScreenLock,
+    /// How soon the screen locks by itself.
+    AutoLock,
     /// Developer mode.
     DeveloperMode,
     /// USB debugging.
@@ -146,7 +148,7 @@ pub fn evaluate(posture: &Posture, policy: &Policy, now: OffsetDateTime) -> Verd
         grace_days: policy.grace.map(|g| g.days),
     };
     let rules = &policy.rules;
-    let mut findings = Vec::with_capacity(7);
+    let mut findings = Vec::with_capacity(8);
     if let Some(rule) = &rules.os_version {
         findings.push(ctx.os_version(rule));
     }
@@ -158,6 +160,9 @@ pub fn evaluate(posture: &Posture, policy: &Policy, now: OffsetDateTime) -> Verd
     }
     if let Some(rule) = &rules.screen_lock {
         findings.push(ctx.screen_lock(rule));
+    }
+    if let Some(rule) = &rules.auto_lock {
+        findings.push(ctx.auto_lock(rule));
     }
     if let Some(rule) = &rules.developer_mode {
         findings.push(ctx.forbidden_flag(
@@ -488,6 +493,39 @@ impl Ctx<'_> {
         }
     }
 
+    fn auto_lock(&self, rule: &AutoLockRule) -> Finding {
+        let id = RuleId::AutoLock;
+        let Some(max) = rule
+            .maximum
+            .iter()
+            .find(|m| m.platforms.contains(&self.platform()))
+            .map(|m| m.seconds)
+        else {
+            return self.not_applicable(id);
+        };
+        let requirement = format!("an automatic screen lock within {}", fix::span(max));
+        match &self.posture.auto_lock {
+            Fact::Observed {
+                value: value @ AutoLock::After { seconds },
+                ..
+            } if *seconds <= max => Ctx::pass(id, value.to_string(), requirement),
+            Fact::Observed { value, .. } => self.failure(
+                id,
+                value.to_string(),
+                requirement,
+                fix::auto_lock(self.platform(), max),
+                rule.since,
+            ),
+            Fact::Unknown { reason } => self.unknown(
+                id,
+                "how soon your screen locks by itself",
+                reason,
+                requirement,
+                rule.unknown,
+            ),
+        }
+    }
+
     fn forbidden_flag(
         &self,
         id: RuleId,
@@ -616,3 +654,5 @@ fn describe_minimums(minimums: &[Version]) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_auto_lock;

@@ -24,6 +24,9 @@ pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 /// Largest `grace.days` and `max_age_days` accepted: ten years.
 const MAX_DAYS: u32 = 3650;
 
+/// Largest `auto_lock` maximum accepted, in seconds: a day.
+const MAX_AUTO_LOCK_SECONDS: u32 = 86_400;
+
 /// The default policy, embedded at build time.
 #[cfg(feature = "toml")]
 const DEFAULT_POLICY_TOML: &str = include_str!("../../policies/default.toml");
@@ -92,6 +95,9 @@ pub struct Rules {
     /// Secure screen lock required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screen_lock: Option<FlagRule>,
+    /// The longest the screen may stay unlocked without input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_lock: Option<AutoLockRule>,
     /// Developer mode forbidden.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub developer_mode: Option<FlagRule>,
@@ -154,6 +160,32 @@ pub struct PatchRule {
     /// When the rule took effect: a failure begins no earlier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Date>,
+}
+
+/// How soon the screen must lock by itself, per platform.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoLockRule {
+    /// What an unknown auto-lock time counts as.
+    pub unknown: UnknownOutcome,
+    /// The longest allowed inactivity per platform; a platform no entry
+    /// names is not checked.
+    pub maximum: Vec<AutoLockMaximum>,
+    /// When the rule took effect: a failure begins no earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Date>,
+}
+
+/// The longest inactivity before the screen locks, on some platforms.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoLockMaximum {
+    /// The platforms this maximum is for.
+    pub platforms: Vec<Platform>,
+    /// Seconds without input after which the screen must be locked.
+    pub seconds: u32,
 }
 
 /// A rule that requires a good state (encryption on, lock set) or forbids a
@@ -320,6 +352,35 @@ impl Policy {
                         ));
                     }
                     parsed.push(v);
+                }
+            }
+        }
+        if let Some(rule) = &self.rules.auto_lock {
+            let mut seen: Vec<(Platform, String)> = Vec::new();
+            for (i, max) in rule.maximum.iter().enumerate() {
+                let at = format!("rules.auto_lock.maximum[{i}]");
+                if max.platforms.is_empty() {
+                    return Err(invalid(
+                        format!("{at}.platforms"),
+                        "lists no platform".into(),
+                    ));
+                }
+                if max.seconds > MAX_AUTO_LOCK_SECONDS {
+                    return Err(invalid(
+                        format!("{at}.seconds"),
+                        format!("{} seconds is more than a day", max.seconds),
+                    ));
+                }
+                for platform in &max.platforms {
+                    if let Some((_, first)) = seen.iter().find(|(p, _)| p == platform) {
+                        return Err(invalid(
+                            format!("{at}.platforms"),
+                            format!(
+                                "{platform} already has a maximum in {first}: give each platform one"
+                            ),
+                        ));
+                    }
+                    seen.push((*platform, at.clone()));
                 }
             }
         }

@@ -67,6 +67,39 @@ pub(super) fn screen_lock(platform: Platform) -> String {
     }
 }
 
+/// A length of time in the words of a settings screen: "5 minutes",
+/// "30 seconds", "1 minute 30 seconds".
+pub(super) fn span(seconds: u32) -> String {
+    let plural = |n: u32, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match (seconds / 60, seconds % 60) {
+        (0, s) => plural(s, "second"),
+        (m, 0) => plural(m, "minute"),
+        (m, s) => format!("{} {}", plural(m, "minute"), plural(s, "second")),
+    }
+}
+
+/// The screen locks too late, or never, by itself.
+pub(super) fn auto_lock(platform: Platform, max: u32) -> String {
+    let within = span(max);
+    match platform {
+        Platform::Android => format!(
+            "Make your phone lock sooner: Settings → Display → Screen timeout → {within} or less, and in Settings → Security → Screen lock (the gear beside it) set \"Lock after screen timeout\" to Immediately (on Samsung: Settings → Lock screen → Secure lock settings → Auto lock when screen turns off → Immediately)."
+        ),
+        Platform::Ios => format!(
+            "Make your iPhone lock sooner: Settings → Display & Brightness → Auto-Lock → {within} or less (not Never)."
+        ),
+        Platform::Macos => format!(
+            "Make your Mac lock sooner: in System Settings → Lock Screen, set \"Start Screen Saver when inactive\" and \"Turn display off when inactive\" to {within} or less, and \"Require password after screen saver begins or display is turned off\" to Immediately."
+        ),
+        Platform::Windows => format!(
+            "Make Windows lock sooner: Settings → Personalisation → Lock screen → Screen saver: choose a screen saver, set Wait to {within} or less and tick \"On resume, display logon screen\"."
+        ),
+        Platform::Linux => format!(
+            "Make your screen lock sooner: in GNOME, Settings → Power → Screen Blank → {within} or less, and Settings → Privacy → Screen Lock → Automatic Screen Lock on with a short delay; in KDE, System Settings → Screen Locking → \"Lock screen automatically\" after {within} or less."
+        ),
+    }
+}
+
 /// Developer mode is on.
 pub(super) fn developer_mode(platform: Platform) -> String {
     match platform {

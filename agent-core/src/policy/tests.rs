@@ -103,6 +103,57 @@ fn errors_name_the_field() {
     }
 }
 
+#[test]
+fn auto_lock_maximums_are_checked() {
+    let policy = |maximum: &str| {
+        format!(
+            r#"{{"schema_version":1,"name":"x","revision":1,"rules":{{"auto_lock":{{"unknown":"warn","maximum":{maximum}}}}}}}"#
+        )
+    };
+    let refused = [
+        (
+            r#"[{"platforms":["android"],"seconds":300},{"platforms":["ios","android"],"seconds":60}]"#,
+            "rules.auto_lock.maximum[1].platforms",
+            "Android already has a maximum in rules.auto_lock.maximum[0]",
+        ),
+        (
+            r#"[{"platforms":["linux","linux"],"seconds":300}]"#,
+            "rules.auto_lock.maximum[0].platforms",
+            "Linux already has a maximum",
+        ),
+        (
+            r#"[{"platforms":[],"seconds":300}]"#,
+            "rules.auto_lock.maximum[0].platforms",
+            "lists no platform",
+        ),
+        (
+            r#"[{"platforms":["macos"],"seconds":86401}]"#,
+            "rules.auto_lock.maximum[0].seconds",
+            "more than a day",
+        ),
+        (
+            r#"[{"platforms":["macos"],"seconds":-1}]"#,
+            "",
+            "invalid value",
+        ),
+        (r#"[{"platforms":["macos"]}]"#, "", "seconds"),
+    ];
+    for (maximum, field, needle) in refused {
+        let err = Policy::parse(&policy(maximum), PolicyFormat::Json).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(field), "{field:?} not in {text:?}");
+        assert!(text.contains(needle), "{needle:?} not in {text:?}");
+    }
+    let ok = Policy::parse(
+        &policy(r#"[{"platforms":["android"],"seconds":86400}]"#),
+        PolicyFormat::Json,
+    )
+    .unwrap();
+    let rule = ok.rules.auto_lock.unwrap();
+    assert_eq!(rule.maximum[0].seconds, 86_400);
+    assert!(Policy::parse(&policy("[]"), PolicyFormat::Json).is_ok());
+}
+
 #[cfg(feature = "toml")]
 #[test]
 fn unsupported_schema_is_reported_before_unknown_fields() {

@@ -10,7 +10,7 @@ mod types;
 
 pub use fact::Fact;
 pub use types::{
-    HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, ScreenLock,
+    AutoLock, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, ScreenLock,
     SecurityPatch, StorageEncryption, Tpm,
 };
 
@@ -39,6 +39,11 @@ pub struct Posture {
     pub storage_encryption: Fact<StorageEncryption>,
     /// Whether a secure screen lock is set.
     pub screen_lock: Fact<ScreenLock>,
+    /// How long the device stays unlocked without input before the screen
+    /// locks by itself. A document from an agent older than this fact has
+    /// none, and reads as Unknown saying so.
+    #[serde(default = "auto_lock_not_reported")]
+    pub auto_lock: Fact<AutoLock>,
     /// Whether developer mode / developer options are on.
     pub developer_mode: Fact<bool>,
     /// Whether USB debugging (adb) is on.
@@ -75,6 +80,11 @@ pub enum PostureError {
         /// The version found in the document.
         found: u32,
     },
+}
+
+/// `auto_lock` of a posture document that has none.
+fn auto_lock_not_reported() -> Fact<AutoLock> {
+    Fact::unknown("not reported: the agent that collected this posture predates the auto_lock fact")
 }
 
 impl Posture {
@@ -119,6 +129,7 @@ impl Posture {
             security_patch: Fact::unknown(reason),
             storage_encryption: Fact::unknown(reason),
             screen_lock: Fact::unknown(reason),
+            auto_lock: Fact::unknown(reason),
             developer_mode: Fact::unknown(reason),
             usb_debugging: Fact::unknown(reason),
             integrity: Vec::new(),

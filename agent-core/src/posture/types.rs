@@ -148,6 +148,49 @@ pub enum ScreenLock {
     NotSet,
 }
 
+/// How long the device stays unlocked without input before its screen
+/// locks by itself: the idle time plus any delay before the lock (GNOME's
+/// `lock-delay`, KDE's `LockGrace`, Android's lock-after-timeout, macOS's
+/// password delay), where the platform has one.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AutoLock {
+    /// The screen locks after this many seconds without input.
+    After {
+        /// Seconds of inactivity before the lock.
+        seconds: u32,
+    },
+    /// The screen never locks by itself (automatic lock off, or the screen
+    /// never blanks).
+    Never,
+}
+
+impl AutoLock {
+    /// The lock after `idle` seconds plus `delay` seconds, saturating: a sum
+    /// past `u32::MAX` seconds (136 years) is as good as never for a policy.
+    pub fn after(idle: u32, delay: u32) -> AutoLock {
+        AutoLock::After {
+            seconds: idle.saturating_add(delay),
+        }
+    }
+}
+
+impl fmt::Display for AutoLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AutoLock::Never => f.write_str("never locks by itself"),
+            AutoLock::After { seconds } if seconds % 60 == 0 && *seconds > 0 => {
+                write!(f, "locks after {} min", seconds / 60)
+            }
+            AutoLock::After { seconds } if *seconds >= 60 => {
+                write!(f, "locks after {} min {} s", seconds / 60, seconds % 60)
+            }
+            AutoLock::After { seconds } => write!(f, "locks after {seconds} s"),
+        }
+    }
+}
+
 /// How an integrity indicator was obtained.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

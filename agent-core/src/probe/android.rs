@@ -12,8 +12,8 @@
 use time::OffsetDateTime;
 
 use crate::posture::{
-    Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
-    ScreenLock, SecurityPatch, StorageEncryption,
+    AutoLock, Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform,
+    Posture, ScreenLock, SecurityPatch, StorageEncryption,
 };
 
 /// One raw value as the platform gave it, before any meaning.
@@ -102,6 +102,14 @@ pub struct AndroidReadings {
     pub device_secure: Reading,
     /// `locksettings get-disabled`: "true" or "false".
     pub lock_screen_disabled: Reading,
+    /// `Settings.System.SCREEN_OFF_TIMEOUT`: milliseconds without input
+    /// before the screen turns off. Public API, readable by every app.
+    pub screen_off_timeout: Reading,
+    /// `Settings.Secure` `lock_screen_lock_after_timeout`: milliseconds the
+    /// screen is off before the keyguard locks. A hidden setting, read by
+    /// its name: readable by every app up to Android 11, and from Android
+    /// 12 (API 31) too because the framework marks it `@Readable`.
+    pub lock_after_timeout: Reading,
     /// `Settings.Global.ADB_ENABLED`: "0" or "1".
     pub adb_enabled: Reading,
     /// `Settings.Global.DEVELOPMENT_SETTINGS_ENABLED`: "0" or "1".
@@ -135,6 +143,8 @@ impl AndroidReadings {
             encryption_status: Reading::NotRead,
             device_secure: Reading::NotRead,
             lock_screen_disabled: Reading::NotRead,
+            screen_off_timeout: Reading::NotRead,
+            lock_after_timeout: Reading::NotRead,
             adb_enabled: Reading::NotRead,
             development_settings_enabled: Reading::NotRead,
             su_paths_found: Reading::NotRead,
@@ -194,6 +204,21 @@ impl Names {
         }
     }
 
+    fn system(&self, setting: &str, api: &str) -> String {
+        match self.0 {
+            AndroidReader::App => format!("Settings.System.{api}"),
+            AndroidReader::Adb => format!("adb shell settings get system {setting}"),
+        }
+    }
+
+    /// A hidden `Settings.Secure` setting, which an app reads by its name.
+    fn secure(&self, setting: &str) -> String {
+        match self.0 {
+            AndroidReader::App => format!("Settings.Secure {setting}"),
+            AndroidReader::Adb => format!("adb shell settings get secure {setting}"),
+        }
+    }
+
     fn os_source(&self) -> &'static str {
         match self.0 {
             AndroidReader::App => "android.os.Build (the agent runs on Android)",
@@ -215,6 +240,11 @@ const DEV_SETTINGS: (&str, &str) = (
     "development_settings_enabled",
     "DEVELOPMENT_SETTINGS_ENABLED",
 );
+const SCREEN_OFF: (&str, &str) = ("screen_off_timeout", "SCREEN_OFF_TIMEOUT");
+const LOCK_AFTER: &str = "lock_screen_lock_after_timeout";
+/// What AOSP's keyguard (`KeyguardViewMediator`) waits after the screen
+/// turns off when `lock_screen_lock_after_timeout` was never written.
+const AOSP_LOCK_AFTER_DEFAULT_MS: u64 = 5000;
 const DPM: &str = "DevicePolicyManager.getStorageEncryptionStatus";
 const KEYGUARD: &str = "KeyguardManager.isDeviceSecure";
 const LOCK_DISABLED: &str = "adb shell locksettings get-disabled";
@@ -253,6 +283,7 @@ pub fn android_posture(
         Reading::NotRead => lock_disabled(&r.lock_screen_disabled),
         _ => device_secure(&r.device_secure),
     };
+    p.auto_lock = auto_lock(r, &n);
     p.developer_mode = developer_mode(r, &n);
     p.usb_debugging = flag(&r.adb_enabled, &n.global(ADB_ENABLED.0, ADB_ENABLED.1));
     p.integrity = integrity(r, &n);
@@ -416,6 +447,62 @@ fn lock_disabled(reading: &Reading) -> Fact<ScreenLock> {
         },
         Reading::Failed { error } => Fact::unknown(format!("{LOCK_DISABLED}: {error}")),
         other => Fact::unknown(not_read(other, "the screen lock")),
+    }
+}
+
+/// The keyguard locks `lock_screen_lock_after_timeout` after the screen
+/// turned off, and it turns off after `SCREEN_OFF_TIMEOUT` without input:
+/// the lock comes after their sum, rounded up to the second. A disabled
+/// lock screen never locks at all.
+fn auto_lock(r: &AndroidReadings, n: &Names) -> Fact<AutoLock> {
+    if r.lock_screen_disabled.value() == Some("true") {
+        return Fact::observed(
+            AutoLock::Never,
+            format!("{LOCK_DISABLED} (true: the lock screen is disabled)"),
+        );
+    }
+    let off_name = n.system(SCREEN_OFF.0, SCREEN_OFF.1);
+    let off_ms = match millis(&r.screen_off_timeout, &off_name) {
+        Ok(Some(ms)) => ms,
+        Ok(None) => return Fact::unknown(not_read(&r.screen_off_timeout, &off_name)),
+        Err(reason) => return Fact::unknown(reason),
+    };
+    let after_name = n.secure(LOCK_AFTER);
+    let (after_ms, after_source) = match millis(&r.lock_after_timeout, &after_name) {
+        Ok(Some(ms)) => (ms, format!("{after_name} ({ms} ms)")),
+        Ok(None) if r.lock_after_timeout == Reading::NotSet => (
+            AOSP_LOCK_AFTER_DEFAULT_MS,
+            format!(
+                "{after_name} (not set: the keyguard's default of {AOSP_LOCK_AFTER_DEFAULT_MS} ms)"
+            ),
+        ),
+        Ok(None) => {
+            return Fact::unknown(format!(
+                "{}; the screen turns off after {off_ms} ms, but how long the lock waits after that is not known",
+                not_read(&r.lock_after_timeout, &after_name)
+            ));
+        }
+        Err(reason) => return Fact::unknown(reason),
+    };
+    let seconds = (off_ms.saturating_add(after_ms)).div_ceil(1000);
+    Fact::observed(
+        AutoLock::After {
+            seconds: u32::try_from(seconds).unwrap_or(u32::MAX),
+        },
+        format!("{off_name} ({off_ms} ms) + {after_source}"),
+    )
+}
+
+/// A setting in milliseconds: `None` when there is no value.
+fn millis(reading: &Reading, name: &str) -> Result<Option<u64>, String> {
+    match reading.value() {
+        Some(text) => text.parse::<u64>().map(Some).map_err(|_| {
+            format!(
+                "{name} is {:?}, not a number of milliseconds",
+                first_line(text)
+            )
+        }),
+        None => Ok(None),
     }
 }
 

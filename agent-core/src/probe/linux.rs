@@ -10,17 +10,16 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
-use super::parse::desktop_lock::{
-    parse_gsettings_bool, parse_gsettings_uint, parse_kscreenlockerrc,
-};
 use super::parse::efivar::{SECURE_BOOT_VAR, parse_efivar_bool};
 use super::parse::mountinfo::{dm_crypt_method, parse_dev, parse_mountinfo, root_mount};
 use super::parse::os_release::{OsRelease, parse_os_release};
-use super::{MAX_SOURCE_BYTES, PostureProbe, run_command};
+use super::{MAX_SOURCE_BYTES, PostureProbe};
 use crate::posture::{
     Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
-    ScreenLock, StorageEncryption, Tpm,
+    StorageEncryption, Tpm,
 };
+
+mod lock;
 
 /// Reads posture from the running Linux system.
 #[derive(Debug, Clone)]
@@ -57,7 +56,7 @@ impl PostureProbe for LinuxProbe {
         p.os = self.os();
         p.security_patch = Fact::unknown("Linux has no Android-style security patch level");
         p.storage_encryption = self.storage_encryption();
-        p.screen_lock = screen_lock();
+        (p.screen_lock, p.auto_lock) = lock::screen_lock();
         p.developer_mode = Fact::unknown("Linux desktops have no developer mode setting");
         p.usb_debugging = Fact::unknown("Linux desktops have no USB debugging setting");
         p.integrity = vec![self.unsigned_module()];
@@ -319,96 +318,6 @@ fn device_of(source: &str) -> Option<(u32, u32)> {
     parse_dev(&format!("{major}:{minor}"))
 }
 
-/// GNOME or KDE screen lock of the graphical session this process runs in.
-fn screen_lock() -> Fact<ScreenLock> {
-    let graphical = ["WAYLAND_DISPLAY", "DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    if !graphical {
-        return Fact::unknown("no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)");
-    }
-    let desktop = std::env::var("XDG_CURRENT_DESKTOP").unwrap_or_default();
-    let desktops: Vec<&str> = desktop.split(':').collect();
-    if desktops.iter().any(|d| {
-        matches!(
-            *d,
-            "GNOME" | "Unity" | "ubuntu" | "GNOME-Classic" | "Budgie"
-        )
-    }) {
-        gnome_lock()
-    } else if desktops.contains(&"KDE") {
-        kde_lock()
-    } else if desktop.is_empty() {
-        Fact::unknown(
-            "graphical session without XDG_CURRENT_DESKTOP: cannot tell which screen locker runs",
-        )
-    } else {
-        Fact::unknown(format!(
-            "screen lock settings of the {desktop} desktop are not read by this agent"
-        ))
-    }
-}
-
-fn gnome_lock() -> Fact<ScreenLock> {
-    const SRC: &str = "gsettings get org.gnome.desktop.screensaver lock-enabled";
-    let enabled = run_command(
-        "gsettings",
-        &["get", "org.gnome.desktop.screensaver", "lock-enabled"],
-    )
-    .and_then(|(out, _)| parse_gsettings_bool(&out).map_err(|e| e.to_string()));
-    let enabled = match enabled {
-        Ok(v) => v,
-        Err(reason) => return Fact::unknown(format!("{SRC}: {reason}")),
-    };
-    if !enabled {
-        return Fact::observed(ScreenLock::NotSet, SRC);
-    }
-    // An idle delay of 0 means the screen never blanks, so it never locks.
-    const IDLE: &str = "gsettings get org.gnome.desktop.session idle-delay";
-    match run_command(
-        "gsettings",
-        &["get", "org.gnome.desktop.session", "idle-delay"],
-    )
-    .and_then(|(out, _)| parse_gsettings_uint(&out).map_err(|e| e.to_string()))
-    {
-        Ok(0) => Fact::observed(
-            ScreenLock::NotSet,
-            format!("{SRC}; {IDLE} is 0 (never blanks)"),
-        ),
-        Ok(_) => Fact::observed(ScreenLock::Set, format!("{SRC}; {IDLE}")),
-        Err(reason) => Fact::unknown(format!("{IDLE}: {reason}")),
-    }
-}
-
-fn kde_lock() -> Fact<ScreenLock> {
-    let (path, shown) = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
-        Some(dir) => (
-            PathBuf::from(dir).join("kscreenlockerrc"),
-            "$XDG_CONFIG_HOME/kscreenlockerrc",
-        ),
-        None => match std::env::var_os("HOME") {
-            Some(home) => (
-                PathBuf::from(home).join(".config/kscreenlockerrc"),
-                "~/.config/kscreenlockerrc",
-            ),
-            None => return Fact::unknown("HOME is unset: cannot find kscreenlockerrc"),
-        },
-    };
-    let text = match read_bounded(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Fact::unknown(format!("cannot read {shown}: {e}")),
-    };
-    match parse_kscreenlockerrc(&text) {
-        Ok(lock) if lock.locks_automatically() => Fact::observed(ScreenLock::Set, shown),
-        Ok(_) => Fact::observed(
-            ScreenLock::NotSet,
-            format!("{shown}: Autolock off or no timeout"),
-        ),
-        Err(e) => Fact::unknown(format!("{shown}: {e}")),
-    }
-}
-
 fn read_bounded(path: &Path) -> std::io::Result<String> {
     let mut text = String::new();
     fs::File::open(path)?
@@ -571,6 +480,42 @@ mod tests {
             "{reason}"
         );
         assert!(os.id_like.is_empty());
+    }
+
+    /// The probe of this very machine: whatever its session, both lock
+    /// facts are observed or say why not, and agree with each other.
+    #[test]
+    fn the_live_probe_reads_the_lock_of_this_session() {
+        use crate::posture::{AutoLock, ScreenLock};
+        let p = LinuxProbe::new().collect();
+        match (&p.screen_lock, &p.auto_lock) {
+            (Fact::Unknown { reason: a }, Fact::Unknown { reason: b }) => {
+                assert!(!b.is_empty());
+                // Without a session, both say the same thing.
+                if a.starts_with("no graphical session") {
+                    assert_eq!(a, b);
+                }
+            }
+            (
+                Fact::Observed {
+                    value: ScreenLock::NotSet,
+                    ..
+                },
+                auto,
+            ) => {
+                assert_eq!(auto.value(), Some(&AutoLock::Never));
+            }
+            (
+                Fact::Observed {
+                    value: ScreenLock::Set,
+                    ..
+                },
+                auto,
+            ) => {
+                assert_ne!(auto.value(), Some(&AutoLock::Never));
+            }
+            (lock, auto) => panic!("{lock:?} with {auto:?}"),
+        }
     }
 
     /// A tiny temporary directory helper, to keep test dependencies at zero.

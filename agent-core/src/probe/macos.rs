@@ -1,17 +1,20 @@
 //! The macOS probe: `sw_vers`, `fdesetup status`, `sysadminctl -screenLock
-//! status`, each a thin command call over a pure parser in
-//! [`super::parse::macos`]. Compiled only on macOS; the parsers are tested
+//! status`, the screen saver's `idleTime` and `pmset -g`, each a thin command
+//! call over a pure parser in [`super::parse::macos`]. Each runs as the
+//! signed-in user, without root (only changing the screen lock needs an
+//! administrator). Compiled only on macOS; the parsers are tested
 //! everywhere on captured outputs.
 
 use time::OffsetDateTime;
 
+use super::parse::desktop_lock::macos_auto_lock;
 use super::parse::macos::{
-    FileVault, ScreenLockSetting, parse_fdesetup_status, parse_sw_vers,
-    parse_sysadminctl_screenlock,
+    FileVault, ScreenLockSetting, parse_fdesetup_status, parse_pmset_display_sleep,
+    parse_screensaver_idle_time, parse_sw_vers, parse_sysadminctl_screenlock,
 };
 use super::{PostureProbe, run_command};
 use crate::posture::{
-    Fact, HardwareKeyStore, OsFacts, Platform, Posture, ScreenLock, StorageEncryption,
+    AutoLock, Fact, HardwareKeyStore, OsFacts, Platform, Posture, ScreenLock, StorageEncryption,
 };
 
 /// Reads posture from the running Mac.
@@ -24,7 +27,9 @@ impl PostureProbe for MacProbe {
         p.os = os();
         p.security_patch = Fact::unknown("macOS has no Android-style security patch level");
         p.storage_encryption = filevault();
-        p.screen_lock = screen_lock();
+        let lock = screen_lock_setting();
+        p.screen_lock = screen_lock(lock.clone());
+        p.auto_lock = auto_lock(lock);
         p.developer_mode = Fact::unknown("macOS has no developer mode setting");
         p.usb_debugging = Fact::unknown("macOS has no USB debugging setting");
         p.hardware_key_store = Fact::unknown("Secure Enclave presence is not probed on macOS yet");
@@ -97,12 +102,19 @@ fn filevault() -> Fact<StorageEncryption> {
     }
 }
 
-fn screen_lock() -> Fact<ScreenLock> {
-    const SRC: &str = "sysadminctl -screenLock status";
+const SYSADMINCTL: &str = "sysadminctl -screenLock status";
+
+/// The password delay after the screen saver or display sleep, read once
+/// for both lock facts.
+fn screen_lock_setting() -> Result<ScreenLockSetting, String> {
     // sysadminctl reports on stderr.
-    let status = run_command("sysadminctl", &["-screenLock", "status"]).and_then(|(out, err)| {
+    run_command("sysadminctl", &["-screenLock", "status"]).and_then(|(out, err)| {
         parse_sysadminctl_screenlock(&format!("{out}{err}")).map_err(|e| e.to_string())
-    });
+    })
+}
+
+fn screen_lock(status: Result<ScreenLockSetting, String>) -> Fact<ScreenLock> {
+    const SRC: &str = SYSADMINCTL;
     match status {
         Ok(ScreenLockSetting::Off) => Fact::observed(ScreenLock::NotSet, SRC),
         Ok(ScreenLockSetting::Immediate | ScreenLockSetting::AfterSeconds(_)) => {
@@ -110,6 +122,23 @@ fn screen_lock() -> Fact<ScreenLock> {
         }
         Err(reason) => Fact::unknown(format!("{SRC}: {reason}")),
     }
+}
+
+fn auto_lock(lock: Result<ScreenLockSetting, String>) -> Fact<AutoLock> {
+    let idle = match run_command(
+        "defaults",
+        &["-currentHost", "read", "com.apple.screensaver", "idleTime"],
+    ) {
+        Ok((out, _)) => parse_screensaver_idle_time(&out)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        // defaults exits 1 with "… does not exist" for a key never written.
+        Err(e) if e.contains("does not exist") => Ok(None),
+        Err(e) => Err(e),
+    };
+    let display = run_command("pmset", &["-g"])
+        .and_then(|(out, _)| parse_pmset_display_sleep(&out).map_err(|e| e.to_string()));
+    macos_auto_lock(idle, display, lock)
 }
 
 // HardwareKeyStore is listed for the Secure Enclave probe to come.

@@ -16,6 +16,11 @@ mod windows;
 
 use crate::posture::Posture;
 
+/// Why an iOS posture's `auto_lock` is Unknown: the iOS app and the
+/// simulator harness say the same.
+pub const IOS_AUTO_LOCK_NOT_READABLE: &str =
+    "not readable by a third-party app: iOS gives apps no API to read the Auto-Lock setting";
+
 /// Reads the posture of one device.
 ///
 /// `collect` never fails: a fact it cannot read is `Unknown` with a reason.

@@ -1,16 +1,18 @@
 //! The Windows probe: version and UBR from the registry (`reg query`),
-//! BitLocker from `manage-bde -status`, the screen-saver lock policy from the
-//! registry. Each is a thin command call over a pure parser in
+//! BitLocker from `manage-bde -status`, the screen-saver lock policy and the
+//! machine inactivity limit from the registry (readable without elevation). Each is a thin command call over a pure parser in
 //! [`super::parse::windows`]; compiled only on Windows, the parsers are tested
 //! everywhere on captured outputs.
 
 use time::OffsetDateTime;
 
+use super::parse::desktop_lock::windows_auto_lock;
 use super::parse::windows::{
-    os_volume_encrypted, parse_current_version, parse_manage_bde_status, parse_screensaver_policy,
+    ScreenSaver, os_volume_encrypted, parse_current_version, parse_inactivity_limit,
+    parse_manage_bde_status, parse_screensaver_policy,
 };
 use super::{PostureProbe, run_command};
-use crate::posture::{Fact, OsFacts, Platform, Posture, ScreenLock, StorageEncryption};
+use crate::posture::{AutoLock, Fact, OsFacts, Platform, Posture, ScreenLock, StorageEncryption};
 
 /// Reads posture from the running Windows PC.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +25,9 @@ impl PostureProbe for WindowsProbe {
         p.security_patch =
             Fact::unknown("Windows reports updates as the build's UBR, not a patch date");
         p.storage_encryption = bitlocker();
-        p.screen_lock = screen_lock();
+        let keys = screen_saver_keys();
+        p.screen_lock = screen_lock(&keys);
+        p.auto_lock = auto_lock(&keys);
         p.developer_mode = Fact::unknown("Windows developer mode is not probed");
         p.usb_debugging = Fact::unknown("Windows has no USB debugging setting");
         p.hardware_key_store = Fact::unknown("TPM presence is not probed on Windows yet");
@@ -80,20 +84,48 @@ fn bitlocker() -> Fact<StorageEncryption> {
     }
 }
 
-fn screen_lock() -> Fact<ScreenLock> {
+/// The screen-saver values of the Group Policy key, then the user's, each
+/// with its source; a key that cannot be read is left out.
+fn screen_saver_keys() -> Vec<(Result<ScreenSaver, String>, String)> {
     const POLICY: &str = r"HKCU\Software\Policies\Microsoft\Windows\Control Panel\Desktop";
     const USER: &str = r"HKCU\Control Panel\Desktop";
-    for key in [POLICY, USER] {
-        let src = format!("reg query \"{key}\"");
-        let Ok((out, _)) = run_command("reg", &["query", key]) else {
-            continue;
-        };
-        match parse_screensaver_policy(&out).map(|s| s.locks()) {
-            Ok(Some(true)) => return Fact::observed(ScreenLock::Set, src),
-            Ok(Some(false)) => return Fact::observed(ScreenLock::NotSet, src),
+    [POLICY, USER]
+        .into_iter()
+        .filter_map(|key| {
+            let (out, _) = run_command("reg", &["query", key]).ok()?;
+            let parsed = parse_screensaver_policy(&out).map_err(|e| e.to_string());
+            Some((parsed, format!("reg query \"{key}\"")))
+        })
+        .collect()
+}
+
+fn screen_lock(keys: &[(Result<ScreenSaver, String>, String)]) -> Fact<ScreenLock> {
+    for (saver, src) in keys {
+        match saver.as_ref().map(ScreenSaver::locks) {
+            Ok(Some(true)) => return Fact::observed(ScreenLock::Set, src.as_str()),
+            Ok(Some(false)) => return Fact::observed(ScreenLock::NotSet, src.as_str()),
             Ok(None) => continue,
             Err(e) => return Fact::unknown(format!("{src}: {e}")),
         }
     }
     Fact::unknown("no screen-saver lock setting in the registry")
+}
+
+fn auto_lock(keys: &[(Result<ScreenSaver, String>, String)]) -> Fact<AutoLock> {
+    let mut decided = None;
+    for (saver, src) in keys {
+        match saver.as_ref().map(ScreenSaver::auto_lock) {
+            Ok(Some(lock)) => {
+                decided = Some((lock, src.clone()));
+                break;
+            }
+            Ok(None) => continue,
+            Err(e) => return Fact::unknown(format!("{src}: {e}")),
+        }
+    }
+    const SYSTEM: &str = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System";
+    let limit = run_command("reg", &["query", SYSTEM])
+        .and_then(|(out, _)| parse_inactivity_limit(&out).map_err(|e| e.to_string()))
+        .map_err(|e| format!("reg query \"{SYSTEM}\": {e}"));
+    windows_auto_lock(decided, limit)
 }

@@ -223,3 +223,50 @@ fn a_claim_named_twice_is_an_invalid_token() {
     signed.push_str(&agent_core::b64::encode(&signature));
     assert_problem(&d.send(&c, &signed), 400, "invalid-token");
 }
+
+#[test]
+fn the_server_judges_auto_lock_and_reads_postures_from_agents_before_it() {
+    let c = posture_collector::spawn_local(posture_collector::CollectorConfig {
+        policy: agent_core::Policy::default_policy(),
+        ..posture_collector::CollectorConfig::default()
+    })
+    .unwrap();
+    let auto_lock = |a: &ReportAck| {
+        a.verdict
+            .findings
+            .iter()
+            .find(|f| f.rule == agent_core::policy::RuleId::AutoLock)
+            .cloned()
+            .unwrap()
+    };
+    // The test posture has no auto_lock member, as an older agent sends it.
+    let mut d = Device::enrol(&c);
+    let old = posture(Shape::Compliant);
+    assert!(
+        old.auto_lock
+            .provenance()
+            .contains("predates the auto_lock fact")
+    );
+    let now = OffsetDateTime::now_utc();
+    let send = |d: &Device, p: agent_core::Posture| {
+        let verdict = evaluate(&p, &agent_core::Policy::default_policy(), now);
+        let claims = Claims::new(d.nonce.clone(), &d.device_id(), p, verdict, now).unwrap();
+        let r = d.send(&c, &sign(&claims, &d.signer).unwrap());
+        assert_eq!(r.status, 201, "{r:?}");
+        ack(&r)
+    };
+    let a = send(&d, old.clone());
+    let f = auto_lock(&a);
+    // Unknown, so the default policy warns (as on an unknown screen lock).
+    assert_eq!(f.outcome, agent_core::policy::Outcome::Warn);
+    assert!(f.observed.starts_with("unknown: not reported"), "{f:?}");
+    d.nonce = a.nonce;
+    // A phone that never locks by itself fails, whatever the device said.
+    let mut never = old;
+    never.auto_lock = agent_core::Fact::observed(agent_core::posture::AutoLock::Never, "test");
+    let a = send(&d, never);
+    let f = auto_lock(&a);
+    assert_eq!(f.outcome, agent_core::policy::Outcome::Fail);
+    assert_eq!(f.observed, "never locks by itself");
+    assert!(f.remediation.unwrap().contains("Screen timeout"));
+}

@@ -149,6 +149,13 @@ impl AdbProbe {
                 "development_settings_enabled",
             ]),
             lock_disabled: self.shell(&["locksettings", "get-disabled"]),
+            screen_off_timeout: self.shell(&["settings", "get", "system", "screen_off_timeout"]),
+            lock_after_timeout: self.shell(&[
+                "settings",
+                "get",
+                "secure",
+                "lock_screen_lock_after_timeout",
+            ]),
         };
         Ok(android_posture(
             &adb_readings(&props, &settings),

@@ -7,6 +7,7 @@
 //! security_patch = "-5d"          # days before now, "today" or YYYY-MM-DD
 //! storage_encryption = "file-based (FBE)"   # or "none"
 //! screen_lock = true
+//! auto_lock = 35                  # seconds without input before it locks, or "never"
 //! developer_mode = false
 //! usb_debugging = false
 //! integrity = [{ name = "su_binary", tripped = false }]
@@ -22,8 +23,8 @@ use std::path::{Path, PathBuf};
 
 use agent_core::policy::Compliance;
 use agent_core::posture::{
-    Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
-    ScreenLock, SecurityPatch, StorageEncryption, Tpm,
+    AutoLock, Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform,
+    Posture, ScreenLock, SecurityPatch, StorageEncryption, Tpm,
 };
 use agent_core::probe::PostureProbe;
 use serde::Deserialize;
@@ -43,6 +44,7 @@ macro_rules! shipped {
 }
 
 shipped![
+    "android-auto-lock-late.toml",
     "android-compliant.toml",
     "android-developer-mode.toml",
     "android-lock-unknown.toml",
@@ -105,6 +107,9 @@ pub struct Profile {
     /// Whether a secure screen lock is set.
     #[serde(default)]
     pub screen_lock: Option<bool>,
+    /// Seconds without input before the screen locks, or "never".
+    #[serde(default)]
+    pub auto_lock: Option<ProfileAutoLock>,
     /// Whether developer mode is on.
     #[serde(default)]
     pub developer_mode: Option<bool>,
@@ -125,6 +130,24 @@ pub struct Profile {
     pub tpm: Option<String>,
     /// The verdict the default policy gives this device.
     pub expected: Compliance,
+}
+
+/// A profile's auto-lock: seconds, or the word "never".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ProfileAutoLock {
+    /// Locks after this many seconds without input.
+    Seconds(u32),
+    /// `"never"`.
+    Word(Never),
+}
+
+/// The one word a profile's `auto_lock` may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Never {
+    /// Never locks by itself.
+    Never,
 }
 
 /// One integrity heuristic of a profile.
@@ -244,6 +267,15 @@ impl Profile {
                 ScreenLock::NotSet
             }
         });
+        p.auto_lock = match self.auto_lock {
+            Some(ProfileAutoLock::Seconds(seconds)) => {
+                Fact::observed(AutoLock::After { seconds }, source.clone())
+            }
+            Some(ProfileAutoLock::Word(Never::Never)) => {
+                Fact::observed(AutoLock::Never, source.clone())
+            }
+            None => Fact::unknown(unset("auto_lock")),
+        };
         p.developer_mode = flag(self.developer_mode, "developer_mode");
         p.usb_debugging = flag(self.usb_debugging, "usb_debugging");
         p.integrity = self

@@ -103,6 +103,7 @@ pub fn simulator_posture(
         "a simulator has no data protection of its own: its storage is a folder on the Mac",
     );
     p.screen_lock = Fact::unknown("a simulator has no passcode to report");
+    p.auto_lock = Fact::unknown(agent_core::probe::IOS_AUTO_LOCK_NOT_READABLE);
     p.developer_mode = Fact::unknown("a simulator does not report Developer Mode");
     p.usb_debugging = Fact::unknown("iOS has no USB debugging setting");
     p.integrity = vec![IntegrityIndicator {
@@ -136,6 +137,10 @@ mod tests {
         assert!(p.os.version.provenance().starts_with(SIMCTL_COMMAND));
         assert!(p.os.version.provenance().contains("iPhone 13"));
         assert!(p.screen_lock.value().is_none());
+        assert_eq!(
+            p.auto_lock.provenance(),
+            agent_core::probe::IOS_AUTO_LOCK_NOT_READABLE
+        );
         assert!(p.storage_encryption.provenance().contains("simulator"));
         let json = p.to_json_pretty();
         assert!(!json.contains("PLACEHOLDER"));

@@ -89,6 +89,7 @@ public enum IOSPostureMapping {
             securityPatch: .unknown(reason: "iOS has no Android-style security patch level: the OS version carries it"),
             storageEncryption: storageEncryption(raw),
             screenLock: screenLock(raw),
+            autoLock: .unknown(reason: "not readable by a third-party app: iOS gives apps no API to read the Auto-Lock setting"),
             developerMode: .unknown(reason: "iOS gives apps no API to read Developer Mode"),
             usbDebugging: .unknown(reason: "iOS has no USB debugging setting"),
             integrity: integrity(raw),

@@ -33,6 +33,9 @@ final class IOSPostureMappingTests: XCTestCase {
         // The source must say the encryption is inferred from the passcode.
         XCTAssertTrue(source.contains("passcode"), source)
         guard case .observed(.secureEnclave, _) = p.hardwareKeyStore else { return XCTFail("\(p.hardwareKeyStore)") }
+        // No API gives an app the Auto-Lock setting: unknown, never guessed.
+        guard case .unknown(let why) = p.autoLock else { return XCTFail("auto-lock: \(p.autoLock)") }
+        XCTAssertTrue(why.hasPrefix("not readable by a third-party app"), why)
         XCTAssertEqual(p.schemaVersion, 1)
         XCTAssertEqual(p.agentVersion, "test")
     }

@@ -135,6 +135,10 @@ class PythonProbe(pa.PlatformProbe):
             screen_lock=pa.FactScreenLock.OBSERVED(
                 value=pa.ScreenLock.SET, source="KeyguardManager.isDeviceSecure"
             ),
+            auto_lock=pa.FactAutoLock.OBSERVED(
+                value=pa.AutoLock.AFTER(seconds=65),
+                source="Settings.System.SCREEN_OFF_TIMEOUT",
+            ),
             developer_mode=pa.FactBool.OBSERVED(value=False, source="Settings.Global"),
             usb_debugging=pa.FactBool.OBSERVED(value=False, source="Settings.Global"),
             integrity=[

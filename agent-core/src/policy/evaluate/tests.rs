@@ -8,7 +8,7 @@ use crate::posture::{
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
 
-fn android() -> Posture {
+pub(super) fn android() -> Posture {
     let mut p = Posture::unknown(Platform::Android, "not read", NOW);
     p.os.id = Fact::observed("android".into(), "Build");
     p.os.version = Fact::observed("14".into(), "Build.VERSION.RELEASE");
@@ -23,6 +23,7 @@ fn android() -> Posture {
         "DPM",
     );
     p.screen_lock = Fact::observed(ScreenLock::Set, "KeyguardManager");
+    p.auto_lock = Fact::observed(AutoLock::After { seconds: 35 }, "Settings.System");
     p.developer_mode = Fact::observed(false, "Settings.Global");
     p.usb_debugging = Fact::observed(false, "Settings.Global");
     p.integrity = vec![IntegrityIndicator {
@@ -48,14 +49,14 @@ fn no_grace() -> Policy {
 fn compliant_android_passes_every_rule() {
     let v = evaluate(&android(), &Policy::default_policy(), NOW);
     assert_eq!(v.compliance, Compliance::Compliant, "{v:#?}");
-    assert_eq!(v.findings.len(), 7);
+    assert_eq!(v.findings.len(), 8);
     assert!(v.findings.iter().all(|f| f.outcome == Outcome::Pass));
     assert_eq!(v.actionable().count(), 0);
     assert_eq!(
         v.policy,
         PolicyRef {
             name: "default".into(),
-            revision: 2
+            revision: 3
         }
     );
 }

@@ -38,6 +38,8 @@ mod app {
             device_secure: read("true"),
             adb_enabled: read("0"),
             development_settings_enabled: read("0"),
+            screen_off_timeout: read("60000"),
+            lock_after_timeout: read("5000"),
             su_paths_found: read(""),
             strong_box: read("true"),
             hardware_keystore: read("true"),
@@ -283,6 +285,82 @@ mod app {
         assert!(reason(&store(read("false"), read("false"))).contains("not declared"));
         assert!(reason(&store(Reading::NotSet, Reading::NotSet)).contains("before Android 12"));
         assert!(reason(&store(failed("pm died"), read("true"))).contains("pm died"));
+    }
+
+    #[test]
+    fn auto_lock_is_the_screen_timeout_plus_the_lock_delay() {
+        let p = map(pixel());
+        assert_eq!(
+            p.auto_lock,
+            Fact::observed(
+                AutoLock::After { seconds: 65 },
+                "Settings.System.SCREEN_OFF_TIMEOUT (60000 ms) + Settings.Secure lock_screen_lock_after_timeout (5000 ms)"
+            )
+        );
+        // Never written: the keyguard's own default delay, named as such.
+        let unset = map(AndroidReadings {
+            screen_off_timeout: read("30000"),
+            lock_after_timeout: Reading::NotSet,
+            ..pixel()
+        });
+        assert_eq!(
+            unset.auto_lock.value(),
+            Some(&AutoLock::After { seconds: 35 })
+        );
+        assert!(
+            unset
+                .auto_lock
+                .provenance()
+                .contains("not set: the keyguard's default of 5000 ms")
+        );
+        // Rounded up, never down: 1 ms past a second is the next second.
+        let odd = map(AndroidReadings {
+            screen_off_timeout: read("15001"),
+            lock_after_timeout: read("0"),
+            ..pixel()
+        });
+        assert_eq!(
+            odd.auto_lock.value(),
+            Some(&AutoLock::After { seconds: 16 })
+        );
+        // A delay that could not be read leaves the lock time unknown.
+        let hidden = map(AndroidReadings {
+            lock_after_timeout: failed("SecurityException: not readable"),
+            ..pixel()
+        });
+        let why = reason(&hidden.auto_lock);
+        assert!(why.contains("SecurityException"), "{why}");
+        assert!(why.contains("60000 ms"), "{why}");
+        assert!(
+            reason(
+                &map(AndroidReadings {
+                    screen_off_timeout: read("soon"),
+                    ..pixel()
+                })
+                .auto_lock
+            )
+            .contains("not a number of milliseconds")
+        );
+        assert!(
+            reason(
+                &map(AndroidReadings {
+                    screen_off_timeout: read("-1"),
+                    ..pixel()
+                })
+                .auto_lock
+            )
+            .contains("not a number")
+        );
+        assert!(
+            reason(
+                &map(AndroidReadings {
+                    screen_off_timeout: Reading::NotRead,
+                    ..pixel()
+                })
+                .auto_lock
+            )
+            .contains("not read by this reader")
+        );
     }
 
     #[test]

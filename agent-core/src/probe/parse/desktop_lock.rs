@@ -1,6 +1,11 @@
-//! Desktop screen-lock settings: GNOME (gsettings) and KDE (kscreenlockerrc).
+//! Desktop screen-lock settings: GNOME (gsettings) and KDE (kscreenlockerrc),
+//! and how soon each desktop platform locks by itself (GNOME, KDE, macOS,
+//! Windows) from the settings its probe read.
 
 use super::MAX_INPUT_BYTES;
+use super::macos::ScreenLockSetting;
+use super::windows::ScreenSaver;
+use crate::posture::{AutoLock, Fact};
 
 /// Why a screen-lock setting could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +47,18 @@ pub fn parse_gsettings_uint(text: &str) -> Result<u32, LockParseError> {
         .map_err(|_| LockParseError::Gsettings(t.chars().take(40).collect(), "an unsigned number"))
 }
 
+/// When GNOME locks the screen: `org.gnome.desktop.session idle-delay`
+/// seconds without input blank the screen (0: never), and with
+/// `org.gnome.desktop.screensaver lock-enabled` the lock follows
+/// `lock-delay` seconds after the blank.
+pub fn gnome_auto_lock(lock_enabled: bool, idle_delay: u32, lock_delay: u32) -> AutoLock {
+    if !lock_enabled || idle_delay == 0 {
+        AutoLock::Never
+    } else {
+        AutoLock::after(idle_delay, lock_delay)
+    }
+}
+
 /// KDE's automatic screen lock settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdeLock {
@@ -51,6 +68,9 @@ pub struct KdeLock {
     pub timeout_minutes: u32,
     /// `[Daemon] LockOnResume` (default true).
     pub lock_on_resume: bool,
+    /// `[Daemon] LockGrace`: seconds after the screen saver starts during
+    /// which input unlocks without a password (default 5).
+    pub lock_grace_seconds: u32,
 }
 
 impl Default for KdeLock {
@@ -60,6 +80,7 @@ impl Default for KdeLock {
             autolock: true,
             timeout_minutes: 5,
             lock_on_resume: true,
+            lock_grace_seconds: 5,
         }
     }
 }
@@ -106,6 +127,11 @@ pub fn parse_kscreenlockerrc(text: &str) -> Result<KdeLock, LockParseError> {
                     .parse()
                     .map_err(|_| err(format!("Timeout is {value:?}, not minutes")))?;
             }
+            "LockGrace" => {
+                lock.lock_grace_seconds = value
+                    .parse()
+                    .map_err(|_| err(format!("LockGrace is {value:?}, not seconds")))?;
+            }
             _ => {}
         }
     }
@@ -116,6 +142,118 @@ impl KdeLock {
     /// Whether the screen locks by itself: autolock on with a timeout.
     pub fn locks_automatically(&self) -> bool {
         self.autolock && self.timeout_minutes > 0
+    }
+
+    /// When the screen locks: `Timeout` minutes without input, then the
+    /// `LockGrace` seconds; never without automatic lock.
+    pub fn auto_lock(&self) -> AutoLock {
+        if self.locks_automatically() {
+            AutoLock::after(
+                self.timeout_minutes.saturating_mul(60),
+                self.lock_grace_seconds,
+            )
+        } else {
+            AutoLock::Never
+        }
+    }
+}
+
+/// How soon a Mac locks: the screen saver starts after `idleTime` seconds
+/// (from `defaults -currentHost read com.apple.screensaver idleTime`;
+/// `Ok(None)` when this user never set it), the display sleeps after
+/// `displaysleep` minutes (`pmset -g`), whichever comes first (0 is never
+/// for each), and the password is asked for after the delay `sysadminctl
+/// -screenLock status` reports. A screen lock that is off never locks.
+pub fn macos_auto_lock(
+    screen_saver_idle: Result<Option<u32>, String>,
+    display_sleep_minutes: Result<u32, String>,
+    lock: Result<ScreenLockSetting, String>,
+) -> Fact<AutoLock> {
+    const LOCK: &str = "sysadminctl -screenLock status";
+    const IDLE: &str = "defaults -currentHost read com.apple.screensaver idleTime";
+    const DISPLAY: &str = "pmset -g displaysleep";
+    let delay = match lock {
+        Ok(ScreenLockSetting::Off) => {
+            return Fact::observed(
+                AutoLock::Never,
+                format!("{LOCK} (off: no password after the screen saver or display sleep)"),
+            );
+        }
+        Ok(ScreenLockSetting::Immediate) => 0,
+        Ok(ScreenLockSetting::AfterSeconds(s)) => s,
+        Err(reason) => return Fact::unknown(format!("{LOCK}: {reason}")),
+    };
+    let idle = match screen_saver_idle {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return Fact::unknown(format!(
+                "{IDLE} is not set for this user: the macOS default applies, and this agent does not assume it"
+            ));
+        }
+        Err(reason) => return Fact::unknown(format!("{IDLE}: {reason}")),
+    };
+    let display = match display_sleep_minutes {
+        Ok(m) => m,
+        Err(reason) => return Fact::unknown(format!("{DISPLAY}: {reason}")),
+    };
+    let source = format!("{IDLE} ({idle} s); {DISPLAY} ({display} min); {LOCK} (delay {delay} s)");
+    let first = [idle, display.saturating_mul(60)]
+        .into_iter()
+        .filter(|s| *s > 0)
+        .min();
+    match first {
+        Some(idle) => Fact::observed(AutoLock::after(idle, delay), source),
+        None => Fact::observed(AutoLock::Never, source),
+    }
+}
+
+impl ScreenSaver {
+    /// How soon this key's screen saver locks, `None` when the key does not
+    /// say (no values, or no timeout), so the next source decides.
+    pub fn auto_lock(&self) -> Option<AutoLock> {
+        match (self.locks(), self.timeout_seconds) {
+            (Some(true), Some(seconds)) => Some(AutoLock::After { seconds }),
+            (Some(false), _) => Some(AutoLock::Never),
+            _ => None,
+        }
+    }
+}
+
+/// How soon Windows locks: the first screen-saver key that decides (the
+/// Group Policy key before the user's, as `source` names it), and the
+/// machine inactivity limit (`InactivityTimeoutSecs`), whichever comes
+/// first.
+pub fn windows_auto_lock(
+    screen_saver: Option<(AutoLock, String)>,
+    inactivity_limit: Result<Option<u32>, String>,
+) -> Fact<AutoLock> {
+    const LIMIT: &str = "InactivityTimeoutSecs";
+    let limit = match inactivity_limit {
+        Ok(limit) => limit,
+        Err(reason) => return Fact::unknown(format!("{LIMIT}: {reason}")),
+    };
+    match (screen_saver, limit) {
+        (Some((AutoLock::After { seconds }, source)), Some(limit)) => Fact::observed(
+            AutoLock::After {
+                seconds: seconds.min(limit),
+            },
+            format!("{source} (screen saver {seconds} s); {LIMIT} ({limit} s)"),
+        ),
+        (Some((AutoLock::After { seconds }, source)), None) => Fact::observed(
+            AutoLock::After { seconds },
+            format!("{source} (screen saver {seconds} s); no {LIMIT}"),
+        ),
+        (_, Some(limit)) => Fact::observed(
+            AutoLock::After { seconds: limit },
+            format!("{LIMIT} ({limit} s); no locking screen saver"),
+        ),
+        (Some((AutoLock::Never, source)), None) => Fact::observed(
+            AutoLock::Never,
+            format!("{source} (the screen saver does not lock); no {LIMIT}"),
+        ),
+        (None, None) => Fact::unknown(format!(
+            "no screen-saver timeout and no {LIMIT} in the registry"
+        )),
     }
 }
 
@@ -150,6 +288,112 @@ mod tests {
         // Keys outside [Daemon] are ignored.
         let other = parse_kscreenlockerrc("[Greeter]\nAutolock=false\n").unwrap();
         assert!(other.autolock);
+    }
+
+    #[test]
+    fn auto_lock_is_idle_time_plus_lock_delay() {
+        assert_eq!(
+            gnome_auto_lock(true, 300, 0),
+            AutoLock::After { seconds: 300 }
+        );
+        assert_eq!(
+            gnome_auto_lock(true, 300, 30),
+            AutoLock::After { seconds: 330 }
+        );
+        assert_eq!(gnome_auto_lock(false, 300, 0), AutoLock::Never);
+        // The screen never blanks, so it never locks.
+        assert_eq!(gnome_auto_lock(true, 0, 0), AutoLock::Never);
+        assert_eq!(
+            gnome_auto_lock(true, u32::MAX, 10),
+            AutoLock::After { seconds: u32::MAX }
+        );
+        // Plasma's defaults: 5 minutes, then 5 s of grace.
+        let defaults = parse_kscreenlockerrc("").unwrap();
+        assert_eq!(defaults.auto_lock(), AutoLock::After { seconds: 305 });
+        let custom = parse_kscreenlockerrc(KDE_CUSTOM).unwrap();
+        assert_eq!(custom.lock_grace_seconds, 10);
+        assert_eq!(custom.auto_lock(), AutoLock::After { seconds: 610 });
+        let off = parse_kscreenlockerrc(KDE_DISABLED).unwrap();
+        assert_eq!(off.auto_lock(), AutoLock::Never);
+        let zero = parse_kscreenlockerrc("[Daemon]\nTimeout=0\n").unwrap();
+        assert_eq!(zero.auto_lock(), AutoLock::Never);
+        assert!(matches!(
+            parse_kscreenlockerrc("[Daemon]\nLockGrace=-1"),
+            Err(LockParseError::Kde { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn macos_locks_at_the_first_idle_timer_plus_the_password_delay() {
+        let fact = macos_auto_lock(
+            Ok(Some(1200)),
+            Ok(10),
+            Ok(ScreenLockSetting::AfterSeconds(5)),
+        );
+        assert_eq!(fact.value(), Some(&AutoLock::After { seconds: 605 }));
+        assert!(fact.provenance().contains("pmset -g displaysleep (10 min)"));
+        let fact = macos_auto_lock(Ok(Some(300)), Ok(0), Ok(ScreenLockSetting::Immediate));
+        assert_eq!(fact.value(), Some(&AutoLock::After { seconds: 300 }));
+        let never = macos_auto_lock(Ok(Some(0)), Ok(0), Ok(ScreenLockSetting::Immediate));
+        assert_eq!(never.value(), Some(&AutoLock::Never));
+        let off = macos_auto_lock(Ok(Some(60)), Ok(1), Ok(ScreenLockSetting::Off));
+        assert_eq!(off.value(), Some(&AutoLock::Never));
+        let unset = macos_auto_lock(Ok(None), Ok(10), Ok(ScreenLockSetting::Immediate));
+        assert!(
+            unset.provenance().contains("not set for this user"),
+            "{unset:?}"
+        );
+        assert!(unset.value().is_none());
+        let failed = macos_auto_lock(
+            Ok(Some(60)),
+            Err("pmset: not found".into()),
+            Ok(ScreenLockSetting::Immediate),
+        );
+        assert!(failed.provenance().contains("pmset: not found"));
+        let failed = macos_auto_lock(Ok(Some(60)), Ok(1), Err("not permitted".into()));
+        assert!(
+            failed
+                .provenance()
+                .starts_with("sysadminctl -screenLock status: not permitted")
+        );
+    }
+
+    #[test]
+    fn windows_locks_at_the_screen_saver_or_the_inactivity_limit() {
+        use super::super::windows::parse_screensaver_policy;
+        let policy =
+            parse_screensaver_policy(include_str!("fixtures/reg-desktop-screensaver-policy"))
+                .unwrap();
+        assert_eq!(policy.auto_lock(), Some(AutoLock::After { seconds: 600 }));
+        let user = parse_screensaver_policy(include_str!("fixtures/reg-desktop-user")).unwrap();
+        assert_eq!(user.auto_lock(), Some(AutoLock::Never));
+        assert_eq!(ScreenSaver::default().auto_lock(), None);
+        let key = || "reg query \"HKCU\\Control Panel\\Desktop\"".to_owned();
+        let ten = Some((AutoLock::After { seconds: 600 }, key()));
+        let fact = windows_auto_lock(ten.clone(), Ok(Some(900)));
+        assert_eq!(fact.value(), Some(&AutoLock::After { seconds: 600 }));
+        assert!(fact.provenance().contains("InactivityTimeoutSecs (900 s)"));
+        let fact = windows_auto_lock(ten.clone(), Ok(Some(300)));
+        assert_eq!(fact.value(), Some(&AutoLock::After { seconds: 300 }));
+        assert_eq!(
+            windows_auto_lock(ten, Ok(None)).value(),
+            Some(&AutoLock::After { seconds: 600 })
+        );
+        let never = Some((AutoLock::Never, key()));
+        assert_eq!(
+            windows_auto_lock(never.clone(), Ok(None)).value(),
+            Some(&AutoLock::Never)
+        );
+        assert_eq!(
+            windows_auto_lock(never, Ok(Some(120))).value(),
+            Some(&AutoLock::After { seconds: 120 })
+        );
+        assert!(windows_auto_lock(None, Ok(None)).value().is_none());
+        assert!(
+            windows_auto_lock(None, Err("access denied".into()))
+                .provenance()
+                .contains("access denied")
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! macOS command outputs: `sw_vers`, `fdesetup status` and
-//! `sysadminctl -screenLock status`.
+//! macOS command outputs: `sw_vers`, `fdesetup status`,
+//! `sysadminctl -screenLock status`, and the idle times of the screen saver
+//! (`defaults -currentHost read com.apple.screensaver idleTime`) and the
+//! display (`pmset -g`).
 //!
 //! The probe in `probe/macos.rs` only compiles on a Mac; these parsers
 //! compile everywhere so they are tested everywhere, on captured outputs.
@@ -42,6 +44,8 @@ pub enum MacParseError {
 const SW_VERS: &str = "sw_vers";
 const FDESETUP: &str = "fdesetup status";
 const SYSADMINCTL: &str = "sysadminctl -screenLock status";
+const IDLE_TIME: &str = "defaults -currentHost read com.apple.screensaver idleTime";
+const PMSET: &str = "pmset -g";
 
 fn unrecognised(tool: &'static str, line: &str) -> MacParseError {
     MacParseError::Unrecognised {
@@ -279,6 +283,39 @@ fn screenlock_delay(delay: &str, line: &str) -> Result<ScreenLockSetting, MacPar
     Ok(ScreenLockSetting::AfterSeconds(seconds.round() as u32))
 }
 
+/// Parses `defaults -currentHost read com.apple.screensaver idleTime`:
+/// seconds without input before the screen saver starts (0: never).
+pub fn parse_screensaver_idle_time(text: &str) -> Result<u32, MacParseError> {
+    check_size(IDLE_TIME, text)?;
+    let value = text.trim();
+    value.parse().map_err(|_| unrecognised(IDLE_TIME, value))
+}
+
+/// Parses `pmset -g` for the active power source's `displaysleep`: minutes
+/// without input before the display sleeps (0: never). `pmset` may follow
+/// the number with why sleep is held off, which changes nothing set.
+pub fn parse_pmset_display_sleep(text: &str) -> Result<u32, MacParseError> {
+    check_size(PMSET, text)?;
+    let mut found = None;
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() != Some("displaysleep") {
+            continue;
+        }
+        let minutes = words
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .ok_or_else(|| unrecognised(PMSET, line.trim()))?;
+        if found.replace(minutes).is_some() {
+            return Err(unrecognised(PMSET, line.trim()));
+        }
+    }
+    found.ok_or(MacParseError::Missing {
+        tool: PMSET,
+        field: "a displaysleep line",
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +328,41 @@ mod tests {
     const FDE_DEFERRED: &str = include_str!("fixtures/fdesetup-deferred");
     const LOCK_IMMEDIATE: &str = include_str!("fixtures/sysadminctl-screenlock-immediate");
     const LOCK_OFF: &str = include_str!("fixtures/sysadminctl-screenlock-off");
+    const PMSET_G: &str = include_str!("fixtures/pmset-g-laptop");
+
+    #[test]
+    fn idle_times() {
+        assert_eq!(parse_screensaver_idle_time("1200\n"), Ok(1200));
+        assert_eq!(parse_screensaver_idle_time("0"), Ok(0));
+        assert!(matches!(
+            parse_screensaver_idle_time("-1"),
+            Err(MacParseError::Unrecognised { .. })
+        ));
+        assert_eq!(
+            parse_screensaver_idle_time(""),
+            Err(MacParseError::Empty(IDLE_TIME))
+        );
+        assert_eq!(parse_pmset_display_sleep(PMSET_G), Ok(10));
+        let held = PMSET_G.replace(
+            " displaysleep         10",
+            " displaysleep         10 (display sleep prevented by coreaudiod)",
+        );
+        assert_eq!(parse_pmset_display_sleep(&held), Ok(10));
+        assert!(matches!(
+            parse_pmset_display_sleep("System-wide power settings:\n"),
+            Err(MacParseError::Missing { .. })
+        ));
+        assert!(matches!(
+            parse_pmset_display_sleep(" displaysleep   ten\n"),
+            Err(MacParseError::Unrecognised { .. })
+        ));
+        let twice = format!("{PMSET_G} displaysleep         3\n");
+        assert!(parse_pmset_display_sleep(&twice).is_err());
+        assert!(matches!(
+            parse_pmset_display_sleep(&"x".repeat(MAX_INPUT_BYTES + 1)),
+            Err(MacParseError::TooLarge { .. })
+        ));
+    }
 
     #[test]
     fn sw_vers_sonoma() {

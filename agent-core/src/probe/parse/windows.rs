@@ -462,6 +462,18 @@ pub fn parse_screensaver_policy(text: &str) -> Result<ScreenSaver, WinParseError
     })
 }
 
+/// Parses `reg query "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System"`
+/// for `InactivityTimeoutSecs` ("Interactive logon: Machine inactivity
+/// limit"): seconds without input before Windows locks, `None` when the key
+/// does not hold the value or holds 0 (no limit).
+pub fn parse_inactivity_limit(text: &str) -> Result<Option<u32>, WinParseError> {
+    let values = parse_reg_values(text)?;
+    let limit = find(&values, "InactivityTimeoutSecs")
+        .map(reg_number)
+        .transpose()?;
+    Ok(limit.filter(|secs| *secs > 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -651,6 +663,27 @@ mod tests {
             "ScreenSaverIsSecure    REG_DWORD    0x1",
         );
         assert_eq!(parse_screensaver_policy(&dword).unwrap(), policy);
+    }
+
+    #[test]
+    fn machine_inactivity_limit() {
+        let key = "\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System\n";
+        let with = |line: &str| format!("{key}    {line}\n");
+        let set = with("InactivityTimeoutSecs    REG_DWORD    0x384");
+        assert_eq!(parse_inactivity_limit(&set), Ok(Some(900)));
+        assert_eq!(
+            parse_inactivity_limit(&with("InactivityTimeoutSecs    REG_DWORD    0x0")),
+            Ok(None)
+        );
+        assert_eq!(
+            parse_inactivity_limit(&with("EnableLUA    REG_DWORD    0x1")),
+            Ok(None)
+        );
+        assert!(matches!(
+            parse_inactivity_limit(&with("InactivityTimeoutSecs    REG_DWORD    soon")),
+            Err(WinParseError::BadValue { .. })
+        ));
+        assert!(parse_inactivity_limit("").is_err());
     }
 
     #[test]

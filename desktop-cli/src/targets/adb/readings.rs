@@ -20,6 +20,10 @@ pub struct AndroidSettings {
     pub development_settings_enabled: CommandResult,
     /// `adb shell locksettings get-disabled`.
     pub lock_disabled: CommandResult,
+    /// `adb shell settings get system screen_off_timeout`.
+    pub screen_off_timeout: CommandResult,
+    /// `adb shell settings get secure lock_screen_lock_after_timeout`.
+    pub lock_after_timeout: CommandResult,
 }
 
 /// The readings adb takes: `getprop` (parsed) and the settings commands.
@@ -48,6 +52,8 @@ pub fn adb_readings(props: &Props, settings: &AndroidSettings) -> AndroidReading
         verified_boot_state: prop("ro.boot.verifiedbootstate"),
         flash_locked: prop("ro.boot.flash.locked"),
         lock_screen_disabled: command(&settings.lock_disabled),
+        screen_off_timeout: command(&settings.screen_off_timeout),
+        lock_after_timeout: command(&settings.lock_after_timeout),
         adb_enabled: command(&settings.adb_enabled),
         development_settings_enabled: command(&settings.development_settings_enabled),
         ..AndroidReadings::none(AndroidReader::Adb)
@@ -74,6 +80,8 @@ mod tests {
             adb_enabled: Ok(format!("{adb}\n")),
             development_settings_enabled: Ok(format!("{dev}\n")),
             lock_disabled: Ok(format!("{lock}\n")),
+            screen_off_timeout: Ok("30000\n".into()),
+            lock_after_timeout: Ok("null\n".into()),
         }
     }
 
@@ -215,10 +223,46 @@ mod tests {
             adb_enabled: Err("adb exited with 1".into()),
             development_settings_enabled: Ok("null".into()),
             lock_disabled: Err("timed out".into()),
+            screen_off_timeout: Err("settings: not found".into()),
+            lock_after_timeout: Ok("null".into()),
         };
         let p = adb(&props("[ro.build.type]: [eng]\n"), &failed, at);
         assert!(p.usb_debugging.provenance().contains("adb exited with 1"));
         assert!(p.developer_mode.value().is_none());
         assert!(p.screen_lock.provenance().contains("timed out"));
+        assert!(p.auto_lock.provenance().contains("settings: not found"));
+    }
+
+    #[test]
+    fn over_adb_the_same_rule_reads_the_settings_commands() {
+        let mut s = settings("0", "0", "false");
+        s.screen_off_timeout = Ok("600000\n".into());
+        s.lock_after_timeout = Ok("30000\n".into());
+        let p = posture(EMULATOR_34, &s);
+        assert_eq!(
+            p.auto_lock,
+            Fact::observed(
+                agent_core::posture::AutoLock::After { seconds: 630 },
+                "adb shell settings get system screen_off_timeout (600000 ms) + adb shell settings get secure lock_screen_lock_after_timeout (30000 ms)"
+            )
+        );
+        // A disabled lock screen never locks, whatever the timeout.
+        let none = posture(EMULATOR_34, &settings("0", "0", "true"));
+        assert_eq!(
+            none.auto_lock.value(),
+            Some(&agent_core::posture::AutoLock::Never)
+        );
+        let v = agent_core::policy::evaluate(
+            &p,
+            &agent_core::policy::Policy::default_policy(),
+            datetime!(2026-01-10 12:00 UTC),
+        );
+        let finding = v
+            .findings
+            .iter()
+            .find(|f| f.rule == agent_core::policy::RuleId::AutoLock)
+            .unwrap();
+        assert_eq!(finding.outcome, agent_core::policy::Outcome::Fail);
+        assert_eq!(finding.observed, "locks after 10 min 30 s");
     }
 }

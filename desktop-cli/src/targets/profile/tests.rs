@@ -100,3 +100,35 @@ fn unset_fields_are_unknown() {
     assert_eq!(p.os.id.provenance(), "profile bare.toml does not set os_id");
     assert!(p.screen_lock.value().is_none());
 }
+
+#[test]
+fn auto_lock_is_seconds_or_never() {
+    let base = "name = \"x\"\nplatform = \"android\"\nexpected = \"compliant\"\n";
+    let at = datetime!(2026-03-10 12:00 UTC);
+    let posture = |extra: &str| {
+        let profile: Profile = toml::from_str(&format!("{base}{extra}")).unwrap();
+        profile.posture("x.toml", at).auto_lock
+    };
+    assert_eq!(
+        posture("auto_lock = 35\n").value(),
+        Some(&AutoLock::After { seconds: 35 })
+    );
+    assert_eq!(
+        posture("auto_lock = \"never\"\n").value(),
+        Some(&AutoLock::Never)
+    );
+    assert_eq!(
+        posture("").provenance(),
+        "profile x.toml does not set auto_lock"
+    );
+    for bad in [
+        "auto_lock = \"soon\"\n",
+        "auto_lock = -1\n",
+        "auto_lock = true\n",
+    ] {
+        assert!(
+            toml::from_str::<Profile>(&format!("{base}{bad}")).is_err(),
+            "{bad}"
+        );
+    }
+}

@@ -56,6 +56,7 @@ fun postureOf(
         { secure -> FactScreenLock.Observed(if (secure) ScreenLock.SET else ScreenLock.NOT_SET, "KeyguardManager.isDeviceSecure") },
         { e -> FactScreenLock.Unknown("KeyguardManager.isDeviceSecure failed: ${describe(e)}") },
     ),
+    autoLock = dev.postureagent.FactAutoLock.Unknown("SCREEN_OFF_TIMEOUT and the lock-after-timeout setting are not read by this version of the Android probe"),
     developerMode = developerMode(facts.developmentSettingsEnabled, facts.buildType),
     usbDebugging = settingFlag(facts.adbEnabled, ADB_ENABLED),
     integrity = integrity(facts) + attested,

@@ -8,6 +8,7 @@ package dev.postureagent.tests
 
 import dev.postureagent.AppAttestation
 import dev.postureagent.DeviceSigner
+import dev.postureagent.FactAutoLock
 import dev.postureagent.FactBool
 import dev.postureagent.FactHardwareKeyStore
 import dev.postureagent.FactScreenLock
@@ -25,6 +26,7 @@ import dev.postureagent.Status
 import dev.postureagent.StatusListener
 import dev.postureagent.agentVersion
 import dev.postureagent.core.AgentState
+import dev.postureagent.core.AutoLock
 import dev.postureagent.core.Compliance
 import dev.postureagent.core.ComplianceToken
 import dev.postureagent.core.Freshness
@@ -165,6 +167,7 @@ open class KotlinProbe : PlatformProbe {
             securityPatch = FactSecurityPatch.Observed("2026-10-05", "Build.VERSION.SECURITY_PATCH"),
             storageEncryption = FactStorageEncryption.Observed(StorageEncryption.Encrypted("file-based"), "DevicePolicyManager"),
             screenLock = FactScreenLock.Observed(ScreenLock.SET, "KeyguardManager.isDeviceSecure"),
+            autoLock = FactAutoLock.Observed(AutoLock.After(65u), "Settings.System.SCREEN_OFF_TIMEOUT"),
             developerMode = FactBool.Observed(false, "Settings.Global"),
             usbDebugging = FactBool.Observed(false, "Settings.Global"),
             integrity = listOf(IntegrityIndicator("su_binary", IndicatorKind.HEURISTIC, FactBool.Observed(false, "PATH"))),
