@@ -2,6 +2,7 @@
 
 use agent_core::keys::store::MemoryStore;
 use agent_core::keys::{DeviceSigner, SoftwareSigner};
+use agent_core::protocol::DeviceId;
 use agent_core::token::{
     self, Claims, MemoryReplayCache, Nonce, NonceCheck, Verifier, VerifyingKey,
 };
@@ -22,7 +23,8 @@ fn claims() -> Claims {
         .unwrap_or_else(|| agent_core::Posture::unknown(agent_core::Platform::Linux, "bench", now));
     let verdict = evaluate(&posture, &Policy::default_policy(), now);
     let nonce = Nonce::new("bench-nonce-0123456789").unwrap_or_else(|_| unreachable!());
-    Claims::new(nonce, "bench-device", posture, verdict, now).unwrap_or_else(|_| unreachable!())
+    let device = DeviceId::new("bench-device").unwrap_or_else(|_| unreachable!());
+    Claims::new(nonce, &device, posture, verdict, now).unwrap_or_else(|_| unreachable!())
 }
 
 fn bench(c: &mut Criterion) {

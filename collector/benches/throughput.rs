@@ -49,7 +49,7 @@ const POSTURE: &str = r#"{
 
 struct Device {
     signer: SoftwareSigner,
-    id: String,
+    id: agent_core::protocol::DeviceId,
     nonce: Nonce,
 }
 
@@ -115,7 +115,7 @@ fn main() {
             let e: EnrolResponse = serde_json::from_slice(&r.body).unwrap();
             fleet.push(Device {
                 signer,
-                id: e.device_id.as_str().to_owned(),
+                id: e.device_id.clone(),
                 nonce: e.nonce,
             });
         }

@@ -163,7 +163,7 @@ fn the_documents_give_the_codes_time_limits() {
         &format!("After iat and at most {request} seconds after it."),
     );
     let claims = request_claims(
-        &DeviceId::new("dev_x"),
+        &DeviceId::new("dev_x").unwrap(),
         RequestPurpose::Challenge,
         None,
         time::OffsetDateTime::now_utc(),

@@ -166,7 +166,7 @@ pub fn enrol(args: &EnrolArgs, g: &Globals) -> Result<u8, CliError> {
         println!(
             "Enrolled with {} as device {}.",
             args.server,
-            status.device_id.as_deref().unwrap_or("?")
+            status.device_id.as_ref().map(|d| d.as_str()).unwrap_or("?")
         );
         println!("State: {}", status.state_dir.display());
         println!("Next: `posture-agent check-in` (or `posture-agent run`).");

@@ -57,7 +57,7 @@ pub fn demo(g: &Globals) -> Result<u8, CliError> {
         .map_err(CliError::Agent)?;
     println!(
         "3. This machine enrolled as device {} (key {})",
-        status.device_id.as_deref().unwrap_or("?"),
+        status.device_id.as_ref().map(|d| d.as_str()).unwrap_or("?"),
         status.kid.as_deref().unwrap_or("?")
     );
 

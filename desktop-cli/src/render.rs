@@ -276,7 +276,7 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
             let _ = writeln!(
                 out,
                 "  device id        {}",
-                s.device_id.as_deref().unwrap_or("?")
+                s.device_id.as_ref().map(|d| d.as_str()).unwrap_or("?")
             );
             let _ = writeln!(
                 out,

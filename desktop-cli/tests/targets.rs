@@ -24,7 +24,7 @@ esac
 "#;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../agent-core/src/probe/parse/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/targets/parse/fixtures")
 }
 
 /// A temp dir holding the fake adb and copies of the captures.

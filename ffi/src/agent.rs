@@ -186,6 +186,8 @@ impl PostureAgent {
         posture: Posture,
         verdict: Verdict,
     ) -> Result<String, PostureAgentError> {
+        let device_id = agent_core::protocol::DeviceId::new(device_id)
+            .map_err(PostureAgentError::invalid_input)?;
         Ok(token::sign_report(
             Nonce::new(nonce)?,
             &device_id,

@@ -59,8 +59,8 @@ pub fn verify_report(
     let claims = verified.claims;
     Ok(VerifiedReport {
         kid: verified.kid,
-        jti: claims.jti,
-        device_id: claims.sub,
+        jti: claims.jti.into(),
+        device_id: claims.sub.into(),
         nonce: claims.eat_nonce.into(),
         iat: claims.iat,
         exp: claims.exp,

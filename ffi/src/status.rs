@@ -59,7 +59,7 @@ impl From<core::Status> for Status {
             state: s.state,
             storage_dir: s.state_dir.display().to_string(),
             server_url: s.server_url,
-            device_id: s.device_id,
+            device_id: s.device_id.map(String::from),
             kid: s.kid,
             enrolled_at: s.enrolled_at,
             checkin_interval_secs: s.checkin_interval_secs,
@@ -125,7 +125,7 @@ impl From<core::ReportPreview> for ReportPreview {
         let claims = p.claims;
         ReportPreview {
             payload: p.payload,
-            device_id: claims.sub,
+            device_id: claims.sub.into(),
             nonce: claims.eat_nonce.into(),
             posture: claims.posture.into(),
             verdict: claims.verdict,

@@ -180,7 +180,10 @@ fn the_agent_keeps_the_collectors_attestation_result_and_it_verifies_with_the_pu
     let jwks: serde_json::Value = serde_json::from_slice(&jwks.body).unwrap();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let claims = posture_collector::verify_attestation_result(&token, &jwks, now).unwrap();
-    assert_eq!(Some(claims.sub.as_str()), enrolled.device_id.as_deref());
+    assert_eq!(
+        Some(claims.sub.as_str()),
+        enrolled.device_id.as_ref().map(|d| d.as_str())
+    );
     assert_eq!(Some(claims.cnf.jkt.as_str()), enrolled.kid.as_deref());
     assert_eq!(claims.exp, summary.expires_at.unix_timestamp());
     let posture = &claims.submods["posture"];

@@ -130,7 +130,7 @@ fn an_iphone_with_app_attest_enrols_as_hardware_and_each_report_asserts() {
             .unwrap()
             .devices
             .into_iter()
-            .find(|d| d.device_id.as_str() == id)
+            .find(|d| d.device_id == id)
             .unwrap()
     };
     let enrolled = row(&c);

@@ -57,7 +57,7 @@ fn claims() -> Claims {
     let verdict = evaluate(&posture, &Policy::default_policy(), now);
     Claims::new(
         Nonce::new(NONCE).unwrap(),
-        "interop-device",
+        &agent_core::protocol::DeviceId::new("interop-device").unwrap(),
         posture,
         verdict,
         now,
@@ -252,7 +252,10 @@ fn the_collectors_attestation_result_verifies_with_pyjwt_go_jose_and_nimbus() {
     })
     .unwrap();
     let enrolled = agent.enrol(c.url(), &code).unwrap();
-    let (device, kid) = (enrolled.device_id.unwrap(), enrolled.kid.unwrap());
+    let (device, kid) = (
+        String::from(enrolled.device_id.unwrap()),
+        enrolled.kid.unwrap(),
+    );
     agent.check_in().unwrap();
     let ComplianceToken::Available { token, .. } = agent.compliance_token().unwrap() else {
         panic!("the ack of a current report carries an attestation result");

@@ -98,7 +98,7 @@ pub(super) fn stored_result(state: &State, enrolment: &Enrolment) -> Result<Stor
     Ok(match state.attestation_result()? {
         None => Stored::None,
         Some(token) => {
-            match parse_attestation_result(&token, &enrolment.device_id, &enrolment.kid) {
+            match parse_attestation_result(&token, enrolment.device_id.as_str(), &enrolment.kid) {
                 Ok(r) => Stored::Result(r),
                 Err(e) => Stored::Unreadable(e.to_string()),
             }
@@ -127,7 +127,7 @@ pub(super) fn keep(
     enrolment: &Enrolment,
     token: &str,
 ) -> Result<(), AgentError> {
-    match parse_attestation_result(token, &enrolment.device_id, &enrolment.kid) {
+    match parse_attestation_result(token, enrolment.device_id.as_str(), &enrolment.kid) {
         Ok(result) => {
             tracing::debug!(
                 status = %result.summary().status,

@@ -18,12 +18,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::client::{Client, ClientError};
-use super::memo::Memo;
-use super::verdicts::agent_to_state;
 use super::{Agent, AgentError, Inner, ServerVerdict};
 use std::time::Duration;
 
-use crate::protocol::{ProblemKind, ReportAck};
+use super::verdicts::agent_to_state;
+use crate::protocol::{Jti, ProblemKind, ReportAck};
 use crate::state::{Enrolment, State};
 
 /// At most this many reports are sent in one round.
@@ -111,7 +110,7 @@ impl Agent {
                 Attempt::Acked(ack) => {
                     // The ack and everything it carries, in one durable commit.
                     inner.state.batch(|state| {
-                        apply_ack(state, &inner.memo, &enrolment, &ack).map_err(agent_to_state)?;
+                        apply_ack(state, &enrolment, &ack).map_err(agent_to_state)?;
                         state.ack(&report.jti)?;
                         Ok(())
                     })?;
@@ -121,7 +120,7 @@ impl Agent {
                     tracing::error!(jti = %report.jti, error = %reason, "the collector refused the report for good; removed from the outbox");
                     inner.state.ack(&report.jti)?;
                     outcome.rejected.push(Rejected {
-                        jti: report.jti,
+                        jti: report.jti.into(),
                         reason,
                     });
                 }
@@ -199,9 +198,9 @@ impl Attempt {
 }
 
 /// Sorts one answer to `POST /v1/reports` for the report `jti`.
-fn attempt(jti: &str, result: Result<ReportAck, ClientError>) -> Attempt {
+fn attempt(jti: &Jti, result: Result<ReportAck, ClientError>) -> Attempt {
     let e = match result {
-        Ok(ack) if ack.jti.as_str() == jti => return Attempt::Acked(Box::new(ack)),
+        Ok(ack) if ack.jti == *jti => return Attempt::Acked(Box::new(ack)),
         Ok(ack) => {
             return Attempt::protocol_error(format!(
                 "the collector acknowledged jti {} instead of this report's {jti}; not applied",
@@ -241,12 +240,7 @@ fn attempt(jti: &str, result: Result<ReportAck, ClientError>) -> Attempt {
 /// Applies an acknowledgement: the server's verdict, the next nonce, a
 /// changed policy, the attestation result, the check-in time. Acks arrive oldest report first, so
 /// the last one applied carries the newest nonce.
-fn apply_ack(
-    state: &mut State,
-    memo: &Memo,
-    enrolment: &Enrolment,
-    ack: &ReportAck,
-) -> Result<(), AgentError> {
+fn apply_ack(state: &mut State, enrolment: &Enrolment, ack: &ReportAck) -> Result<(), AgentError> {
     let now = OffsetDateTime::now_utc();
     // Only current reports carry one; a historical report's ack leaves the
     // kept result alone.
@@ -255,18 +249,18 @@ fn apply_ack(
     }
     if let Some(policy) = &ack.policy {
         tracing::info!(policy = %policy.name, revision = policy.revision, "the collector sent a new policy");
-        state.set_policy_json(&policy.to_json())?;
+        state.set_policy(policy)?;
     }
-    state.set_next_nonce(Some(ack.nonce.as_str()), Some(ack.nonce_expires_at))?;
+    state.set_next_nonce(Some(&ack.nonce), Some(ack.nonce_expires_at))?;
     state.set_key_attestation_requested(ack.key_attestation_requested)?;
-    let mut verdicts = memo.verdicts(state)?;
+    let mut verdicts = state.verdicts()?;
     verdicts.server = Some(ServerVerdict {
         verdict: ack.verdict.clone(),
         freshness: ack.freshness,
         accepted_at: ack.accepted_at,
         next_checkin_at: ack.next_checkin_at,
     });
-    memo.store_verdicts(state, verdicts, now)?;
+    state.set_verdicts(&verdicts, now)?;
     state.set_last_checkin(now)?;
     Ok(())
 }

@@ -5,8 +5,7 @@ use time::OffsetDateTime;
 
 use super::client::Client;
 use super::deliver::FlushOutcome;
-use super::verdicts::agent_to_state;
-use super::{Agent, AgentError, Inner, Status};
+use super::{Agent, AgentError, Inner, Status, policy_in_force};
 use crate::keys::DeviceSigner;
 use crate::policy::{Verdict, evaluate};
 use crate::protocol::app_attest::{enrol_client_data_hash, report_client_data_hash};
@@ -115,12 +114,12 @@ impl Agent {
             .map_err(|e| AgentError::collector("enrolment failed", e))?;
         let enrolment = Enrolment {
             server_url: client.base_url().to_owned(),
-            device_id: response.device_id.as_str().to_owned(),
+            device_id: response.device_id.clone(),
             kid: jwk.thumbprint(),
             enrolled_at: OffsetDateTime::now_utc(),
             checkin_interval_secs: u32::try_from(response.checkin_interval_secs)
                 .unwrap_or(u32::MAX),
-            next_nonce: Some(response.nonce.as_str().to_owned()),
+            next_nonce: Some(response.nonce.clone()),
             next_nonce_expires_at: Some(response.nonce_expires_at),
         };
         // Policy and enrolment land together or not at all.
@@ -136,7 +135,7 @@ impl Agent {
         .ok();
         inner.state.batch(|state| {
             if let Some(policy) = &policy {
-                state.set_policy_json(&policy.to_json())?;
+                state.set_policy(policy)?;
             }
             state.set_enrolment(&enrolment)
         })?;
@@ -161,14 +160,14 @@ impl Agent {
         claims.app_attest = signer
             .app_attest_assertion(&report_client_data_hash(
                 claims.eat_nonce.as_str(),
-                &claims.jti,
+                claims.jti.as_str(),
             ))?
             .map(|assertion| crate::b64::encode(&assertion));
         if inner.state.key_attestation_requested()? {
             claims.key_attestation = fresh_key_attestation(signer.as_ref(), &claims.eat_nonce);
         }
         let report = token::sign(&claims, signer.as_ref())?;
-        let mut verdicts = inner.memo.verdicts(&inner.state)?;
+        let mut verdicts = inner.state.verdicts()?;
         verdicts.local = Some(claims.verdict.clone());
         // One durable commit: the report queued, its nonce spent (the
         // collector accepts each nonce once as current), the verdict kept.
@@ -176,10 +175,7 @@ impl Agent {
         let pushed = inner.state.batch(|state| {
             let pushed = state.push(&queued)?;
             state.set_next_nonce(None, None)?;
-            inner
-                .memo
-                .store_verdicts(state, verdicts, now)
-                .map_err(agent_to_state)?;
+            state.set_verdicts(&verdicts, now)?;
             Ok(pushed)
         })?;
         if pushed.evicted > 0 {
@@ -192,7 +188,7 @@ impl Agent {
         self.notify(inner);
         Ok(CheckInOutcome {
             local_verdict: claims.verdict,
-            jti: claims.jti,
+            jti: claims.jti.into(),
             fresh_nonce,
             delivery,
             status: inner.status()?,
@@ -206,12 +202,9 @@ impl Agent {
     pub fn preview_report(&self) -> Result<ReportPreview, AgentError> {
         let mut inner = self.lock()?;
         let (device_id, nonce) = match inner.state.enrolment()? {
-            Some(e) => {
-                let nonce = e.next_nonce.and_then(|n| Nonce::new(n).ok());
-                (e.device_id, nonce)
-            }
+            Some(e) => (e.device_id, e.next_nonce),
             None => (
-                self.signer(&mut inner.state)?.public_jwk()?.thumbprint(),
+                thumbprint_id(&self.signer(&mut inner.state)?.public_jwk()?)?,
                 None,
             ),
         };
@@ -238,7 +231,7 @@ impl Agent {
         let device_id = match inner.state.enrolment()? {
             Some(e) => e.device_id,
             // Not enrolled: the key's thumbprint stands in for the device id.
-            None => signer.public_jwk()?.thumbprint(),
+            None => thumbprint_id(&signer.public_jwk()?)?,
         };
         let now = OffsetDateTime::now_utc();
         let claims = match policy {
@@ -291,9 +284,8 @@ impl Agent {
             ));
         }
         let signer = self.signer(&mut inner.state)?;
-        let device = DeviceId::new(enrolment.device_id.clone());
         let claims = token::request_claims(
-            &device,
+            &enrolment.device_id,
             RequestPurpose::Unenrol,
             Some(nonce),
             OffsetDateTime::now_utc(),
@@ -314,10 +306,7 @@ impl Agent {
         enrolment: &Enrolment,
     ) -> Result<(Nonce, bool), AgentError> {
         let now = OffsetDateTime::now_utc();
-        let stored = enrolment
-            .next_nonce
-            .as_deref()
-            .and_then(|n| Nonce::new(n).ok());
+        let stored = enrolment.next_nonce.clone();
         let valid = enrolment
             .next_nonce_expires_at
             .is_some_and(|exp| exp > now + time::Duration::seconds(30));
@@ -343,16 +332,13 @@ impl Agent {
             return fallback(stored);
         }
         let signer = self.signer(&mut inner.state)?;
-        let device = DeviceId::new(enrolment.device_id.clone());
-        let claims = token::request_claims(&device, RequestPurpose::Challenge, None, now)?;
+        let claims =
+            token::request_claims(&enrolment.device_id, RequestPurpose::Challenge, None, now)?;
         let request = token::sign_request(&claims, signer.as_ref())?;
         match Client::new(&enrolment.server_url, self.transport.clone()).challenge(&request) {
             Ok(answer) => {
                 inner.state.batch(|state| {
-                    state.set_next_nonce(
-                        Some(answer.nonce.as_str()),
-                        Some(answer.nonce_expires_at),
-                    )?;
+                    state.set_next_nonce(Some(&answer.nonce), Some(answer.nonce_expires_at))?;
                     state.set_key_attestation_requested(answer.key_attestation_requested)
                 })?;
                 Ok((answer.nonce, true))
@@ -373,12 +359,18 @@ impl Agent {
     fn claims(
         &self,
         inner: &Inner,
-        device_id: &str,
+        device_id: &DeviceId,
         nonce: Nonce,
         now: OffsetDateTime,
     ) -> Result<Claims, AgentError> {
         let posture = self.probe.collect();
-        let verdict = evaluate(&posture, &inner.memo.policy(&inner.state)?, now);
+        let verdict = evaluate(&posture, &policy_in_force(&inner.state)?, now);
         Ok(Claims::new(nonce, device_id, posture, verdict, now)?)
     }
+}
+
+/// The key's thumbprint, standing in for the device id before enrolment.
+fn thumbprint_id(jwk: &crate::keys::PublicJwk) -> Result<DeviceId, AgentError> {
+    DeviceId::new(jwk.thumbprint())
+        .map_err(|e| AgentError::Internal(format!("the key thumbprint is no device id: {e}")))
 }

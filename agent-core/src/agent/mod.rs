@@ -17,7 +17,6 @@ mod deliver;
 mod error;
 mod flow;
 mod listeners;
-mod memo;
 mod verdicts;
 
 pub use client::{Client, ClientError};
@@ -92,7 +91,7 @@ pub struct Status {
     /// The collector's URL, when enrolled.
     pub server_url: Option<String>,
     /// The device id the collector assigned, when enrolled.
-    pub device_id: Option<String>,
+    pub device_id: Option<crate::protocol::DeviceId>,
     /// The device key's thumbprint, when enrolled.
     pub kid: Option<String>,
     /// When the device enrolled.
@@ -143,12 +142,11 @@ pub struct Agent {
 
 struct Inner {
     state: State,
-    memo: memo::Memo,
 }
 
 impl Inner {
     fn status(&self) -> Result<Status, AgentError> {
-        status_of(&self.state, &self.memo)
+        status_of(&self.state)
     }
 }
 
@@ -211,10 +209,7 @@ impl Agent {
             None => default_transport(config.extra_ca_pem)?,
         };
         Ok(Agent {
-            inner: Mutex::new(Inner {
-                state,
-                memo: memo::Memo::default(),
-            }),
+            inner: Mutex::new(Inner { state }),
             probe: config.probe,
             keys: config.keys,
             transport,
@@ -246,7 +241,7 @@ impl Agent {
     /// The policy in force: the collector's once enrolled, else the default.
     pub fn policy(&self) -> Result<Policy, AgentError> {
         let inner = self.lock()?;
-        inner.memo.policy(&inner.state)
+        policy_in_force(&inner.state)
     }
 
     /// The device key's public half (made on first use).
@@ -303,7 +298,7 @@ impl Agent {
                     (_, Some(signer)) => signer,
                     (Some(e), None) => {
                         return Err(AgentError::KeyMissing {
-                            device_id: e.device_id.clone(),
+                            device_id: e.device_id.to_string(),
                             store: store.describe(),
                         });
                     }
@@ -410,10 +405,15 @@ pub struct ResetOutcome {
     pub key_left_behind: Option<String>,
 }
 
-fn status_of(state: &State, memo: &memo::Memo) -> Result<Status, AgentError> {
+/// The policy in force: the stored one once enrolled, else the default.
+fn policy_in_force(state: &State) -> Result<Policy, AgentError> {
+    Ok(state.policy()?.unwrap_or_else(Policy::default_policy))
+}
+
+fn status_of(state: &State) -> Result<Status, AgentError> {
     let enrolment = state.enrolment()?;
     let stats = state.stats()?;
-    let policy = memo.policy(state)?;
+    let policy = policy_in_force(state)?;
     Ok(Status {
         state: if enrolment.is_some() {
             AgentState::Enrolled
@@ -430,7 +430,7 @@ fn status_of(state: &State, memo: &memo::Memo) -> Result<Status, AgentError> {
         policy: enrolment
             .as_ref()
             .map(|_| crate::policy::PolicyRef::of(&policy)),
-        verdicts: memo.verdicts(state)?,
+        verdicts: state.verdicts()?,
         queued_reports: stats.queued,
         evicted_reports: stats.evicted_total,
         protocol_errors: state.protocol_errors_total()?,

@@ -153,7 +153,7 @@ impl FakeCollector {
                 json(
                     201,
                     &EnrolResponse {
-                        device_id: crate::protocol::DeviceId::new(device),
+                        device_id: crate::protocol::DeviceId::new(device).unwrap(),
                         policy: Policy::default_policy(),
                         checkin_interval_secs: 3600,
                         nonce,
@@ -218,7 +218,7 @@ impl FakeCollector {
                     Ok(v) => v,
                     Err(_) => return problem(ProblemKind::BadSignature),
                 };
-                if let Some(ack) = f.reports.get(&v.claims.jti) {
+                if let Some(ack) = f.reports.get(v.claims.jti.as_str()) {
                     return json(200, ack);
                 }
                 let device = f.devices[&v.kid].clone();
@@ -231,7 +231,7 @@ impl FakeCollector {
                     == Some(v.claims.eat_nonce.as_str());
                 let nonce = Self::nonce(&mut f, &device);
                 let ack = ReportAck {
-                    jti: crate::protocol::Jti::new(v.claims.jti.clone()),
+                    jti: v.claims.jti.clone(),
                     accepted_at: now,
                     verdict: crate::evaluate(&v.claims.posture, &Policy::default_policy(), now),
                     freshness: if current {
@@ -250,7 +250,7 @@ impl FakeCollector {
                         .map(|ear| fake_ear(ear, &device, &v.kid, now)),
                     key_attestation_requested: f.ask_key_attestation,
                 };
-                f.reports.insert(v.claims.jti, ack.clone());
+                f.reports.insert(v.claims.jti.into(), ack.clone());
                 match f.report_fault {
                     None => json(201, &ack),
                     Some(fault) => fault_answer(fault, &ack),
@@ -276,7 +276,7 @@ fn fault_answer(fault: ReportFault, ack: &ReportAck) -> HttpResponse {
         ReportFault::MalformedAck => raw(201, "application/json", r#"{"jti": 7"#),
         ReportFault::WrongJti => {
             let mut fake = ack.clone();
-            fake.jti = crate::protocol::Jti::new("someone-elses-report".to_owned());
+            fake.jti = crate::protocol::Jti::new("someone-elses-report").unwrap();
             fake.verdict.compliance = crate::policy::Compliance::Compliant;
             fake.verdict.findings.clear();
             json(201, &fake)
@@ -392,7 +392,7 @@ fn enrol_check_in_verdict() {
     assert!(matches!(s.agent.check_in(), Err(AgentError::NotEnrolled)));
     let status = s.agent.enrol(URL, "CODE-1").unwrap();
     assert_eq!(status.state, AgentState::Enrolled);
-    assert_eq!(status.device_id.as_deref(), Some("dev-1"));
+    assert_eq!(status.device_id.as_ref().map(|d| d.as_str()), Some("dev-1"));
     assert!(matches!(
         s.agent.enrol(URL, "CODE-2"),
         Err(AgentError::AlreadyEnrolled { .. })
@@ -831,7 +831,7 @@ fn expire_the_stored_nonce(agent: &Agent) {
     inner
         .state
         .set_next_nonce(
-            e.next_nonce.as_deref(),
+            e.next_nonce.as_ref(),
             Some(OffsetDateTime::now_utc() - time::Duration::minutes(1)),
         )
         .unwrap();

@@ -2,15 +2,15 @@
 //! them meaning.
 //!
 //! Two readers fill [`AndroidReadings`]: the app on the phone (the Kotlin
-//! shim, from framework APIs) and the desktop harness (over adb, from
-//! `getprop`, `settings` and `locksettings`). Neither interprets anything:
+//! shim, from framework APIs) and the desktop harness (the CLI's adb
+//! target, from `getprop`, `settings` and `locksettings`; those parsers are
+//! the CLI's, not shipped to phones). Neither interprets anything:
 //! [`android_posture`] is the only place that decides what a value means,
 //! so both readers share every fact name, rule and Unknown reason; only the
 //! sources differ, and they name what was read.
 
 use time::OffsetDateTime;
 
-use super::parse::getprop::{self, Props};
 pub use super::reading::Reading;
 
 use crate::posture::{
@@ -113,58 +113,6 @@ impl AndroidReadings {
             strong_box: Reading::NotRead,
             hardware_keystore: Reading::NotRead,
         }
-    }
-}
-
-/// The output (or the failure) of one adb shell command.
-pub type CommandResult = Result<String, String>;
-
-/// Outputs of the `settings` and `locksettings` commands the adb reader runs.
-#[derive(Debug, Clone)]
-pub struct AndroidSettings {
-    /// `adb shell settings get global adb_enabled`.
-    pub adb_enabled: CommandResult,
-    /// `adb shell settings get global development_settings_enabled`.
-    pub development_settings_enabled: CommandResult,
-    /// `adb shell locksettings get-disabled`.
-    pub lock_disabled: CommandResult,
-    /// `adb shell settings get system screen_off_timeout`.
-    pub screen_off_timeout: CommandResult,
-    /// `adb shell settings get secure lock_screen_lock_after_timeout`.
-    pub lock_after_timeout: CommandResult,
-}
-
-/// The readings adb takes: `getprop` (parsed) and the settings commands.
-/// `settings get` prints `null` for a setting never written.
-pub fn adb_readings(props: &Props, settings: &AndroidSettings) -> AndroidReadings {
-    let prop = |key: &str| Reading::text(getprop::prop(props, key));
-    let command = |out: &CommandResult| match out.as_deref().map(str::trim) {
-        Ok("null") => Reading::NotSet,
-        Ok(text) => Reading::Read {
-            value: text.to_owned(),
-        },
-        Err(e) => Reading::Failed {
-            error: e.to_owned(),
-        },
-    };
-    AndroidReadings {
-        release: prop("ro.build.version.release"),
-        sdk: prop("ro.build.version.sdk"),
-        build_id: prop("ro.build.id"),
-        build_type: prop("ro.build.type"),
-        build_tags: prop("ro.build.tags"),
-        security_patch: prop("ro.build.version.security_patch"),
-        debuggable: prop("ro.debuggable"),
-        crypto_state: prop("ro.crypto.state"),
-        crypto_type: prop("ro.crypto.type"),
-        verified_boot_state: prop("ro.boot.verifiedbootstate"),
-        flash_locked: prop("ro.boot.flash.locked"),
-        lock_screen_disabled: command(&settings.lock_disabled),
-        screen_off_timeout: command(&settings.screen_off_timeout),
-        lock_after_timeout: command(&settings.lock_after_timeout),
-        adb_enabled: command(&settings.adb_enabled),
-        development_settings_enabled: command(&settings.development_settings_enabled),
-        ..AndroidReadings::none(AndroidReader::Adb)
     }
 }
 

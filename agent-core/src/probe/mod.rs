@@ -10,7 +10,6 @@ pub mod android;
 pub mod ios;
 pub mod parse;
 mod reading;
-pub mod simulator;
 
 #[cfg(target_os = "linux")]
 mod linux;

@@ -25,7 +25,7 @@ pub use assurance::{
     Assessment, AssuranceLevel, AssuranceLevelError, DEVICE_HISTORY_LEN, DeviceDetail,
     DeviceReport, FactProvenance, FactRecord,
 };
-pub use ids::{DeviceId, EnrolmentCode, Jti, Nonce, NonceError};
+pub use ids::{DeviceId, EnrolmentCode, IdError, Jti, MAX_ID_LEN, Nonce, NonceError};
 pub use key_attestation::report_attestation_challenge;
 pub use messages::{
     ChallengeResponse, DeviceRequestClaims, EnrolRequest, EnrolResponse, Freshness, ReportAck,

@@ -184,7 +184,7 @@ fn report_ack_round_trips_with_and_without_policy() {
     let policy = Policy::default_policy();
     let posture = Posture::unknown(Platform::Android, "test", now);
     let mut ack = ReportAck {
-        jti: Jti::new("j1"),
+        jti: Jti::new("j1").unwrap(),
         accepted_at: now,
         verdict: crate::evaluate(&posture, &policy, now),
         freshness: Freshness::Historical,
@@ -222,11 +222,11 @@ fn unknown_members_are_ignored() {
 #[test]
 fn request_purpose_and_optional_nonce() {
     let claims = DeviceRequestClaims {
-        sub: DeviceId::new("d"),
+        sub: DeviceId::new("d").unwrap(),
         purpose: RequestPurpose::Challenge,
         iat: 1,
         exp: 2,
-        jti: Jti::new("j"),
+        jti: Jti::new("j").unwrap(),
         eat_nonce: None,
     };
     let json = serde_json::to_string(&claims).unwrap();

@@ -7,6 +7,7 @@
 //! but never logged.
 
 pub mod backoff;
+mod documents;
 mod error;
 mod lock;
 mod outbox;
@@ -20,10 +21,12 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Params, Row, TransactionBehavior};
 
+pub use documents::{ServerVerdict, VerdictRecord};
 pub use error::StateError;
 pub use outbox::{OutboxLimits, OutboxStats, PushOutcome, QueuedReport};
-pub use records::{Enrolment, StoredJson};
+pub use records::Enrolment;
 
+use documents::{Documents, Parsed};
 use error::DbError;
 use lock::DirLock;
 use schema::Migration;
@@ -51,6 +54,10 @@ pub struct State {
     conn: Connection,
     limits: OutboxLimits,
     in_batch: bool,
+    // The policy and verdicts as parsed at open and as written since.
+    documents: Documents,
+    // What the batch in progress wrote, kept only if it commits.
+    pending: Option<Documents>,
     db_path: PathBuf,
     dir: PathBuf,
     // None for a read-only view beside the process that holds the lock.
@@ -75,6 +82,8 @@ impl State {
         private_file(&db_path)?;
         let conn = open_db(&db_path).map_err(|e| e.at(&db_path))?;
         Ok(State {
+            documents: Documents::load(&conn),
+            pending: None,
             conn,
             limits,
             in_batch: false,
@@ -109,6 +118,9 @@ impl State {
             conn,
             limits: OutboxLimits::default(),
             in_batch: false,
+            // Unused: a view parses what is stored at each read.
+            documents: Documents::default(),
+            pending: None,
             db_path,
             dir: dir.to_owned(),
             _lock: None,
@@ -206,6 +218,7 @@ impl State {
             )?;
             Ok(())
         })?;
+        self.written(|d| *d = Documents::default());
         // VACUUM rebuilds the file without the freed pages; the checkpoint
         // then truncates the WAL that still held the old ones.
         self.read(|conn| {
@@ -276,15 +289,42 @@ impl State {
             .exec("BEGIN IMMEDIATE", [])
             .map_err(|e| DbError::Sql(e).at(&self.db_path))?;
         self.in_batch = true;
+        self.pending = Some(self.documents.clone());
         let out = f(self);
         self.in_batch = false;
+        let pending = self.pending.take();
         let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
         let ended = self.conn.exec(end, []).map(drop);
         match (out, ended) {
-            (Ok(v), Ok(())) => Ok(v),
+            (Ok(v), Ok(())) => {
+                if let Some(written) = pending {
+                    self.documents = written;
+                }
+                Ok(v)
+            }
             (Ok(_), Err(e)) => Err(DbError::Sql(e).at(&self.db_path)),
             (Err(e), _) => Err(e),
         }
+    }
+
+    /// A parsed document: this batch's own write if it made one, else the
+    /// copy parsed at open; a read-only view parses what is stored now.
+    fn documents<T>(&self, f: impl FnOnce(&Documents) -> Parsed<T>) -> Result<T, StateError> {
+        let parsed = if self.is_read_only() {
+            f(&Documents::load(&self.conn))
+        } else {
+            f(self.pending.as_ref().unwrap_or(&self.documents))
+        };
+        parsed.map_err(|detail| StateError::Corrupt {
+            path: self.db_path.clone(),
+            detail,
+        })
+    }
+
+    /// Records a write that just succeeded in the parsed copies: at once,
+    /// or, inside a batch, when the batch commits.
+    fn written(&mut self, f: impl FnOnce(&mut Documents)) {
+        f(self.pending.as_mut().unwrap_or(&mut self.documents));
     }
 
     /// Runs the read `f` on the connection.

@@ -16,6 +16,7 @@ use super::backoff;
 use super::error::{DbError, StateError};
 use super::stamp::{from_db, from_db_opt, to_db};
 use super::{Cached, State};
+use crate::protocol::Jti;
 
 /// How much the outbox may hold before it evicts the oldest reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +61,7 @@ impl Default for OutboxLimits {
 #[derive(Clone, PartialEq, Eq)]
 pub struct QueuedReport {
     /// The token's unique id; the outbox's key and the server's dedup key.
-    pub jti: String,
+    pub jti: Jti,
     /// The compact JWS, sent as is.
     pub token: String,
     /// When the report was signed.
@@ -75,13 +76,9 @@ pub struct QueuedReport {
 
 impl QueuedReport {
     /// A new report, due at once.
-    pub fn new(
-        jti: impl Into<String>,
-        token: impl Into<String>,
-        created_at: OffsetDateTime,
-    ) -> Self {
+    pub fn new(jti: Jti, token: impl Into<String>, created_at: OffsetDateTime) -> Self {
         QueuedReport {
-            jti: jti.into(),
+            jti,
             token: token.into(),
             created_at,
             attempts: 0,
@@ -147,15 +144,9 @@ impl State {
         let bytes = u64::try_from(report.token.len()).unwrap_or(u64::MAX);
         if bytes > limits.max_bytes {
             return Err(StateError::ReportTooLarge {
-                jti: report.jti.clone(),
+                jti: report.jti.to_string(),
                 bytes,
                 limit: limits.max_bytes,
-            });
-        }
-        if report.jti.is_empty() {
-            return Err(StateError::Invalid {
-                what: "report",
-                detail: "the jti is empty".into(),
             });
         }
         let created_at = to_db(report.created_at)?;
@@ -163,7 +154,7 @@ impl State {
         let outcome = self.write(|tx| {
             let exists: bool = tx.row(
                 "SELECT EXISTS (SELECT 1 FROM outbox WHERE jti = ?1)",
-                [&report.jti],
+                [report.jti.as_str()],
                 |r| r.get(0),
             )?;
             if exists {
@@ -178,7 +169,7 @@ impl State {
                     (jti, token, bytes, created_at, attempts, next_attempt_at, last_error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
-                    report.jti,
+                    report.jti.as_str(),
                     report.token,
                     // Fits: bytes <= max_bytes, which validate() keeps below 2^63.
                     i64::try_from(bytes).unwrap_or(i64::MAX),
@@ -225,8 +216,8 @@ impl State {
 
     /// Removes an acknowledged report; false when it was not queued (already
     /// acknowledged, or evicted), which is not an error under at-least-once.
-    pub fn ack(&mut self, jti: &str) -> Result<bool, StateError> {
-        self.write(|tx| Ok(tx.exec("DELETE FROM outbox WHERE jti = ?1", [jti])? > 0))
+    pub fn ack(&mut self, jti: &Jti) -> Result<bool, StateError> {
+        self.write(|tx| Ok(tx.exec("DELETE FROM outbox WHERE jti = ?1", [jti.as_str()])? > 0))
     }
 
     /// Records a failed delivery attempt and schedules the next one with
@@ -234,12 +225,13 @@ impl State {
     /// attempt time, or None when the report is no longer queued.
     pub fn record_failure(
         &mut self,
-        jti: &str,
+        jti: &Jti,
         now: OffsetDateTime,
         retry_after: Option<Duration>,
         error: &str,
     ) -> Result<Option<OffsetDateTime>, StateError> {
         let error = truncate(error, MAX_ERROR_LEN);
+        let jti = jti.as_str();
         self.write(|tx| {
             let attempts: Option<u32> = rusqlite::OptionalExtension::optional(tx.row(
                 "SELECT attempts FROM outbox WHERE jti = ?1",
@@ -383,8 +375,10 @@ impl RawReport {
     fn decode(self) -> Result<QueuedReport, DbError> {
         let attempts = u32::try_from(self.attempts)
             .map_err(|_| DbError::Damaged(format!("attempts {} is invalid", self.attempts)))?;
+        let jti = Jti::new(self.jti)
+            .map_err(|e| DbError::Damaged(format!("a queued report's jti is invalid: {e}")))?;
         Ok(QueuedReport {
-            jti: self.jti,
+            jti,
             token: self.token,
             created_at: from_db(self.created_at)?,
             attempts,

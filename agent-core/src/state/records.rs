@@ -1,15 +1,18 @@
 //! The enrolment, the current policy, the last verdict and the last
 //! check-in: single records, replaced whole.
 //!
-//! Policy and verdict are kept as JSON text so this layer never has to
-//! change when those types grow fields.
+//! Policy and verdicts are kept as JSON text so the schema never has to
+//! change when those types grow fields, and parsed once (see `documents`).
 
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
+use super::documents::VerdictRecord;
 use super::error::{DbError, StateError};
 use super::stamp::{from_db, from_db_opt, to_db};
 use super::{Cached, State};
+use crate::policy::Policy;
+use crate::protocol::{DeviceId, Nonce};
 
 /// What the backend said when this device enrolled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +20,7 @@ pub struct Enrolment {
     /// The backend's base URL.
     pub server_url: String,
     /// The random id the backend gave this device.
-    pub device_id: String,
+    pub device_id: DeviceId,
     /// The id of the device key the backend registered.
     pub kid: String,
     /// When the enrolment happened.
@@ -25,18 +28,9 @@ pub struct Enrolment {
     /// How often the backend wants a check-in, in seconds.
     pub checkin_interval_secs: u32,
     /// The nonce the backend handed back for the next report, if any.
-    pub next_nonce: Option<String>,
+    pub next_nonce: Option<Nonce>,
     /// When that nonce stops making a report current.
     pub next_nonce_expires_at: Option<OffsetDateTime>,
-}
-
-/// A JSON document and when it was stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredJson {
-    /// The JSON text, exactly as stored.
-    pub json: String,
-    /// When it was stored (or, for a verdict, when it was reached).
-    pub at: OffsetDateTime,
 }
 
 impl State {
@@ -70,6 +64,12 @@ impl State {
             let checkin_interval_secs = u32::try_from(interval).map_err(|_| {
                 DbError::Damaged(format!("check-in interval {interval} is invalid"))
             })?;
+            let device_id = DeviceId::new(device_id)
+                .map_err(|e| DbError::Damaged(format!("the stored device id is invalid: {e}")))?;
+            let next_nonce = next_nonce
+                .map(Nonce::new)
+                .transpose()
+                .map_err(|e| DbError::Damaged(format!("the stored nonce is invalid: {e}")))?;
             Ok(Some(Enrolment {
                 server_url,
                 device_id,
@@ -94,11 +94,11 @@ impl State {
                  VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     enrolment.server_url,
-                    enrolment.device_id,
+                    enrolment.device_id.as_str(),
                     enrolment.kid,
                     enrolled_at,
                     enrolment.checkin_interval_secs,
-                    enrolment.next_nonce,
+                    enrolment.next_nonce.as_ref().map(Nonce::as_str),
                     nonce_exp,
                 ],
             )?;
@@ -110,10 +110,11 @@ impl State {
     /// has been used).
     pub fn set_next_nonce(
         &mut self,
-        nonce: Option<&str>,
+        nonce: Option<&Nonce>,
         expires_at: Option<OffsetDateTime>,
     ) -> Result<(), StateError> {
         let exp = expires_at.map(to_db).transpose()?;
+        let nonce = nonce.map(Nonce::as_str);
         self.write(|tx| {
             let changed = tx.exec(
                 "UPDATE enrolment SET next_nonce = ?1, next_nonce_expires_at = ?2 WHERE id = 1",
@@ -155,14 +156,15 @@ impl State {
         })
     }
 
-    /// The current policy as JSON and when it was stored, or None before the first.
-    pub fn policy_json(&self) -> Result<Option<StoredJson>, StateError> {
-        self.stored_json("policy_json", "policy_updated_at")
+    /// The policy the collector sent, or None before the first. Parsed
+    /// when the state was opened, not at each read.
+    pub fn policy(&self) -> Result<Option<Policy>, StateError> {
+        self.documents(|d| d.policy.clone())
     }
 
-    /// Stores the current policy's JSON, stamped with the time now.
-    pub fn set_policy_json(&mut self, json: &str) -> Result<(), StateError> {
-        check_json("policy", json)?;
+    /// Stores the policy in force, stamped with the time now.
+    pub fn set_policy(&mut self, policy: &Policy) -> Result<(), StateError> {
+        let json = policy.to_json();
         let now = to_db(OffsetDateTime::now_utc())?;
         self.write(|tx| {
             tx.exec(
@@ -170,17 +172,27 @@ impl State {
                 params![json, now],
             )?;
             Ok(())
-        })
+        })?;
+        self.written(|d| d.policy = Ok(Some(policy.clone())));
+        Ok(())
     }
 
-    /// The last verdict as JSON and when it was reached, or None before the first.
-    pub fn last_verdict(&self) -> Result<Option<StoredJson>, StateError> {
-        self.stored_json("verdict_json", "verdict_at")
+    /// The verdicts last seen (empty before the first check-in). Parsed
+    /// when the state was opened, not at each read.
+    pub fn verdicts(&self) -> Result<VerdictRecord, StateError> {
+        self.documents(|d| d.verdicts.clone())
     }
 
-    /// Stores the last verdict's JSON and when it was reached.
-    pub fn set_last_verdict(&mut self, json: &str, at: OffsetDateTime) -> Result<(), StateError> {
-        check_json("verdict", json)?;
+    /// Stores the verdicts and when the newest was reached.
+    pub fn set_verdicts(
+        &mut self,
+        verdicts: &VerdictRecord,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        let json = serde_json::to_string(verdicts).map_err(|e| StateError::Invalid {
+            what: "verdicts",
+            detail: format!("cannot be encoded: {e}"),
+        })?;
         let at = to_db(at)?;
         self.write(|tx| {
             tx.exec(
@@ -188,7 +200,9 @@ impl State {
                 params![json, at],
             )?;
             Ok(())
-        })
+        })?;
+        self.written(|d| d.verdicts = Ok(verdicts.clone()));
+        Ok(())
     }
 
     /// When the last check-in succeeded, or None if none has.
@@ -292,35 +306,6 @@ impl State {
             Ok(())
         })
     }
-
-    // Column names come from the two callers above, never from input.
-    fn stored_json(&self, json_col: &str, at_col: &str) -> Result<Option<StoredJson>, StateError> {
-        let sql = format!("SELECT {json_col}, {at_col} FROM agent WHERE id = 1");
-        self.read(|conn| {
-            let (json, at): (Option<String>, Option<i64>) =
-                conn.row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            match (json, at) {
-                (Some(json), Some(at)) => Ok(Some(StoredJson {
-                    json,
-                    at: from_db(at)?,
-                })),
-                (None, None) => Ok(None),
-                _ => Err(DbError::Damaged(format!(
-                    "{json_col} and {at_col} disagree"
-                ))),
-            }
-        })
-    }
-}
-
-/// Refuses text that is not JSON, so a reader never finds garbage later.
-fn check_json(what: &'static str, json: &str) -> Result<(), StateError> {
-    crate::json::from_str::<serde::de::IgnoredAny>(json)
-        .map(|_| ())
-        .map_err(|e| StateError::Invalid {
-            what,
-            detail: format!("not JSON: {e}"),
-        })
 }
 
 #[cfg(test)]
@@ -331,11 +316,11 @@ mod tests {
     fn enrolment() -> Enrolment {
         Enrolment {
             server_url: "https://posture.example.nhs.uk".into(),
-            device_id: "dev-7f3a".into(),
+            device_id: DeviceId::new("dev-7f3a").unwrap(),
             kid: "kid-1".into(),
             enrolled_at: datetime!(2026-11-01 09:30:00.5 UTC),
             checkin_interval_secs: 3600,
-            next_nonce: Some("n-1".into()),
+            next_nonce: Some(Nonce::new("nonce-n-1").unwrap()),
             next_nonce_expires_at: None,
         }
     }
@@ -360,48 +345,112 @@ mod tests {
     fn next_nonce_needs_an_enrolment() {
         let dir = tempfile::tempdir().unwrap();
         let mut state = State::open(dir.path()).unwrap();
-        let err = state.set_next_nonce(Some("n"), None).unwrap_err();
+        let nonce = Nonce::new("nonce-n-1").unwrap();
+        let err = state.set_next_nonce(Some(&nonce), None).unwrap_err();
         assert!(matches!(err, StateError::NotEnrolled), "{err}");
     }
 
-    #[test]
-    fn policy_and_verdict_round_trip_as_text() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut state = State::open(dir.path()).unwrap();
-        assert_eq!(state.policy_json().unwrap(), None);
-        assert_eq!(state.last_verdict().unwrap(), None);
+    fn policy(name: &str) -> Policy {
+        let mut p = Policy::default_policy();
+        p.name = name.into();
+        p
+    }
 
-        let before = OffsetDateTime::now_utc();
-        state
-            .set_policy_json(r#"{"name":"nhs","rules":[]}"#)
-            .unwrap();
-        let policy = state.policy_json().unwrap().unwrap();
-        assert_eq!(policy.json, r#"{"name":"nhs","rules":[]}"#);
-        assert!(policy.at >= before);
-
-        let at = datetime!(2026-11-02 10:00 UTC);
-        state.set_last_verdict(r#"{"overall":"pass"}"#, at).unwrap();
-        drop(state);
-        let state = State::open(dir.path()).unwrap();
-        let verdict = state.last_verdict().unwrap().unwrap();
-        assert_eq!(
-            verdict,
-            StoredJson {
-                json: r#"{"overall":"pass"}"#.into(),
-                at
-            }
-        );
+    fn verdicts(at: OffsetDateTime) -> VerdictRecord {
+        let posture = crate::posture::Posture::unknown(crate::Platform::Linux, "test", at);
+        VerdictRecord {
+            local: Some(crate::policy::evaluate(&posture, &policy("nhs"), at)),
+            server: None,
+        }
     }
 
     #[test]
-    fn non_json_is_refused() {
+    fn policy_and_verdicts_round_trip_and_are_parsed_at_open() {
         let dir = tempfile::tempdir().unwrap();
         let mut state = State::open(dir.path()).unwrap();
-        let err = state.set_policy_json("{not json").unwrap_err();
+        assert_eq!(state.policy().unwrap(), None);
+        assert_eq!(state.verdicts().unwrap(), VerdictRecord::default());
+
+        let before = to_db(OffsetDateTime::now_utc()).unwrap();
+        state.set_policy(&policy("nhs")).unwrap();
+        assert_eq!(state.policy().unwrap(), Some(policy("nhs")));
+        let at = datetime!(2026-11-02 10:00 UTC);
+        state.set_verdicts(&verdicts(at), at).unwrap();
+        assert_eq!(state.verdicts().unwrap(), verdicts(at));
+        drop(state);
+
+        let state = State::open(dir.path()).unwrap();
+        assert_eq!(state.documents.policy, Ok(Some(policy("nhs"))));
+        assert_eq!(state.documents.verdicts, Ok(verdicts(at)));
+        assert_eq!(state.policy().unwrap(), Some(policy("nhs")));
+        assert_eq!(state.verdicts().unwrap(), verdicts(at));
+        let (policy_at, verdict_at): (i64, i64) = state
+            .conn
+            .query_row(
+                "SELECT policy_updated_at, verdict_at FROM agent WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(policy_at >= before);
+        assert_eq!(verdict_at, to_db(at).unwrap());
+    }
+
+    #[test]
+    fn a_batch_that_fails_leaves_the_parsed_copies_as_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::open(dir.path()).unwrap();
+        state.set_policy(&policy("first")).unwrap();
+        let failed = state.batch(|s| {
+            s.set_policy(&policy("second"))?;
+            assert_eq!(s.policy().unwrap(), Some(policy("second")));
+            Err::<(), _>(StateError::NotEnrolled)
+        });
+        assert!(failed.is_err());
+        assert_eq!(state.policy().unwrap(), Some(policy("first")));
+        state.batch(|s| s.set_policy(&policy("third"))).unwrap();
+        assert_eq!(state.policy().unwrap(), Some(policy("third")));
+        drop(state);
+        let state = State::open(dir.path()).unwrap();
+        assert_eq!(state.policy().unwrap(), Some(policy("third")));
+    }
+
+    #[test]
+    fn damaged_stored_documents_are_reported_and_the_state_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::open(dir.path()).unwrap();
+        state.set_policy(&policy("nhs")).unwrap();
+        state
+            .conn
+            .execute(
+                "UPDATE agent SET policy_json = '{not json' WHERE id = 1",
+                [],
+            )
+            .unwrap();
+        drop(state);
+        let mut state = State::open(dir.path()).unwrap();
+        let err = state.policy().unwrap_err();
         assert!(
-            matches!(err, StateError::Invalid { what: "policy", .. }),
+            matches!(&err, StateError::Corrupt { detail, .. } if detail.starts_with("the stored policy is invalid")),
             "{err}"
         );
+        assert_eq!(state.verdicts().unwrap(), VerdictRecord::default());
+        state.reset().unwrap();
+        assert_eq!(state.policy().unwrap(), None);
+    }
+
+    #[test]
+    fn a_read_only_view_reads_what_the_writer_stored_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = State::open(dir.path()).unwrap();
+        writer.set_policy(&policy("first")).unwrap();
+        let view = State::open_read_only(dir.path()).unwrap();
+        assert_eq!(view.policy().unwrap(), Some(policy("first")));
+        writer.set_policy(&policy("second")).unwrap();
+        let at = datetime!(2026-11-02 10:00 UTC);
+        writer.set_verdicts(&verdicts(at), at).unwrap();
+        assert_eq!(view.policy().unwrap(), Some(policy("second")));
+        assert_eq!(view.verdicts().unwrap(), verdicts(at));
     }
 
     #[test]

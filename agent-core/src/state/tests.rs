@@ -6,12 +6,17 @@ use std::process::Command;
 use time::macros::datetime;
 
 use super::*;
+use crate::protocol::Jti;
+
+fn jti(jti: &str) -> Jti {
+    Jti::new(jti).unwrap()
+}
 
 fn some_state(dir: &Path) -> State {
     let mut state = State::open(dir).unwrap();
     state
         .push(&QueuedReport::new(
-            "jti-1",
+            jti("jti-1"),
             "a.b.c",
             datetime!(2026-11-23 09:00 UTC),
         ))
@@ -194,7 +199,7 @@ fn a_damaged_page_is_found_by_check_integrity() {
     let mut state = State::open(dir.path()).unwrap();
     for n in 0..50 {
         let r = QueuedReport::new(
-            format!("jti-{n}"),
+            jti(&format!("jti-{n}")),
             "x".repeat(4000),
             datetime!(2026-11-23 09:00 UTC),
         );
@@ -223,7 +228,7 @@ fn a_batch_commits_all_or_nothing() {
     let at = datetime!(2026-11-20 09:30 UTC);
     // A failing batch leaves nothing behind.
     let failed = state.batch(|s| {
-        s.push(&QueuedReport::new("j1", "t1", at))?;
+        s.push(&QueuedReport::new(jti("j1"), "t1", at))?;
         s.set_last_checkin(at)?;
         Err::<(), _>(StateError::NotEnrolled)
     });
@@ -233,7 +238,7 @@ fn a_batch_commits_all_or_nothing() {
     // A succeeding one keeps everything, also across a reopen.
     state
         .batch(|s| {
-            s.push(&QueuedReport::new("j2", "t2", at))?;
+            s.push(&QueuedReport::new(jti("j2"), "t2", at))?;
             s.set_last_checkin(at)
         })
         .unwrap();
@@ -263,6 +268,21 @@ fn an_empty_or_truncated_database_is_damaged_not_a_fresh_state() {
     assert_eq!(State::open(dir.path()).unwrap().stats().unwrap().queued, 0);
 }
 
+fn old_verdicts() -> VerdictRecord {
+    let at = datetime!(2026-11-02 10:00 UTC);
+    let posture = crate::posture::Posture::unknown(crate::Platform::Android, "old", at);
+    let verdict = crate::policy::evaluate(&posture, &crate::policy::Policy::default_policy(), at);
+    VerdictRecord {
+        local: Some(verdict.clone()),
+        server: Some(ServerVerdict {
+            verdict,
+            freshness: crate::protocol::Freshness::Current,
+            accepted_at: at,
+            next_checkin_at: at + time::Duration::hours(1),
+        }),
+    }
+}
+
 #[test]
 fn a_state_from_schema_1_is_upgraded_with_its_data() {
     let dir = tempfile::tempdir().unwrap();
@@ -275,9 +295,24 @@ fn a_state_from_schema_1_is_upgraded_with_its_data() {
             [],
         )
         .unwrap();
+        // Policy and verdicts as an older agent stored them: JSON text.
+        conn.execute(
+            "UPDATE agent SET policy_json = ?1, policy_updated_at = 0,
+                 verdict_json = ?2, verdict_at = 0 WHERE id = 1",
+            [
+                crate::policy::Policy::default_policy().to_json(),
+                serde_json::to_string(&old_verdicts()).unwrap(),
+            ],
+        )
+        .unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
     }
     let mut state = State::open(dir.path()).unwrap();
+    assert_eq!(
+        state.policy().unwrap(),
+        Some(crate::policy::Policy::default_policy())
+    );
+    assert_eq!(state.verdicts().unwrap(), old_verdicts());
     assert_eq!(state.stats().unwrap().queued, 1);
     assert_eq!(state.key_name().unwrap(), None);
     assert_eq!(state.protocol_errors_total().unwrap(), 0);
@@ -302,7 +337,7 @@ fn a_key_attestation_request_is_kept_with_the_enrolment() {
     state
         .set_enrolment(&Enrolment {
             server_url: "https://collector.example".into(),
-            device_id: "dev_1".into(),
+            device_id: crate::protocol::DeviceId::new("dev_1").unwrap(),
             kid: "kid-1".into(),
             enrolled_at: datetime!(2026-11-23 09:00 UTC),
             checkin_interval_secs: 3600,
@@ -378,7 +413,7 @@ fn a_read_only_view_reads_beside_the_lock_holder_and_never_writes() {
     // The writer goes on; the view sees its commits.
     writer
         .push(&QueuedReport::new(
-            "jti-2",
+            jti("jti-2"),
             "d.e.f",
             datetime!(2026-11-23 10:00 UTC),
         ))

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::policy::Verdict;
 use crate::posture::Posture;
-use crate::protocol::Nonce;
+use crate::protocol::{DeviceId, Jti, Nonce};
 
 /// The claims of one posture report (profile `tag:posture-agent.dev,2026:eat/v1`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,12 +20,12 @@ pub struct Claims {
     /// Expiry, seconds since the epoch.
     pub exp: i64,
     /// The report's random id: the key for idempotent delivery.
-    pub jti: String,
+    pub jti: Jti,
     /// The EAT profile this token follows.
     pub eat_profile: String,
     /// The random per-enrolment device id. Not `ueid`: a UEID is meant to
     /// identify the hardware for life, which a personal phone must not give.
-    pub sub: String,
+    pub sub: DeviceId,
     /// The agent's name.
     pub swname: String,
     /// The agent's version, as RFC 9711's `[version]` array.
@@ -51,7 +51,7 @@ impl Claims {
     /// [`super::DEFAULT_LIFETIME_SECS`] later, this agent's name and version.
     pub fn new(
         nonce: Nonce,
-        device_id: &str,
+        device_id: &DeviceId,
         posture: Posture,
         verdict: Verdict,
         now: time::OffsetDateTime,
@@ -61,9 +61,9 @@ impl Claims {
             eat_nonce: nonce,
             iat,
             exp: iat + super::DEFAULT_LIFETIME_SECS,
-            jti: crate::keys::random_id(16)?,
+            jti: Jti::random()?,
             eat_profile: super::EAT_PROFILE.to_owned(),
-            sub: device_id.to_owned(),
+            sub: device_id.clone(),
             swname: super::SW_NAME.to_owned(),
             swversion: crate::AGENT_VERSION.to_owned(),
             posture,
@@ -191,32 +191,42 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 $slot.ok_or_else(|| fail(ClaimProblem::Missing(stringify!($slot))))?
             };
         }
-        let claims = Claims {
-            eat_nonce: required!(eat_nonce),
-            iat: required!(iat),
-            exp: required!(exp),
-            jti: required!(jti),
-            eat_profile: required!(eat_profile),
-            sub: required!(sub),
-            swname: required!(swname),
-            swversion: required!(swversion).0,
-            posture: required!(posture),
-            verdict: required!(verdict),
+        let (eat_nonce, iat, exp, jti, eat_profile, sub, swname, swversion, posture, verdict) = (
+            required!(eat_nonce),
+            required!(iat),
+            required!(exp),
+            required!(jti),
+            required!(eat_profile),
+            required!(sub),
+            required!(swname),
+            required!(swversion).0,
+            required!(posture),
+            required!(verdict),
+        );
+        // `jti` and `sub` are read as text and checked once every required
+        // claim is there, so a bad id is named as the claim it is in (serde
+        // would name a position in the payload instead).
+        let bounded = |claim: &'static str| {
+            fail(ClaimProblem::Invalid(
+                claim,
+                format!("must be 1 to {} characters", crate::protocol::MAX_ID_LEN),
+            ))
+        };
+        let jti = Jti::new(jti).map_err(|_| bounded("jti"))?;
+        let sub = DeviceId::new(sub).map_err(|_| bounded("sub"))?;
+        Ok(Claims {
+            eat_nonce,
+            iat,
+            exp,
+            jti,
+            eat_profile,
+            sub,
+            swname,
+            swversion,
+            posture,
+            verdict,
             app_attest,
             key_attestation: key_attestation.unwrap_or_default(),
-        };
-        if claims.jti.is_empty() || claims.jti.len() > 128 {
-            return Err(fail(ClaimProblem::Invalid(
-                "jti",
-                "must be 1 to 128 characters".into(),
-            )));
-        }
-        if claims.sub.is_empty() || claims.sub.len() > 128 {
-            return Err(fail(ClaimProblem::Invalid(
-                "sub",
-                "must be 1 to 128 characters".into(),
-            )));
-        }
-        Ok(claims)
+        })
     }
 }

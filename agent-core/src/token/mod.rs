@@ -70,7 +70,7 @@ pub fn sign(claims: &Claims, signer: &dyn DeviceSigner) -> Result<String, SignEr
 /// check-in, for testers and backends, neither queued nor sent.
 pub fn sign_report(
     nonce: Nonce,
-    device_id: &str,
+    device_id: &crate::protocol::DeviceId,
     posture: Posture,
     verdict: Verdict,
     signer: &dyn DeviceSigner,

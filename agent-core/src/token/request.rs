@@ -6,7 +6,6 @@ use time::OffsetDateTime;
 
 use super::SignError;
 use super::verify::{KeyResolver, ReplayCache, Verifier, VerifyError};
-use crate::keys::random_id;
 use crate::keys::{DeviceSigner, KeyError};
 use crate::protocol::{DeviceId, DeviceRequestClaims, Jti, Nonce, RequestPurpose};
 
@@ -37,7 +36,7 @@ pub fn request_claims(
         purpose,
         iat,
         exp: iat + 120,
-        jti: Jti::new(random_id(16)?),
+        jti: Jti::random()?,
         eat_nonce: nonce,
     })
 }
@@ -116,7 +115,7 @@ mod tests {
         let signer = SoftwareSigner::ephemeral().unwrap();
         let key = VerifyingKey::from_jwk(&signer.public_jwk().unwrap()).unwrap();
         let now = OffsetDateTime::now_utc();
-        let id = DeviceId::new("dev-1");
+        let id = DeviceId::new("dev-1").unwrap();
         let claims = request_claims(&id, RequestPurpose::Challenge, None, now).unwrap();
         let token = sign_request(&claims, &signer).unwrap();
         let cache = MemoryReplayCache::default();
@@ -140,7 +139,7 @@ mod tests {
         ));
         let mut long = claims.clone();
         long.exp = long.iat + 301;
-        long.jti = Jti::new("other-jti");
+        long.jti = Jti::new("other-jti").unwrap();
         let token = sign_request(&long, &signer).unwrap();
         assert!(matches!(
             v.verify_request(&token, &key, RequestPurpose::Challenge, &cache, now),

@@ -15,7 +15,8 @@ fn now() -> OffsetDateTime {
 fn claims_at(t: OffsetDateTime) -> Claims {
     let posture = Posture::unknown(Platform::Linux, "test posture", t);
     let verdict = evaluate(&posture, &Policy::default_policy(), t);
-    Claims::new(Nonce::new(NONCE).unwrap(), "device-1", posture, verdict, t).unwrap()
+    let device = crate::protocol::DeviceId::new("device-1").unwrap();
+    Claims::new(Nonce::new(NONCE).unwrap(), &device, posture, verdict, t).unwrap()
 }
 
 fn signer() -> SoftwareSigner {
@@ -66,7 +67,7 @@ fn sign_report_builds_the_claims_a_verifier_accepts() {
     let verdict = evaluate(&posture, &Policy::default_policy(), t);
     let token = sign_report(
         Nonce::new(NONCE).unwrap(),
-        "device-7",
+        &crate::protocol::DeviceId::new("device-7").unwrap(),
         posture.clone(),
         verdict.clone(),
         &s,
@@ -82,7 +83,7 @@ fn sign_report_builds_the_claims_a_verifier_accepts() {
     assert_eq!(claims.swversion, crate::AGENT_VERSION);
     let again = sign_report(
         Nonce::new(NONCE).unwrap(),
-        "device-7",
+        &crate::protocol::DeviceId::new("device-7").unwrap(),
         posture,
         verdict,
         &s,
@@ -531,7 +532,7 @@ fn time_nonce_and_replay() {
     // ...and only once.
     assert_eq!(
         check(&c, NonceCheck::Exact(NONCE), &cache).unwrap_err(),
-        VerifyError::Replayed(c.jti.clone())
+        VerifyError::Replayed(c.jti.to_string())
     );
 }
 

@@ -382,9 +382,9 @@ impl Verifier {
         {
             return Err(VerifyError::WrongNonce);
         }
-        match replay.insert_if_new(&claims.jti, claims.exp) {
+        match replay.insert_if_new(claims.jti.as_str(), claims.exp) {
             Ok(true) => Ok(VerifiedToken { kid, claims }),
-            Ok(false) => Err(VerifyError::Replayed(claims.jti)),
+            Ok(false) => Err(VerifyError::Replayed(claims.jti.into())),
             Err(e) => Err(VerifyError::ReplayCache(e.0)),
         }
     }

@@ -5,7 +5,7 @@
 
 use agent_core::Platform;
 use agent_core::posture::POSTURE_SCHEMA_VERSION;
-use agent_core::protocol::{Jti, ProblemKind, RequestPurpose, limits};
+use agent_core::protocol::{ProblemKind, RequestPurpose, limits};
 use agent_core::token::{NonceCheck, ReplayCache, ReplayError, VerifyError};
 use ring::digest::{SHA256, digest};
 use time::OffsetDateTime;
@@ -92,7 +92,7 @@ pub(crate) fn report_token(
         Err(e) => return Err(ApiError::from_verify(&e)),
     };
     let claims = verified.claims;
-    let entry = device_for(inner, &verified.kid, &claims.sub)?;
+    let entry = device_for(inner, &verified.kid, claims.sub.as_str())?;
     let oldest = now.unix_timestamp()
         - i64::try_from(limits::MAX_HISTORICAL_AGE_SECS).unwrap_or(i64::MAX / 2);
     if claims.iat < oldest {
@@ -213,7 +213,7 @@ pub(crate) fn request(
     let entry = device_for(inner, &verified.kid, claims.sub.as_str())?;
     Ok(RequestCmd {
         device_id: entry.device_id,
-        jti: Jti::new(claims.jti.as_str()),
+        jti: claims.jti,
         exp: claims.exp,
         eat_nonce: claims.eat_nonce,
         now,

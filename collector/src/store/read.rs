@@ -9,6 +9,7 @@ use agent_core::protocol::{
     DeviceId, DeviceReport, DeviceStatus, ExportRecord, FleetDevice, FleetSummary, Freshness, Jti,
     KeyAttestationSummary, PinBreak, PinState, Provenance,
 };
+use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::DeserializeOwned;
 
@@ -92,7 +93,9 @@ fn add_pins(conn: &Connection, devices: &mut [FleetDevice]) -> rusqlite::Result<
         Ok((
             r.get::<_, String>(0)?,
             PinBreak {
-                jti: Jti::new(r.get::<_, String>(1)?),
+                jti: Jti::new(r.get::<_, String>(1)?).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(1, Type::Text, Box::new(e))
+                })?,
                 field: r.get(2)?,
                 pinned: r.get(3)?,
                 seen: r.get(4)?,
@@ -216,15 +219,16 @@ pub(crate) fn device_detail(
     let mut history = Vec::new();
     for row in rows {
         let (jti, iat, accepted_at, freshness, compliance, assurance) = row?;
-        let (Some(freshness), Some(compliance)) = (
+        let (Some(freshness), Some(compliance), Ok(jti)) = (
             from_name::<Freshness>(&freshness),
             from_name::<Compliance>(&compliance),
+            Jti::new(jti),
         ) else {
             tracing::warn!("device view: skipped a report row that does not parse");
             continue;
         };
         history.push(DeviceReport {
-            jti: Jti::new(jti),
+            jti,
             iat: at(iat),
             accepted_at: at(accepted_at),
             freshness,
@@ -300,7 +304,9 @@ fn fleet_rows(
             Some((p, s)) => (p, s),
             None => (Provenance::SelfReported, None),
         };
-        let Some(platform) = from_name::<Platform>(&platform) else {
+        let (Some(platform), Ok(device_id)) =
+            (from_name::<Platform>(&platform), DeviceId::new(device_id))
+        else {
             continue;
         };
         let compliance = compliance.as_deref().and_then(from_name::<Compliance>);
@@ -325,7 +331,7 @@ fn fleet_rows(
         };
         devices.push((
             FleetDevice {
-                device_id: DeviceId::new(device_id),
+                device_id,
                 platform,
                 status,
                 compliance,
@@ -478,16 +484,18 @@ impl ExportCursor {
         while let Some(r) = rows.next()? {
             let freshness: String = r.get(3)?;
             let verdict: String = r.get(4)?;
-            let (Some(freshness), Ok(verdict)) = (
+            let (Some(freshness), Ok(verdict), Ok(jti), Ok(device_id)) = (
                 from_name::<Freshness>(&freshness),
                 serde_json::from_str(&verdict),
+                Jti::new(r.get::<_, String>(0)?),
+                DeviceId::new(r.get::<_, String>(1)?),
             ) else {
                 tracing::warn!("export: skipped a report row that does not parse");
                 continue;
             };
             let record = ExportRecord {
-                jti: Jti::new(r.get::<_, String>(0)?),
-                device_id: DeviceId::new(r.get::<_, String>(1)?),
+                jti,
+                device_id,
                 accepted_at: at(r.get(2)?),
                 freshness,
                 verdict,

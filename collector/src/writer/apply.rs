@@ -2,7 +2,7 @@
 //! the in-memory state, so a failed statement leaves memory untouched.
 
 use agent_core::protocol::{
-    ChallengeResponse, DeviceId, EnrolResponse, Freshness, IssuedCode, Jti, Nonce, ProblemKind,
+    ChallengeResponse, DeviceId, EnrolResponse, Freshness, IssuedCode, Nonce, ProblemKind,
     ReportAck, UnenrolResponse,
 };
 use agent_core::token::random_id;
@@ -85,8 +85,9 @@ impl Writer {
                 && self.devices.contains_key(&device_id)
             {
                 let (nonce, expires) = self.usable_nonce(&device_id, now)?;
+                let id = DeviceId::new(device_id).map_err(ApiError::internal)?;
                 return Ok(EnrolOutcome::Repeated(
-                    self.enrol_response(device_id, nonce, expires),
+                    self.enrol_response(id, nonce, expires),
                 ));
             }
             self.code_failed(&c.code_hash)?;
@@ -100,6 +101,7 @@ impl Writer {
             ));
         }
         let device_id = format!("dev_{}", random_id(16).map_err(ApiError::internal)?);
+        let id = DeviceId::new(device_id.as_str()).map_err(ApiError::internal)?;
         let nonce = new_nonce()?;
         let expires = now + self.settings.nonce_lifetime_secs;
         let platform = crate::store::name_of(&c.platform);
@@ -158,12 +160,12 @@ impl Writer {
         );
         self.effects.push(Effect::AddKey(KeyEntry {
             key: c.key,
-            device_id: DeviceId::new(device_id.clone()),
+            device_id: id.clone(),
             attested: c.attested.map(std::sync::Arc::new),
             pin_broken: false,
         }));
         Ok(EnrolOutcome::Created(
-            self.enrol_response(device_id, nonce, expires),
+            self.enrol_response(id, nonce, expires),
         ))
     }
 
@@ -199,9 +201,14 @@ impl Writer {
             .map_err(sql)
     }
 
-    fn enrol_response(&self, device_id: String, nonce: Nonce, expires: i64) -> Box<EnrolResponse> {
+    fn enrol_response(
+        &self,
+        device_id: DeviceId,
+        nonce: Nonce,
+        expires: i64,
+    ) -> Box<EnrolResponse> {
         Box::new(EnrolResponse {
-            device_id: DeviceId::new(device_id),
+            device_id,
             policy: self.settings.policy.clone(),
             checkin_interval_secs: u64::try_from(self.settings.checkin_interval_secs).unwrap_or(0),
             nonce,
@@ -252,7 +259,7 @@ impl Writer {
             .conn
             .prepare_cached("SELECT token_sha256, ack FROM reports WHERE jti = ?1")
             .and_then(|mut s| {
-                s.query_row(params![c.jti], |r| {
+                s.query_row(params![c.jti.as_str()], |r| {
                     Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
                 })
                 .optional()
@@ -275,7 +282,7 @@ impl Writer {
         }
         // Before anything is written: a refused assertion stores nothing.
         if let Some(assertion) = &c.app_attest {
-            self.check_report_assertion(device_id, assertion, &c.eat_nonce, &c.jti, now)?;
+            self.check_report_assertion(device_id, assertion, &c.eat_nonce, c.jti.as_str(), now)?;
         }
         let dev = self.devices.get(device_id).ok_or_else(gone)?;
         // protocol.md §6: the latest nonce, unexpired, in an unexpired token.
@@ -283,7 +290,7 @@ impl Writer {
         // protocol §5.3.3: only a current report's fresh chain is held against
         // the pin (an older one may predate the pin's latest rise).
         if current && let Some(fresh) = &c.fresh {
-            self.reattested(device_id, &c.jti, fresh, now)?;
+            self.reattested(device_id, c.jti.as_str(), fresh, now)?;
         }
         self.note_verdict(device_id, &c.assessment, current);
         let freshness = if current {
@@ -298,7 +305,7 @@ impl Writer {
         };
         let compliance = c.verdict.compliance;
         let ack = ReportAck {
-            jti: Jti::new(c.jti.clone()),
+            jti: c.jti.clone(),
             accepted_at: c.now,
             verdict: c.verdict,
             freshness,
@@ -321,7 +328,7 @@ impl Writer {
             )
             .and_then(|mut s| {
                 s.execute(params![
-                    c.jti,
+                    c.jti.as_str(),
                     c.token_sha256,
                     device_id,
                     c.iat,
@@ -355,7 +362,7 @@ impl Writer {
             )
             .and_then(|mut s| {
                 s.execute(params![
-                    c.jti,
+                    c.jti.as_str(),
                     c.assessment.assurance.name(),
                     assessment_json,
                     ack.attestation_result
@@ -374,7 +381,7 @@ impl Writer {
                 .and_then(|mut s| {
                     s.execute(params![
                         device_id,
-                        c.jti,
+                        c.jti.as_str(),
                         assessment_json,
                         ack.attestation_result
                     ])

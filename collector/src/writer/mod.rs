@@ -94,7 +94,7 @@ pub(crate) enum EnrolOutcome {
 
 /// A verified report, with the server's verdict.
 pub(crate) struct ReportCmd {
-    pub jti: String,
+    pub jti: Jti,
     pub token_sha256: Vec<u8>,
     pub device_id: DeviceId,
     pub exp: i64,
@@ -355,6 +355,10 @@ impl Writer {
             let Ok(key) = VerifyingKey::from_jwk(&jwk) else {
                 continue;
             };
+            let Ok(device_id) = DeviceId::new(row.device_id.as_str()) else {
+                tracing::warn!("device {} has an invalid id; skipped", row.device_id);
+                continue;
+            };
             let pin = row.attested.as_ref().map(|a| PinStatus {
                 pinned_at: a.summary.attested_at.unix_timestamp(),
                 broken: row.pin_broken,
@@ -362,7 +366,7 @@ impl Writer {
             });
             entries.push(KeyEntry {
                 key,
-                device_id: DeviceId::new(row.device_id.clone()),
+                device_id,
                 attested: row.attested.map(Arc::new),
                 pin_broken: row.pin_broken,
             });

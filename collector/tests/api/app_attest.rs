@@ -126,8 +126,9 @@ fn report(
     let now = OffsetDateTime::now_utc();
     let posture = ios_posture();
     let verdict = evaluate(&posture, &test_policy(), now);
-    let mut claims = Claims::new(nonce.clone(), device_id, posture, verdict, now).unwrap();
-    let hash = report_client_data_hash(claims.eat_nonce.as_str(), &claims.jti);
+    let device_id = agent_core::protocol::DeviceId::new(device_id).unwrap();
+    let mut claims = Claims::new(nonce.clone(), &device_id, posture, verdict, now).unwrap();
+    let hash = report_client_data_hash(claims.eat_nonce.as_str(), claims.jti.as_str());
     claims.app_attest = Some(URL_SAFE_NO_PAD.encode(assertion(&hash)));
     sign(&claims, &phone.signer).unwrap()
 }
@@ -377,7 +378,8 @@ fn an_attested_iphones_report_without_an_assertion_is_only_self_reported() {
     let now = OffsetDateTime::now_utc();
     let posture = ios_posture();
     let verdict = evaluate(&posture, &test_policy(), now);
-    let claims = Claims::new(e.nonce.clone(), &id, posture, verdict, now).unwrap();
+    let sub = agent_core::protocol::DeviceId::new(id.as_str()).unwrap();
+    let claims = Claims::new(e.nonce.clone(), &sub, posture, verdict, now).unwrap();
     accepted(&send_report(&c, &sign(&claims, &phone.signer).unwrap()));
     let row = fleet_row(&c, &id);
     assert_eq!(row.provenance, Some(Provenance::Hardware));

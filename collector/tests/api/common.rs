@@ -267,7 +267,7 @@ impl Device {
     pub fn token_at(&self, shape: Shape, nonce: &Nonce, now: OffsetDateTime) -> String {
         let posture = posture(shape);
         let verdict = evaluate(&posture, &test_policy(), now);
-        let claims = Claims::new(nonce.clone(), &self.id, posture, verdict, now).unwrap();
+        let claims = Claims::new(nonce.clone(), &self.device_id(), posture, verdict, now).unwrap();
         sign(&claims, &self.signer).unwrap()
     }
 
@@ -293,9 +293,13 @@ impl Device {
         ack
     }
 
+    pub fn device_id(&self) -> agent_core::protocol::DeviceId {
+        agent_core::protocol::DeviceId::new(self.id.as_str()).unwrap()
+    }
+
     pub fn request_token(&self, purpose: RequestPurpose, nonce: Option<Nonce>) -> String {
-        let id = agent_core::protocol::DeviceId::new(self.id.clone());
-        let claims = request_claims(&id, purpose, nonce, OffsetDateTime::now_utc()).unwrap();
+        let claims =
+            request_claims(&self.device_id(), purpose, nonce, OffsetDateTime::now_utc()).unwrap();
         sign_request(&claims, &self.signer).unwrap()
     }
 }

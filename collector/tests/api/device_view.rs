@@ -81,13 +81,14 @@ fn report(c: &RunningCollector, d: &mut Device) -> (ReportAck, String) {
     let verdict = agent_core::evaluate(&posture, &patch_policy(), now);
     assert_eq!(verdict.compliance, Compliance::Compliant, "{verdict:?}");
     let claims =
-        agent_core::token::Claims::new(d.nonce.clone(), &d.id, posture, verdict, now).unwrap();
+        agent_core::token::Claims::new(d.nonce.clone(), &d.device_id(), posture, verdict, now)
+            .unwrap();
     let token = agent_core::token::sign(&claims, &d.signer).unwrap();
     let r = d.send(c, &token);
     assert_eq!(r.status, 201, "{r:?}");
     let ack: ReportAck = serde_json::from_slice(&r.body).unwrap();
     d.nonce = ack.nonce.clone();
-    let jti = claims.jti.clone();
+    let jti = claims.jti.to_string();
     (ack, jti)
 }
 

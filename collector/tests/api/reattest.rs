@@ -77,7 +77,7 @@ fn report(d: &Device, chain: Vec<String>) -> String {
     let now = OffsetDateTime::now_utc();
     let posture = posture(Shape::Compliant);
     let verdict = evaluate(&posture, &policy(), now);
-    let mut claims = Claims::new(d.nonce.clone(), &d.id, posture, verdict, now).unwrap();
+    let mut claims = Claims::new(d.nonce.clone(), &d.device_id(), posture, verdict, now).unwrap();
     claims.key_attestation = chain;
     sign(&claims, &d.signer).unwrap()
 }

@@ -36,7 +36,7 @@ fn the_server_never_trusts_the_devices_verdict() {
     let mut lie = evaluate(&posture(Shape::Compliant), &test_policy(), now);
     lie.compliance = Compliance::Compliant;
     let bad = posture(Shape::NonCompliant);
-    let claims = Claims::new(d.nonce.clone(), &d.id, bad, lie, now).unwrap();
+    let claims = Claims::new(d.nonce.clone(), &d.device_id(), bad, lie, now).unwrap();
     let r = d.send(&c, &sign(&claims, &d.signer).unwrap());
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(ack(&r).verdict.compliance, Compliance::NonCompliant);
@@ -61,8 +61,8 @@ fn a_resent_report_gets_the_same_ack_and_is_stored_once() {
     let now = OffsetDateTime::now_utc();
     let p = posture(Shape::Warning);
     let v = evaluate(&p, &test_policy(), now);
-    let mut claims = Claims::new(d.nonce.clone(), &d.id, p, v, now).unwrap();
-    claims.jti = ack(&first).jti.as_str().to_owned();
+    let mut claims = Claims::new(d.nonce.clone(), &d.device_id(), p, v, now).unwrap();
+    claims.jti = ack(&first).jti;
     let r = d.send(&c, &sign(&claims, &d.signer).unwrap());
     assert_problem(&r, 409, "replayed-token");
     assert_eq!(c.collector().report_count().unwrap(), 1);
@@ -128,12 +128,12 @@ fn tampered_and_foreign_tokens_are_refused_and_not_stored() {
     let now = OffsetDateTime::now_utc();
     let p = posture(Shape::Compliant);
     let v = evaluate(&p, &test_policy(), now);
-    let forged = Claims::new(a.nonce.clone(), &a.id, p.clone(), v.clone(), now).unwrap();
+    let forged = Claims::new(a.nonce.clone(), &a.device_id(), p.clone(), v.clone(), now).unwrap();
     let r = a.send(&c, &sign(&forged, &b.signer).unwrap());
     assert_problem(&r, 401, "unknown-device");
     // A key that never enrolled.
     let stranger = SoftwareSigner::ephemeral().unwrap();
-    let claims = Claims::new(a.nonce.clone(), &a.id, p, v, now).unwrap();
+    let claims = Claims::new(a.nonce.clone(), &a.device_id(), p, v, now).unwrap();
     let r = a.send(&c, &sign(&claims, &stranger).unwrap());
     assert_problem(&r, 401, "unknown-device");
     // Not a JWS at all.
@@ -153,7 +153,7 @@ fn a_device_on_an_old_policy_gets_the_new_one() {
         name: "test".into(),
         revision: 0,
     };
-    let claims = Claims::new(d.nonce.clone(), &d.id, p, v, now).unwrap();
+    let claims = Claims::new(d.nonce.clone(), &d.device_id(), p, v, now).unwrap();
     let r = d.send(&c, &sign(&claims, &d.signer).unwrap());
     assert_eq!(ack(&r).policy, Some(test_policy()));
 }
@@ -250,7 +250,7 @@ fn the_server_judges_auto_lock_and_reads_postures_from_agents_before_it() {
     let now = OffsetDateTime::now_utc();
     let send = |d: &Device, p: agent_core::Posture| {
         let verdict = evaluate(&p, &agent_core::Policy::default_policy(), now);
-        let claims = Claims::new(d.nonce.clone(), &d.id, p, verdict, now).unwrap();
+        let claims = Claims::new(d.nonce.clone(), &d.device_id(), p, verdict, now).unwrap();
         let r = d.send(&c, &sign(&claims, &d.signer).unwrap());
         assert_eq!(r.status, 201, "{r:?}");
         ack(&r)

@@ -299,7 +299,7 @@ fn enrol_one(plan: &EnrolPlan<'_>, i: usize, rec: &mut Recorder) -> Option<Devic
         Ok(status) => Some(Device {
             agent,
             profile,
-            device_id: status.device_id.unwrap_or_default(),
+            device_id: status.device_id.map(String::from).unwrap_or_default(),
             last: None,
         }),
         Err(e) => {

@@ -7,12 +7,15 @@ use std::time::Duration;
 
 use agent_core::Posture;
 use agent_core::probe::PostureProbe;
-use agent_core::probe::android::{AndroidSettings, adb_readings, android_posture};
-use agent_core::probe::parse::adb_devices::{AdbDevice, AdbState, parse_adb_devices};
-use agent_core::probe::parse::getprop::parse_getprop;
+use agent_core::probe::android::android_posture;
 use time::OffsetDateTime;
 
+use super::parse::adb_devices::{AdbDevice, AdbState, parse_adb_devices};
+use super::parse::getprop::parse_getprop;
 use super::{RunError, run_bounded};
+use readings::{AndroidSettings, adb_readings};
+
+pub mod readings;
 
 /// Time allowed for one adb command: a device over USB answers in well
 /// under a second, an emulator that is still booting may not.

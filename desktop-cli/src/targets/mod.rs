@@ -5,8 +5,10 @@
 //! device, from a file or shipped with the agent).
 
 pub mod adb;
+pub mod parse;
 pub mod profile;
 pub mod simctl;
+pub mod simulator;
 
 use std::io::Read;
 use std::path::PathBuf;

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use agent_core::Posture;
 use agent_core::probe::PostureProbe;
-use agent_core::probe::parse::simctl::{SimDevice, SimRuntime, parse_simctl_list};
-use agent_core::probe::simulator::{SimulatorError, select_simulator, simulator_posture};
 use time::OffsetDateTime;
 
+use super::parse::simctl::{SimDevice, SimRuntime, parse_simctl_list};
+use super::simulator::{SimulatorError, select_simulator, simulator_posture};
 use super::{RunError, run_bounded};
 
 /// simctl answers quickly unless CoreSimulator is starting up.

@@ -1,14 +1,11 @@
 //! Pure parsers for the text probes read: no I/O, unit-tested on real
 //! captured outputs, bounded, and they return an error rather than panic.
 
-pub mod adb_devices;
 pub mod desktop_lock;
 pub mod efivar;
-pub mod getprop;
 pub mod macos;
 pub mod mountinfo;
 pub mod os_release;
-pub mod simctl;
 pub mod windows;
 
 /// Largest text any parser accepts.

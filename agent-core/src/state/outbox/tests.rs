@@ -7,12 +7,16 @@ use crate::state::backoff::{CAP, ceiling};
 
 const T0: OffsetDateTime = datetime!(2026-11-23 09:00 UTC);
 
+fn j(jti: &str) -> Jti {
+    Jti::new(jti).unwrap()
+}
+
 fn at(secs: i64) -> OffsetDateTime {
     T0 + time::Duration::seconds(secs)
 }
 
 fn report(n: i64, token_len: usize) -> QueuedReport {
-    QueuedReport::new(format!("jti-{n}"), "t".repeat(token_len), at(n))
+    QueuedReport::new(j(&format!("jti-{n}")), "t".repeat(token_len), at(n))
 }
 
 fn jtis(reports: &[QueuedReport]) -> Vec<&str> {
@@ -169,8 +173,8 @@ fn ack_removes_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut state = State::open(dir.path()).unwrap();
     state.push(&report(1, 10)).unwrap();
-    assert!(state.ack("jti-1").unwrap());
-    assert!(!state.ack("jti-1").unwrap());
+    assert!(state.ack(&j("jti-1")).unwrap());
+    assert!(!state.ack(&j("jti-1")).unwrap());
     assert_eq!(state.stats().unwrap().queued, 0);
 }
 
@@ -183,7 +187,7 @@ fn record_failure_backs_off_within_bounds_and_delays_due() {
     let now = at(100);
     for attempt in 1..=12 {
         let next = state
-            .record_failure("jti-1", now, None, "503 from server")
+            .record_failure(&j("jti-1"), now, None, "503 from server")
             .unwrap()
             .unwrap();
         assert!(next >= now, "attempt {attempt}: {next}");
@@ -208,7 +212,7 @@ fn record_failure_never_retries_before_retry_after() {
     let now = at(100);
     let retry_after = Duration::from_secs(120);
     let next = state
-        .record_failure("jti-1", now, Some(retry_after), "429")
+        .record_failure(&j("jti-1"), now, Some(retry_after), "429")
         .unwrap()
         .unwrap();
     // The first backoff is at most 5 s, so Retry-After decides.
@@ -224,7 +228,10 @@ fn record_failure_never_retries_before_retry_after() {
 fn record_failure_on_a_gone_report_is_none() {
     let dir = tempfile::tempdir().unwrap();
     let mut state = State::open(dir.path()).unwrap();
-    assert_eq!(state.record_failure("nope", T0, None, "x").unwrap(), None);
+    assert_eq!(
+        state.record_failure(&j("nope"), T0, None, "x").unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -233,14 +240,14 @@ fn long_errors_are_truncated_on_a_char_boundary() {
     let mut state = State::open(dir.path()).unwrap();
     state.push(&report(1, 10)).unwrap();
     let long = "é".repeat(MAX_ERROR_LEN);
-    state.record_failure("jti-1", T0, None, &long).unwrap();
+    state.record_failure(&j("jti-1"), T0, None, &long).unwrap();
     let stored = state.all().unwrap().remove(0).last_error.unwrap();
     assert!(stored.len() <= MAX_ERROR_LEN && stored.len() >= MAX_ERROR_LEN - 1);
 }
 
 #[test]
 fn debug_output_hides_the_token() {
-    let r = QueuedReport::new("jti-1", "eyJhbGciOiJFUzI1NiJ9.secret-posture.sig", T0);
+    let r = QueuedReport::new(j("jti-1"), "eyJhbGciOiJFUzI1NiJ9.secret-posture.sig", T0);
     let debug = format!("{r:?}");
     assert!(!debug.contains("secret-posture"), "{debug}");
     assert!(debug.contains("jti-1"));

@@ -7,7 +7,7 @@
 use time::OffsetDateTime;
 
 use super::parse::simctl::{SimDevice, SimRuntime, SimctlList};
-use crate::posture::{Fact, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture};
+use agent_core::posture::{Fact, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture};
 
 /// The command the listing came from, named in every observed fact.
 pub const SIMCTL_COMMAND: &str = "xcrun simctl list -j devices runtimes";
@@ -103,7 +103,7 @@ pub fn simulator_posture(
         "a simulator has no data protection of its own: its storage is a folder on the Mac",
     );
     p.screen_lock = Fact::unknown("a simulator has no passcode to report");
-    p.auto_lock = Fact::unknown(super::IOS_AUTO_LOCK_NOT_READABLE);
+    p.auto_lock = Fact::unknown(agent_core::probe::IOS_AUTO_LOCK_NOT_READABLE);
     p.developer_mode = Fact::unknown("a simulator does not report Developer Mode");
     p.usb_debugging = Fact::unknown("iOS has no USB debugging setting");
     p.integrity = vec![IntegrityIndicator {
@@ -122,7 +122,7 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::probe::parse::simctl::parse_simctl_list;
+    use crate::targets::parse::simctl::parse_simctl_list;
 
     const LIST: &str = include_str!("parse/fixtures/simctl-list-devices-runtimes.json");
 
@@ -139,7 +139,7 @@ mod tests {
         assert!(p.screen_lock.value().is_none());
         assert_eq!(
             p.auto_lock.provenance(),
-            super::super::IOS_AUTO_LOCK_NOT_READABLE
+            agent_core::probe::IOS_AUTO_LOCK_NOT_READABLE
         );
         assert!(p.storage_encryption.provenance().contains("simulator"));
         let json = p.to_json_pretty();

@@ -75,7 +75,7 @@ pub fn parse_simctl_list(text: &str) -> Result<SimctlList, SimctlError> {
     if text.len() > MAX_SIMCTL_BYTES {
         return Err(SimctlError::TooLarge(text.len()));
     }
-    Ok(crate::json::from_str(text)?)
+    Ok(serde_json::from_str(text)?)
 }
 
 impl SimctlList {
