@@ -124,7 +124,7 @@ impl Writer {
             })
             .map_err(sql)?;
         if let Some(a) = &c.attested {
-            self.store_attestation(&device_id, a)?;
+            self.store_attestation(&device_id, a, a.summary.attested_at.unix_timestamp())?;
             tracing::info!(
                 "device {device_id}: key attestation verified ({}, security level {})",
                 name_of(&a.provenance),
@@ -169,9 +169,16 @@ impl Writer {
         ))
     }
 
-    /// Stores what a verified key attestation vouched for, in the
-    /// enrolment's transaction.
-    fn store_attestation(&self, device_id: &str, a: &Attested) -> Result<(), ApiError> {
+    /// Stores what a verified key attestation vouched for as the device's
+    /// pin, attested at `attested_at`: at enrolment, in its transaction,
+    /// and when a fresh chain moves the pin up (protocol 5.3.3). What the
+    /// latest report said (`reported_*`) is kept.
+    pub(super) fn store_attestation(
+        &self,
+        device_id: &str,
+        a: &Attested,
+        attested_at: i64,
+    ) -> Result<(), ApiError> {
         let s = &a.summary;
         self.conn
             .prepare_cached(
@@ -179,7 +186,17 @@ impl Writer {
                  attestation_version, verified_boot_state, device_locked, os_version,
                  os_patch_level, vendor_patch_level, boot_patch_level,
                  verified_boot_key_sha256, attested_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (device_id) DO UPDATE SET provenance = excluded.provenance,
+                 security_level = excluded.security_level,
+                 attestation_version = excluded.attestation_version,
+                 verified_boot_state = excluded.verified_boot_state,
+                 device_locked = excluded.device_locked, os_version = excluded.os_version,
+                 os_patch_level = excluded.os_patch_level,
+                 vendor_patch_level = excluded.vendor_patch_level,
+                 boot_patch_level = excluded.boot_patch_level,
+                 verified_boot_key_sha256 = excluded.verified_boot_key_sha256,
+                 attested_at = excluded.attested_at",
             )
             .and_then(|mut st| {
                 st.execute(params![
@@ -194,7 +211,7 @@ impl Writer {
                     s.vendor_patch_level,
                     s.boot_patch_level,
                     s.verified_boot_key_sha256,
-                    s.attested_at.unix_timestamp(),
+                    attested_at,
                 ])
             })
             .map(drop)

@@ -51,7 +51,7 @@ impl Writer {
         if status.is_some_and(|p| p.broken) {
             return Ok(());
         }
-        self.move_pin(device_id, fresh, now)?;
+        self.store_attestation(device_id, fresh, now)?;
         if let Some(p) = self.devices.get_mut(device_id).and_then(|d| d.pin.as_mut()) {
             p.pinned_at = now;
         }
@@ -123,36 +123,6 @@ impl Writer {
             describe(found)
         );
         Ok(())
-    }
-
-    fn move_pin(&self, device_id: &str, a: &Attested, now: i64) -> Result<(), ApiError> {
-        let s = &a.summary;
-        self.conn
-            .prepare_cached(
-                "UPDATE device_attestations SET provenance = ?1, security_level = ?2,
-                 attestation_version = ?3, verified_boot_state = ?4, device_locked = ?5,
-                 os_version = ?6, os_patch_level = ?7, vendor_patch_level = ?8,
-                 boot_patch_level = ?9, verified_boot_key_sha256 = ?10, attested_at = ?11
-                 WHERE device_id = ?12",
-            )
-            .and_then(|mut st| {
-                st.execute(params![
-                    name_of(&a.provenance),
-                    name_of(&s.security_level),
-                    s.attestation_version,
-                    s.verified_boot_state.as_ref().map(name_of),
-                    s.device_locked,
-                    s.os_version,
-                    s.os_patch_level,
-                    s.vendor_patch_level,
-                    s.boot_patch_level,
-                    s.verified_boot_key_sha256,
-                    now,
-                    device_id,
-                ])
-            })
-            .map(drop)
-            .map_err(sql)
     }
 
     /// Changes the cached key entry after the commit (the request threads
