@@ -357,14 +357,7 @@ fn a_report_whose_patch_level_differs_from_the_attested_one_is_recorded_not_judg
         let code = issue_code(&c);
         let extension = description_with_patch(TEE, &code_challenge(&code), patch);
         let chain = root.chain(&point_of(&signer), extension);
-        let r = enrol(&c, body(&code, &signer, "android", &chain));
-        assert_eq!(r.status, 201, "{r:?}");
-        let e: EnrolResponse = serde_json::from_slice(&r.body).unwrap();
-        Device {
-            signer,
-            id: e.device_id.as_str().to_owned(),
-            nonce: e.nonce,
-        }
+        Device::enrol_with_chain(&c, signer, &code, &chain)
     };
     let mut behind = enrol_with(202601);
     let mut same = enrol_with(202611);

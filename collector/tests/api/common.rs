@@ -245,6 +245,29 @@ pub struct Device {
 }
 
 impl Device {
+    /// Enrols an Android device whose key `signer` holds, sending `chain`
+    /// (made for `code`) as its key attestation; the enrolment must succeed.
+    pub fn enrol_with_chain(
+        c: &RunningCollector,
+        signer: SoftwareSigner,
+        code: &str,
+        chain: &[String],
+    ) -> Device {
+        let body = serde_json::to_vec(&serde_json::json!({
+            "code": code, "jwk": signer.public_jwk().unwrap(), "key_attestation": chain,
+            "platform": "android", "agent_version": "0.1.0"
+        }))
+        .unwrap();
+        let r = post(c.url(), paths::ENROL, content_types::JSON, body);
+        assert_eq!(r.status, 201, "{r:?}");
+        let e: EnrolResponse = serde_json::from_slice(&r.body).unwrap();
+        Device {
+            signer,
+            id: e.device_id.as_str().to_owned(),
+            nonce: e.nonce,
+        }
+    }
+
     pub fn enrol(c: &RunningCollector) -> Device {
         let signer = SoftwareSigner::ephemeral().unwrap();
         let code = issue_code(c);

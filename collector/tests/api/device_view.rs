@@ -6,8 +6,8 @@
 use agent_core::keys::{DeviceSigner, SoftwareSigner};
 use agent_core::policy::{Compliance, Outcome, PolicyFormat, RuleId};
 use agent_core::protocol::{
-    AssuranceLevel, DeviceDetail, DeviceStatus, EnrolResponse, FactProvenance, Freshness,
-    ReportAck, content_types, paths,
+    AssuranceLevel, DeviceDetail, DeviceStatus, FactProvenance, Freshness, ReportAck,
+    content_types, paths,
 };
 use agent_core::transport::{HttpRequest, HttpResponse, Transport};
 use agent_core::{Platform, Policy};
@@ -58,19 +58,7 @@ fn enrol_attested(c: &RunningCollector, root: &TestRoot, patch: u64) -> Device {
     let code = issue_code(c);
     let extension = description_with_patch(TEE, &code_challenge(&code), patch);
     let chain = root.chain(&point_of(&signer), extension);
-    let body = serde_json::to_vec(&serde_json::json!({
-        "code": code, "jwk": signer.public_jwk().unwrap(), "key_attestation": chain,
-        "platform": "android", "agent_version": "0.1.0"
-    }))
-    .unwrap();
-    let r = post(c.url(), paths::ENROL, content_types::JSON, body);
-    assert_eq!(r.status, 201, "{r:?}");
-    let e: EnrolResponse = serde_json::from_slice(&r.body).unwrap();
-    Device {
-        signer,
-        id: e.device_id.as_str().to_owned(),
-        nonce: e.nonce,
-    }
+    Device::enrol_with_chain(c, signer, &code, &chain)
 }
 
 /// A report made under [`PATCH_POLICY`] (the device's own verdict says

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use agent_core::keys::{DeviceSigner, SoftwareSigner};
+use agent_core::keys::SoftwareSigner;
 use agent_core::policy::{Compliance, Outcome, PolicyFormat, RuleId};
 use agent_core::protocol::{
-    AttestationPin, ChallengeResponse, EnrolResponse, FactProvenance, PinState, ReportAck,
-    RequestPurpose, content_types, paths,
+    AttestationPin, ChallengeResponse, FactProvenance, PinState, ReportAck, RequestPurpose,
+    content_types, paths,
 };
 use agent_core::token::{Claims, sign};
 use agent_core::transport::{HttpRequest, Transport};
@@ -57,19 +57,7 @@ fn enrol_attested(c: &RunningCollector, root: &TestRoot, facts: Facts) -> Device
         ..facts
     };
     let chain = root.chain(&point_of(&signer), facts.der());
-    let body = serde_json::to_vec(&serde_json::json!({
-        "code": code, "jwk": signer.public_jwk().unwrap(), "key_attestation": chain,
-        "platform": "android", "agent_version": "0.1.0"
-    }))
-    .unwrap();
-    let r = post(c.url(), paths::ENROL, content_types::JSON, body);
-    assert_eq!(r.status, 201, "{r:?}");
-    let e: EnrolResponse = serde_json::from_slice(&r.body).unwrap();
-    Device {
-        signer,
-        id: e.device_id.as_str().to_owned(),
-        nonce: e.nonce,
-    }
+    Device::enrol_with_chain(c, signer, &code, &chain)
 }
 
 /// A compliant-looking report answering the device's nonce, carrying `chain`.
