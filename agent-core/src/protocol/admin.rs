@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::assurance::{AssuranceLevel, FactRecord};
+use super::assurance::{AssuranceLevel, AttestationMismatch, FactRecord};
 use super::ids::{DeviceId, EnrolmentCode, Jti};
 use super::messages::Freshness;
 use crate::policy::{Compliance, Verdict};
@@ -110,22 +110,6 @@ pub struct PinBreak {
     pub seen: String,
     /// The refused report's `jti`.
     pub jti: Jti,
-}
-
-/// A fact the device reports otherwise than its key attestation says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttestationMismatch {
-    /// Which fact (`os_patch_level`, `os_version`, `verified_boot_state`,
-    /// `device_locked`).
-    pub fact: String,
-    /// The attested value (`YYYY-MM` for a patch level, `15` or `15.1`
-    /// for an OS version, `true`/`false` for a flag).
-    pub attested: String,
-    /// The reported value, in the same form.
-    pub reported: String,
-    /// The `iat` of the report that said so.
-    #[serde(with = "time::serde::rfc3339")]
-    pub reported_at: OffsetDateTime,
 }
 
 /// Which Apple App Attest environment attested a key.
@@ -299,3 +283,38 @@ pub struct IssueCodesResponse {
     /// The codes.
     pub codes: Vec<IssuedCode>,
 }
+
+/// One report in a device's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceReport {
+    /// The report's `jti`.
+    pub jti: Jti,
+    /// When the device made it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub iat: OffsetDateTime,
+    /// When the collector accepted it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub accepted_at: OffsetDateTime,
+    /// Current or historical.
+    pub freshness: Freshness,
+    /// The collector's verdict.
+    pub compliance: Compliance,
+    /// Its assurance level (absent for reports stored before levels existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assurance: Option<AssuranceLevel>,
+}
+
+/// `GET /v1/fleet/devices/{device_id}` response body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceDetail {
+    /// The device as the fleet summary shows it.
+    pub device: FleetDevice,
+    /// The collector's verdict on its latest current report, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// Its latest reports, newest first (at most [`DEVICE_HISTORY_LEN`]).
+    pub history: Vec<DeviceReport>,
+}
+
+/// How many reports the device view lists.
+pub const DEVICE_HISTORY_LEN: usize = 20;

@@ -1,6 +1,6 @@
 //! How far a collector's verdict can be trusted: where each fact it used
-//! came from, the assurance level that follows, and the device view of the
-//! reference collector's admin API.
+//! came from, the assurance level that follows, and where the report
+//! disagreed with the attestation.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,10 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::admin::{AttestationMismatch, FleetDevice};
-use super::ids::Jti;
-use super::messages::Freshness;
-use crate::policy::{Compliance, Outcome, RuleId, Verdict};
+use crate::policy::{Outcome, RuleId};
 
 /// Where the value a finding was decided on came from (protocol §5.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,40 +117,21 @@ pub struct Assessment {
     pub mismatches: Vec<AttestationMismatch>,
 }
 
-/// One report in a device's history.
+/// A fact the device reports otherwise than its key attestation says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceReport {
-    /// The report's `jti`.
-    pub jti: Jti,
-    /// When the device made it.
+pub struct AttestationMismatch {
+    /// Which fact (`os_patch_level`, `os_version`, `verified_boot_state`,
+    /// `device_locked`).
+    pub fact: String,
+    /// The attested value (`YYYY-MM` for a patch level, `15` or `15.1`
+    /// for an OS version, `true`/`false` for a flag).
+    pub attested: String,
+    /// The reported value, in the same form.
+    pub reported: String,
+    /// The `iat` of the report that said so.
     #[serde(with = "time::serde::rfc3339")]
-    pub iat: OffsetDateTime,
-    /// When the collector accepted it.
-    #[serde(with = "time::serde::rfc3339")]
-    pub accepted_at: OffsetDateTime,
-    /// Current or historical.
-    pub freshness: Freshness,
-    /// The collector's verdict.
-    pub compliance: Compliance,
-    /// Its assurance level (absent for reports stored before levels existed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assurance: Option<AssuranceLevel>,
+    pub reported_at: OffsetDateTime,
 }
-
-/// `GET /v1/fleet/devices/{device_id}` response body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceDetail {
-    /// The device as the fleet summary shows it.
-    pub device: FleetDevice,
-    /// The collector's verdict on its latest current report, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<Verdict>,
-    /// Its latest reports, newest first (at most [`DEVICE_HISTORY_LEN`]).
-    pub history: Vec<DeviceReport>,
-}
-
-/// How many reports the device view lists.
-pub const DEVICE_HISTORY_LEN: usize = 20;
 
 #[cfg(test)]
 mod tests {

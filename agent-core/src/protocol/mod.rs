@@ -15,15 +15,15 @@ mod messages;
 mod problem;
 
 pub use admin::{
-    AppAttestEnvironment, AppAttestSummary, AttestationMismatch, AttestationPin, AttestedBootState,
-    AttestedSecurityLevel, DeviceStatus, ExportRecord, FleetDevice, FleetSummary,
-    IssueCodesRequest, IssueCodesResponse, IssuedCode, KeyAttestationSummary, PinBreak, PinState,
-    Provenance,
+    AppAttestEnvironment, AppAttestSummary, AttestationPin, AttestedBootState,
+    AttestedSecurityLevel, DEVICE_HISTORY_LEN, DeviceDetail, DeviceReport, DeviceStatus,
+    ExportRecord, FleetDevice, FleetSummary, IssueCodesRequest, IssueCodesResponse, IssuedCode,
+    KeyAttestationSummary, PinBreak, PinState, Provenance,
 };
 pub use app_attest::AppAttestEvidence;
 pub use assurance::{
-    Assessment, AssuranceLevel, AssuranceLevelError, DEVICE_HISTORY_LEN, DeviceDetail,
-    DeviceReport, FactProvenance, FactRecord,
+    Assessment, AssuranceLevel, AssuranceLevelError, AttestationMismatch, FactProvenance,
+    FactRecord,
 };
 pub use ids::{DeviceId, EnrolmentCode, IdError, Jti, MAX_ID_LEN, Nonce, NonceError};
 pub use key_attestation::report_attestation_challenge;
