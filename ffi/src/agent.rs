@@ -12,9 +12,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use agent_core::agent::{
-    Agent, AgentConfig, ComplianceToken, FlushOutcome, KeySource, UnenrolOutcome,
-};
+use agent_core::agent::{Agent, AgentConfig, FlushOutcome, KeySource, UnenrolOutcome};
 use agent_core::keys::store::{StoreChoice, open_store};
 use agent_core::policy::{Policy, Verdict};
 use agent_core::state::OutboxLimits;
@@ -22,6 +20,7 @@ use agent_core::token::{self, Nonce};
 use time::OffsetDateTime;
 
 use crate::adapters::{ProbeAdapter, SecretStoreAdapter, SignerAdapter, TransportAdapter};
+use crate::compliance::ComplianceToken;
 use crate::error::PostureAgentError;
 use crate::foreign::{DeviceSigner, PlatformProbe, SecretStore, StatusListener, Transport};
 use crate::listener::{ListenerAdapter, ListenerHandle};
@@ -144,7 +143,8 @@ impl PostureAgent {
     /// JWT bound to the device key) while it is unexpired, for the app to
     /// hand its gateway; else why there is none.
     pub async fn compliance_token(&self) -> Result<ComplianceToken, PostureAgentError> {
-        self.run(|agent| agent.compliance_token()).await
+        self.run(|agent| agent.compliance_token().map(Into::into))
+            .await
     }
 
     /// The exact report a check-in would send now; nothing is signed,

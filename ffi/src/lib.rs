@@ -21,6 +21,7 @@ uniffi::setup_scaffolding!("posture_agent");
 
 pub mod adapters;
 pub mod agent;
+pub mod compliance;
 pub mod error;
 pub mod foreign;
 pub mod listener;

@@ -2,7 +2,7 @@
 //!
 //! The outcomes that map cleanly (`FlushOutcome`, `Rejected`,
 //! `UnenrolOutcome`, `VerdictRecord`, `ServerVerdict`, `AgentState`,
-//! `ComplianceToken`, `AttestationSummary`) are
+//! `AttestationSummary`) are
 //! agent-core's own types, derived behind its `uniffi` feature. Mirrored
 //! here: [`Status`] (the core's holds a `PathBuf`, a string here),
 //! [`CheckInOutcome`] (it holds a `Status`) and [`ReportPreview`] (the

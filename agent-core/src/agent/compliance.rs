@@ -12,7 +12,6 @@ use crate::state::{Enrolment, State};
 use crate::token::{AttestationResult, AttestationSummary, parse_attestation_result};
 
 /// What [`Agent::compliance_token`] found.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum ComplianceToken {

@@ -7,6 +7,7 @@
 package dev.postureagent.tests
 
 import dev.postureagent.AppAttestation
+import dev.postureagent.ComplianceToken
 import dev.postureagent.DeviceSigner
 import dev.postureagent.FactAutoLock
 import dev.postureagent.FactBool
@@ -26,7 +27,6 @@ import dev.postureagent.core.AndroidReader
 import dev.postureagent.core.AndroidReadings
 import dev.postureagent.core.AutoLock
 import dev.postureagent.core.Compliance
-import dev.postureagent.core.ComplianceToken
 import dev.postureagent.core.Freshness
 import dev.postureagent.core.IndicatorKind
 import dev.postureagent.core.Outcome
@@ -364,8 +364,11 @@ class BindingsTest {
         assertTrue(token is ComplianceToken.Available, "no compliance token after a current check-in")
         token as ComplianceToken.Available
         assertEquals(summary, token.summary)
-        assertEquals(3, token.token.split(".").size)
-        assertFalse(status.toString().contains(token.token))
+        val jwt = token.token.expose()
+        assertEquals(3, jwt.split(".").size)
+        assertFalse(status.toString().contains(jwt))
+        // Printing the answer, as a careless log line would, shows no token.
+        assertFalse(token.toString().contains(jwt.split(".")[1]), token.toString())
 
         val preview = agent.previewReport()
         assertTrue(preview.payload.startsWith("{") && preview.payload.contains("\"sub\":\"$deviceId\""), preview.payload)
