@@ -109,6 +109,15 @@ fn fleet_row(c: &RunningCollector, device_id: &str) -> FleetDevice {
         .unwrap()
 }
 
+/// An iPhone enrolled with a valid App Attest object from `ca`.
+fn enrol_attested_iphone(c: &RunningCollector, ca: &TestCa) -> (Phone, EnrolResponse) {
+    let phone = Phone::new();
+    let code = issue_code(c);
+    let object = phone.object(ca, &code, &Spec::valid(APP_ID, OffsetDateTime::now_utc()));
+    let e = enrolled(&enrol(c, phone.body(&code, Some(&object))));
+    (phone, e)
+}
+
 fn ios_posture() -> Posture {
     let mut json = serde_json::to_value(posture(Shape::Compliant)).unwrap();
     json["platform"] = "ios".into();
@@ -153,10 +162,7 @@ fn accepted(r: &HttpResponse) -> Nonce {
 fn an_attested_iphone_enrols_as_hardware_and_its_assertions_must_count_up() {
     let ca = TestCa::new().unwrap();
     let c = start_app_attest(&ca, |_| {});
-    let phone = Phone::new();
-    let code = issue_code(&c);
-    let object = phone.object(&ca, &code, &Spec::valid(APP_ID, OffsetDateTime::now_utc()));
-    let e = enrolled(&enrol(&c, phone.body(&code, Some(&object))));
+    let (phone, e) = enrol_attested_iphone(&c, &ca);
     let id = e.device_id.as_str().to_owned();
 
     let row = fleet_row(&c, &id);
@@ -367,10 +373,7 @@ fn an_assertion_from_an_iphone_enrolled_without_app_attest_is_refused() {
 fn an_attested_iphones_report_without_an_assertion_is_only_self_reported() {
     let ca = TestCa::new().unwrap();
     let c = start_app_attest(&ca, |_| {});
-    let phone = Phone::new();
-    let code = issue_code(&c);
-    let object = phone.object(&ca, &code, &Spec::valid(APP_ID, OffsetDateTime::now_utc()));
-    let e = enrolled(&enrol(&c, phone.body(&code, Some(&object))));
+    let (phone, e) = enrol_attested_iphone(&c, &ca);
     let id = e.device_id.as_str().to_owned();
 
     // Nothing is lost: the report is stored, but with nothing to vouch for
