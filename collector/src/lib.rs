@@ -13,6 +13,7 @@ mod codes;
 mod collector;
 mod config;
 mod connection;
+mod console;
 mod ear;
 mod error;
 mod files;
@@ -33,6 +34,7 @@ pub use attestation::{
 };
 pub use collector::Collector;
 pub use config::{AttestationConfig, CollectorConfig};
+pub use console::CONSOLE_PATH;
 pub use ear::{
     Appraisal as EarAppraisal, EAR_PROFILE, EarClaims, ResultError, Status as EarStatus,
     TrustVector, verify_attestation_result,

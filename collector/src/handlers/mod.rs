@@ -28,6 +28,7 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::FLEET_DEVICE, get(admin::device))
         .route(paths::JWKS, get(admin::jwks))
         .route(paths::REPORTS_EXPORT, get(admin::export))
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(collector)
