@@ -278,7 +278,7 @@ fn build_device(c: &Collector, session: Session, id: &str) -> Result<DevicePage,
         .unwrap_or(serde_json::Value::Null);
     let d = &detail.device;
     let (status, status_class) = status_words(d.status);
-    let findings = detail
+    let mut findings = detail
         .verdict
         .as_ref()
         .map(|v| {
@@ -302,9 +302,15 @@ fn build_device(c: &Collector, session: Session, id: &str) -> Result<DevicePage,
                         fact,
                     }
                 })
-                .collect()
+                .collect::<Vec<_>>()
         })
         .unwrap_or_default();
+    // What needs doing first: failures, then warnings, then the rest.
+    findings.sort_by_key(|f| match f.outcome_class.as_str() {
+        "fail" => 0,
+        "warn" => 1,
+        _ => 2,
+    });
     let mut history: Vec<HistoryRow> = Vec::with_capacity(detail.history.len());
     let mut marks = Vec::with_capacity(detail.history.len());
     for h in &detail.history {
