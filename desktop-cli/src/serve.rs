@@ -286,6 +286,11 @@ fn run(
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "collector listening on {scheme}://{addr}");
         let _ = writeln!(out, "database: {}", collector.db_path().display());
+        let _ = writeln!(
+            out,
+            "web console: {scheme}://{addr}{}/ (log in with the admin token)",
+            posture_collector::CONSOLE_PATH
+        );
         if collector.admin_token_generated() {
             let _ = writeln!(out, "admin token: {}", collector.admin_token());
         }
