@@ -1,7 +1,11 @@
 //! Logging in (the admin token, or a one-time link), checking the session
 //! and the CSRF token of every form, and logging out.
 
-use axum::extract::{Request, State};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -10,6 +14,7 @@ use super::{
     CONSOLE_PATH, ConsoleError, LOGIN_COOKIE, SESSION_COOKIE, blocking, cookie, field, read_form,
     redirect, set_cookie, store, views,
 };
+use crate::codes::AddressLimiter;
 use crate::collector::{Collector, now};
 use crate::error::CollectorError;
 
@@ -20,6 +25,18 @@ pub(crate) struct Session {
     pub signed: Signed,
     /// The CSRF token its forms carry.
     pub csrf: String,
+}
+
+/// Failed log-ins allowed per client address in one window.
+const LOGIN_FAILURES: u32 = 10;
+/// The window of [`LOGIN_FAILURES`].
+const LOGIN_WINDOW: Duration = Duration::from_secs(600);
+
+/// Failed console log-ins by address, for this process: guessing the
+/// admin token through the form is slowed to ten tries per ten minutes.
+fn failed_logins() -> &'static AddressLimiter {
+    static LIMITER: OnceLock<AddressLimiter> = OnceLock::new();
+    LIMITER.get_or_init(|| AddressLimiter::new(LOGIN_FAILURES, LOGIN_WINDOW))
 }
 
 fn keys(c: &Collector) -> Keys {
@@ -112,6 +129,17 @@ pub(crate) async fn login_form(State(c): State<Collector>) -> Response {
 /// `POST /console/login`: the admin token for a session cookie.
 pub(crate) async fn login(State(c): State<Collector>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let addr: Option<IpAddr> = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(wait) = addr.and_then(|a| failed_logins().blocked(a)) {
+        let message = format!(
+            "Too many failed log-ins from this address. Try again in {} minutes.",
+            wait.div_ceil(60)
+        );
+        return login_page(&c, StatusCode::TOO_MANY_REQUESTS, Some(&message));
+    }
     let k = keys(&c);
     let form_id = cookie(&parts.headers, LOGIN_COOKIE)
         .and_then(|t| k.check(Purpose::LoginForm, t, unix_now()).ok())
@@ -131,6 +159,9 @@ pub(crate) async fn login(State(c): State<Collector>, request: Request) -> Respo
     }
     let token = field(&form, "token").unwrap_or("").trim();
     if !c.is_admin(token) {
+        if let Some(a) = addr {
+            failed_logins().record_failure(a);
+        }
         tracing::warn!("console: a log-in with a wrong admin token was refused");
         return login_page(
             &c,

@@ -348,3 +348,31 @@ async fn an_unknown_device_is_not_found() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("No enrolled device"));
 }
+
+#[tokio::test]
+async fn repeated_wrong_tokens_from_one_address_are_slowed_down() {
+    let c = collector();
+    // An address of its own, so other tests' log-ins do not count.
+    let addr: std::net::SocketAddr = "192.0.2.77:4000".parse().unwrap();
+    let mut last = StatusCode::OK;
+    for _ in 0..11 {
+        let form = get(&c, "/console/login", None).await;
+        let pre = form.pair("pa_console_login");
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("csrf", form.csrf().as_str()),
+                ("token", "wrong-wrong-wrong"),
+            ])
+            .finish();
+        let mut request = Request::post("/console/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, pre)
+            .body(Body::from(body))
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        last = send(&c, request).await.status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
