@@ -395,7 +395,12 @@ async fn an_admin_runs_the_fleet_from_the_console_in_chromium() {
         .click()
         .await
         .unwrap();
-    assert!(text(&client, "h1").await.contains("Log in"));
+    // The log-in form's field, which the page before did not have.
+    client
+        .wait()
+        .for_element(Locator::Id("token"))
+        .await
+        .unwrap();
     assert_eq!(path(&client).await, "/console/login");
     client.goto(&format!("{base}/console/fleet")).await.unwrap();
     assert_eq!(path(&client).await, "/console/login");
