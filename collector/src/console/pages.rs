@@ -23,6 +23,9 @@ use crate::writer::{Command, IssueCmd};
 
 /// Days the fleet's trend chart covers.
 const TREND_DAYS: i64 = 30;
+/// Most devices the fleet page lists (the worst first); the counts above
+/// the list always cover the whole fleet.
+const MAX_DEVICES_LISTED: usize = 500;
 /// Longest label a code may carry.
 const MAX_LABEL_CHARS: usize = 64;
 /// The scheme of the enrolment link a phone app scans (docs/console.md).
@@ -180,8 +183,10 @@ fn build_fleet(c: &Collector, session: Session) -> Result<FleetPage, ConsoleErro
             .then(b.last_report_at.cmp(&a.last_report_at))
             .then(a.device_id.as_str().cmp(b.device_id.as_str()))
     });
+    let devices_listed = devices.len().min(MAX_DEVICES_LISTED);
     let devices = devices
         .into_iter()
+        .take(MAX_DEVICES_LISTED)
         .map(|d| {
             let (status, status_class) = status_words(d.status);
             DeviceRow {
@@ -229,6 +234,7 @@ fn build_fleet(c: &Collector, session: Session) -> Result<FleetPage, ConsoleErro
             .map(|l| (l.name().to_owned(), assurance.get(l).copied().unwrap_or(0)))
             .collect(),
         devices,
+        devices_listed,
     })
 }
 

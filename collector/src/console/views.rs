@@ -105,6 +105,8 @@ pub(crate) struct FleetPage {
     pub trend_rows: Vec<TrendRow>,
     pub assurance: Vec<(String, u64)>,
     pub devices: Vec<DeviceRow>,
+    /// How many of the fleet's devices the list shows.
+    pub devices_listed: usize,
 }
 
 /// Counts of one platform by standing.
