@@ -701,3 +701,44 @@ pub(crate) async fn policy_preview(State(c): State<Collector>, request: Request)
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_facts_source_or_reason_is_read_from_the_stored_posture() {
+        let posture = serde_json::json!({
+            "os": {"version": {"status": "observed", "value": "15", "source": "getprop"}},
+            "screen_lock": {"status": "unknown", "reason": "no keyguard service"},
+        });
+        assert_eq!(source_of(&posture, "os.version"), "from getprop");
+        assert_eq!(
+            source_of(&posture, "screen_lock"),
+            "unknown: no keyguard service"
+        );
+        assert_eq!(source_of(&posture, "no.such.fact"), "");
+    }
+
+    #[test]
+    fn the_enrolment_link_carries_the_server_and_code_percent_encoded() {
+        assert_eq!(
+            enrol_link("https://c.example:8443/base", "AB12-CD34"),
+            "posture-agent://enrol?server=https%3A%2F%2Fc.example%3A8443%2Fbase&code=AB12-CD34"
+        );
+        let svg = qr_svg(&enrol_link("https://c.example", "AB12"), "a \"label\"").unwrap();
+        assert!(svg.starts_with("<svg role=\"img\" aria-label=\"a label\" "));
+        assert!(!svg.contains("<?xml"));
+    }
+
+    #[test]
+    fn only_web_addresses_are_accepted_for_the_server() {
+        assert_eq!(
+            server_field(" https://c.example/ ").unwrap(),
+            "https://c.example"
+        );
+        assert!(server_field("ftp://c.example").is_err());
+        assert!(server_field("not a url").is_err());
+        assert!(server_field("mailto:a@b").is_err());
+    }
+}
