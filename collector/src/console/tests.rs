@@ -376,3 +376,23 @@ async fn repeated_wrong_tokens_from_one_address_are_slowed_down() {
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn a_session_from_one_collector_process_works_on_another_with_the_same_token() {
+    // Two collectors behind one load balancer share the admin token.
+    let a = collector();
+    let b = collector();
+    let session = log_in(&a).await;
+    assert_eq!(
+        get(&b, "/console/fleet", Some(&session)).await.status,
+        StatusCode::OK
+    );
+    // One with another admin token does not accept it.
+    let other = Collector::open(CollectorConfig {
+        admin_token: Some("a-different-admin-token".into()),
+        ..CollectorConfig::default()
+    })
+    .unwrap();
+    let r = get(&other, "/console/fleet", Some(&session)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
