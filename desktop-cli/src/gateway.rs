@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use agent_core::protocol::{ComplianceAnswer, DeviceStatus, SCOPES, paths};
 use agent_core::token::random_id;
-use agent_core::transport::{HttpRequest, HttpResponse, HttpTransport, Transport, TransportConfig};
+use agent_core::transport::{
+    HttpRequest, HttpResponse, HttpTransport, Transport, TransportConfig, check_url,
+};
 use clap::{Args, Subcommand};
 use posture_collector::{GatewayLinks, RelyingParties, gateway_score};
 use serde_json::json;
@@ -127,6 +129,13 @@ struct Synced {
 
 /// `gateway tailscale-sync`.
 pub fn tailscale_sync(args: &TailscaleSyncArgs, ca: Option<&Path>) -> Result<u8, CliError> {
+    // Both URLs before any request: a token is never sent in clear.
+    for (what, url) in [
+        ("--server", &args.server),
+        ("--tailscale-api", &args.tailscale_api),
+    ] {
+        check_url(url).map_err(|e| CliError::Usage(format!("{what} {url}: {e}")))?;
+    }
     let links = GatewayLinks::from_file(&args.links).map_err(|e| CliError::Usage(e.to_string()))?;
     let extra_ca_pem = match ca {
         Some(path) => Some(

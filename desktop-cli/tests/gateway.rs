@@ -278,7 +278,7 @@ fn tailscale_sync_sets_each_linked_devices_posture_attributes() {
 }
 
 #[test]
-fn tailscale_sync_refuses_plain_http_off_loopback_and_a_token_without_the_scope() {
+fn tailscale_sync_needs_the_scope_and_sets_nothing_without_an_answer() {
     let dir = tempfile::tempdir().unwrap();
     let (token, entry) = make_token("cloudflare:posture");
     let c = collector_with(&entry, dir.path());
@@ -286,30 +286,51 @@ fn tailscale_sync_refuses_plain_http_off_loopback_and_a_token_without_the_scope(
     let links = dir.path().join("links.json");
     std::fs::write(&links, json!({"tailscale": {"n1CNTRL": id}}).to_string()).unwrap();
     let (api, seen) = tailscale_stand_in();
-    let sync = |api: &str| {
-        bin()
-            .args(["gateway", "tailscale-sync", "--server", c.url(), "--links"])
-            .arg(&links)
-            .args(["--tailscale-api", api])
-            .env("POSTURE_RP_TOKEN", &token)
-            .env("TAILSCALE_API_KEY", TAILSCALE_TOKEN)
-            .output()
-            .unwrap()
-    };
-    let out = sync(&api);
+    let out = bin()
+        .args(["gateway", "tailscale-sync", "--server", c.url(), "--links"])
+        .arg(&links)
+        .args(["--tailscale-api", &api])
+        .env("POSTURE_RP_TOKEN", &token)
+        .env("TAILSCALE_API_KEY", TAILSCALE_TOKEN)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
     assert!(
-        text(&out.stdout).contains("Insufficient scope"),
-        "{}",
-        text(&out.stdout)
+        stdout.contains("Insufficient scope") && stdout.contains("0 synced, 1 failed"),
+        "{stdout}"
     );
     assert!(
         seen.lock().unwrap().is_empty(),
         "nothing is set without an answer"
     );
-    let out = sync("http://tailscale.example");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn tailscale_sync_sends_no_token_over_plain_http_off_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links.json");
+    std::fs::write(&links, r#"{"tailscale": {}}"#).unwrap();
+    for (server, api) in [
+        ("http://collector.example", "https://api.tailscale.com"),
+        ("https://collector.example", "http://api.tailscale.example"),
+    ] {
+        let out = bin()
+            .args(["gateway", "tailscale-sync", "--server", server, "--links"])
+            .arg(&links)
+            .args(["--tailscale-api", api])
+            .env("POSTURE_RP_TOKEN", "rpt_x")
+            .env("TAILSCALE_API_KEY", TAILSCALE_TOKEN)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{server} {api}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("plain HTTP") || stderr.contains("http"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(TAILSCALE_TOKEN));
+    }
 }
 
 #[test]
