@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use agent_core::protocol::{
-    ComplianceAnswer, ProblemKind, SCOPE_CLOUDFLARE_POSTURE, SCOPE_COMPLIANCE_READ, content_types,
+    ComplianceAnswer, FleetDevice, ProblemKind, SCOPE_CLOUDFLARE_POSTURE, SCOPE_COMPLIANCE_READ,
+    content_types,
 };
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
@@ -117,7 +118,6 @@ async fn cloudflare_inner(c: Collector, request: Request) -> Result<Response, Ap
     })?;
     req.check()
         .map_err(|e| ApiError::new(ProblemKind::InvalidRequest, e))?;
-    let stale_after = c.default_stale_after();
     let result = blocking(move || {
         // Read per request, so an edited file counts at once, in every
         // collector process that shares it.
@@ -126,28 +126,38 @@ async fn cloudflare_inner(c: Collector, request: Request) -> Result<Response, Ap
                 .map_err(|e| crate::CollectorError::Config(e.to_string()))?,
             None => GatewayLinks::default(),
         };
+        let linked: Vec<Option<&String>> = req
+            .devices
+            .iter()
+            .map(|d| links.cloudflare.get(&d.device_id))
+            .collect();
+        // One read of the fleet for the whole batch (up to 1,000 devices),
+        // not one per device: the score needs only status and assurance.
+        let fleet = if linked.iter().any(Option::is_some) {
+            c.fleet_summary(None)?.devices
+        } else {
+            Vec::new()
+        };
+        let by_id: BTreeMap<&str, &FleetDevice> =
+            fleet.iter().map(|d| (d.device_id.as_str(), d)).collect();
         let mut result = BTreeMap::new();
-        let mut linked = 0usize;
-        for device in req.devices {
-            let ours = links.cloudflare.get(&device.device_id);
-            let answer: Option<ComplianceAnswer> = match ours {
-                Some(id) => {
-                    linked += 1;
-                    answer_by_id(&c, id, stale_after)?
-                }
-                None => None,
-            };
-            let score = cloudflare::score(answer.as_ref());
-            let s2s_id = answer.map(|a| a.device_id.as_str().to_owned());
+        let mut found = 0usize;
+        for (device, ours) in req.devices.iter().zip(&linked) {
+            let row = ours.and_then(|id| by_id.get(id.as_str()));
+            if row.is_some() {
+                found += 1;
+            }
             result.insert(
-                device.device_id,
+                device.device_id.clone(),
                 DeviceScore {
-                    s2s_id: s2s_id.unwrap_or_default(),
-                    score,
+                    s2s_id: row
+                        .map(|d| d.device_id.as_str().to_owned())
+                        .unwrap_or_default(),
+                    score: row.map_or(0, |d| cloudflare::score_of(d.status, d.assurance)),
                 },
             );
         }
-        Ok::<_, crate::CollectorError>((result, linked))
+        Ok::<_, crate::CollectorError>((result, found))
     })
     .await?;
     let (result, linked) = result;

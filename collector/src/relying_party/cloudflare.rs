@@ -66,9 +66,13 @@ impl PostureRequest {
 /// unlinked); a compliant verdict scores by how well its facts are
 /// vouched for, a warning in its grace period below every compliant one.
 pub fn score(answer: Option<&ComplianceAnswer>) -> u8 {
-    let Some(answer) = answer else { return 0 };
-    let assurance = answer.assurance.unwrap_or(AssuranceLevel::None);
-    match answer.status {
+    answer.map_or(0, |a| score_of(a.status, a.assurance))
+}
+
+/// [`score`] from a device's status and assurance level.
+pub(crate) fn score_of(status: DeviceStatus, assurance: Option<AssuranceLevel>) -> u8 {
+    let assurance = assurance.unwrap_or(AssuranceLevel::None);
+    match status {
         DeviceStatus::Compliant => match assurance {
             AssuranceLevel::Hardware => 100,
             AssuranceLevel::Os => 90,
