@@ -8,14 +8,14 @@ use agent_core::Policy;
 use agent_core::keys::DeviceSigner;
 use agent_core::policy::Compliance;
 use agent_core::policy::{Outcome, PolicyFormat};
-use agent_core::protocol::{ComplianceAnswer, DeviceStatus, content_types, paths};
+use agent_core::protocol::{ComplianceAnswer, DeviceStatus, RequestPurpose, content_types, paths};
 use agent_core::transport::{HttpRequest, HttpResponse};
 use posture_collector::{CollectorConfig, RelyingParties, RunningCollector, spawn_local};
 use ring::digest::{SHA256, digest};
 
 use agent_core::transport::Transport;
 
-use crate::common::{Device, Shape, assert_documented, assert_problem, config, http, send};
+use crate::common::{Device, Shape, assert_documented, assert_problem, config, http, post, send};
 
 const READER: &str = "reader-token-1f0c9a7e55d2";
 const SCORER: &str = "scorer-token-77b1c2d3e4f5";
@@ -211,6 +211,31 @@ fn an_unknown_or_unenrolled_device_is_not_found() {
         let r = get(&c, &format!("/v1/devices/{id}/compliance"), Some(READER));
         assert_problem(&r, 404, "not-found");
     }
+    // Once unenrolled, neither its id nor its key's thumbprint is known.
+    let mut gone = Device::enrol(&c);
+    gone.check_in(&c, Shape::Compliant);
+    assert_eq!(compliance(&c, &gone).status, DeviceStatus::Compliant);
+    let token = gone.request_token(RequestPurpose::Unenrol, Some(gone.nonce.clone()));
+    let r = post(
+        c.url(),
+        paths::UNENROL,
+        content_types::JWT,
+        token.into_bytes(),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = get(
+        &c,
+        &format!("/v1/devices/{}/compliance", gone.id),
+        Some(READER),
+    );
+    assert_problem(&r, 404, "not-found");
+    let jkt = gone.signer.kid().unwrap();
+    let r = get(
+        &c,
+        &format!("{}?jkt={jkt}", paths::COMPLIANCE),
+        Some(READER),
+    );
+    assert_problem(&r, 404, "not-found");
 }
 
 #[test]
