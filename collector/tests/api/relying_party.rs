@@ -93,8 +93,13 @@ fn only_a_relying_party_token_with_the_scope_reads_compliance() {
         // The admin token is not a relying-party token.
         assert_problem(&get(&c, p, Some(c.admin_token())), 401, "unauthorized");
         // A relying party without compliance:read.
-        let p403 = assert_problem(&get(&c, p, Some(SCORER)), 403, "insufficient-scope");
+        let r = get(&c, p, Some(SCORER));
+        let p403 = assert_problem(&r, 403, "insufficient-scope");
         assert!(p403.detail.unwrap().contains("compliance:read"));
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some(r#"Bearer error="insufficient_scope""#)
+        );
         assert_eq!(get(&c, p, Some(READER)).status, 200);
     }
     // The admin API, in turn, takes no relying-party token.
