@@ -34,7 +34,7 @@ fn bearer_token(value: &str) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
+pub(super) fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
     let token = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -50,14 +50,14 @@ fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
 }
 
 /// The value of query parameter `name`, percent-decoded.
-fn query_param(parts: &Parts, name: &str) -> Option<String> {
+pub(super) fn query_param(parts: &Parts, name: &str) -> Option<String> {
     let query = parts.uri.query()?;
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
 }
 
-fn bad_request(detail: impl Into<String>) -> ApiError {
+pub(super) fn bad_request(detail: impl Into<String>) -> ApiError {
     ApiError::new(ProblemKind::InvalidRequest, detail)
 }
 

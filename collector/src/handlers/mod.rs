@@ -3,6 +3,7 @@
 
 mod admin;
 mod device;
+mod evidence;
 mod verify;
 
 use agent_core::protocol::{ProblemKind, content_types, limits, paths};
@@ -27,6 +28,7 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::FLEET, get(admin::fleet))
         .route(paths::FLEET_DEVICE, get(admin::device))
         .route(paths::JWKS, get(admin::jwks))
+        .route(paths::EVIDENCE, get(evidence::evidence))
         .route(paths::REPORTS_EXPORT, get(admin::export))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
