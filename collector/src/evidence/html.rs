@@ -29,7 +29,9 @@ svg { max-width: 100%; height: auto; }
 svg text { font-size: 12px; fill: #1a1a1a; }
 .pass { fill: #1b7f3b; } .fail { fill: #b3261e; } .unknown { fill: #8a8a8a; } .grid { stroke: #ccc; }
 .key span { display: inline-block; width: 0.8rem; height: 0.8rem; margin: 0 0.3rem 0 0.8rem; vertical-align: middle; }
-.note { font-size: 0.85rem; color: #333; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 0 1.5rem; }
+table.exceptions { font-size: 0.8rem; }
+table.exceptions tbody th { overflow-wrap: anywhere; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   h2 { break-after: avoid; }
@@ -177,9 +179,11 @@ fn figure_table(h: &mut String, s: &Summary, caption: &str) {
 fn trend_section(h: &mut String, report: &EvidenceReport) {
     h.push_str("<section aria-labelledby=\"trend\">\n<h2 id=\"trend\">Trend by ISO week</h2>\n");
     h.push_str("<p>Each week counts each device's last verified report made that week. The first and last weeks may be partial: the table gives the days each covers.</p>\n");
+    h.push_str("<div class=\"charts\">\n");
     for kind in FigureKind::ALL {
         trend_chart(h, report, kind);
     }
+    h.push_str("</div>\n");
     h.push_str("<table>\n<caption>Share meeting each rule, by week (devices covered in brackets)</caption>\n<thead><tr><th scope=\"col\">Week</th><th scope=\"col\">Days</th><th scope=\"col\">Devices</th><th scope=\"col\">Hardware-attested</th>");
     for kind in FigureKind::ALL {
         let _ = write!(h, "<th scope=\"col\">{}</th>", esc(kind.label()));
@@ -283,7 +287,7 @@ fn trend_chart(h: &mut String, report: &EvidenceReport, kind: FigureKind) {
     h.push_str("</svg>\n");
     let _ = writeln!(
         h,
-        "<figcaption>{}: pass / (pass + fail) each week; a week with no decided device has no bar (n/a).</figcaption>\n</figure>",
+        "<figcaption><strong>{}</strong>: pass / (pass + fail) each week; a week with no decided device has no bar (n/a).</figcaption>\n</figure>",
         esc(kind.label())
     );
 }
@@ -307,7 +311,7 @@ fn exceptions_section(h: &mut String, report: &EvidenceReport) {
             String::new()
         }
     );
-    h.push_str("<table>\n<caption>Exceptions by device and rule</caption>\n<thead><tr><th scope=\"col\">Device</th><th scope=\"col\">Platform</th><th scope=\"col\">Rule</th><th scope=\"col\">State</th><th scope=\"col\">Since</th><th scope=\"col\">Last seen</th><th scope=\"col\">Resolved</th><th scope=\"col\">Grace deadline</th><th scope=\"col\">Observed</th></tr></thead>\n<tbody>\n");
+    h.push_str("<table class=\"exceptions\">\n<caption>Exceptions by device and rule</caption>\n<thead><tr><th scope=\"col\">Device</th><th scope=\"col\">Platform</th><th scope=\"col\">Rule</th><th scope=\"col\">State</th><th scope=\"col\">Since</th><th scope=\"col\">Last seen</th><th scope=\"col\">Resolved</th><th scope=\"col\">Grace deadline</th><th scope=\"col\">Observed</th></tr></thead>\n<tbody>\n");
     for e in &report.exceptions {
         let state = match e.state {
             ExceptionState::Fail => "fails",
@@ -321,9 +325,9 @@ fn exceptions_section(h: &mut String, report: &EvidenceReport) {
             esc(e.platform.display_name()),
             esc(&name_of(&e.rule)),
             state,
-            esc(&time_text(e.since)),
-            esc(&time_text(e.last_seen)),
-            esc(&e.resolved_at.map_or_else(|| "open".to_owned(), time_text)),
+            esc(&cell_time(e.since)),
+            esc(&cell_time(e.last_seen)),
+            esc(&e.resolved_at.map_or_else(|| "open".to_owned(), cell_time)),
             esc(&e.deadline.map(|d| d.to_string()).unwrap_or_default()),
             esc(&e.observed)
         );
@@ -363,6 +367,12 @@ fn percent(share: Option<f64>) -> String {
 
 fn time_text(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// A time in a table cell: RFC 3339 with a space for the `T` (which RFC
+/// 3339 allows for readability), so the cell can wrap between date and time.
+fn cell_time(t: OffsetDateTime) -> String {
+    time_text(t).replacen('T', " ", 1)
 }
 
 /// Escapes text for element content and quoted attribute values.
