@@ -265,3 +265,38 @@ fn the_protocol_example_is_an_evidence_report() {
         serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
     assert_eq!(again, report);
 }
+
+#[test]
+fn a_broken_pin_ends_hardware_attestation_from_its_time() {
+    // Mon 2026-11-02 .. Sun 2026-11-15; the pin broke on 2026-11-11.
+    let period = Period::new(date!(2026 - 11 - 02), date!(2026 - 11 - 15)).unwrap();
+    let broken = datetime!(2026-11-11 00:00 UTC).unix_timestamp();
+    let devices = HashMap::from([(
+        "a".to_owned(),
+        DeviceFacts {
+            platform: Platform::Android,
+            hardware: true,
+            pin_broken_at: Some(broken),
+        },
+    )]);
+    let mut b = Builder::new(period, devices);
+    for day in [3, 12] {
+        let at = datetime!(2026-11-01 09:00 UTC) + time::Duration::days(day - 1);
+        b.add(row("a", at, vec![rule(RuleId::ScreenLock, Outcome::Pass)]));
+    }
+    let r = b.finish(
+        datetime!(2026-12-03 12:00 UTC),
+        PolicyRef {
+            name: "t".into(),
+            revision: 1,
+        },
+        None,
+    );
+    let attested: Vec<u64> = r
+        .weeks
+        .iter()
+        .map(|w| w.summary.hardware_attested)
+        .collect();
+    assert_eq!(attested, [1, 0]);
+    assert_eq!(r.period.hardware_attested, 0);
+}
