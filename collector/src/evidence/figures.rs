@@ -276,6 +276,12 @@ impl Builder {
             return;
         };
         device.follow_runs(&row);
+        // A run resolved before the period is never listed: drop it now, so
+        // a long history costs no memory.
+        let start = self.period.start();
+        device
+            .ended
+            .retain(|(_, run, resolved)| run.last_seen >= start || *resolved >= start);
         if let Some(index) = week {
             device.last_in_week.insert(index, row.clone());
         }
