@@ -115,7 +115,7 @@ async fn fleet_inner(c: Collector, request: Request) -> Result<Response, ApiErro
 }
 
 /// The `stale_after_secs` query parameter, or the default.
-fn stale_after(c: &Collector, parts: &Parts) -> Result<u64, ApiError> {
+pub(super) fn stale_after(c: &Collector, parts: &Parts) -> Result<u64, ApiError> {
     match query_param(parts, "stale_after_secs") {
         None => Ok(c.default_stale_after()),
         Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
