@@ -16,6 +16,7 @@ mod connection;
 mod console;
 mod ear;
 mod error;
+pub mod evidence;
 mod files;
 mod handlers;
 mod keys;
