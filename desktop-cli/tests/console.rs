@@ -4,7 +4,8 @@
 //!
 //! Log in with the admin token, read the fleet, open a non-compliant
 //! device and read its failing rule and fix, issue a code and enrol this
-//! CLI with it, preview the policy, log out; and, over plain HTTP, form
+//! CLI with it, preview the policy, find the evidence report's downloads,
+//! log out; and, over plain HTTP, form
 //! posts without the CSRF token or the cookie are refused. A screenshot of
 //! each page goes to `<target dir>/console-screenshots/`.
 //!
@@ -362,6 +363,26 @@ async fn an_admin_runs_the_fleet_from_the_console_in_chromium() {
         .await
         .unwrap();
     assert_eq!(text(&client, "#changed-count").await, "0");
+
+    // The audit evidence for the last 30 days, to download.
+    client
+        .goto(&format!("{base}/console/evidence"))
+        .await
+        .unwrap();
+    let link = client
+        .wait()
+        .for_element(Locator::Id("download-html"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        link.contains("format=html") && link.contains("from="),
+        "{link}"
+    );
+    shoot(&client, "evidence").await;
 
     // On a phone-sized screen the fleet still reads in one column.
     client.set_window_size(390, 1600).await.unwrap();

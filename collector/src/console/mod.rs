@@ -1,5 +1,5 @@
 //! The web console: server-rendered pages for the people who run a
-//! collector (fleet, device, enrolment, policy), behind a log-in with the
+//! collector (fleet, device, enrolment, policy, evidence), behind a log-in with the
 //! admin token.
 //!
 //! Pages are HTML from askama templates with charts drawn as inline SVG;
@@ -10,6 +10,7 @@
 
 mod auth;
 mod charts;
+mod evidence;
 mod pages;
 mod preview;
 pub(crate) mod session;
@@ -101,6 +102,8 @@ pub(crate) fn router() -> Router<Collector> {
         .route("/console/enrolment/revoke", post(pages::revoke_code))
         .route("/console/policy", get(pages::policy))
         .route("/console/policy/preview", post(pages::policy_preview))
+        .route("/console/evidence", get(evidence::page))
+        .route("/console/evidence/download", get(evidence::download))
 }
 
 /// Headers every console answer carries: no script, no framing, no

@@ -396,3 +396,59 @@ async fn a_session_from_one_collector_process_works_on_another_with_the_same_tok
     let r = get(&other, "/console/fleet", Some(&session)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_evidence_report_downloads_for_a_period() {
+    let c = collector();
+    let session = log_in(&c).await;
+    let page = get(&c, "/console/evidence", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"download-csv\""));
+    let bad = get(
+        &c,
+        "/console/evidence?from=2026-02-01&to=2026-01-01",
+        Some(&session),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("before"), "{}", bad.body);
+    for (format, kind) in [
+        ("html", "text/html"),
+        ("csv", "text/csv"),
+        ("json", "application/json"),
+    ] {
+        let r = get(
+            &c,
+            &format!("/console/evidence/download?from=2026-01-01&to=2026-01-31&format={format}"),
+            Some(&session),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{format}: {}", r.body);
+        assert!(
+            r.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        let disposition = r.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert_eq!(
+            disposition,
+            format!("attachment; filename=\"posture-evidence-2026-01-01-2026-01-31.{format}\"")
+        );
+        assert!(!r.body.is_empty());
+    }
+    let none = get(
+        &c,
+        "/console/evidence/download?from=2026-01-01&to=2026-01-31",
+        None,
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::SEE_OTHER);
+    let odd = get(
+        &c,
+        "/console/evidence/download?from=2026-01-01&to=2026-01-31&format=pdf",
+        Some(&session),
+    )
+    .await;
+    assert_eq!(odd.status, StatusCode::BAD_REQUEST);
+}

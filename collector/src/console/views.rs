@@ -284,3 +284,17 @@ pub(crate) struct ChangeRow {
     pub draft_class: String,
     pub rules: String,
 }
+
+/// The evidence page.
+#[derive(Template)]
+#[template(path = "console/evidence.html")]
+pub(crate) struct EvidencePage {
+    pub title: &'static str,
+    pub nav: &'static str,
+    pub csrf: String,
+    pub from: String,
+    pub to: String,
+    /// `from=...&to=...`, for the download links.
+    pub query: String,
+    pub error: String,
+}
