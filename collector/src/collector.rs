@@ -39,6 +39,8 @@ pub struct Collector {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub writer: WriterHandle,
+    /// The event outputs; after the writer, so they drain what it published.
+    pub events: Option<Arc<crate::events::Outputs>>,
     _checkpointer: store::Checkpointer,
     pub keys: Arc<KeyCache>,
     pub settings: Arc<Settings>,
@@ -123,12 +125,16 @@ impl Collector {
                 .map_err(|_| CollectorError::Config("re-attestation interval too large".into()))?,
         });
         let keys = Arc::new(KeyCache::default());
-        let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
+        let events = crate::events::Outputs::start(&config.events)
+            .map_err(|e| CollectorError::Config(e.to_string()))?
+            .map(Arc::new);
+        let writer = WriterHandle::start(conn, settings.clone(), keys.clone(), events.clone())?;
         let checkpointer = store::Checkpointer::spawn(&db_path)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         Ok(Collector {
             inner: Arc::new(Inner {
                 writer,
+                events,
                 _checkpointer: checkpointer,
                 keys,
                 settings,
@@ -237,6 +243,16 @@ impl Collector {
             .attestation
             .refresh_status()
             .map_err(CollectorError::Config)
+    }
+
+    /// What each event output delivered, dropped and gave up so far
+    /// (empty without outputs).
+    pub fn event_stats(&self) -> Vec<crate::events::OutputStats> {
+        self.inner
+            .events
+            .as_ref()
+            .map(|o| o.stats())
+            .unwrap_or_default()
     }
 
     /// The admin bearer token.

@@ -44,6 +44,8 @@ pub struct CollectorConfig {
     /// How old a device's attestation pin may get before the collector
     /// asks for a fresh key attestation in the next report (protocol §5.3.3).
     pub reattest_after: Duration,
+    /// Where security events (OCSF) go; by default nowhere.
+    pub events: crate::events::EventsConfig,
 }
 
 /// How the collector checks the key attestation chain of an enrolment
@@ -95,6 +97,7 @@ impl Default for CollectorConfig {
             min_assurance: AssuranceLevel::None,
             signing_key: None,
             reattest_after: Duration::from_secs(7 * 24 * 3600),
+            events: crate::events::EventsConfig::default(),
         }
     }
 }

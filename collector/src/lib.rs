@@ -15,6 +15,7 @@ mod config;
 mod connection;
 mod ear;
 mod error;
+mod events;
 mod files;
 mod handlers;
 mod keys;
@@ -38,6 +39,7 @@ pub use ear::{
     TrustVector, verify_attestation_result,
 };
 pub use error::CollectorError;
+pub use events::{EventOutput, EventsConfig, EventsError, HecToken, OutputStats};
 pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
     spawn_local, spawn_local_tls, spawn_local_with,
