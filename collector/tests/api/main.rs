@@ -10,6 +10,8 @@ mod common;
 mod connections;
 mod device_view;
 mod enrol;
+mod events;
+mod ocsf;
 mod reattest;
 mod reports;
 mod requests;
