@@ -3,9 +3,10 @@
 //! Devices enrol with one-time codes and send signed posture reports; the
 //! collector verifies every token with agent-core's verifier, re-evaluates
 //! the posture with its own policy, stores every report in SQLite, and
-//! offers a fleet summary and a JSON-lines export for a SIEM. The
-//! specification is `docs/protocol.md`; this crate is its server side, used
-//! by `posture-agent serve`, the CLI demo and the integration tests.
+//! offers a fleet summary, a JSON-lines export and OCSF security events for
+//! a SIEM (`docs/events.md`). The specification is `docs/protocol.md`; this
+//! crate is its server side, used by `posture-agent serve`, the CLI demo
+//! and the integration tests.
 
 mod assurance;
 mod attestation;

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use agent_core::{Platform, Policy};
 use clap::Args;
 use posture_collector::{
-    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, StatusUrl,
-    TlsConfig, app_attest_roots_from_pem_file, roots_from_pem_file, serve,
+    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, EventOutput,
+    EventsConfig, StatusUrl, TlsConfig, app_attest_roots_from_pem_file, roots_from_pem_file, serve,
 };
 
 use crate::agent_cmd::state_dir;
@@ -114,6 +114,20 @@ pub struct ServeArgs {
     /// pin is this old, in seconds (0: in every answer) [default: 7 days].
     #[arg(long, value_name = "SECS", default_value_t = 7 * 24 * 3600)]
     pub reattest_after: u64,
+    /// Send security events (OCSF JSON) to OUTPUT: stdout, jsonl:PATH, syslog+tcp://HOST:PORT,
+    /// syslog+tls://HOST:PORT or splunk-hec://HOST:PORT (token from POSTURE_COLLECTOR_HEC_TOKEN).
+    /// Repeatable.
+    #[arg(long = "events", value_name = "OUTPUT")]
+    pub events: Vec<String>,
+    /// An extra CA (PEM) to trust for syslog+tls and splunk-hec outputs.
+    #[arg(long, value_name = "FILE")]
+    pub events_ca: Option<PathBuf>,
+    /// Rotate a jsonl: events file when it would pass this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = posture_collector::EventsConfig::default().rotate_bytes)]
+    pub events_rotate_bytes: u64,
+    /// Rotated jsonl: events files to keep (PATH.1 newest .. PATH.N oldest).
+    #[arg(long, value_name = "N", default_value_t = posture_collector::EventsConfig::default().keep_files)]
+    pub events_keep: u32,
 }
 
 /// Platforms whose key attestation the collector verifies.
@@ -163,6 +177,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         }
         _ => None,
     };
+    let events = events_config(args)?;
     match attestation_config(args).and_then(|attestation| {
         let config = CollectorConfig {
             db_path: Some(db),
@@ -173,6 +188,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             min_assurance: args.min_assurance,
             signing_key: args.signing_key.clone(),
             reattest_after: std::time::Duration::from_secs(args.reattest_after),
+            events,
             ..CollectorConfig::default()
         };
         run(args, config, tls_pem)
@@ -183,6 +199,33 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             Ok(EXIT_ERROR)
         }
     }
+}
+
+/// The event outputs; the HEC token comes from the environment only, so it
+/// never shows in a process list or a shell history.
+fn events_config(args: &ServeArgs) -> Result<EventsConfig, CliError> {
+    let token = std::env::var("POSTURE_COLLECTOR_HEC_TOKEN").ok();
+    let outputs = args
+        .events
+        .iter()
+        .map(|spec| EventOutput::parse(spec, token.as_deref()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let ca_pem = args
+        .events_ca
+        .as_ref()
+        .map(|p| {
+            crate::files::read_bytes(p, crate::files::MAX_PEM_BYTES, "a CA certificate")
+                .map_err(CliError::File)
+        })
+        .transpose()?;
+    Ok(EventsConfig {
+        outputs,
+        ca_pem,
+        rotate_bytes: args.events_rotate_bytes,
+        keep_files: args.events_keep,
+        ..EventsConfig::default()
+    })
 }
 
 fn attestation_config(
