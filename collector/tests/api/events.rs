@@ -410,3 +410,77 @@ fn syslog_over_tls_refuses_an_untrusted_receiver() {
     let err = t.join().unwrap();
     assert!(err.to_lowercase().contains("alert"), "{err}");
 }
+
+#[test]
+fn a_broken_attestation_pin_is_a_high_severity_compliance_finding() {
+    use agent_core::keys::SoftwareSigner;
+    use agent_core::token::{Claims, sign};
+    use agent_core::{Posture, evaluate};
+    use posture_collector::{AttestationConfig, roots_from_pem_file};
+
+    use crate::chains::*;
+
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("events.jsonl");
+    let root = TestRoot::new();
+    let pem = dir.path().join("roots.pem");
+    root.write_pem(&pem);
+    let c = spawn_local(CollectorConfig {
+        attestation: AttestationConfig {
+            roots: Some(roots_from_pem_file(&pem).unwrap()),
+            ..AttestationConfig::default()
+        },
+        events: EventsConfig {
+            outputs: vec![EventOutput::JsonLines(jsonl.clone())],
+            ..EventsConfig::default()
+        },
+        ..config()
+    })
+    .unwrap();
+    let signer = SoftwareSigner::ephemeral().unwrap();
+    let code = issue_code(&c);
+    let facts = Facts {
+        challenge: code_challenge(&code),
+        ..Facts::new(STRONGBOX, &[])
+    };
+    let chain = root.chain(&point_of(&signer), facts.der());
+    let d = Device::enrol_with_chain(&c, signer, &code, &chain);
+    // A fresh chain from the TEE where StrongBox was pinned: a downgrade.
+    let fresh = root.fresh_chain(&Facts {
+        challenge: report_challenge(d.nonce.as_str(), &d.signer),
+        ..Facts::new(TEE, &[])
+    });
+    let now = time::OffsetDateTime::now_utc();
+    let posture: Posture = posture(Shape::Compliant);
+    let verdict = evaluate(&posture, &test_policy(), now);
+    let mut claims = Claims::new(d.nonce.clone(), &d.device_id(), posture, verdict, now).unwrap();
+    claims.key_attestation = fresh;
+    let r = d.send(&c, &sign(&claims, &d.signer).unwrap());
+    assert_problem(&r, 403, "attestation-downgrade");
+    drop(c);
+
+    let events: Vec<Value> = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The enrolment, then the break: the refused report is no snapshot.
+    assert_eq!(events.len(), 2, "{events:#?}");
+    let broken = &events[1];
+    assert_valid(broken);
+    assert_eq!(broken["class_uid"], 2003);
+    assert_eq!(broken["severity_id"], 4);
+    assert_eq!(
+        broken["finding_info"]["types"],
+        serde_json::json!(["attestation-pin"])
+    );
+    assert_eq!(broken["compliance"]["status_id"], 3);
+    assert!(
+        broken["compliance"]["status_detail"]
+            .as_str()
+            .unwrap()
+            .contains("security_level: pinned strongbox, seen tee"),
+        "{broken:#}"
+    );
+    assert_eq!(broken["device"]["uid"], d.id.as_str());
+}
