@@ -41,6 +41,8 @@ pub(crate) struct Inner {
     pub writer: WriterHandle,
     /// The event outputs; after the writer, so they drain what it published.
     pub events: Option<Arc<crate::events::Outputs>>,
+    /// The webhook delivery thread, when endpoints are configured.
+    _webhooks: Option<crate::events::WebhookQueue>,
     _checkpointer: store::Checkpointer,
     pub keys: Arc<KeyCache>,
     pub settings: Arc<Settings>,
@@ -128,13 +130,36 @@ impl Collector {
         let events = crate::events::Outputs::start(&config.events)
             .map_err(|e| CollectorError::Config(e.to_string()))?
             .map(Arc::new);
-        let writer = WriterHandle::start(conn, settings.clone(), keys.clone(), events.clone())?;
+        crate::events::webhook_store::migrate(&conn)?;
+        let webhooks = if config.events.webhooks.is_empty() {
+            None
+        } else {
+            let worker = crate::events::Webhooks::start(
+                &db_path,
+                config.events.webhooks.clone(),
+                config.events.ca_pem.clone(),
+                config.events.webhook_first_backoff,
+            )
+            .map_err(|e| CollectorError::Config(e.to_string()))?;
+            Some(crate::events::WebhookQueue {
+                endpoint_ids: config.events.webhooks.iter().map(|w| w.id()).collect(),
+                worker: Arc::new(worker),
+            })
+        };
+        let writer = WriterHandle::start(
+            conn,
+            settings.clone(),
+            keys.clone(),
+            events.clone(),
+            webhooks.clone(),
+        )?;
         let checkpointer = store::Checkpointer::spawn(&db_path)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         Ok(Collector {
             inner: Arc::new(Inner {
                 writer,
                 events,
+                _webhooks: webhooks,
                 _checkpointer: checkpointer,
                 keys,
                 settings,
@@ -253,6 +278,12 @@ impl Collector {
             .as_ref()
             .map(|o| o.stats())
             .unwrap_or_default()
+    }
+
+    /// Each webhook endpoint's deliveries: made, waiting, given up, and the
+    /// latest error.
+    pub fn webhook_status(&self) -> Result<Vec<crate::events::WebhookStatus>, CollectorError> {
+        Ok(crate::events::webhook_store::status(&self.reader()?)?)
     }
 
     /// The admin bearer token.

@@ -40,7 +40,10 @@ pub use ear::{
     TrustVector, verify_attestation_result,
 };
 pub use error::CollectorError;
-pub use events::{EventOutput, EventsConfig, EventsError, HecToken, OutputStats};
+pub use events::{
+    EventOutput, EventsConfig, EventsError, HecToken, OutputStats, WEBHOOK_ATTEMPTS,
+    WebhookEndpoint, WebhookSecret, WebhookStatus,
+};
 pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
     spawn_local, spawn_local_tls, spawn_local_with,

@@ -9,7 +9,8 @@ use agent_core::{Platform, Policy};
 use clap::Args;
 use posture_collector::{
     AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, EventOutput,
-    EventsConfig, StatusUrl, TlsConfig, app_attest_roots_from_pem_file, roots_from_pem_file, serve,
+    EventsConfig, StatusUrl, TlsConfig, WebhookEndpoint, WebhookSecret,
+    app_attest_roots_from_pem_file, roots_from_pem_file, serve,
 };
 
 use crate::agent_cmd::state_dir;
@@ -128,6 +129,10 @@ pub struct ServeArgs {
     /// Rotated jsonl: events files to keep (PATH.1 newest .. PATH.N oldest).
     #[arg(long, value_name = "N", default_value_t = posture_collector::EventsConfig::default().keep_files)]
     pub events_keep: u32,
+    /// POST every event, signed (Standard Webhooks), to URL from a durable queue; the secret
+    /// (whsec_...) comes from POSTURE_COLLECTOR_WEBHOOK_SECRET. Repeatable.
+    #[arg(long = "webhook", value_name = "URL")]
+    pub webhooks: Vec<String>,
 }
 
 /// Platforms whose key attestation the collector verifies.
@@ -219,8 +224,31 @@ fn events_config(args: &ServeArgs) -> Result<EventsConfig, CliError> {
                 .map_err(CliError::File)
         })
         .transpose()?;
+    let webhooks = if args.webhooks.is_empty() {
+        Vec::new()
+    } else {
+        let secret = std::env::var("POSTURE_COLLECTOR_WEBHOOK_SECRET").map_err(|_| {
+            CliError::Usage(
+                "--webhook needs its signing secret (whsec_...) in POSTURE_COLLECTOR_WEBHOOK_SECRET"
+                    .into(),
+            )
+        })?;
+        let secret = WebhookSecret::parse(&secret).map_err(|e| CliError::Usage(e.to_string()))?;
+        args.webhooks
+            .iter()
+            .map(|url| {
+                agent_core::transport::check_url(url)
+                    .map_err(|e| CliError::Usage(format!("--webhook {url}: {e}")))?;
+                Ok(WebhookEndpoint {
+                    url: url.clone(),
+                    secret: secret.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, CliError>>()?
+    };
     Ok(EventsConfig {
         outputs,
+        webhooks,
         ca_pem,
         rotate_bytes: args.events_rotate_bytes,
         keep_files: args.events_keep,

@@ -93,3 +93,34 @@ fn serve_refuses_a_bad_events_output_before_serving() {
         assert!(stderr.contains(needle), "{spec}: {stderr}");
     }
 }
+
+#[test]
+fn serve_refuses_a_webhook_without_a_good_secret_or_over_plain_http() {
+    for (secret, url, needle) in [
+        (
+            None,
+            "https://hooks.example/p",
+            "POSTURE_COLLECTOR_WEBHOOK_SECRET",
+        ),
+        (Some("not-a-secret"), "https://hooks.example/p", "whsec_"),
+        (
+            Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            "http://hooks.example/p",
+            "--webhook http://hooks.example/p",
+        ),
+    ] {
+        let mut cmd = bin();
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--webhook", url])
+            .args(["--db", "unused.sqlite3"])
+            .env_remove("POSTURE_COLLECTOR_WEBHOOK_SECRET");
+        if let Some(s) = secret {
+            cmd.env("POSTURE_COLLECTOR_WEBHOOK_SECRET", s);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(stderr.contains(needle), "{url}: {stderr}");
+        // The secret is never echoed back.
+        assert!(!stderr.contains("MfKQ9r8"), "{stderr}");
+    }
+}

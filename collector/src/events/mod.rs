@@ -15,6 +15,8 @@ mod output;
 pub(crate) mod queries;
 mod sink;
 mod syslog;
+mod webhook;
+pub(crate) mod webhook_store;
 
 use std::sync::Arc;
 
@@ -29,6 +31,9 @@ use queries::DeviceFacts;
 
 pub use output::{EventOutput, EventsConfig, HecToken};
 pub use sink::{OutputStats, Outputs};
+pub(crate) use webhook::Webhooks;
+pub use webhook::{MAX_ATTEMPTS as WEBHOOK_ATTEMPTS, WebhookEndpoint, WebhookSecret};
+pub use webhook_store::WebhookStatus;
 
 /// Why the event outputs could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -125,15 +130,29 @@ pub enum EventKind {
 pub(crate) struct Pending {
     events: Vec<Event>,
     outputs: Option<Arc<Outputs>>,
+    webhooks: Option<WebhookQueue>,
+}
+
+/// The webhook endpoints' ids and their delivery thread.
+#[derive(Debug, Clone)]
+pub(crate) struct WebhookQueue {
+    pub endpoint_ids: Vec<String>,
+    pub worker: Arc<Webhooks>,
 }
 
 impl Pending {
-    /// Events go to `outputs`; with `None`, nothing is recorded at all.
-    pub fn new(outputs: Option<Arc<Outputs>>) -> Pending {
+    /// Events go to `outputs` and `webhooks`; with neither, nothing is
+    /// recorded at all.
+    pub fn new(outputs: Option<Arc<Outputs>>, webhooks: Option<WebhookQueue>) -> Pending {
         Pending {
             events: Vec::new(),
             outputs,
+            webhooks,
         }
+    }
+
+    fn enabled(&self) -> bool {
+        self.outputs.is_some() || self.webhooks.is_some()
     }
 
     fn push(&mut self, device_id: &str, platform: Platform, now: i64, kind: EventKind) {
@@ -154,7 +173,9 @@ impl Pending {
     /// The device as it is before a change, read inside the transaction;
     /// `None` when no output wants events (nothing is read then).
     pub fn before(&self, conn: &Connection, device_id: &str) -> Option<DeviceFacts> {
-        self.outputs.as_ref()?;
+        if !self.enabled() {
+            return None;
+        }
         match queries::device_facts(conn, device_id) {
             Ok(facts) => facts,
             Err(e) => {
@@ -166,7 +187,7 @@ impl Pending {
 
     /// A device enrolled.
     pub fn enrolled(&mut self, device_id: &str, platform: Platform, now: i64) {
-        if self.outputs.is_some() {
+        if self.enabled() {
             self.push(device_id, platform, now, EventKind::Enrolled);
         }
     }
@@ -247,12 +268,36 @@ impl Pending {
         );
     }
 
-    /// The transaction committed: hand every event to the outputs.
-    pub fn committed(&mut self) {
-        if let Some(outputs) = &self.outputs {
-            for event in self.events.drain(..) {
-                outputs.publish(Arc::new(event));
+    /// Inside the transaction, just before its commit: queue every event
+    /// for every webhook endpoint, so the queue commits with the change.
+    pub fn store(&self, conn: &Connection) {
+        let Some(w) = &self.webhooks else { return };
+        for event in &self.events {
+            let body = ocsf::render(event).to_string();
+            let at = event.time.unix_timestamp() * 1000;
+            for endpoint in &w.endpoint_ids {
+                if let Err(e) = webhook_store::enqueue(conn, &event.id, endpoint, &body, at) {
+                    tracing::error!("webhook event {} not queued for {endpoint}: {e}", event.id);
+                }
             }
+        }
+    }
+
+    /// The transaction committed: hand every event to the outputs and
+    /// wake the webhook thread.
+    pub fn committed(&mut self) {
+        if let Some(w) = &self.webhooks
+            && !self.events.is_empty()
+        {
+            w.worker.wake();
+        }
+        match &self.outputs {
+            Some(outputs) => {
+                for event in self.events.drain(..) {
+                    outputs.publish(Arc::new(event));
+                }
+            }
+            None => self.events.clear(),
         }
     }
 

@@ -161,6 +161,10 @@ pub struct EventsConfig {
     pub queue: usize,
     /// Delivery attempts per event and output before it is given up.
     pub attempts: u32,
+    /// Webhook endpoints: every event, signed, from a durable queue.
+    pub webhooks: Vec<super::WebhookEndpoint>,
+    /// The wait before a webhook's second attempt; it doubles each time.
+    pub webhook_first_backoff: std::time::Duration,
 }
 
 impl Default for EventsConfig {
@@ -172,6 +176,8 @@ impl Default for EventsConfig {
             keep_files: DEFAULT_KEEP_FILES,
             queue: DEFAULT_QUEUE,
             attempts: 5,
+            webhooks: Vec::new(),
+            webhook_first_backoff: std::time::Duration::from_secs(5),
         }
     }
 }

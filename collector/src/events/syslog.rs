@@ -176,9 +176,17 @@ impl Deliver for Syslog {
 impl Drop for Syslog {
     fn drop(&mut self) {
         // A clean TLS close, so the receiver knows nothing was cut off.
+        // What the receiver sent meanwhile (TLS 1.3 session tickets) is
+        // read and dropped first: closing a socket with unread input makes
+        // the kernel reset the connection, and a reset can cost the
+        // receiver the last messages still in its buffer.
         if let Some(Conn::Tls(s)) = &mut self.conn {
             s.conn.send_close_notify();
             let _ = s.flush();
+            let _ = s.sock.shutdown(std::net::Shutdown::Write);
+            let _ = s.sock.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut sink = [0u8; 4096];
+            while matches!(std::io::Read::read(&mut s.sock, &mut sink), Ok(n) if n > 0) {}
         }
     }
 }

@@ -224,6 +224,7 @@ impl WriterHandle {
         settings: Arc<Settings>,
         keys: Arc<KeyCache>,
         events: Option<Arc<crate::events::Outputs>>,
+        webhooks: Option<crate::events::WebhookQueue>,
     ) -> Result<WriterHandle, CollectorError> {
         let mut writer = Writer {
             conn,
@@ -232,7 +233,7 @@ impl WriterHandle {
             devices: HashMap::new(),
             kids: HashMap::new(),
             effects: Vec::new(),
-            events: crate::events::Pending::new(events),
+            events: crate::events::Pending::new(events, webhooks),
             last_prune: Instant::now(),
         };
         writer.reload()?;
@@ -321,6 +322,7 @@ impl Writer {
             });
         }
         self.prune_request_jtis();
+        self.events.store(&self.conn);
         let committed = match self.conn.execute_batch("COMMIT") {
             Ok(()) => {
                 for effect in self.effects.drain(..) {

@@ -81,15 +81,15 @@ fn syslog_tls(pki: &TestPki) -> (u16, JoinHandle<Vec<u8>>) {
     (port, t)
 }
 
-/// One request the HEC stand-in received.
+/// One request a stand-in received.
 #[derive(Debug)]
-struct HecRequest {
-    line: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub struct HecRequest {
+    pub line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
-fn read_request(r: &mut BufReader<TcpStream>) -> Option<HecRequest> {
+pub fn read_request(r: &mut BufReader<TcpStream>) -> Option<HecRequest> {
     let mut line = String::new();
     if r.read_line(&mut line).ok()? == 0 {
         return None;

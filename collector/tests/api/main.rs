@@ -17,3 +17,4 @@ mod reports;
 mod requests;
 mod status_server;
 mod tls;
+mod webhooks;
