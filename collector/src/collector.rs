@@ -42,7 +42,7 @@ pub(crate) struct Inner {
     /// The event outputs; after the writer, so they drain what it published.
     pub events: Option<Arc<crate::events::Outputs>>,
     /// The webhook delivery thread, when endpoints are configured.
-    _webhooks: Option<crate::events::WebhookQueue>,
+    pub webhooks: Option<crate::events::WebhookQueue>,
     _checkpointer: store::Checkpointer,
     pub keys: Arc<KeyCache>,
     pub settings: Arc<Settings>,
@@ -143,6 +143,17 @@ impl Collector {
             .map_err(|e| CollectorError::Config(e.to_string()))?;
             Some(crate::events::WebhookQueue {
                 endpoint_ids: config.events.webhooks.iter().map(|w| w.id()).collect(),
+                shown: config
+                    .events
+                    .webhooks
+                    .iter()
+                    .map(|w| {
+                        (
+                            w.id(),
+                            w.url.split('?').next().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
                 worker: Arc::new(worker),
             })
         };
@@ -159,7 +170,7 @@ impl Collector {
             inner: Arc::new(Inner {
                 writer,
                 events,
-                _webhooks: webhooks,
+                webhooks,
                 _checkpointer: checkpointer,
                 keys,
                 settings,
@@ -282,8 +293,34 @@ impl Collector {
 
     /// Each webhook endpoint's deliveries: made, waiting, given up, and the
     /// latest error.
+    /// Every configured endpoint is listed (with zeros before its first
+    /// event), then any endpoint no longer configured whose rows remain.
     pub fn webhook_status(&self) -> Result<Vec<crate::events::WebhookStatus>, CollectorError> {
-        Ok(crate::events::webhook_store::status(&self.reader()?)?)
+        let mut rows = crate::events::webhook_store::status(&self.reader()?)?;
+        let shown = self
+            .inner
+            .webhooks
+            .as_ref()
+            .map(|w| w.shown.clone())
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(shown.len() + rows.len());
+        for (id, url) in shown {
+            let mut s = match rows.iter().position(|r| r.endpoint_id == id) {
+                Some(i) => rows.remove(i),
+                None => crate::events::WebhookStatus {
+                    endpoint_id: id,
+                    url: None,
+                    delivered: 0,
+                    pending: 0,
+                    failed: 0,
+                    last_error: None,
+                },
+            };
+            s.url = Some(url);
+            out.push(s);
+        }
+        out.extend(rows);
+        Ok(out)
     }
 
     /// The admin bearer token.

@@ -54,6 +54,8 @@ pub mod paths {
     pub const ENROLMENT_CODES: &str = "/v1/admin/enrolment-codes";
     /// Reference collector admin: one device, its verdict and its history.
     pub const FLEET_DEVICE: &str = "/v1/fleet/devices/{device_id}";
+    /// Reference collector admin: each webhook endpoint's deliveries.
+    pub const WEBHOOKS: &str = "/v1/admin/webhooks";
     /// The collector's public keys for its attestation results (RFC 7517).
     pub const JWKS: &str = "/.well-known/jwks.json";
 }

@@ -137,6 +137,9 @@ pub(crate) struct Pending {
 #[derive(Debug, Clone)]
 pub(crate) struct WebhookQueue {
     pub endpoint_ids: Vec<String>,
+    /// Each endpoint's id and URL without its query (which may hold a
+    /// credential), for the admin.
+    pub shown: Vec<(String, String)>,
     pub worker: Arc<Webhooks>,
 }
 

@@ -136,6 +136,9 @@ pub(crate) fn failed(
 pub struct WebhookStatus {
     /// The endpoint's id.
     pub endpoint_id: String,
+    /// Its URL without the query; absent for an endpoint no longer configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// Deliveries made.
     pub delivered: u64,
     /// Deliveries waiting (new or being retried).
@@ -161,6 +164,7 @@ pub(crate) fn status(conn: &Connection) -> rusqlite::Result<Vec<WebhookStatus>> 
     .query_map([], |r| {
         Ok(WebhookStatus {
             endpoint_id: r.get(0)?,
+            url: None,
             delivered: count(r.get(1)?),
             pending: count(r.get(2)?),
             failed: count(r.get(3)?),

@@ -4,6 +4,7 @@
 mod admin;
 mod device;
 mod verify;
+mod webhooks;
 
 use agent_core::protocol::{ProblemKind, content_types, limits, paths};
 use axum::Router;
@@ -28,6 +29,7 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::FLEET_DEVICE, get(admin::device))
         .route(paths::JWKS, get(admin::jwks))
         .route(paths::REPORTS_EXPORT, get(admin::export))
+        .route(paths::WEBHOOKS, get(webhooks::status))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(collector)

@@ -196,3 +196,48 @@ fn deliveries_left_over_are_sent_after_a_restart() {
     assert_eq!(body["class_uid"], 5001);
     drop(second);
 }
+
+#[test]
+fn the_admin_api_shows_each_endpoint_and_its_failures() {
+    use agent_core::protocol::paths;
+    use agent_core::transport::{HttpRequest, Transport};
+
+    let (url, hook) = receiver(1, vec![503]);
+    let c = spawn_local(CollectorConfig {
+        events: EventsConfig {
+            webhooks: vec![WebhookEndpoint {
+                url: format!("{url}?token=receiver-credential"),
+                secret: WebhookSecret::parse(SECRET).unwrap(),
+            }],
+            webhook_first_backoff: Duration::from_millis(50),
+            ..EventsConfig::default()
+        },
+        ..config()
+    })
+    .unwrap();
+    let get = |token: Option<&str>| {
+        let mut r = HttpRequest::get(format!("{}{}", c.url(), paths::WEBHOOKS));
+        if let Some(t) = token {
+            r = r.with_header("authorization", &format!("Bearer {t}"));
+        }
+        http().send(r).unwrap()
+    };
+    assert_problem(&get(None), 401, "unauthorized");
+    let before: Value = serde_json::from_slice(&get(Some(c.admin_token())).body).unwrap();
+    assert_eq!(before["webhooks"][0]["delivered"], 0);
+    assert_eq!(before["webhooks"][0]["url"], url.as_str());
+    Device::enrol(&c);
+    let got = hook.join().unwrap();
+    assert_eq!(got.len(), 2);
+    // The 503 was recorded before the retry went out; whether the retry's
+    // 2xx is recorded yet is not known here, so only the failure is checked.
+    let r = get(Some(c.admin_token()));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_documented("get", paths::WEBHOOKS, 200);
+    let shown: Value = serde_json::from_slice(&r.body).unwrap();
+    let w = &shown["webhooks"][0];
+    assert_eq!(w["url"], url.as_str(), "the query is not shown");
+    assert!(!String::from_utf8_lossy(&r.body).contains("receiver-credential"));
+    assert_eq!(w["last_error"], "answered 503");
+    assert_eq!(w["failed"], 0);
+}
