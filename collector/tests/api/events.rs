@@ -243,7 +243,7 @@ fn every_output_gets_every_event_as_valid_ocsf() {
     let pki = pki();
     let (tcp_port, tcp) = syslog_tcp();
     let (tls_port, tls) = syslog_tls(&pki);
-    let (hec_port, hec) = hec(7, Vec::new());
+    let (hec_port, hec) = hec(11, Vec::new());
     let outputs = [
         format!("jsonl:{}", jsonl.display()),
         format!("syslog+tcp://127.0.0.1:{tcp_port}"),
@@ -264,9 +264,16 @@ fn every_output_gets_every_event_as_valid_ocsf() {
     .unwrap();
 
     let mut d = Device::enrol(&c);
-    d.check_in(&c, Shape::Compliant);
-    d.check_in(&c, Shape::NonCompliant);
-    d.check_in(&c, Shape::NonCompliant);
+    // Compliant, warning, non-compliant (twice), and back.
+    for shape in [
+        Shape::Compliant,
+        Shape::Warning,
+        Shape::NonCompliant,
+        Shape::NonCompliant,
+        Shape::Compliant,
+    ] {
+        d.check_in(&c, shape);
+    }
     let token = d.request_token(RequestPurpose::Unenrol, Some(d.nonce.clone()));
     let r = post(
         c.url(),
@@ -316,9 +323,14 @@ fn every_output_gets_every_event_as_valid_ocsf() {
         (5001, 1, "enrolled".to_owned()),
         (2003, 1, "compliant".to_owned()),
         (5002, 1, "compliant".to_owned()),
+        (2003, 2, "warning".to_owned()),
+        (5002, 1, "warning".to_owned()),
         (2003, 2, "non_compliant".to_owned()),
         (5002, 1, "non_compliant".to_owned()),
+        // The same verdict again: a snapshot, no verdict event.
         (5002, 1, "non_compliant".to_owned()),
+        (2003, 2, "compliant".to_owned()),
+        (5002, 1, "compliant".to_owned()),
         (5001, 1, "unenrolled".to_owned()),
     ];
     assert_eq!(summary(&from_file), expected);
@@ -340,15 +352,27 @@ fn every_output_gets_every_event_as_valid_ocsf() {
             assert!(e["device"].get(key).is_none(), "device.{key} in {e}");
         }
     }
-    let changed = &from_file[3];
+    let warned = &from_file[3];
+    assert_eq!(warned["severity_id"], 3);
+    assert_eq!(warned["compliance"]["status_id"], 2);
+    assert_eq!(
+        warned["compliance"]["requirements"],
+        serde_json::json!(["storage_encryption"])
+    );
+    let changed = &from_file[5];
     assert_eq!(changed["severity_id"], 4);
     assert_eq!(changed["compliance"]["status_id"], 3);
     assert_eq!(
         changed["compliance"]["requirements"],
         serde_json::json!(["screen_lock"])
     );
-    assert_eq!(changed["unmapped"]["previous_compliance"], "compliant");
+    assert_eq!(changed["unmapped"]["previous_compliance"], "warning");
     assert_eq!(changed["device"]["is_compliant"], false);
+    let back = &from_file[8];
+    assert_eq!(back["severity_id"], 1);
+    assert_eq!(back["compliance"]["status_id"], 1);
+    assert_eq!(back["unmapped"]["previous_compliance"], "non_compliant");
+    assert_eq!(back["device"]["is_compliant"], true);
     let snapshot = &from_file[2];
     assert_eq!(snapshot["unmapped"]["posture"]["platform"], "android");
     assert_eq!(snapshot["device"]["os"]["version"], "15");
