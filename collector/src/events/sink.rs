@@ -65,6 +65,10 @@ impl Outputs {
         if config.outputs.is_empty() {
             return Ok(None);
         }
+        // A bad CA file stops the start, rather than the first delivery.
+        if let Some(pem) = config.ca_pem.as_deref() {
+            syslog::client_config(Some(pem))?;
+        }
         let mut sinks = Vec::with_capacity(config.outputs.len());
         for output in &config.outputs {
             sinks.push((output.describe(), open(output, config)?));

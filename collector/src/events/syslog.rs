@@ -192,7 +192,7 @@ impl Drop for Syslog {
 }
 
 /// A TLS client on ring trusting the Mozilla roots plus `extra_ca_pem`.
-fn client_config(extra_ca_pem: Option<&[u8]>) -> Result<Arc<ClientConfig>, EventsError> {
+pub(super) fn client_config(extra_ca_pem: Option<&[u8]>) -> Result<Arc<ClientConfig>, EventsError> {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

@@ -114,6 +114,10 @@ impl Webhooks {
         ca_pem: Option<Vec<u8>>,
         first_backoff: Duration,
     ) -> Result<Webhooks, EventsError> {
+        // A bad CA file stops the start, rather than the first delivery.
+        if let Some(pem) = ca_pem.as_deref() {
+            super::syslog::client_config(Some(pem))?;
+        }
         let (wake, woken) = sync_channel(1);
         let sender = Sender {
             db: db.to_owned(),

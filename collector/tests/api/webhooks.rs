@@ -241,3 +241,20 @@ fn the_admin_api_shows_each_endpoint_and_its_failures() {
     assert_eq!(w["last_error"], "answered 503");
     assert_eq!(w["failed"], 0);
 }
+
+#[test]
+fn a_bad_ca_for_the_webhooks_stops_the_start() {
+    let err = Collector::open(CollectorConfig {
+        events: EventsConfig {
+            webhooks: vec![WebhookEndpoint {
+                url: "https://hooks.example/posture".into(),
+                secret: WebhookSecret::parse(SECRET).unwrap(),
+            }],
+            ca_pem: Some(b"not a certificate".to_vec()),
+            ..EventsConfig::default()
+        },
+        ..config()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("event output CA"), "{err}");
+}
