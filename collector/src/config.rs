@@ -8,6 +8,7 @@ use agent_core::{Platform, Policy};
 use posture_attestation::TrustedRoots;
 
 use crate::attestation::{AllowedApp, BootKey, MinSecurityLevel, StatusUrl};
+use crate::relying_party::RelyingParties;
 
 /// How a collector runs; [`CollectorConfig::default`] suits a local test.
 #[derive(Debug, Clone)]
@@ -46,6 +47,11 @@ pub struct CollectorConfig {
     pub reattest_after: Duration,
     /// Where security events (OCSF) go; by default nowhere.
     pub events: crate::events::EventsConfig,
+    /// The relying parties that may ask about devices (protocol §11).
+    pub relying_parties: RelyingParties,
+    /// A JSON file linking gateway device ids to device ids
+    /// (docs/conditional-access.md), read on every request that needs it.
+    pub gateway_links: Option<PathBuf>,
 }
 
 /// How the collector checks the key attestation chain of an enrolment
@@ -98,6 +104,8 @@ impl Default for CollectorConfig {
             signing_key: None,
             reattest_after: Duration::from_secs(7 * 24 * 3600),
             events: crate::events::EventsConfig::default(),
+            relying_parties: RelyingParties::default(),
+            gateway_links: None,
         }
     }
 }

@@ -21,6 +21,7 @@ mod files;
 mod handlers;
 mod keys;
 mod problem;
+mod relying_party;
 mod server;
 mod store;
 mod tls;
@@ -44,6 +45,7 @@ pub use events::{
     EventOutput, EventsConfig, EventsError, HecToken, OutputStats, WEBHOOK_ATTEMPTS,
     WebhookEndpoint, WebhookSecret, WebhookStatus,
 };
+pub use relying_party::{GatewayLinks, RelyingParties, RelyingPartyError, gateway_score};
 pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
     spawn_local, spawn_local_tls, spawn_local_with,

@@ -122,7 +122,7 @@ pub fn request_path(url: &str) -> String {
 }
 
 /// Every route the collector serves.
-pub const ROUTES: [(&str, &str); 10] = [
+pub const ROUTES: [(&str, &str); 13] = [
     ("post", paths::ENROL),
     ("post", paths::CHALLENGE),
     ("post", paths::REPORTS),
@@ -133,6 +133,9 @@ pub const ROUTES: [(&str, &str); 10] = [
     ("get", paths::FLEET_DEVICE),
     ("get", paths::JWKS),
     ("get", paths::WEBHOOKS),
+    ("get", paths::DEVICE_COMPLIANCE),
+    ("get", paths::COMPLIANCE),
+    ("post", paths::CLOUDFLARE_DEVICE_POSTURE),
 ];
 
 const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");

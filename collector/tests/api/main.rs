@@ -13,6 +13,7 @@ mod enrol;
 mod events;
 mod ocsf;
 mod reattest;
+mod relying_party;
 mod reports;
 mod requests;
 mod status_server;
