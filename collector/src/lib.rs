@@ -17,6 +17,7 @@ mod connection;
 mod ear;
 mod error;
 mod events;
+pub mod evidence;
 mod files;
 mod handlers;
 mod keys;

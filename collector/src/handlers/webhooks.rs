@@ -1,5 +1,5 @@
 //! `GET /v1/admin/webhooks`: what each webhook endpoint delivered, has
-//! pending and gave up, with its latest error (protocol §8.5).
+//! pending and gave up, with its latest error (protocol §8.6).
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;

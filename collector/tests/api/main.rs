@@ -11,6 +11,7 @@ mod connections;
 mod device_view;
 mod enrol;
 mod events;
+mod evidence;
 mod ocsf;
 mod reattest;
 mod relying_party;
