@@ -318,8 +318,11 @@ impl PgInner {
         let device_id = c.device_id.as_str();
         // The device's row lock puts this device's reports in line: the
         // nonce and the jti are decided one report at a time.
-        let dev = lock_device(&tx, device_id).await?;
-        if let Some(known) = stored_ack(&tx, c).await? {
+        // Pipelined, one round trip: the server runs the jti lookup after
+        // the lock is granted, so it sees any report committed before.
+        let (dev, known) =
+            futures_util::future::try_join(lock_device(&tx, device_id), stored_ack(&tx, c)).await?;
+        if let Some(known) = known {
             return Ok((known, Vec::new()));
         }
         let Some(mut dev) = dev else {
@@ -363,8 +366,11 @@ impl PgInner {
                     && matches!(f.outcome, Outcome::Fail | Outcome::Warn)
             });
         }
+        // A current report's next nonce is stored with the device's other
+        // columns below, in the same statement.
         let (nonce, nonce_expires) = if current {
-            self.replace_nonce(&tx, device_id, now).await?
+            let nonce = new_nonce().map_err(|_| PgError::Pool("no random bytes".into()))?;
+            (nonce, now + self.settings.nonce_lifetime_secs)
         } else {
             self.usable_nonce(&tx, device_id, &dev, now).await?
         };
@@ -396,33 +402,98 @@ impl PgInner {
         };
         let freshness = if current { "current" } else { "historical" };
         let compliance = name_of(&c.verdict.compliance);
-        let st = tx
-            .prepare_cached(
+        let next_nonce = ack.nonce.as_str();
+        // The writes are independent of each other's results: sent
+        // pipelined, they cost one round trip, in this order on the server.
+        let st = futures_util::future::try_join4(
+            tx.prepare_cached(
                 "INSERT INTO reports (jti, token_sha256, device_id, iat, accepted_at, freshness,
                  compliance, verdict, ack, token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (jti) DO NOTHING",
+            ),
+            tx.prepare_cached(
+                "UPDATE devices SET last_report_at = $1, last_current_at = $1,
+                 last_compliance = $2, nonce = $3, nonce_expires_at = $4 WHERE device_id = $5",
+            ),
+            tx.prepare_cached("UPDATE devices SET last_report_at = $1 WHERE device_id = $2"),
+            tx.prepare_cached(
+                "INSERT INTO report_assessments (jti, assurance, assessment, attestation_result)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (jti) DO NOTHING",
+            ),
+        )
+        .await?;
+        let (insert_report, update_current, update_historical, insert_assessment) = st;
+        let report_params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+            &c.jti.as_str(),
+            &c.token_sha256,
+            &device_id,
+            &c.iat,
+            &now,
+            &freshness,
+            &compliance,
+            &verdict_json,
+            &ack_json,
+            &c.token,
+        ];
+        let assurance = c.assessment.assurance.name();
+        let assessment_params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+            &c.jti.as_str(),
+            &assurance,
+            &assessment_json,
+            &ack.attestation_result,
+        ];
+        let inserted = if current {
+            let st = futures_util::future::try_join(
+                tx.prepare_cached(
+                    "INSERT INTO device_assessments (device_id, jti, assessment, attestation_result)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (device_id) DO UPDATE SET jti = excluded.jti,
+                     assessment = excluded.assessment,
+                     attestation_result = excluded.attestation_result",
+                ),
+                // No row (no verified attestation): nothing to compare with.
+                tx.prepare_cached(
+                    "UPDATE device_attestations SET reported_os_patch_level = $1,
+                     reported_at = $2, wants_fresh_facts = $3 WHERE device_id = $4",
+                ),
             )
             .await?;
-        let inserted = tx
-            .execute(
-                &st,
-                &[
-                    &c.jti.as_str(),
-                    &c.token_sha256,
-                    &device_id,
-                    &c.iat,
-                    &now,
-                    &freshness,
-                    &compliance,
-                    &verdict_json,
-                    &ack_json,
-                    &c.token,
-                ],
+            let wants = dev.pin.is_some_and(|p| p.wants_fresh_facts);
+            let (inserted, ..) = futures_util::future::try_join5(
+                tx.execute(&insert_report, &report_params),
+                tx.execute(
+                    &update_current,
+                    &[&now, &compliance, &next_nonce, &nonce_expires, &device_id],
+                ),
+                tx.execute(&insert_assessment, &assessment_params),
+                tx.execute(
+                    &st.0,
+                    &[
+                        &device_id,
+                        &c.jti.as_str(),
+                        &assessment_json,
+                        &ack.attestation_result,
+                    ],
+                ),
+                tx.execute(
+                    &st.1,
+                    &[&c.reported_os_patch_level, &c.iat, &wants, &device_id],
+                ),
             )
             .await?;
+            inserted
+        } else {
+            let (inserted, ..) = futures_util::future::try_join3(
+                tx.execute(&insert_report, &report_params),
+                tx.execute(&update_historical, &[&now, &device_id]),
+                tx.execute(&insert_assessment, &assessment_params),
+            )
+            .await?;
+            inserted
+        };
         if inserted == 0 {
             // Another device's report took this jti meanwhile: undo this
-            // one (the nonce stays) and answer as for any known jti.
+            // one and answer as for any known jti.
             drop(tx);
             let tx = client.transaction().await?;
             let known = stored_ack(&tx, c).await?;
@@ -430,70 +501,6 @@ impl PgInner {
                 known.unwrap_or_else(|| Err(ApiError::internal("a jti vanished"))),
                 Vec::new(),
             ));
-        }
-        if current {
-            let st = tx
-                .prepare_cached(
-                    "UPDATE devices SET last_report_at = $1, last_current_at = $1,
-                     last_compliance = $2 WHERE device_id = $3",
-                )
-                .await?;
-            tx.execute(&st, &[&now, &compliance, &device_id]).await?;
-        } else {
-            let st = tx
-                .prepare_cached("UPDATE devices SET last_report_at = $1 WHERE device_id = $2")
-                .await?;
-            tx.execute(&st, &[&now, &device_id]).await?;
-        }
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO report_assessments (jti, assurance, assessment, attestation_result)
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .await?;
-        tx.execute(
-            &st,
-            &[
-                &c.jti.as_str(),
-                &c.assessment.assurance.name(),
-                &assessment_json,
-                &ack.attestation_result,
-            ],
-        )
-        .await?;
-        if current {
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO device_assessments (device_id, jti, assessment, attestation_result)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (device_id) DO UPDATE SET jti = excluded.jti,
-                     assessment = excluded.assessment,
-                     attestation_result = excluded.attestation_result",
-                )
-                .await?;
-            tx.execute(
-                &st,
-                &[
-                    &device_id,
-                    &c.jti.as_str(),
-                    &assessment_json,
-                    &ack.attestation_result,
-                ],
-            )
-            .await?;
-            // No row (no verified attestation): nothing to compare with.
-            let wants = dev.pin.is_some_and(|p| p.wants_fresh_facts);
-            let st = tx
-                .prepare_cached(
-                    "UPDATE device_attestations SET reported_os_patch_level = $1,
-                     reported_at = $2, wants_fresh_facts = $3 WHERE device_id = $4",
-                )
-                .await?;
-            tx.execute(
-                &st,
-                &[&c.reported_os_patch_level, &c.iat, &wants, &device_id],
-            )
-            .await?;
         }
         tx.commit().await?;
         Ok((Ok(ReportOutcome::New(ack_json)), changes))
