@@ -1,7 +1,7 @@
 //! [`Collector`]: the open store, the key cache and the settings;
 //! everything the HTTP handlers share.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use crate::config::CollectorConfig;
 use crate::ear::Signer;
 use crate::error::CollectorError;
 use crate::keys::KeyCache;
+use crate::relying_party::RelyingParties;
 use crate::storage::{PgStore, SqliteStore, Store};
 use crate::store;
 use crate::writer::{IssueCmd, Settings};
@@ -47,6 +48,10 @@ pub(crate) struct Inner {
     /// Signs attestation results; its public key is the JWK set.
     pub signer: Arc<Signer>,
     pub code_ttl_secs: u64,
+    /// Who may use the relying-party API.
+    pub relying_parties: RelyingParties,
+    /// Gateway device ids linked to device ids, re-read on each use.
+    pub gateway_links: Option<PathBuf>,
     admin_token: String,
     admin_token_generated: bool,
     admin_token_sha256: Vec<u8>,
@@ -126,6 +131,8 @@ impl Collector {
                 app_attest,
                 signer,
                 code_ttl_secs,
+                relying_parties: config.relying_parties,
+                gateway_links: config.gateway_links,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
                 admin_token,
                 admin_token_generated,
@@ -263,6 +270,18 @@ impl Collector {
         u64::try_from(self.inner.settings.checkin_interval_secs)
             .unwrap_or(0)
             .saturating_mul(3)
+    }
+
+    /// A read-only connection to the SQLite database, for the queries not
+    /// behind the storage interface yet (audit evidence, the relying-party
+    /// API); on PostgreSQL an error that says so.
+    pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
+        match &self.inner.store {
+            Store::Sqlite(s) => Ok(store::open_reader(s.path())?),
+            Store::Postgres(_) => Err(CollectorError::Config(
+                "audit evidence and the relying-party API read SQLite only: they are not available on the PostgreSQL store yet".into(),
+            )),
+        }
     }
 
     /// Whether `token` is the admin token, compared in constant time (on

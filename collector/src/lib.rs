@@ -16,10 +16,12 @@ mod config;
 mod connection;
 mod ear;
 mod error;
+pub mod evidence;
 mod files;
 mod handlers;
 mod keys;
 mod problem;
+mod relying_party;
 mod server;
 mod storage;
 mod store;
@@ -40,6 +42,7 @@ pub use ear::{
     TrustVector, verify_attestation_result,
 };
 pub use error::CollectorError;
+pub use relying_party::{GatewayLinks, RelyingParties, RelyingPartyError, gateway_score};
 pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
     spawn_local, spawn_local_tls, spawn_local_with,

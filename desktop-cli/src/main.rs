@@ -9,8 +9,10 @@ mod attestation_cmd;
 mod cli;
 mod commands;
 mod demo;
+mod evidence_cmd;
 mod files;
 mod fleet;
+mod gateway;
 mod render;
 mod serve;
 mod targets;
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Fleet(fleet::FleetCommand::Simulate(args)) => {
             fleet::simulate(args, cli.ca_file(&args.ca).as_deref())
         }
+        Command::Evidence(args) => evidence_cmd::evidence(args, cli.ca_file(&args.ca).as_deref()),
         Command::Completions(args) => {
             clap_complete::generate(
                 args.shell,
@@ -70,6 +73,10 @@ fn main() -> ExitCode {
             Ok(EXIT_OK)
         }
         Command::Attestation(cmd) => attestation_cmd::command(cmd),
+        Command::Gateway(gateway::GatewayCommand::Token(args)) => gateway::token(args),
+        Command::Gateway(gateway::GatewayCommand::TailscaleSync(args)) => {
+            gateway::tailscale_sync(args, cli.ca_file(&args.ca).as_deref())
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -166,7 +166,7 @@ pub fn request_path(url: &str) -> String {
 }
 
 /// Every route the collector serves.
-pub const ROUTES: [(&str, &str); 9] = [
+pub const ROUTES: [(&str, &str); 13] = [
     ("post", paths::ENROL),
     ("post", paths::CHALLENGE),
     ("post", paths::REPORTS),
@@ -176,6 +176,10 @@ pub const ROUTES: [(&str, &str); 9] = [
     ("get", paths::REPORTS_EXPORT),
     ("get", paths::FLEET_DEVICE),
     ("get", paths::JWKS),
+    ("get", paths::DEVICE_COMPLIANCE),
+    ("get", paths::COMPLIANCE),
+    ("post", paths::CLOUDFLARE_DEVICE_POSTURE),
+    ("get", paths::EVIDENCE),
 ];
 
 const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");
