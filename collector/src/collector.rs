@@ -1,5 +1,5 @@
-//! [`Collector`]: the open database, the writer, the key cache and the
-//! settings; everything the HTTP handlers share.
+//! [`Collector`]: the open store, the key cache and the settings;
+//! everything the HTTP handlers share.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +9,6 @@ use agent_core::Platform;
 use agent_core::protocol::{DeviceDetail, FleetSummary, IssuedCode, limits};
 use agent_core::token::{Verifier, random_id};
 use ring::digest::{SHA256, digest};
-use tempfile::TempDir;
 use time::OffsetDateTime;
 
 use crate::attestation::KeyAttestation;
@@ -18,11 +17,11 @@ use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
 use crate::ear::Signer;
 use crate::error::CollectorError;
-use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
 use crate::relying_party::RelyingParties;
+use crate::storage::{PgStore, SqliteStore, Store};
 use crate::store;
-use crate::writer::{Command, IssueCmd, Settings, WriterHandle};
+use crate::writer::{IssueCmd, Settings};
 
 /// Most codes one request may issue (protocol §8.1).
 pub(crate) const MAX_CODES: u32 = 100;
@@ -35,16 +34,16 @@ pub struct Collector {
     pub(crate) inner: Arc<Inner>,
 }
 
-/// Shared state. Field order matters on drop: the writer stops (and closes
-/// the database) before a temporary database directory is deleted.
+/// Shared state.
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub writer: WriterHandle,
-    /// The event outputs; after the writer, so they drain what it published.
+    /// The database (SQLite or PostgreSQL); first, so its writer stops
+    /// before the event outputs drain what it published.
+    pub store: Store,
+    /// The event outputs.
     pub events: Option<Arc<crate::events::Outputs>>,
     /// The webhook delivery thread, when endpoints are configured.
     pub webhooks: Option<crate::events::WebhookQueue>,
-    _checkpointer: store::Checkpointer,
     pub keys: Arc<KeyCache>,
     pub settings: Arc<Settings>,
     pub verifier: Verifier,
@@ -58,13 +57,9 @@ pub(crate) struct Inner {
     pub relying_parties: RelyingParties,
     /// Gateway device ids linked to device ids, re-read on each use.
     pub gateway_links: Option<PathBuf>,
-    db_path: PathBuf,
     admin_token: String,
     admin_token_generated: bool,
     admin_token_sha256: Vec<u8>,
-    /// Released after the writer closed the database.
-    _lock: DbLock,
-    _temp_dir: Option<TempDir>,
 }
 
 impl Collector {
@@ -93,26 +88,6 @@ impl Collector {
             config.attestation.required_for.contains(&Platform::Ios),
         )?;
         let attestation = KeyAttestation::new(config.attestation)?;
-        let (db_path, temp_dir) = match config.db_path {
-            Some(path) => (path, None),
-            None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("posture-collector-")
-                    .tempdir()
-                    .map_err(|e| CollectorError::io("create a temporary database folder", e))?;
-                (dir.path().join("collector.sqlite3"), Some(dir))
-            }
-        };
-        if let Some(parent) = db_path.parent() {
-            files::create_private_dirs(parent)?;
-        }
-        // Before the database is touched: a second collector must not
-        // even migrate it while the first one serves.
-        let lock = DbLock::acquire(&db_path)?;
-        let conn = store::open_writer(&db_path)?;
-        let signer = Arc::new(Signer::load(&conn, config.signing_key.as_deref())?);
-        crate::console::store::migrate(&conn)?;
-        crate::console::store::record_policy(&conn, &config.policy, now().unix_timestamp())?;
         let (admin_token, admin_token_generated) = match config.admin_token {
             Some(token) if token.len() >= 16 => (token, false),
             Some(_) => {
@@ -137,48 +112,35 @@ impl Collector {
         let events = crate::events::Outputs::start(&config.events)
             .map_err(|e| CollectorError::Config(e.to_string()))?
             .map(Arc::new);
-        crate::events::webhook_store::migrate(&conn)?;
-        let webhooks = if config.events.webhooks.is_empty() {
-            None
-        } else {
-            let worker = crate::events::Webhooks::start(
-                &db_path,
-                config.events.webhooks.clone(),
-                config.events.ca_pem.clone(),
-                config.events.webhook_first_backoff,
-            )
-            .map_err(|e| CollectorError::Config(e.to_string()))?;
-            Some(crate::events::WebhookQueue {
-                endpoint_ids: config.events.webhooks.iter().map(|w| w.id()).collect(),
-                shown: config
-                    .events
-                    .webhooks
-                    .iter()
-                    .map(|w| {
-                        (
-                            w.id(),
-                            w.url.split('?').next().unwrap_or_default().to_owned(),
-                        )
-                    })
-                    .collect(),
-                worker: Arc::new(worker),
-            })
+        let signing_key = config.signing_key.as_deref();
+        let (store, signer, webhooks) = match &config.postgres {
+            Some(_) if events.is_some() || !config.events.webhooks.is_empty() => {
+                return Err(CollectorError::Config(
+                    "event outputs and webhooks work with the SQLite store only, not yet with PostgreSQL".into(),
+                ));
+            }
+            Some(url) => {
+                let (s, signer) = PgStore::open(url, signing_key, settings.clone(), keys.clone())?;
+                (Store::Postgres(s), signer, None)
+            }
+            None => {
+                let (s, signer, webhooks) = SqliteStore::open(
+                    config.db_path,
+                    signing_key,
+                    settings.clone(),
+                    keys.clone(),
+                    events.clone(),
+                    &config.events,
+                )?;
+                (Store::Sqlite(s), signer, webhooks)
+            }
         };
-        let writer = WriterHandle::start(
-            conn,
-            settings.clone(),
-            keys.clone(),
-            events.clone(),
-            webhooks.clone(),
-        )?;
-        let checkpointer = store::Checkpointer::spawn(&db_path)
-            .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
+        let signer = Arc::new(signer);
         Ok(Collector {
             inner: Arc::new(Inner {
-                writer,
+                store,
                 events,
                 webhooks,
-                _checkpointer: checkpointer,
                 keys,
                 settings,
                 verifier: Verifier::default(),
@@ -193,11 +155,8 @@ impl Collector {
                 relying_parties: config.relying_parties,
                 gateway_links: config.gateway_links,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
-                db_path,
                 admin_token,
                 admin_token_generated,
-                _lock: lock,
-                _temp_dir: temp_dir,
             }),
         })
     }
@@ -222,10 +181,11 @@ impl Collector {
             label: None,
             now: now(),
         };
-        self.inner
-            .writer
-            .ask_blocking(|r| Command::IssueCodes(cmd, r))
-            .map_err(|e| CollectorError::Config(e.problem.to_string()))
+        match &self.inner.store {
+            Store::Sqlite(s) => s.issue_codes_blocking(cmd),
+            Store::Postgres(p) => p.issue_codes_blocking(cmd),
+        }
+        .map_err(|e| CollectorError::Config(e.problem.to_string()))
     }
 
     /// The fleet summary; `stale_after_secs` defaults to three check-in
@@ -234,12 +194,14 @@ impl Collector {
         &self,
         stale_after_secs: Option<u64>,
     ) -> Result<FleetSummary, CollectorError> {
-        let conn = store::open_reader(&self.inner.db_path)?;
-        Ok(store::fleet_summary(
-            &conn,
+        let (now, stale) = (
             now(),
             stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
-        )?)
+        );
+        match &self.inner.store {
+            Store::Sqlite(s) => s.read_blocking(|c| store::fleet_summary(c, now, stale)),
+            Store::Postgres(p) => p.block_on(p.fleet_summary(now, stale))?,
+        }
     }
 
     /// One enrolled device: its fleet row, latest verdict and history
@@ -249,13 +211,14 @@ impl Collector {
         device_id: &str,
         stale_after_secs: Option<u64>,
     ) -> Result<Option<DeviceDetail>, CollectorError> {
-        let conn = store::open_reader(&self.inner.db_path)?;
-        Ok(store::device_detail(
-            &conn,
-            device_id,
+        let (now, stale) = (
             now(),
             stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
-        )?)
+        );
+        match &self.inner.store {
+            Store::Sqlite(s) => s.read_blocking(|c| store::device_detail(c, device_id, now, stale)),
+            Store::Postgres(p) => p.block_on(p.device_detail(device_id.to_owned(), now, stale))?,
+        }
     }
 
     /// The JWK set of the key that signs attestation results (protocol §5.3.2).
@@ -265,16 +228,18 @@ impl Collector {
 
     /// How many reports are stored (each accepted `jti` once).
     pub fn report_count(&self) -> Result<u64, CollectorError> {
-        Ok(store::report_count(&store::open_reader(
-            &self.inner.db_path,
-        )?)?)
+        match &self.inner.store {
+            Store::Sqlite(s) => s.read_blocking(store::report_count),
+            Store::Postgres(p) => p.block_on(p.report_count())?,
+        }
     }
 
     /// How many devices are enrolled.
     pub fn device_count(&self) -> Result<u64, CollectorError> {
-        Ok(store::device_count(&store::open_reader(
-            &self.inner.db_path,
-        )?)?)
+        match &self.inner.store {
+            Store::Sqlite(s) => s.read_blocking(store::device_count),
+            Store::Postgres(p) => p.block_on(p.device_count())?,
+        }
     }
 
     /// Fetches the attestation status list now, when it comes from a URL,
@@ -342,9 +307,21 @@ impl Collector {
         self.inner.admin_token_generated
     }
 
-    /// The database file.
-    pub fn db_path(&self) -> &Path {
-        &self.inner.db_path
+    /// The SQLite database file; `None` on PostgreSQL.
+    pub fn db_path(&self) -> Option<&Path> {
+        match &self.inner.store {
+            Store::Sqlite(s) => Some(s.path()),
+            Store::Postgres(_) => None,
+        }
+    }
+
+    /// The database, to show: `sqlite:PATH` or the PostgreSQL URL with
+    /// its password hidden.
+    pub fn database(&self) -> String {
+        match &self.inner.store {
+            Store::Sqlite(s) => format!("sqlite:{}", s.path().display()),
+            Store::Postgres(p) => p.url().to_string(),
+        }
     }
 
     /// The protocol v1 routes, to serve with [`crate::serve`] or embed.
@@ -358,6 +335,24 @@ impl Collector {
             .saturating_mul(3)
     }
 
+    /// A read-only connection to the SQLite database, for the queries not
+    /// behind the storage interface yet (audit evidence, the web console,
+    /// webhook status); on PostgreSQL an error that says so.
+    pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
+        Ok(store::open_reader(self.sqlite_path()?)?)
+    }
+
+    /// The SQLite file, for the few short writes outside the writer (the
+    /// console's log-out and revocations); on PostgreSQL an error.
+    pub(crate) fn sqlite_path(&self) -> Result<&Path, CollectorError> {
+        match &self.inner.store {
+            Store::Sqlite(s) => Ok(s.path()),
+            Store::Postgres(_) => Err(CollectorError::Config(
+                "audit evidence, the web console and webhook status read SQLite only: they are not available on the PostgreSQL store yet".into(),
+            )),
+        }
+    }
+
     /// Whether `token` is the admin token, compared in constant time (on
     /// SHA-256 digests, so the length does not leak either).
     pub(crate) fn is_admin(&self, token: &str) -> bool {
@@ -368,10 +363,6 @@ impl Collector {
             .zip(&self.inner.admin_token_sha256)
             .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         diff == 0
-    }
-
-    pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
-        Ok(store::open_reader(&self.inner.db_path)?)
     }
 }
 

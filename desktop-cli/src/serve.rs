@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use agent_core::{Platform, Policy};
 use clap::Args;
 use posture_collector::{
-    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, EventOutput,
-    EventsConfig, GatewayLinks, RelyingParties, StatusUrl, TlsConfig, WebhookEndpoint,
+    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, Database,
+    EventOutput, EventsConfig, GatewayLinks, RelyingParties, StatusUrl, TlsConfig, WebhookEndpoint,
     WebhookSecret, app_attest_roots_from_pem_file, roots_from_pem_file, serve,
 };
 
@@ -30,8 +30,9 @@ With --app-attest-app-id, an iOS enrolment's Apple App Attest object is
 verified for that app against Apple's App Attestation root (or
 --app-attest-root), and each report's assertion after it;
 --require-key-attestation ios refuses iOS enrolments without a valid one.
-One collector per database: a second one on it stops at once (it holds
-DB.lock). Folders it creates are 0700, the database files 0600 and
+One collector per SQLite file: a second one on it stops at once (it holds
+DB.lock). On PostgreSQL (--db postgres://... or POSTURE_COLLECTOR_DB) any
+number of collectors share one database; migrations run at start. Folders it creates are 0700, the database files 0600 and
 DIR/ca.pem 0644, whatever the umask. Stops cleanly on Ctrl-C or SIGTERM
 (exit 0).")]
 pub struct ServeArgs {
@@ -41,9 +42,16 @@ pub struct ServeArgs {
     /// Allow a non-loopback --listen address (TLS is still required).
     #[arg(long)]
     pub allow_remote: bool,
-    /// The SQLite database; default: collector.sqlite3 in the state directory.
-    #[arg(long, value_name = "FILE")]
-    pub db: Option<PathBuf>,
+    /// The database: sqlite:PATH, a file (SQLite), or postgres://USER:PASSWORD@HOST/DB
+    /// (loopback, sslmode=disable); default: collector.sqlite3 in the state
+    /// directory. Give a URL with a password in the environment, not here.
+    #[arg(
+        long,
+        value_name = "URL|FILE",
+        env = "POSTURE_COLLECTOR_DB",
+        hide_env_values = true
+    )]
+    pub db: Option<String>,
     /// Policy file (.toml or .json) for every device; the built-in default when absent.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -171,9 +179,11 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         Some(path) => load_policy(path)?,
         None => Policy::default_policy(),
     };
-    let db = match &args.db {
-        Some(db) => db.clone(),
-        None => state_dir(state)?.join("collector.sqlite3"),
+    let (db_path, postgres) = match args.db.as_deref().map(Database::parse).transpose() {
+        Ok(Some(Database::Sqlite(path))) => (path, None),
+        Ok(Some(Database::Postgres(url))) => (PathBuf::new(), Some(url)),
+        Ok(None) => (state_dir(state)?.join("collector.sqlite3"), None),
+        Err(e) => return Err(CliError::Usage(format!("--db: {e}"))),
     };
     // The collector creates missing folders itself, private (0700).
     // Read here, bounded, like every file named on the command line.
@@ -205,7 +215,8 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         let config = CollectorConfig {
             relying_parties,
             gateway_links: args.gateway_links.clone(),
-            db_path: Some(db),
+            db_path: postgres.is_none().then_some(db_path),
+            postgres,
             policy,
             checkin_interval_secs: args.checkin_interval,
             admin_token: args.admin_token.clone(),
@@ -377,7 +388,7 @@ fn run(
         let scheme = if tls.is_some() { "https" } else { "http" };
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "collector listening on {scheme}://{addr}");
-        let _ = writeln!(out, "database: {}", collector.db_path().display());
+        let _ = writeln!(out, "database: {}", collector.database());
         if parties > 0 {
             let _ = writeln!(out, "relying parties: {parties}");
         }

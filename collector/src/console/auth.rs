@@ -206,7 +206,7 @@ pub(crate) async fn login_link(State(c): State<Collector>, request: Request) -> 
     };
     let c2 = c.clone();
     let first = blocking(move || {
-        let conn = store::open_write(c2.db_path())?;
+        let conn = store::open_write(c2.sqlite_path()?)?;
         Ok(store::use_link(&conn, &signed.id, signed.expires_at, now)?)
     })
     .await;
@@ -230,7 +230,7 @@ pub(crate) async fn logout(State(c): State<Collector>, request: Request) -> Resp
     };
     let c2 = c.clone();
     let done = blocking(move || {
-        let conn = store::open_write(c2.db_path())?;
+        let conn = store::open_write(c2.sqlite_path()?)?;
         store::revoke_session(
             &conn,
             &session.signed.id,

@@ -19,7 +19,7 @@ use super::charts::{self, Mark, PALETTE, Series};
 use super::views::{self, *};
 use super::{CONSOLE_PATH, ConsoleError, blocking, field, redirect, store};
 use crate::collector::{Collector, MAX_CODES, now};
-use crate::writer::{Command, IssueCmd};
+use crate::writer::IssueCmd;
 
 /// Days the fleet's trend chart covers.
 const TREND_DAYS: i64 = 30;
@@ -535,8 +535,8 @@ pub(crate) async fn issue_codes(State(c): State<Collector>, request: Request) ->
                 };
                 let codes = c
                     .inner
-                    .writer
-                    .ask(|r| Command::IssueCodes(cmd, r))
+                    .store
+                    .issue_codes(cmd)
                     .await
                     .map_err(|e| ConsoleError::Internal(e.problem.to_string()))?;
                 tracing::info!("console: issued {} enrolment codes", codes.len());
@@ -585,7 +585,7 @@ pub(crate) async fn revoke_code(State(c): State<Collector>, request: Request) ->
             .ok_or_else(|| ConsoleError::BadRequest("No such code.".into()))?;
         let c2 = c.clone();
         let revoked = blocking(move || {
-            let mut conn = store::open_write(c2.db_path())?;
+            let mut conn = store::open_write(c2.sqlite_path()?)?;
             Ok(store::revoke_code(
                 &mut conn,
                 &hash,

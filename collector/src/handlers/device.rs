@@ -17,7 +17,7 @@ use crate::attestation::app_attest::AppAttested;
 use crate::codes::code_hash;
 use crate::collector::{Collector, now};
 use crate::problem::ApiError;
-use crate::writer::{Command, EnrolCmd, EnrolOutcome, ReportOutcome};
+use crate::writer::{EnrolCmd, EnrolOutcome, ReportOutcome};
 
 /// `POST /v1/enrol`.
 pub(crate) async fn enrol(State(c): State<Collector>, request: Request) -> Response {
@@ -74,7 +74,7 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
         app_attested,
         now,
     };
-    match c.inner.writer.ask(|r| Command::Enrol(cmd, r)).await {
+    match c.inner.store.enrol(cmd).await {
         Ok(EnrolOutcome::Created(answer)) => Ok(json_value(StatusCode::CREATED, &*answer)),
         Ok(EnrolOutcome::Repeated(answer)) => Ok(json_value(StatusCode::OK, &*answer)),
         Err(e) => {
@@ -165,6 +165,7 @@ async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiErr
     // ECDSA verification (~60-80 µs) runs right here on the request's
     // worker: shorter than a spawn_blocking round trip is worth.
     let token = token_text(&bytes)?;
+    verify::fetch_key(&c.inner, token).await;
     let now = now();
     let signed = verify::report_token(&c.inner, token, now)?;
     let fresh = if signed.has_fresh_chain_to_check() {
@@ -185,7 +186,7 @@ async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiErr
         None
     };
     let cmd = verify::report(&c.inner, signed, token, fresh, now)?;
-    match c.inner.writer.ask(|r| Command::Report(cmd, r)).await? {
+    match c.inner.store.report(cmd).await? {
         ReportOutcome::New(ack) => Ok(json_response(StatusCode::CREATED, ack)),
         ReportOutcome::Resent(ack) => Ok(json_response(StatusCode::OK, ack)),
     }
@@ -208,14 +209,16 @@ async fn request_inner(
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let bytes = read_body(&parts.headers, body, content_types::JWT).await?;
-    let cmd = verify::request(&c.inner, token_text(&bytes)?, purpose, now())?;
+    let token = token_text(&bytes)?;
+    verify::fetch_key(&c.inner, token).await;
+    let cmd = verify::request(&c.inner, token, purpose, now())?;
     match purpose {
         RequestPurpose::Challenge => {
-            let answer = c.inner.writer.ask(|r| Command::Challenge(cmd, r)).await?;
+            let answer = c.inner.store.challenge(cmd).await?;
             Ok(json_value(StatusCode::OK, &answer))
         }
         RequestPurpose::Unenrol => {
-            let answer = c.inner.writer.ask(|r| Command::Unenrol(cmd, r)).await?;
+            let answer = c.inner.store.unenrol(cmd).await?;
             tracing::info!("device {} unenrolled", answer.device_id);
             Ok(json_value(StatusCode::OK, &answer))
         }

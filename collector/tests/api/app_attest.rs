@@ -28,6 +28,15 @@ const APP_ID: &str = "ABCDE12345.org.example.posture";
 /// A collector verifying App Attest for [`APP_ID`] under `ca`'s root, read
 /// from a PEM file as `serve --app-attest-root` does.
 fn start_app_attest(ca: &TestCa, tweak: impl FnOnce(&mut AttestationConfig)) -> RunningCollector {
+    start_app_attest_in(ca, tweak, true)
+}
+
+/// [`start_app_attest`], on the suite's store or (`any_store` false) SQLite.
+fn start_app_attest_in(
+    ca: &TestCa,
+    tweak: impl FnOnce(&mut AttestationConfig),
+    any_store: bool,
+) -> RunningCollector {
     let dir = tempfile::tempdir().unwrap();
     let pem = dir.path().join("app-attest-root.pem");
     std::fs::write(&pem, ca.root_pem()).unwrap();
@@ -38,11 +47,19 @@ fn start_app_attest(ca: &TestCa, tweak: impl FnOnce(&mut AttestationConfig)) -> 
         ..AttestationConfig::default()
     };
     tweak(&mut attestation);
+    let config = config();
     spawn_local(CollectorConfig {
         attestation,
-        ..config()
+        postgres: config.postgres.clone().filter(|_| any_store),
+        ..config
     })
     .unwrap()
+}
+
+/// [`start_app_attest`] on SQLite whatever the suite runs on: for the
+/// audit evidence, which does not go through the storage interface yet.
+fn start_app_attest_on_sqlite(ca: &TestCa) -> RunningCollector {
+    start_app_attest_in(ca, |_| {}, false)
 }
 
 /// An iPhone: its device key (software here) and its App Attest key.
@@ -404,7 +421,7 @@ fn an_attested_iphones_report_without_an_assertion_is_only_self_reported() {
 #[test]
 fn the_evidence_counts_an_app_attested_iphone_as_hardware_attested() {
     let ca = TestCa::new().unwrap();
-    let c = start_app_attest(&ca, |_| {});
+    let c = start_app_attest_on_sqlite(&ca);
     let (phone, e) = enrol_attested_iphone(&c, &ca);
     let nonce = accepted(&send_report(
         &c,

@@ -18,5 +18,6 @@ mod relying_party;
 mod reports;
 mod requests;
 mod status_server;
+mod stores;
 mod tls;
 mod webhooks;
