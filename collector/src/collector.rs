@@ -20,6 +20,7 @@ use crate::ear::Signer;
 use crate::error::CollectorError;
 use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
+use crate::metrics::Metrics;
 use crate::store;
 use crate::writer::{Command, IssueCmd, Settings, WriterHandle};
 
@@ -49,6 +50,8 @@ pub(crate) struct Inner {
     /// Signs attestation results; its public key is the JWK set.
     pub signer: Arc<Signer>,
     pub code_ttl_secs: u64,
+    /// What `GET /metrics` reports.
+    pub metrics: Metrics,
     db_path: PathBuf,
     admin_token: String,
     admin_token_generated: bool,
@@ -141,6 +144,7 @@ impl Collector {
                 app_attest,
                 signer,
                 code_ttl_secs,
+                metrics: Metrics::default(),
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
                 db_path,
                 admin_token,

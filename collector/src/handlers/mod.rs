@@ -3,6 +3,7 @@
 
 mod admin;
 mod device;
+pub(crate) mod ops;
 mod verify;
 
 use agent_core::protocol::{ProblemKind, content_types, limits, paths};
@@ -28,17 +29,20 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::FLEET_DEVICE, get(admin::device))
         .route(paths::JWKS, get(admin::jwks))
         .route(paths::REPORTS_EXPORT, get(admin::export))
+        .route(ops::HEALTHZ, get(ops::healthz))
+        .route(ops::READYZ, get(ops::readyz))
+        .route(ops::METRICS, get(ops::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(collector)
 }
 
-async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     ApiError::new(ProblemKind::NotFound, "no such endpoint").into_response()
 }
 
 /// axum adds the `Allow` header to this answer itself.
-async fn method_not_allowed() -> Response {
+pub(crate) async fn method_not_allowed() -> Response {
     ApiError::new(
         ProblemKind::MethodNotAllowed,
         "the endpoint does not take this method",

@@ -19,7 +19,7 @@ use rusqlite::Connection;
 use crate::error::CollectorError;
 use crate::files;
 
-const SCHEMA: &str = "
+pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS codes (
     hash            BLOB PRIMARY KEY,
     created_at      INTEGER NOT NULL,

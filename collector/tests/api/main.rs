@@ -10,6 +10,7 @@ mod common;
 mod connections;
 mod device_view;
 mod enrol;
+mod ops;
 mod reattest;
 mod reports;
 mod requests;
