@@ -68,6 +68,11 @@ pub struct ServeArgs {
     /// The admin bearer token (at least 16 characters); a random one is printed when absent.
     #[arg(long, value_name = "TOKEN", env = "POSTURE_COLLECTOR_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
+    /// Failed enrolments allowed from one client address in 10 minutes,
+    /// before it gets 429 rate-limited. Behind a load balancer or NAT many
+    /// devices share one address: raise it there.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub enrol_failures_per_address: u32,
     /// How often devices should check in, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 6 * 3600)]
     pub checkin_interval: u64,
@@ -189,6 +194,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             min_assurance: args.min_assurance,
             signing_key: args.signing_key.clone(),
             reattest_after: std::time::Duration::from_secs(args.reattest_after),
+            enrol_failures_per_address: args.enrol_failures_per_address,
             ..CollectorConfig::default()
         };
         run(args, config, tls_pem)
