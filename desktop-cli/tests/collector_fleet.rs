@@ -63,7 +63,8 @@ impl Db {
     fn args(&self, cmd: &mut Command) {
         match self {
             Db::Sqlite(dir) => cmd.arg("--db").arg(dir.path().join("c.sqlite3")),
-            Db::Postgres(url) => cmd.arg("--db").arg(url),
+            // In the environment: the URL holds the password.
+            Db::Postgres(url) => cmd.env("POSTURE_COLLECTOR_DB", url),
         };
     }
 }
