@@ -1,7 +1,7 @@
-//! [`Collector`]: the open database, the writer, the key cache and the
-//! settings; everything the HTTP handlers share.
+//! [`Collector`]: the open store, the key cache and the settings;
+//! everything the HTTP handlers share.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +9,6 @@ use agent_core::Platform;
 use agent_core::protocol::{DeviceDetail, FleetSummary, IssuedCode, limits};
 use agent_core::token::{Verifier, random_id};
 use ring::digest::{SHA256, digest};
-use tempfile::TempDir;
 use time::OffsetDateTime;
 
 use crate::attestation::KeyAttestation;
@@ -18,11 +17,11 @@ use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
 use crate::ear::Signer;
 use crate::error::CollectorError;
-use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
 use crate::metrics::Metrics;
+use crate::storage::{PgStore, SqliteStore, Store};
 use crate::store;
-use crate::writer::{Command, IssueCmd, Settings, WriterHandle};
+use crate::writer::{IssueCmd, Settings};
 
 /// Most codes one request may issue (protocol §8.1).
 pub(crate) const MAX_CODES: u32 = 100;
@@ -35,12 +34,11 @@ pub struct Collector {
     pub(crate) inner: Arc<Inner>,
 }
 
-/// Shared state. Field order matters on drop: the writer stops (and closes
-/// the database) before a temporary database directory is deleted.
+/// Shared state.
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub writer: WriterHandle,
-    _checkpointer: store::Checkpointer,
+    /// The database (SQLite or PostgreSQL).
+    pub store: Store,
     pub keys: Arc<KeyCache>,
     pub settings: Arc<Settings>,
     pub verifier: Verifier,
@@ -52,13 +50,9 @@ pub(crate) struct Inner {
     pub code_ttl_secs: u64,
     /// What `GET /metrics` reports.
     pub metrics: Metrics,
-    db_path: PathBuf,
     admin_token: String,
     admin_token_generated: bool,
     admin_token_sha256: Vec<u8>,
-    /// Released after the writer closed the database.
-    _lock: DbLock,
-    _temp_dir: Option<TempDir>,
 }
 
 impl Collector {
@@ -87,24 +81,6 @@ impl Collector {
             config.attestation.required_for.contains(&Platform::Ios),
         )?;
         let attestation = KeyAttestation::new(config.attestation)?;
-        let (db_path, temp_dir) = match config.db_path {
-            Some(path) => (path, None),
-            None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("posture-collector-")
-                    .tempdir()
-                    .map_err(|e| CollectorError::io("create a temporary database folder", e))?;
-                (dir.path().join("collector.sqlite3"), Some(dir))
-            }
-        };
-        if let Some(parent) = db_path.parent() {
-            files::create_private_dirs(parent)?;
-        }
-        // Before the database is touched: a second collector must not
-        // even migrate it while the first one serves.
-        let lock = DbLock::acquire(&db_path)?;
-        let conn = store::open_writer(&db_path)?;
-        let signer = Arc::new(Signer::load(&conn, config.signing_key.as_deref())?);
         let (admin_token, admin_token_generated) = match config.admin_token {
             Some(token) if token.len() >= 16 => (token, false),
             Some(_) => {
@@ -126,13 +102,22 @@ impl Collector {
                 .map_err(|_| CollectorError::Config("re-attestation interval too large".into()))?,
         });
         let keys = Arc::new(KeyCache::default());
-        let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
-        let checkpointer = store::Checkpointer::spawn(&db_path)
-            .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
+        let signing_key = config.signing_key.as_deref();
+        let (store, signer) = match &config.postgres {
+            Some(url) => {
+                let (s, signer) = PgStore::open(url, signing_key, settings.clone(), keys.clone())?;
+                (Store::Postgres(s), signer)
+            }
+            None => {
+                let (s, signer) =
+                    SqliteStore::open(config.db_path, signing_key, settings.clone(), keys.clone())?;
+                (Store::Sqlite(s), signer)
+            }
+        };
+        let signer = Arc::new(signer);
         Ok(Collector {
             inner: Arc::new(Inner {
-                writer,
-                _checkpointer: checkpointer,
+                store,
                 keys,
                 settings,
                 verifier: Verifier::default(),
@@ -146,11 +131,8 @@ impl Collector {
                 code_ttl_secs,
                 metrics: Metrics::default(),
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
-                db_path,
                 admin_token,
                 admin_token_generated,
-                _lock: lock,
-                _temp_dir: temp_dir,
             }),
         })
     }
@@ -175,10 +157,11 @@ impl Collector {
             label: None,
             now: now(),
         };
-        self.inner
-            .writer
-            .ask_blocking(|r| Command::IssueCodes(cmd, r))
-            .map_err(|e| CollectorError::Config(e.problem.to_string()))
+        match &self.inner.store {
+            Store::Sqlite(s) => s.issue_codes_blocking(cmd),
+            Store::Postgres(p) => p.issue_codes_blocking(cmd),
+        }
+        .map_err(|e| CollectorError::Config(e.problem.to_string()))
     }
 
     /// The fleet summary; `stale_after_secs` defaults to three check-in
@@ -187,12 +170,14 @@ impl Collector {
         &self,
         stale_after_secs: Option<u64>,
     ) -> Result<FleetSummary, CollectorError> {
-        let conn = store::open_reader(&self.inner.db_path)?;
-        Ok(store::fleet_summary(
-            &conn,
+        let (now, stale) = (
             now(),
             stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
-        )?)
+        );
+        match &self.inner.store {
+            Store::Sqlite(s) => s.read_blocking(|c| store::fleet_summary(c, now, stale)),
+            Store::Postgres(p) => p.block_on(p.fleet_summary(now, stale))?,
+        }
     }
 
     /// One enrolled device: its fleet row, latest verdict and history
@@ -202,13 +187,14 @@ impl Collector {
         device_id: &str,
         stale_after_secs: Option<u64>,
     ) -> Result<Option<DeviceDetail>, CollectorError> {
-        let conn = store::open_reader(&self.inner.db_path)?;
-        Ok(store::device_detail(
-            &conn,
-            device_id,
+        let (now, stale) = (
             now(),
             stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
-        )?)
+        );
+        match &self.inner.store {
+            Store::Sqlite(s) => s.read_blocking(|c| store::device_detail(c, device_id, now, stale)),
+            Store::Postgres(p) => p.block_on(p.device_detail(device_id.to_owned(), now, stale))?,
+        }
     }
 
     /// The JWK set of the key that signs attestation results (protocol §5.3.2).
@@ -218,16 +204,18 @@ impl Collector {
 
     /// How many reports are stored (each accepted `jti` once).
     pub fn report_count(&self) -> Result<u64, CollectorError> {
-        Ok(store::report_count(&store::open_reader(
-            &self.inner.db_path,
-        )?)?)
+        match &self.inner.store {
+            Store::Sqlite(s) => s.read_blocking(store::report_count),
+            Store::Postgres(p) => p.block_on(p.report_count())?,
+        }
     }
 
     /// How many devices are enrolled.
     pub fn device_count(&self) -> Result<u64, CollectorError> {
-        Ok(store::device_count(&store::open_reader(
-            &self.inner.db_path,
-        )?)?)
+        match &self.inner.store {
+            Store::Sqlite(s) => s.read_blocking(store::device_count),
+            Store::Postgres(p) => p.block_on(p.device_count())?,
+        }
     }
 
     /// Fetches the attestation status list now, when it comes from a URL,
@@ -253,9 +241,21 @@ impl Collector {
         self.inner.admin_token_generated
     }
 
-    /// The database file.
-    pub fn db_path(&self) -> &Path {
-        &self.inner.db_path
+    /// The SQLite database file; `None` on PostgreSQL.
+    pub fn db_path(&self) -> Option<&Path> {
+        match &self.inner.store {
+            Store::Sqlite(s) => Some(s.path()),
+            Store::Postgres(_) => None,
+        }
+    }
+
+    /// The database, to show: `sqlite:PATH` or the PostgreSQL URL with
+    /// its password hidden.
+    pub fn database(&self) -> String {
+        match &self.inner.store {
+            Store::Sqlite(s) => format!("sqlite:{}", s.path().display()),
+            Store::Postgres(p) => p.url().to_string(),
+        }
     }
 
     /// The protocol v1 routes, to serve with [`crate::serve`] or embed.
@@ -279,10 +279,6 @@ impl Collector {
             .zip(&self.inner.admin_token_sha256)
             .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         diff == 0
-    }
-
-    pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
-        Ok(store::open_reader(&self.inner.db_path)?)
     }
 }
 

@@ -15,6 +15,9 @@ pub struct CollectorConfig {
     /// The SQLite database file; `None` keeps it in a temporary directory
     /// that is deleted when the collector is dropped.
     pub db_path: Option<PathBuf>,
+    /// A PostgreSQL database to use instead of SQLite (`db_path` is then
+    /// ignored); several collectors may share one.
+    pub postgres: Option<crate::storage::PostgresUrl>,
     /// The policy every device is evaluated against.
     pub policy: Policy,
     /// How often devices should check in (sent at enrolment; also the base
@@ -83,6 +86,7 @@ impl Default for CollectorConfig {
     fn default() -> Self {
         CollectorConfig {
             db_path: None,
+            postgres: None,
             policy: Policy::default_policy(),
             checkin_interval_secs: 6 * 3600,
             nonce_lifetime: Duration::from_secs(24 * 3600),

@@ -231,41 +231,58 @@ impl Signer {
     /// The key from `file` (made there, 0600, when the file does not
     /// exist), else the one kept in the database (made at first start).
     pub fn load(conn: &Connection, file: Option<&Path>) -> Result<Signer, CollectorError> {
+        if let Some(path) = file {
+            return Signer::from_file(path);
+        }
+        let stored = conn
+            .query_row(
+                "SELECT pkcs8 FROM signing_keys ORDER BY created_at DESC LIMIT 1",
+                [],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
+            .optional()?;
+        if let Some(pkcs8) = stored {
+            return Signer::from_stored(&pkcs8);
+        }
+        let pkcs8 = Signer::generate_pkcs8()?;
+        let signer = Signer::from_stored(&pkcs8)?;
+        conn.execute(
+            "INSERT INTO signing_keys (kid, pkcs8, created_at) VALUES (?1, ?2, ?3)",
+            params![
+                signer.kid,
+                pkcs8,
+                time::OffsetDateTime::now_utc().unix_timestamp()
+            ],
+        )?;
+        Ok(signer)
+    }
+
+    /// The key from `file`, made there (0600) when it does not exist.
+    pub fn from_file(path: &Path) -> Result<Signer, CollectorError> {
         let rng = SystemRandom::new();
-        let pkcs8 = match file {
-            Some(path) if path.exists() => read_key_file(path)?,
-            Some(path) => {
-                let pkcs8 = generate(&rng)?;
-                write_key_file(path, &pkcs8)?;
-                pkcs8
-            }
-            None => {
-                let stored = conn
-                    .query_row(
-                        "SELECT pkcs8 FROM signing_keys ORDER BY created_at DESC LIMIT 1",
-                        [],
-                        |r| r.get::<_, Vec<u8>>(0),
-                    )
-                    .optional()?;
-                match stored {
-                    Some(pkcs8) => pkcs8,
-                    None => {
-                        let pkcs8 = generate(&rng)?;
-                        let signer = Signer::from_pkcs8(&pkcs8, rng.clone())?;
-                        conn.execute(
-                            "INSERT INTO signing_keys (kid, pkcs8, created_at) VALUES (?1, ?2, ?3)",
-                            params![
-                                signer.kid,
-                                pkcs8,
-                                time::OffsetDateTime::now_utc().unix_timestamp()
-                            ],
-                        )?;
-                        return Ok(signer);
-                    }
-                }
-            }
+        let pkcs8 = if path.exists() {
+            read_key_file(path)?
+        } else {
+            let pkcs8 = generate(&rng)?;
+            write_key_file(path, &pkcs8)?;
+            pkcs8
         };
         Signer::from_pkcs8(&pkcs8, rng)
+    }
+
+    /// A key kept in a database (PKCS#8).
+    pub fn from_stored(pkcs8: &[u8]) -> Result<Signer, CollectorError> {
+        Signer::from_pkcs8(pkcs8, SystemRandom::new())
+    }
+
+    /// A new key, PKCS#8, for a database to keep.
+    pub fn generate_pkcs8() -> Result<Vec<u8>, CollectorError> {
+        generate(&SystemRandom::new())
+    }
+
+    /// The key's RFC 7638 thumbprint, its `kid`, as stored beside it.
+    pub fn key_id(&self) -> &str {
+        &self.kid
     }
 
     fn from_pkcs8(pkcs8: &[u8], rng: SystemRandom) -> Result<Signer, CollectorError> {

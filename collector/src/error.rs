@@ -34,6 +34,20 @@ pub enum CollectorError {
         /// The lock file.
         lock: std::path::PathBuf,
     },
+    /// The database's schema is newer than this build of the collector.
+    #[error(
+        "the database's schema is version {found}, newer than this collector knows (version {known}): run a collector at least as new as the one that migrated it"
+    )]
+    SchemaTooNew {
+        /// The database's version.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// A PostgreSQL operation failed. The text never holds the password:
+    /// the driver's errors do not repeat the connection settings.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     /// Random bytes could not be drawn.
     #[error("the system random number generator failed")]
     Random,

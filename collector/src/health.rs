@@ -1,45 +1,38 @@
 //! Readiness: whether this collector can serve devices now (its database
-//! reachable, its schema the one it knows), for `GET /readyz`.
+//! answers, and its schema is the one this build knows), for `GET /readyz`.
 
 use crate::collector::Collector;
 use crate::error::CollectorError;
+use crate::storage::{Store, migrate};
 
-/// The tables of the schema this collector creates: a database without one
-/// of them was not set up by this version (or was damaged since).
-fn schema_tables() -> impl Iterator<Item = &'static str> {
-    crate::store::SCHEMA.lines().filter_map(|line| {
-        line.trim()
-            .strip_prefix("CREATE TABLE IF NOT EXISTS ")?
-            .split_whitespace()
-            .next()
-    })
-}
-
-impl Collector {
-    /// Checks that the database answers a query and has every table this
-    /// collector uses. Blocking: from async code, call it inside
-    /// `spawn_blocking`.
-    pub fn check_ready(&self) -> Result<(), CollectorError> {
-        let conn = self.reader()?;
-        let mut missing = Vec::new();
-        for table in schema_tables() {
-            let found: i64 = conn.query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [table],
-                |row| row.get(0),
-            )?;
-            if found == 0 {
-                missing.push(table);
-            }
-        }
-        if missing.is_empty() {
+impl Store {
+    /// Asks the database for its schema version and compares it with this
+    /// build's latest migration: a failed query means unreachable, another
+    /// version means a collector of another release migrated it (or it
+    /// was changed by hand).
+    pub async fn check_ready(&self) -> Result<(), CollectorError> {
+        let (found, known) = match self {
+            Store::Sqlite(s) => (s.schema_version().await?, migrate::latest(migrate::SQLITE)),
+            Store::Postgres(p) => (
+                p.schema_version().await?,
+                migrate::latest(migrate::POSTGRES),
+            ),
+        };
+        if found == known {
             Ok(())
         } else {
             Err(CollectorError::Config(format!(
-                "the database lacks the tables {}; it is not this collector's schema",
-                missing.join(", ")
+                "the database's schema is at version {found}, this collector's at {known}"
             )))
         }
+    }
+}
+
+impl Collector {
+    /// Whether the database answers and has this collector's schema
+    /// version (`GET /readyz`).
+    pub async fn check_ready(&self) -> Result<(), CollectorError> {
+        self.inner.store.check_ready().await
     }
 
     /// The operations routes (`/healthz`, `/readyz`, `/metrics`) without
@@ -47,22 +40,5 @@ impl Collector {
     /// reaches (`posture-agent serve --metrics-listen`).
     pub fn ops_router(&self) -> axum::Router {
         crate::handlers::ops::router(self.clone())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_schema_names_every_table() {
-        let tables: Vec<_> = super::schema_tables().collect();
-        for t in [
-            "codes",
-            "devices",
-            "reports",
-            "request_jtis",
-            "signing_keys",
-        ] {
-            assert!(tables.contains(&t), "{tables:?}");
-        }
     }
 }

@@ -1,5 +1,7 @@
 //! The enrolled keys, in memory, for the verifier on the request threads.
-//! The writer thread is the only one that changes it, after each commit.
+//! The store changes it after each commit; with PostgreSQL it is a hint
+//! (another process may enrol or unenrol), filled from the database on a
+//! miss, and every decision is checked again in the database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -41,6 +43,14 @@ impl KeyCache {
     pub fn remove(&self, kid: &str) {
         if let Ok(mut map) = self.by_kid.write() {
             map.remove(kid);
+        }
+    }
+
+    /// Forgets the key of device `device_id` (another collector process
+    /// unenrolled it).
+    pub fn remove_device(&self, device_id: &str) {
+        if let Ok(mut map) = self.by_kid.write() {
+            map.retain(|_, e| e.device_id.as_str() != device_id);
         }
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Devices enrol with one-time codes and send signed posture reports; the
 //! collector verifies every token with agent-core's verifier, re-evaluates
-//! the posture with its own policy, stores every report in SQLite, and
+//! the posture with its own policy, stores every report in SQLite (or in
+//! PostgreSQL, shared by several collector processes), and
 //! offers a fleet summary and a JSON-lines export for a SIEM. The
 //! specification is `docs/protocol.md`; this crate is its server side, used
 //! by `posture-agent serve`, the CLI demo and the integration tests.
@@ -22,6 +23,7 @@ mod keys;
 mod metrics;
 mod problem;
 mod server;
+mod storage;
 mod store;
 mod tls;
 mod writer;
@@ -44,4 +46,5 @@ pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
     spawn_local, spawn_local_tls, spawn_local_with,
 };
+pub use storage::{Database, PostgresUrl};
 pub use tls::{DevCertificates, TlsConfig};

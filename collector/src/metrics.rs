@@ -100,7 +100,7 @@ impl Default for Metrics {
         );
         registry.register(
             "writer_pending",
-            "Commands handed to the database writer and not yet answered (its queue and its current batch)",
+            "Commands handed to the database and not yet answered: the SQLite writer's queue and batch, or PostgreSQL transactions waiting for or holding a connection",
             writer_pending.clone(),
         );
         registry.register(

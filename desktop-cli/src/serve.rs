@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use agent_core::{Platform, Policy};
 use clap::Args;
 use posture_collector::{
-    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, StatusUrl,
-    TlsConfig, app_attest_roots_from_pem_file, roots_from_pem_file, serve,
+    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, Database,
+    StatusUrl, TlsConfig, app_attest_roots_from_pem_file, roots_from_pem_file, serve,
 };
 
 use crate::agent_cmd::state_dir;
@@ -31,8 +31,9 @@ verified for that app against Apple's App Attestation root (or
 --require-key-attestation ios refuses iOS enrolments without a valid one.
 --metrics-listen ADDR also serves /healthz, /readyz and /metrics without
 the admin token, plain HTTP, on loopback unless --allow-remote is given.
-One collector per database: a second one on it stops at once (it holds
-DB.lock). Folders it creates are 0700, the database files 0600 and
+One collector per SQLite file: a second one on it stops at once (it holds
+DB.lock). On PostgreSQL (--db postgres://... or POSTURE_COLLECTOR_DB) any
+number of collectors share one database; migrations run at start. Folders it creates are 0700, the database files 0600 and
 DIR/ca.pem 0644, whatever the umask. Stops cleanly on Ctrl-C or SIGTERM
 (exit 0).")]
 pub struct ServeArgs {
@@ -47,9 +48,16 @@ pub struct ServeArgs {
     /// HTTP and without the admin token (which /metrics needs on --listen).
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
-    /// The SQLite database; default: collector.sqlite3 in the state directory.
-    #[arg(long, value_name = "FILE")]
-    pub db: Option<PathBuf>,
+    /// The database: sqlite:PATH, a file (SQLite), or postgres://USER:PASSWORD@HOST/DB
+    /// (loopback, sslmode=disable); default: collector.sqlite3 in the state
+    /// directory. Give a URL with a password in the environment, not here.
+    #[arg(
+        long,
+        value_name = "URL|FILE",
+        env = "POSTURE_COLLECTOR_DB",
+        hide_env_values = true
+    )]
+    pub db: Option<String>,
     /// Policy file (.toml or .json) for every device; the built-in default when absent.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -165,9 +173,11 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         Some(path) => load_policy(path)?,
         None => Policy::default_policy(),
     };
-    let db = match &args.db {
-        Some(db) => db.clone(),
-        None => state_dir(state)?.join("collector.sqlite3"),
+    let (db_path, postgres) = match args.db.as_deref().map(Database::parse).transpose() {
+        Ok(Some(Database::Sqlite(path))) => (path, None),
+        Ok(Some(Database::Postgres(url))) => (PathBuf::new(), Some(url)),
+        Ok(None) => (state_dir(state)?.join("collector.sqlite3"), None),
+        Err(e) => return Err(CliError::Usage(format!("--db: {e}"))),
     };
     // The collector creates missing folders itself, private (0700).
     // Read here, bounded, like every file named on the command line.
@@ -186,7 +196,8 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
     };
     match attestation_config(args).and_then(|attestation| {
         let config = CollectorConfig {
-            db_path: Some(db),
+            db_path: postgres.is_none().then_some(db_path),
+            postgres,
             policy,
             checkin_interval_secs: args.checkin_interval,
             admin_token: args.admin_token.clone(),
@@ -317,7 +328,7 @@ fn run(
             let at = ops.local_addr().unwrap_or(addr);
             let _ = writeln!(out, "metrics and health on http://{at} (no token)");
         }
-        let _ = writeln!(out, "database: {}", collector.db_path().display());
+        let _ = writeln!(out, "database: {}", collector.database());
         if collector.admin_token_generated() {
             let _ = writeln!(out, "admin token: {}", collector.admin_token());
         }

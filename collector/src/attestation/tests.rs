@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use crate::codes::code_hash;
 use crate::collector::{Collector, now};
 use crate::config::CollectorConfig;
-use crate::writer::{Command, EnrolCmd};
+use crate::writer::EnrolCmd;
 
 fn vector(ext: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -159,13 +159,10 @@ fn id_attestation_values_reach_neither_the_database_nor_the_logs() {
         app_attested: None,
         now: now(),
     };
-    assert!(
-        collector
-            .inner
-            .writer
-            .ask_blocking(|r| Command::Enrol(cmd, r))
-            .is_ok()
-    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert!(runtime.block_on(collector.inner.store.enrol(cmd)).is_ok());
     let fleet = collector.fleet_summary(None).unwrap();
     let row = &fleet.devices[0];
     assert_eq!(row.provenance, Some(Provenance::Hardware));

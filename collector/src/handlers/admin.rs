@@ -18,11 +18,7 @@ use tokio::sync::mpsc;
 use super::{json_value, read_body, respond};
 use crate::collector::{Collector, MAX_CODE_TTL_SECS, MAX_CODES, now};
 use crate::problem::ApiError;
-use crate::store::{self, ExportCursor};
-use crate::writer::{Command, IssueCmd};
-
-/// Export lines are sent in chunks of about this many bytes.
-const EXPORT_CHUNK: usize = 64 * 1024;
+use crate::writer::IssueCmd;
 
 /// The credentials of an `Authorization: Bearer <token>` header. The scheme
 /// is case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` count.
@@ -87,7 +83,7 @@ async fn issue_codes_inner(c: Collector, request: Request) -> Result<Response, A
         label: req.label,
         now: now(),
     };
-    let codes = c.inner.writer.ask(|r| Command::IssueCodes(cmd, r)).await?;
+    let codes = c.inner.store.issue_codes(cmd).await?;
     tracing::info!("issued {} enrolment codes", codes.len());
     Ok(json_value(
         StatusCode::CREATED,
@@ -104,13 +100,12 @@ async fn fleet_inner(c: Collector, request: Request) -> Result<Response, ApiErro
     let (parts, _) = request.into_parts();
     authorize(&c, &parts)?;
     let stale_after = stale_after(&c, &parts)?;
-    let summary = tokio::task::spawn_blocking(move || {
-        let conn = c.reader()?;
-        Ok::<_, crate::CollectorError>(store::fleet_summary(&conn, now(), stale_after)?)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    let summary = c
+        .inner
+        .store
+        .fleet_summary(now(), stale_after)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(json_value(StatusCode::OK, &summary))
 }
 
@@ -151,11 +146,12 @@ async fn device_inner(
     {
         return Err(unknown());
     }
-    let detail =
-        tokio::task::spawn_blocking(move || c.device_detail(&device_id, Some(stale_after)))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
+    let detail = c
+        .inner
+        .store
+        .device_detail(device_id, now(), stale_after)
+        .await
+        .map_err(ApiError::internal)?;
     match detail {
         Some(d) => Ok(json_value(StatusCode::OK, &d)),
         None => Err(unknown()),
@@ -183,28 +179,7 @@ fn export_inner(c: Collector, request: Request) -> Result<Response, ApiError> {
                 .map_err(|_| bad_request("since must be an RFC 3339 time"))?,
         ),
     };
-    let conn = c.reader().map_err(ApiError::internal)?;
-    let (tx, rx) = mpsc::channel::<Bytes>(4);
-    tokio::task::spawn_blocking(move || {
-        let mut chunk = Vec::with_capacity(EXPORT_CHUNK);
-        let result = ExportCursor::run(&conn, since, |line| {
-            chunk.extend_from_slice(&line);
-            if chunk.len() >= EXPORT_CHUNK {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK));
-                // The client went away: stop reading.
-                return tx.blocking_send(Bytes::from(full)).is_ok();
-            }
-            true
-        });
-        if let Err(e) = result {
-            // The status line is already sent; the cut-short body shows it.
-            tracing::error!("export failed part way: {e}");
-            return;
-        }
-        if !chunk.is_empty() {
-            let _ = tx.blocking_send(Bytes::from(chunk));
-        }
-    });
+    let rx = c.inner.store.export(since).map_err(ApiError::internal)?;
     Ok((
         StatusCode::OK,
         [(header::CONTENT_TYPE, content_types::JSON_LINES)],

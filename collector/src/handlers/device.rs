@@ -18,7 +18,7 @@ use crate::attestation::app_attest::AppAttested;
 use crate::codes::code_hash;
 use crate::collector::{Collector, now};
 use crate::problem::ApiError;
-use crate::writer::{Command, EnrolCmd, EnrolOutcome, ReportOutcome};
+use crate::writer::{EnrolCmd, EnrolOutcome, ReportOutcome};
 
 /// `POST /v1/enrol`.
 pub(crate) async fn enrol(State(c): State<Collector>, request: Request) -> Response {
@@ -82,7 +82,7 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
         now,
     };
     let pending = c.inner.metrics.writer_command();
-    let answer = c.inner.writer.ask(|r| Command::Enrol(cmd, r)).await;
+    let answer = c.inner.store.enrol(cmd).await;
     drop(pending);
     match answer {
         Ok(EnrolOutcome::Created(answer)) => Ok(json_value(StatusCode::CREATED, &*answer)),
@@ -183,6 +183,7 @@ async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiErr
     // ECDSA verification (~60-80 µs) runs right here on the request's
     // worker: shorter than a spawn_blocking round trip is worth.
     let token = token_text(&bytes)?;
+    verify::fetch_key(&c.inner, token).await;
     let now = now();
     let verifying = Instant::now();
     let signed = verify::report_token(&c.inner, token, now)?;
@@ -208,7 +209,7 @@ async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiErr
     // cost of the ones that are stored.
     c.inner.metrics.observe_verification(verifying.elapsed());
     let pending = c.inner.metrics.writer_command();
-    let answer = c.inner.writer.ask(|r| Command::Report(cmd, r)).await;
+    let answer = c.inner.store.report(cmd).await;
     drop(pending);
     match answer? {
         ReportOutcome::New(ack) => Ok(json_response(StatusCode::CREATED, ack)),
@@ -233,16 +234,18 @@ async fn request_inner(
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let bytes = read_body(&parts.headers, body, content_types::JWT).await?;
-    let cmd = verify::request(&c.inner, token_text(&bytes)?, purpose, now())?;
+    let token = token_text(&bytes)?;
+    verify::fetch_key(&c.inner, token).await;
+    let cmd = verify::request(&c.inner, token, purpose, now())?;
     match purpose {
         RequestPurpose::Challenge => {
             let _pending = c.inner.metrics.writer_command();
-            let answer = c.inner.writer.ask(|r| Command::Challenge(cmd, r)).await?;
+            let answer = c.inner.store.challenge(cmd).await?;
             Ok(json_value(StatusCode::OK, &answer))
         }
         RequestPurpose::Unenrol => {
             let _pending = c.inner.metrics.writer_command();
-            let answer = c.inner.writer.ask(|r| Command::Unenrol(cmd, r)).await?;
+            let answer = c.inner.store.unenrol(cmd).await?;
             tracing::info!("device {} unenrolled", answer.device_id);
             Ok(json_value(StatusCode::OK, &answer))
         }

@@ -44,16 +44,13 @@ pub(crate) async fn healthz() -> Response {
 
 /// `GET /readyz`.
 pub(crate) async fn readyz(State(c): State<Collector>) -> Response {
-    let check = c.clone();
-    let ready = tokio::task::spawn_blocking(move || check.check_ready()).await;
-    match ready {
-        Ok(Ok(())) => json_response(StatusCode::OK, &br#"{"status":"ready"}"#[..]),
-        Ok(Err(e)) => {
+    match c.check_ready().await {
+        Ok(()) => json_response(StatusCode::OK, &br#"{"status":"ready"}"#[..]),
+        Err(e) => {
             c.inner.metrics.database_error();
             tracing::warn!("not ready: {e}");
             unavailable(format!("not ready: {e}"))
         }
-        Err(e) => ApiError::internal(format!("readiness check: {e}")).into_response(),
     }
 }
 

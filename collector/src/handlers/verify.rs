@@ -31,6 +31,44 @@ impl ReplayCache for CheckedByWriter {
     }
 }
 
+/// On a shared database, reads the key a token names from the database
+/// when the cache does not have it: another collector process may have
+/// enrolled the device. SQLite's cache is complete, so nothing is done.
+pub(crate) async fn fetch_key(inner: &Inner, token: &str) {
+    if !inner.store.is_shared() {
+        return;
+    }
+    let Some(kid) = header_kid(token) else {
+        return;
+    };
+    if inner.keys.get(&kid).is_some() {
+        return;
+    }
+    if let Err(e) = inner.store.lookup_key(&kid).await {
+        // The verifier then answers unknown-device; the cause is logged.
+        tracing::error!("looking up a device key: {e}");
+    }
+}
+
+/// The `kid` of a JWS's protected header, unverified (the verifier checks
+/// everything else); `None` when the header does not parse.
+fn header_kid(token: &str) -> Option<String> {
+    use base64::Engine;
+    #[derive(serde::Deserialize)]
+    struct Header {
+        kid: Option<String>,
+    }
+    let header = token.split('.').next()?;
+    // A header is a few hundred bytes; a longer one is not looked up.
+    if header.len() > 4096 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()?;
+    serde_json::from_slice::<Header>(&bytes).ok()?.kid
+}
+
 fn device_for(inner: &Inner, kid: &str, sub: &str) -> Result<KeyEntry, ApiError> {
     let entry = inner.keys.get(kid).ok_or_else(|| {
         ApiError::new(

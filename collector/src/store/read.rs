@@ -30,7 +30,8 @@ pub(crate) struct DeviceRow {
 }
 
 /// The `device_attestations` columns [`attestation_columns`] reads, in order.
-const ATTESTATION_COLUMNS: &str = "a.provenance, a.security_level, a.attestation_version,
+pub(crate) const ATTESTATION_COLUMNS: &str =
+    "a.provenance, a.security_level, a.attestation_version,
     a.verified_boot_state, a.device_locked, a.os_version, a.os_patch_level,
     a.vendor_patch_level, a.boot_patch_level, a.verified_boot_key_sha256, a.attested_at";
 
@@ -56,7 +57,7 @@ pub(crate) fn load_devices(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>
     rows.collect()
 }
 
-fn attested(columns: AttestationColumns) -> Option<Attested> {
+pub(crate) fn attested(columns: AttestationColumns) -> Option<Attested> {
     columns.and_then(|(provenance, summary)| {
         summary.map(|summary| Attested {
             provenance,
@@ -103,10 +104,17 @@ fn add_pins(conn: &Connection, devices: &mut [FleetDevice]) -> rusqlite::Result<
             },
         ))
     })?;
+    let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    apply_pins(devices, rows);
+    Ok(())
+}
+
+/// Fills in the pins from the pin breaks of enrolled devices (device id and
+/// break), newest first: the part of the query both stores share.
+pub(crate) fn apply_pins(devices: &mut [FleetDevice], rows: Vec<(String, PinBreak)>) {
     let mut found: std::collections::HashMap<String, Vec<PinBreak>> =
         std::collections::HashMap::new();
-    for row in rows {
-        let (device_id, b) = row?;
+    for (device_id, b) in rows {
         let list = found.entry(device_id).or_default();
         if list.len() < MAX_PIN_BREAKS {
             list.push(b);
@@ -127,7 +135,6 @@ fn add_pins(conn: &Connection, devices: &mut [FleetDevice]) -> rusqlite::Result<
             breaks,
         });
     }
-    Ok(())
 }
 
 /// A serde enum from its stored (snake_case) name.
@@ -147,6 +154,22 @@ pub(crate) fn fleet_summary(
     now: OffsetDateTime,
     stale_after_secs: u64,
 ) -> rusqlite::Result<FleetSummary> {
+    let mut summary = summarise(
+        fleet_rows(conn, now, stale_after_secs, None)?,
+        now,
+        stale_after_secs,
+    );
+    add_app_attest(conn, &mut summary.devices)?;
+    add_pins(conn, &mut summary.devices)?;
+    Ok(summary)
+}
+
+/// The summary's counts over the fleet rows.
+pub(crate) fn summarise(
+    rows: Vec<(FleetDevice, Option<String>)>,
+    now: OffsetDateTime,
+    stale_after_secs: u64,
+) -> FleetSummary {
     let mut summary = FleetSummary {
         generated_at: now,
         stale_after_secs,
@@ -157,7 +180,7 @@ pub(crate) fn fleet_summary(
         stale: 0,
         devices: Vec::new(),
     };
-    for (device, _) in fleet_rows(conn, now, stale_after_secs, None)? {
+    for (device, _) in rows {
         summary.total += 1;
         match device.status {
             DeviceStatus::Compliant => summary.compliant += 1,
@@ -167,9 +190,7 @@ pub(crate) fn fleet_summary(
         }
         summary.devices.push(device);
     }
-    add_app_attest(conn, &mut summary.devices)?;
-    add_pins(conn, &mut summary.devices)?;
-    Ok(summary)
+    summary
 }
 
 /// One enrolled device (protocol §8.4): its fleet row, the verdict of its
@@ -218,29 +239,56 @@ pub(crate) fn device_detail(
     })?;
     let mut history = Vec::new();
     for row in rows {
-        let (jti, iat, accepted_at, freshness, compliance, assurance) = row?;
-        let (Some(freshness), Some(compliance), Ok(jti)) = (
-            from_name::<Freshness>(&freshness),
-            from_name::<Compliance>(&compliance),
-            Jti::new(jti),
-        ) else {
-            tracing::warn!("device view: skipped a report row that does not parse");
-            continue;
-        };
-        history.push(DeviceReport {
-            jti,
-            iat: at(iat),
-            accepted_at: at(accepted_at),
-            freshness,
-            compliance,
-            assurance: assurance.as_deref().and_then(from_name::<AssuranceLevel>),
-        });
+        if let Some(entry) = history_entry(row?) {
+            history.push(entry);
+        }
     }
     Ok(Some(DeviceDetail {
         device,
         verdict,
         history,
     }))
+}
+
+/// A device history row: jti, iat, accepted_at, freshness, compliance,
+/// assurance.
+pub(crate) type HistoryRow = (String, i64, i64, String, String, Option<String>);
+
+/// One history entry from its stored row; `None` (logged) when it does not
+/// parse.
+pub(crate) fn history_entry(row: HistoryRow) -> Option<DeviceReport> {
+    let (jti, iat, accepted_at, freshness, compliance, assurance) = row;
+    let (Some(freshness), Some(compliance), Ok(jti)) = (
+        from_name::<Freshness>(&freshness),
+        from_name::<Compliance>(&compliance),
+        Jti::new(jti),
+    ) else {
+        tracing::warn!("device view: skipped a report row that does not parse");
+        return None;
+    };
+    Some(DeviceReport {
+        jti,
+        iat: at(iat),
+        accepted_at: at(accepted_at),
+        freshness,
+        compliance,
+        assurance: assurance.as_deref().and_then(from_name::<AssuranceLevel>),
+    })
+}
+
+/// A device's fleet-view columns as stored, before they are parsed.
+pub(crate) struct RawFleetRow {
+    pub device_id: String,
+    pub platform: String,
+    pub enrolled_at: i64,
+    pub last_current_at: Option<i64>,
+    pub compliance: Option<String>,
+    pub attested: AttestationColumns,
+    pub reported_patch: Option<i64>,
+    pub reported_at: Option<i64>,
+    pub jti: Option<String>,
+    pub assessment: Option<String>,
+    pub attestation_result: Option<String>,
 }
 
 /// The fleet rows of every enrolled device (or of `only` that one), each
@@ -266,18 +314,19 @@ fn fleet_rows(
          WHERE d.unenrolled_at IS NULL {filter} ORDER BY d.enrolled_at, d.device_id"
     ))?;
     let map = |r: &rusqlite::Row<'_>| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, Option<i64>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            attestation_columns(r, 5)?,
-            (r.get::<_, Option<i64>>(16)?, r.get::<_, Option<i64>>(17)?),
-            r.get::<_, Option<String>>(18)?,
-            r.get::<_, Option<String>>(19)?,
-            r.get::<_, Option<String>>(20)?,
-        ))
+        Ok(RawFleetRow {
+            device_id: r.get(0)?,
+            platform: r.get(1)?,
+            enrolled_at: r.get(2)?,
+            last_current_at: r.get(3)?,
+            compliance: r.get(4)?,
+            attested: attestation_columns(r, 5)?,
+            reported_patch: r.get(16)?,
+            reported_at: r.get(17)?,
+            jti: r.get(18)?,
+            assessment: r.get(19)?,
+            attestation_result: r.get(20)?,
+        })
     };
     let rows = match only {
         Some(id) => stmt
@@ -285,21 +334,32 @@ fn fleet_rows(
             .collect::<Result<Vec<_>, _>>()?,
         None => stmt.query_map([], map)?.collect::<Result<Vec<_>, _>>()?,
     };
+    Ok(fleet_devices(rows, now, stale_after_secs))
+}
+
+/// Parses the stored fleet rows (rows that do not parse are skipped) and
+/// decides each device's status: the part both stores share.
+pub(crate) fn fleet_devices(
+    rows: Vec<RawFleetRow>,
+    now: OffsetDateTime,
+    stale_after_secs: u64,
+) -> Vec<(FleetDevice, Option<String>)> {
     let threshold = now.unix_timestamp() - i64::try_from(stale_after_secs).unwrap_or(i64::MAX);
     let mut devices = Vec::with_capacity(rows.len());
     for row in rows {
-        let (
+        let RawFleetRow {
             device_id,
             platform,
             enrolled_at,
             last_current_at,
             compliance,
             attested,
-            (reported_patch, reported_at),
+            reported_patch,
+            reported_at,
             jti,
             assessment,
             attestation_result,
-        ) = row;
+        } = row;
         let (provenance, key_attestation) = match attested {
             Some((p, s)) => (p, s),
             None => (Provenance::SelfReported, None),
@@ -349,7 +409,7 @@ fn fleet_rows(
             jti,
         ));
     }
-    Ok(devices)
+    devices
 }
 
 /// Fills in the App Attest summary of the devices that have one: their
@@ -368,9 +428,16 @@ fn add_app_attest(conn: &Connection, devices: &mut [FleetDevice]) -> rusqlite::R
             r.get::<_, i64>(3)?,
         ))
     })?;
+    let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    apply_app_attest(devices, rows);
+    Ok(())
+}
+
+/// Fills in the App Attest summaries from (device id, environment,
+/// counter, attested_at) rows of enrolled devices.
+pub(crate) fn apply_app_attest(devices: &mut [FleetDevice], rows: Vec<(String, String, u32, i64)>) {
     let mut found = std::collections::HashMap::new();
-    for row in rows {
-        let (device_id, environment, counter, attested_at) = row?;
+    for (device_id, environment, counter, attested_at) in rows {
         if let Some(environment) = from_name::<AppAttestEnvironment>(&environment) {
             found.insert(
                 device_id,
@@ -388,43 +455,75 @@ fn add_app_attest(conn: &Connection, devices: &mut [FleetDevice]) -> rusqlite::R
             device.app_attest = Some(s);
         }
     }
-    Ok(())
 }
 
 /// The provenance and summary of a device's key attestation, from the
 /// [`ATTESTATION_COLUMNS`] starting at column `at` (all NULL when it has none).
-type AttestationColumns = Option<(Provenance, Option<KeyAttestationSummary>)>;
+pub(crate) type AttestationColumns = Option<(Provenance, Option<KeyAttestationSummary>)>;
+
+/// The [`ATTESTATION_COLUMNS`] as stored (all `None` for a device without
+/// a key attestation).
+pub(crate) struct RawAttestation {
+    pub provenance: Option<String>,
+    pub security_level: Option<String>,
+    pub attestation_version: Option<i64>,
+    pub verified_boot_state: Option<String>,
+    pub device_locked: Option<bool>,
+    pub os_version: Option<i64>,
+    pub os_patch_level: Option<i64>,
+    pub vendor_patch_level: Option<i64>,
+    pub boot_patch_level: Option<i64>,
+    pub verified_boot_key_sha256: Option<String>,
+    pub attested_at: Option<i64>,
+}
 
 fn attestation_columns(r: &rusqlite::Row<'_>, at0: usize) -> rusqlite::Result<AttestationColumns> {
     let c = |i: usize| at0 + i;
-    let Some(provenance) = r.get::<_, Option<String>>(c(0))? else {
-        return Ok(None);
-    };
+    Ok(parse_attestation(RawAttestation {
+        provenance: r.get(c(0))?,
+        security_level: r.get(c(1))?,
+        attestation_version: r.get(c(2))?,
+        verified_boot_state: r.get(c(3))?,
+        device_locked: r.get(c(4))?,
+        os_version: r.get(c(5))?,
+        os_patch_level: r.get(c(6))?,
+        vendor_patch_level: r.get(c(7))?,
+        boot_patch_level: r.get(c(8))?,
+        verified_boot_key_sha256: r.get(c(9))?,
+        attested_at: r.get(c(10))?,
+    }))
+}
+
+/// Parses stored attestation columns: `None` without an attestation, a
+/// provenance without a summary when the security level does not parse.
+pub(crate) fn parse_attestation(raw: RawAttestation) -> AttestationColumns {
+    let provenance = raw.provenance?;
     let Some(provenance) = from_name::<Provenance>(&provenance) else {
         tracing::warn!(
             "fleet: a device's attestation provenance does not parse; shown as self-reported"
         );
-        return Ok(None);
+        return None;
     };
-    let level = r.get::<_, String>(c(1))?;
-    let summary = from_name::<AttestedSecurityLevel>(&level).map(|security_level| {
-        Ok::<_, rusqlite::Error>(KeyAttestationSummary {
+    let summary = raw
+        .security_level
+        .as_deref()
+        .and_then(from_name::<AttestedSecurityLevel>)
+        .map(|security_level| KeyAttestationSummary {
             security_level,
-            attestation_version: r.get(c(2))?,
-            verified_boot_state: r
-                .get::<_, Option<String>>(c(3))?
+            attestation_version: raw.attestation_version.unwrap_or(0),
+            verified_boot_state: raw
+                .verified_boot_state
                 .as_deref()
                 .and_then(from_name::<AttestedBootState>),
-            device_locked: r.get(c(4))?,
-            os_version: r.get(c(5))?,
-            os_patch_level: r.get(c(6))?,
-            vendor_patch_level: r.get(c(7))?,
-            boot_patch_level: r.get(c(8))?,
-            verified_boot_key_sha256: r.get(c(9))?,
-            attested_at: at(r.get(c(10))?),
-        })
-    });
-    Ok(Some((provenance, summary.transpose()?)))
+            device_locked: raw.device_locked,
+            os_version: raw.os_version,
+            os_patch_level: raw.os_patch_level,
+            vendor_patch_level: raw.vendor_patch_level,
+            boot_patch_level: raw.boot_patch_level,
+            verified_boot_key_sha256: raw.verified_boot_key_sha256,
+            attested_at: at(raw.attested_at.unwrap_or(0)),
+        });
+    Some((provenance, summary))
 }
 
 /// Where the latest current report disagrees with the attestation.
@@ -482,35 +581,57 @@ impl ExportCursor {
         )?;
         let mut rows = stmt.query(params![since])?;
         while let Some(r) = rows.next()? {
-            let freshness: String = r.get(3)?;
-            let verdict: String = r.get(4)?;
-            let (Some(freshness), Ok(verdict), Ok(jti), Ok(device_id)) = (
-                from_name::<Freshness>(&freshness),
-                serde_json::from_str(&verdict),
-                Jti::new(r.get::<_, String>(0)?),
-                DeviceId::new(r.get::<_, String>(1)?),
-            ) else {
-                tracing::warn!("export: skipped a report row that does not parse");
-                continue;
-            };
-            let record = ExportRecord {
-                jti,
-                device_id,
-                accepted_at: at(r.get(2)?),
-                freshness,
-                verdict,
+            let Some(bytes) = export_line(ExportRow {
+                jti: r.get(0)?,
+                device_id: r.get(1)?,
+                accepted_at: r.get(2)?,
+                freshness: r.get(3)?,
+                verdict: r.get(4)?,
                 token: r.get(5)?,
-            };
-            let Ok(mut bytes) = serde_json::to_vec(&record) else {
+            }) else {
                 continue;
             };
-            bytes.push(b'\n');
             if !line(bytes) {
                 break;
             }
         }
         Ok(())
     }
+}
+
+/// A stored report as the export reads it.
+pub(crate) struct ExportRow {
+    pub jti: String,
+    pub device_id: String,
+    pub accepted_at: i64,
+    pub freshness: String,
+    pub verdict: String,
+    pub token: String,
+}
+
+/// One export line (a JSON object and a newline); `None` (logged) when the
+/// row does not parse.
+pub(crate) fn export_line(row: ExportRow) -> Option<Vec<u8>> {
+    let (Some(freshness), Ok(verdict), Ok(jti), Ok(device_id)) = (
+        from_name::<Freshness>(&row.freshness),
+        serde_json::from_str(&row.verdict),
+        Jti::new(row.jti),
+        DeviceId::new(row.device_id),
+    ) else {
+        tracing::warn!("export: skipped a report row that does not parse");
+        return None;
+    };
+    let record = ExportRecord {
+        jti,
+        device_id,
+        accepted_at: at(row.accepted_at),
+        freshness,
+        verdict,
+        token: row.token,
+    };
+    let mut bytes = serde_json::to_vec(&record).ok()?;
+    bytes.push(b'\n');
+    Some(bytes)
 }
 
 /// The stored (snake_case) name of a serde enum value.

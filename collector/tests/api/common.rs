@@ -10,7 +10,8 @@ use agent_core::token::{Claims, request_claims, sign, sign_request};
 use agent_core::transport::{HttpRequest, HttpResponse, HttpTransport, Transport, TransportConfig};
 use agent_core::{Policy, Posture, evaluate};
 use posture_collector::{
-    AttestationConfig, CollectorConfig, RunningCollector, roots_from_pem_file, spawn_local,
+    AttestationConfig, CollectorConfig, PostgresUrl, RunningCollector, roots_from_pem_file,
+    spawn_local,
 };
 use time::OffsetDateTime;
 
@@ -31,11 +32,54 @@ pub fn test_policy() -> Policy {
     Policy::parse(TEST_POLICY, PolicyFormat::Toml).unwrap()
 }
 
+/// The suite's collector settings: on SQLite (a temporary file), or, when
+/// `POSTURE_TEST_POSTGRES_URL` names a PostgreSQL server, in a fresh
+/// database of its own there.
 pub fn config() -> CollectorConfig {
     CollectorConfig {
         policy: test_policy(),
+        postgres: fresh_postgres_database(),
         ..CollectorConfig::default()
     }
+}
+
+/// The PostgreSQL server the suite runs against, if one is named.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("POSTURE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A new, empty database on the named server (`None` without one).
+pub fn fresh_postgres_database() -> Option<PostgresUrl> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let server = postgres_server()?;
+    let name = format!(
+        "posture_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+            .await
+            .expect("connect to POSTURE_TEST_POSTGRES_URL");
+        tokio::spawn(connection);
+        // One statement each: a multi-statement batch is one transaction,
+        // which CREATE DATABASE refuses.
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            client.batch_execute(&sql).await.unwrap();
+        }
+    });
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    Some(PostgresUrl::parse(url.as_str()).unwrap())
 }
 
 pub fn start() -> RunningCollector {

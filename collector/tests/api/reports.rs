@@ -228,7 +228,7 @@ fn a_claim_named_twice_is_an_invalid_token() {
 fn the_server_judges_auto_lock_and_reads_postures_from_agents_before_it() {
     let c = posture_collector::spawn_local(posture_collector::CollectorConfig {
         policy: agent_core::Policy::default_policy(),
-        ..posture_collector::CollectorConfig::default()
+        ..config()
     })
     .unwrap();
     let auto_lock = |a: &ReportAck| {

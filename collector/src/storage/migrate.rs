@@ -1,0 +1,131 @@
+//! Schema migrations, versioned in the repository (`collector/migrations/`)
+//! and applied at start in one transaction. A database whose schema is
+//! newer than this build knows is refused: an older collector must not
+//! write to tables it does not understand.
+
+use crate::error::CollectorError;
+
+/// One schema version: the SQL that takes the previous version to it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// The SQLite migrations, oldest first.
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "baseline",
+        sql: include_str!("../../migrations/sqlite/0001_baseline.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "report_history_index",
+        sql: include_str!("../../migrations/sqlite/0002_report_history_index.sql"),
+    },
+];
+
+/// The PostgreSQL migrations, oldest first; the same versions as SQLite's.
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "baseline",
+        sql: include_str!("../../migrations/postgres/0001_baseline.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "report_history_index",
+        sql: include_str!("../../migrations/postgres/0002_report_history_index.sql"),
+    },
+];
+
+/// The newest schema version this build knows.
+pub(crate) fn latest(list: &[Migration]) -> i64 {
+    list.last().map_or(0, |m| m.version)
+}
+
+/// The migrations a database at `current` still needs, or the refusal
+/// when it is newer than this build.
+pub(crate) fn pending(
+    list: &'static [Migration],
+    current: i64,
+) -> Result<&'static [Migration], CollectorError> {
+    let known = latest(list);
+    if current > known {
+        return Err(CollectorError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    Ok(list
+        .iter()
+        .position(|m| m.version > current)
+        .map_or(&[][..], |i| &list[i..]))
+}
+
+/// The table that records applied versions (the same on both stores).
+pub(crate) const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    BIGINT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+/// Applies the SQLite migrations in one `BEGIN IMMEDIATE` transaction
+/// (which also keeps a second process from migrating at the same time).
+/// A database without `schema_migrations` is at version 0: empty, or made
+/// before versions were recorded, which the baseline's IF NOT EXISTS takes
+/// in as version 1.
+pub(crate) fn sqlite(conn: &mut rusqlite::Connection) -> Result<i64, CollectorError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(VERSION_TABLE)?;
+    let current: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for m in pending(SQLITE, current)? {
+        tx.execute_batch(m.sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![m.version, m.name, now],
+        )?;
+        tracing::info!(
+            "database schema: applied version {} ({})",
+            m.version,
+            m.name
+        );
+    }
+    tx.commit()?;
+    Ok(latest(SQLITE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_rise_by_one_and_match_across_stores() {
+        for list in [SQLITE, POSTGRES] {
+            for (i, m) in list.iter().enumerate() {
+                assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+            }
+        }
+        let names = |l: &[Migration]| l.iter().map(|m| m.name).collect::<Vec<_>>();
+        assert_eq!(names(SQLITE), names(POSTGRES));
+    }
+
+    #[test]
+    fn pending_is_what_comes_after_the_current_version() {
+        assert_eq!(pending(SQLITE, 0).unwrap().len(), 2);
+        assert_eq!(pending(SQLITE, 1).unwrap()[0].version, 2);
+        assert!(pending(SQLITE, 2).unwrap().is_empty());
+        let err = pending(SQLITE, 3).unwrap_err().to_string();
+        assert!(
+            err.contains("version 3") && err.contains("version 2"),
+            "{err}"
+        );
+    }
+}
