@@ -7,7 +7,9 @@
 //! signing runs on the same cores and counts against the total).
 //!
 //! `cargo bench -p posture-collector --bench throughput`; set
-//! `BENCH_DEVICES` (default 1000) and `BENCH_SECS` (default 10).
+//! `BENCH_DEVICES` (default 1000) and `BENCH_SECS` (default 10), and
+//! `BENCH_POSTGRES_URL` to measure the PostgreSQL store (an empty database,
+//! e.g. the one `scripts/with-postgres` names) instead of SQLite.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -84,8 +86,19 @@ fn main() {
     let devices = env_or("BENCH_DEVICES", 1000) as usize;
     let secs = env_or("BENCH_SECS", 10);
     let dir = tempfile::tempdir().unwrap();
+    let postgres = std::env::var("BENCH_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map(|u| posture_collector::PostgresUrl::parse(&u).unwrap());
+    println!(
+        "store: {}",
+        postgres
+            .as_ref()
+            .map_or_else(|| "SQLite".to_owned(), |u| u.to_string())
+    );
     let config = CollectorConfig {
         db_path: Some(dir.path().join("bench.sqlite3")),
+        postgres,
         ..CollectorConfig::default()
     };
     let running = spawn_local(config).unwrap();

@@ -15,4 +15,5 @@ mod reattest;
 mod reports;
 mod requests;
 mod status_server;
+mod stores;
 mod tls;

@@ -61,7 +61,19 @@ impl From<tokio_postgres::Error> for PgError {
 
 impl From<deadpool_postgres::PoolError> for PgError {
     fn from(e: deadpool_postgres::PoolError) -> PgError {
-        PgError::Pool(e.to_string())
+        // With its causes: "error connecting to server" alone does not say
+        // that the connection was refused or the password wrong.
+        let mut text = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            let more = c.to_string();
+            if !text.contains(&more) {
+                text.push_str(": ");
+                text.push_str(&more);
+            }
+            cause = c.source();
+        }
+        PgError::Pool(text)
     }
 }
 
@@ -178,12 +190,17 @@ impl PgStore {
         };
         let inner = store.inner.clone();
         let key_file = signing_key.map(Path::to_owned);
-        let signer = store.block_on(async move {
-            inner.migrate().await?;
-            let signer = inner.signer(key_file.as_deref()).await?;
-            inner.load_keys().await?;
-            Ok::<_, CollectorError>(signer)
-        })??;
+        let signer = store
+            .block_on(async move {
+                inner.migrate().await?;
+                let signer = inner.signer(key_file.as_deref()).await?;
+                inner.load_keys().await?;
+                Ok::<_, CollectorError>(signer)
+            })?
+            .map_err(|e| match e {
+                CollectorError::Postgres(why) => CollectorError::Postgres(format!("{url}: {why}")),
+                other => other,
+            })?;
         Ok((store, signer))
     }
 
