@@ -1,7 +1,7 @@
 //! [`Collector`]: the open store, the key cache and the settings;
 //! everything the HTTP handlers share.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use crate::ear::Signer;
 use crate::error::CollectorError;
 use crate::keys::KeyCache;
 use crate::metrics::Metrics;
+use crate::relying_party::RelyingParties;
 use crate::storage::{PgStore, SqliteStore, Store};
 use crate::store;
 use crate::writer::{IssueCmd, Settings};
@@ -50,6 +51,10 @@ pub(crate) struct Inner {
     pub code_ttl_secs: u64,
     /// What `GET /metrics` reports.
     pub metrics: Metrics,
+    /// Who may use the relying-party API.
+    pub relying_parties: RelyingParties,
+    /// Gateway device ids linked to device ids, re-read on each use.
+    pub gateway_links: Option<PathBuf>,
     admin_token: String,
     admin_token_generated: bool,
     admin_token_sha256: Vec<u8>,
@@ -130,6 +135,8 @@ impl Collector {
                 signer,
                 code_ttl_secs,
                 metrics: Metrics::default(),
+                relying_parties: config.relying_parties,
+                gateway_links: config.gateway_links,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
                 admin_token,
                 admin_token_generated,
@@ -200,6 +207,19 @@ impl Collector {
     /// The JWK set of the key that signs attestation results (protocol §5.3.2).
     pub fn jwks(&self) -> serde_json::Value {
         self.inner.signer.jwks()
+    }
+
+    /// A read connection to the SQLite database, for the relying-party
+    /// queries, which have no PostgreSQL form yet: on PostgreSQL they
+    /// fail with a clear error instead of reading the wrong database.
+    pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
+        match &self.inner.store {
+            Store::Sqlite(s) => s.reader(),
+            Store::Postgres(_) => Err(CollectorError::Config(
+                "the relying-party API reads the SQLite store only; it has no PostgreSQL queries yet"
+                    .into(),
+            )),
+        }
     }
 
     /// How many reports are stored (each accepted `jti` once).

@@ -22,6 +22,7 @@ mod health;
 mod keys;
 mod metrics;
 mod problem;
+mod relying_party;
 mod server;
 mod storage;
 mod store;
@@ -42,6 +43,7 @@ pub use ear::{
     TrustVector, verify_attestation_result,
 };
 pub use error::CollectorError;
+pub use relying_party::{GatewayLinks, RelyingParties, RelyingPartyError, gateway_score};
 pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
     spawn_local, spawn_local_tls, spawn_local_with,

@@ -137,6 +137,11 @@ impl SqliteStore {
         .await
     }
 
+    /// A read connection of its own.
+    pub fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
+        Ok(store::open_reader(&self.path)?)
+    }
+
     pub fn read_blocking<T>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,

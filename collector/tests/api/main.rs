@@ -12,6 +12,7 @@ mod device_view;
 mod enrol;
 mod ops;
 mod reattest;
+mod relying_party;
 mod reports;
 mod requests;
 mod status_server;
