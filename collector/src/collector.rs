@@ -40,6 +40,10 @@ pub struct Collector {
 pub(crate) struct Inner {
     /// The database (SQLite or PostgreSQL).
     pub store: Store,
+    /// The event outputs; after the store's writer, so they drain what it published.
+    pub events: Option<Arc<crate::events::Outputs>>,
+    /// The webhook delivery thread, when endpoints are configured.
+    pub webhooks: Option<crate::events::WebhookQueue>,
     pub keys: Arc<KeyCache>,
     pub settings: Arc<Settings>,
     pub verifier: Verifier,
@@ -108,21 +112,37 @@ impl Collector {
         });
         let keys = Arc::new(KeyCache::default());
         let signing_key = config.signing_key.as_deref();
-        let (store, signer) = match &config.postgres {
+        let events = crate::events::Outputs::start(&config.events)
+            .map_err(|e| CollectorError::Config(e.to_string()))?
+            .map(Arc::new);
+        let (store, signer, webhooks) = match &config.postgres {
             Some(url) => {
+                if events.is_some() || !config.events.webhooks.is_empty() {
+                    return Err(CollectorError::Config(
+                        "security events and webhooks need the SQLite store so far; the PostgreSQL store does not publish them yet".into(),
+                    ));
+                }
                 let (s, signer) = PgStore::open(url, signing_key, settings.clone(), keys.clone())?;
-                (Store::Postgres(s), signer)
+                (Store::Postgres(s), signer, None)
             }
             None => {
-                let (s, signer) =
-                    SqliteStore::open(config.db_path, signing_key, settings.clone(), keys.clone())?;
-                (Store::Sqlite(s), signer)
+                let (s, signer, webhooks) = SqliteStore::open(
+                    config.db_path,
+                    signing_key,
+                    settings.clone(),
+                    keys.clone(),
+                    events.clone(),
+                    &config.events,
+                )?;
+                (Store::Sqlite(s), signer, webhooks)
             }
         };
         let signer = Arc::new(signer);
         Ok(Collector {
             inner: Arc::new(Inner {
                 store,
+                events,
+                webhooks,
                 keys,
                 settings,
                 verifier: Verifier::default(),
@@ -249,6 +269,48 @@ impl Collector {
             .attestation
             .refresh_status()
             .map_err(CollectorError::Config)
+    }
+
+    /// What each event output delivered, dropped and gave up so far
+    /// (empty without outputs).
+    pub fn event_stats(&self) -> Vec<crate::events::OutputStats> {
+        self.inner
+            .events
+            .as_ref()
+            .map(|o| o.stats())
+            .unwrap_or_default()
+    }
+
+    /// Each webhook endpoint's deliveries: made, waiting, given up, and the
+    /// latest error.
+    /// Every configured endpoint is listed (with zeros before its first
+    /// event), then any endpoint no longer configured whose rows remain.
+    pub fn webhook_status(&self) -> Result<Vec<crate::events::WebhookStatus>, CollectorError> {
+        let mut rows = crate::events::webhook_store::status(&self.reader()?)?;
+        let shown = self
+            .inner
+            .webhooks
+            .as_ref()
+            .map(|w| w.shown.clone())
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(shown.len() + rows.len());
+        for (id, url) in shown {
+            let mut s = match rows.iter().position(|r| r.endpoint_id == id) {
+                Some(i) => rows.remove(i),
+                None => crate::events::WebhookStatus {
+                    endpoint_id: id,
+                    url: None,
+                    delivered: 0,
+                    pending: 0,
+                    failed: 0,
+                    last_error: None,
+                },
+            };
+            s.url = Some(url);
+            out.push(s);
+        }
+        out.extend(rows);
+        Ok(out)
     }
 
     /// The admin bearer token.

@@ -1,5 +1,5 @@
 //! The collector's operational metrics, in the Prometheus text exposition
-//! format (`GET /metrics`, protocol §8.5): reports accepted and rejected by
+//! format (`GET /metrics`, protocol §8.7): reports accepted and rejected by
 //! problem kind, how long verification and whole report requests take,
 //! enrolments, what waits on the writer, and storage failures.
 //!

@@ -53,7 +53,7 @@ pub(super) fn query_param(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn bad_request(detail: impl Into<String>) -> ApiError {
+pub(super) fn bad_request(detail: impl Into<String>) -> ApiError {
     ApiError::new(ProblemKind::InvalidRequest, detail)
 }
 

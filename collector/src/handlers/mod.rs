@@ -3,9 +3,11 @@
 
 mod admin;
 mod device;
+mod evidence;
 pub(crate) mod ops;
 mod relying_party;
 mod verify;
+mod webhooks;
 
 use agent_core::protocol::{ProblemKind, content_types, limits, paths};
 use axum::Router;
@@ -29,10 +31,12 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::FLEET, get(admin::fleet))
         .route(paths::FLEET_DEVICE, get(admin::device))
         .route(paths::JWKS, get(admin::jwks))
+        .route(paths::EVIDENCE, get(evidence::evidence))
         .route(paths::REPORTS_EXPORT, get(admin::export))
         .route(ops::HEALTHZ, get(ops::healthz))
         .route(ops::READYZ, get(ops::readyz))
         .route(ops::METRICS, get(ops::metrics))
+        .route(paths::WEBHOOKS, get(webhooks::status))
         .route(paths::DEVICE_COMPLIANCE, get(relying_party::by_id))
         .route(paths::COMPLIANCE, get(relying_party::by_jkt))
         .route(

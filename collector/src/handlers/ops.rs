@@ -1,4 +1,4 @@
-//! The operations endpoints (protocol §8.5): liveness, readiness and
+//! The operations endpoints (protocol §8.7): liveness, readiness and
 //! metrics, for load balancers, orchestrators and Prometheus.
 
 use agent_core::protocol::ProblemKind;

@@ -45,7 +45,9 @@ impl SqliteStore {
         signing_key: Option<&Path>,
         settings: Arc<Settings>,
         keys: Arc<KeyCache>,
-    ) -> Result<(SqliteStore, Signer), CollectorError> {
+        events: Option<Arc<crate::events::Outputs>>,
+        events_config: &crate::events::EventsConfig,
+    ) -> Result<(SqliteStore, Signer, Option<crate::events::WebhookQueue>), CollectorError> {
         let (path, temp_dir) = match path {
             Some(path) => (path, None),
             None => {
@@ -64,7 +66,33 @@ impl SqliteStore {
         let lock = DbLock::acquire(&path)?;
         let conn = store::open_writer(&path)?;
         let signer = Signer::load(&conn, signing_key)?;
-        let writer = WriterHandle::start(conn, settings, keys)?;
+        crate::events::webhook_store::migrate(&conn)?;
+        let webhooks = if events_config.webhooks.is_empty() {
+            None
+        } else {
+            let worker = crate::events::Webhooks::start(
+                &path,
+                events_config.webhooks.clone(),
+                events_config.ca_pem.clone(),
+                events_config.webhook_first_backoff,
+            )
+            .map_err(|e| CollectorError::Config(e.to_string()))?;
+            Some(crate::events::WebhookQueue {
+                endpoint_ids: events_config.webhooks.iter().map(|w| w.id()).collect(),
+                shown: events_config
+                    .webhooks
+                    .iter()
+                    .map(|w| {
+                        (
+                            w.id(),
+                            w.url.split('?').next().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
+                worker: Arc::new(worker),
+            })
+        };
+        let writer = WriterHandle::start(conn, settings, keys, events, webhooks.clone())?;
         let checkpointer = store::Checkpointer::spawn(&path)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         Ok((
@@ -76,6 +104,7 @@ impl SqliteStore {
                 _temp_dir: temp_dir,
             },
             signer,
+            webhooks,
         ))
     }
 

@@ -166,7 +166,7 @@ pub fn request_path(url: &str) -> String {
 }
 
 /// Every route the collector serves.
-pub const ROUTES: [(&str, &str); 15] = [
+pub const ROUTES: [(&str, &str); 17] = [
     ("post", paths::ENROL),
     ("post", paths::CHALLENGE),
     ("post", paths::REPORTS),
@@ -179,9 +179,11 @@ pub const ROUTES: [(&str, &str); 15] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
+    ("get", paths::WEBHOOKS),
     ("get", paths::DEVICE_COMPLIANCE),
     ("get", paths::COMPLIANCE),
     ("post", paths::CLOUDFLARE_DEVICE_POSTURE),
+    ("get", paths::EVIDENCE),
 ];
 
 const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");
