@@ -6,7 +6,8 @@
 //!
 //! One SQLite collector runs everywhere; the tests of two and four
 //! processes need PostgreSQL (`scripts/with-postgres`, which sets
-//! POSTURE_TEST_POSTGRES_URL) and are run with `--ignored`.
+//! POSTURE_TEST_POSTGRES_URL) and are run with `--ignored --test-threads 1`:
+//! they share that database and count what each run added.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{HashMap, HashSet};
