@@ -18,6 +18,7 @@ use crate::config::CollectorConfig;
 use crate::ear::Signer;
 use crate::error::CollectorError;
 use crate::keys::KeyCache;
+use crate::metrics::Metrics;
 use crate::relying_party::RelyingParties;
 use crate::storage::{PgStore, SqliteStore, Store};
 use crate::store;
@@ -37,10 +38,9 @@ pub struct Collector {
 /// Shared state.
 #[derive(Debug)]
 pub(crate) struct Inner {
-    /// The database (SQLite or PostgreSQL); first, so its writer stops
-    /// before the event outputs drain what it published.
+    /// The database (SQLite or PostgreSQL).
     pub store: Store,
-    /// The event outputs.
+    /// The event outputs; after the store's writer, so they drain what it published.
     pub events: Option<Arc<crate::events::Outputs>>,
     /// The webhook delivery thread, when endpoints are configured.
     pub webhooks: Option<crate::events::WebhookQueue>,
@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     /// Signs attestation results; its public key is the JWK set.
     pub signer: Arc<Signer>,
     pub code_ttl_secs: u64,
+    /// What `GET /metrics` reports.
+    pub metrics: Metrics,
     /// Who may use the relying-party API.
     pub relying_parties: RelyingParties,
     /// Gateway device ids linked to device ids, re-read on each use.
@@ -109,17 +111,17 @@ impl Collector {
                 .map_err(|_| CollectorError::Config("re-attestation interval too large".into()))?,
         });
         let keys = Arc::new(KeyCache::default());
+        let signing_key = config.signing_key.as_deref();
         let events = crate::events::Outputs::start(&config.events)
             .map_err(|e| CollectorError::Config(e.to_string()))?
             .map(Arc::new);
-        let signing_key = config.signing_key.as_deref();
         let (store, signer, webhooks) = match &config.postgres {
-            Some(_) if events.is_some() || !config.events.webhooks.is_empty() => {
-                return Err(CollectorError::Config(
-                    "event outputs and webhooks work with the SQLite store only, not yet with PostgreSQL".into(),
-                ));
-            }
             Some(url) => {
+                if events.is_some() || !config.events.webhooks.is_empty() {
+                    return Err(CollectorError::Config(
+                        "security events and webhooks need the SQLite store so far; the PostgreSQL store does not publish them yet".into(),
+                    ));
+                }
                 let (s, signer) = PgStore::open(url, signing_key, settings.clone(), keys.clone())?;
                 (Store::Postgres(s), signer, None)
             }
@@ -152,6 +154,7 @@ impl Collector {
                 app_attest,
                 signer,
                 code_ttl_secs,
+                metrics: Metrics::default(),
                 relying_parties: config.relying_parties,
                 gateway_links: config.gateway_links,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
@@ -337,7 +340,7 @@ impl Collector {
 
     /// A read-only connection to the SQLite database, for the queries not
     /// behind the storage interface yet (audit evidence, the web console,
-    /// webhook status); on PostgreSQL an error that says so.
+    /// webhook status, the relying-party API); on PostgreSQL an error that says so.
     pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
         Ok(store::open_reader(self.sqlite_path()?)?)
     }
@@ -348,7 +351,7 @@ impl Collector {
         match &self.inner.store {
             Store::Sqlite(s) => Ok(s.path()),
             Store::Postgres(_) => Err(CollectorError::Config(
-                "audit evidence, the web console and webhook status read SQLite only: they are not available on the PostgreSQL store yet".into(),
+                "audit evidence, the web console, webhook status and the relying-party API read SQLite only: they are not available on the PostgreSQL store yet".into(),
             )),
         }
     }

@@ -30,6 +30,8 @@ With --app-attest-app-id, an iOS enrolment's Apple App Attest object is
 verified for that app against Apple's App Attestation root (or
 --app-attest-root), and each report's assertion after it;
 --require-key-attestation ios refuses iOS enrolments without a valid one.
+--metrics-listen ADDR also serves /healthz, /readyz and /metrics without
+the admin token, plain HTTP, on loopback unless --allow-remote is given.
 One collector per SQLite file: a second one on it stops at once (it holds
 DB.lock). On PostgreSQL (--db postgres://... or POSTURE_COLLECTOR_DB) any
 number of collectors share one database; migrations run at start. Folders it creates are 0700, the database files 0600 and
@@ -39,9 +41,14 @@ pub struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
     pub listen: SocketAddr,
-    /// Allow a non-loopback --listen address (TLS is still required).
+    /// Allow a non-loopback --listen address (TLS is still required), and a
+    /// non-loopback --metrics-listen address.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Also serve /healthz, /readyz and /metrics on this address, plain
+    /// HTTP and without the admin token (which /metrics needs on --listen).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// The database: sqlite:PATH, a file (SQLite), or postgres://USER:PASSWORD@HOST/DB
     /// (loopback, sslmode=disable); default: collector.sqlite3 in the state
     /// directory. Give a URL with a password in the environment, not here.
@@ -70,6 +77,11 @@ pub struct ServeArgs {
     /// The admin bearer token (at least 16 characters); a random one is printed when absent.
     #[arg(long, value_name = "TOKEN", env = "POSTURE_COLLECTOR_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
+    /// Failed enrolments allowed from one client address in 10 minutes,
+    /// before it gets 429 rate-limited. Behind a load balancer or NAT many
+    /// devices share one address: raise it there.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub enrol_failures_per_address: u32,
     /// How often devices should check in, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 6 * 3600)]
     pub checkin_interval: u64,
@@ -175,6 +187,15 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             "plain HTTP is served only on loopback; give --tls-cert and --tls-key".into(),
         ));
     }
+    if let Some(addr) = args.metrics_listen
+        && !addr.ip().is_loopback()
+        && !args.allow_remote
+    {
+        return Err(CliError::Usage(format!(
+            "--metrics-listen {addr} is not a loopback address; it has no authentication, so pass \
+             --allow-remote only if just your monitoring can reach it"
+        )));
+    }
     let policy = match &args.policy {
         Some(path) => load_policy(path)?,
         None => Policy::default_policy(),
@@ -224,6 +245,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             min_assurance: args.min_assurance,
             signing_key: args.signing_key.clone(),
             reattest_after: std::time::Duration::from_secs(args.reattest_after),
+            enrol_failures_per_address: args.enrol_failures_per_address,
             events,
             ..CollectorConfig::default()
         };
@@ -385,9 +407,19 @@ fn run(
                 posture_collector::CollectorError::Config(format!("listen on {}: {e}", args.listen))
             })?;
         let addr = listener.local_addr().unwrap_or(args.listen);
+        let ops_listener = match args.metrics_listen {
+            Some(at) => Some(tokio::net::TcpListener::bind(at).await.map_err(|e| {
+                posture_collector::CollectorError::Config(format!("listen on {at}: {e}"))
+            })?),
+            None => None,
+        };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "collector listening on {scheme}://{addr}");
+        if let Some(ops) = &ops_listener {
+            let at = ops.local_addr().unwrap_or(addr);
+            let _ = writeln!(out, "metrics and health on http://{at} (no token)");
+        }
         let _ = writeln!(out, "database: {}", collector.database());
         if parties > 0 {
             let _ = writeln!(out, "relying parties: {parties}");
@@ -417,13 +449,38 @@ fn run(
         }
         let _ = out.flush();
         drop(out);
-        serve(
+        // One signal stops both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let ops = ops_listener.map(|ops| {
+            tokio::spawn(serve(
+                collector.ops_router(),
+                ops,
+                None,
+                until_stopped(stopped.clone()),
+            ))
+        });
+        let served = serve(
             collector.router(),
             listener,
             tls.map(|(t, _)| t),
-            shutdown_signal(),
+            until_stopped(stopped),
         )
-        .await
+        .await;
+        if let Some(ops) = ops {
+            match ops.await {
+                Ok(Err(e)) => tracing::warn!("metrics listener: {e}"),
+                Err(e) => tracing::warn!("metrics listener: {e}"),
+                Ok(Ok(())) => {}
+            }
+        }
+        served
     })?;
     // Dropping the runtime drops the last handles on the collector, whose
     // writer thread then finishes its batch and is joined.

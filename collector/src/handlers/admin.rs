@@ -30,7 +30,7 @@ fn bearer_token(value: &str) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-pub(super) fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
+pub(crate) fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
     let token = parts
         .headers
         .get(header::AUTHORIZATION)

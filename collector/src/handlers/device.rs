@@ -1,6 +1,7 @@
 //! The device endpoints: enrol, challenge, reports, unenrol.
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use agent_core::Platform;
 use agent_core::protocol::{EnrolRequest, ProblemKind, RequestPurpose, content_types};
@@ -21,7 +22,13 @@ use crate::writer::{EnrolCmd, EnrolOutcome, ReportOutcome};
 
 /// `POST /v1/enrol`.
 pub(crate) async fn enrol(State(c): State<Collector>, request: Request) -> Response {
-    respond(enrol_inner(c, request).await)
+    let result = enrol_inner(c.clone(), request).await;
+    let metrics = &c.inner.metrics;
+    match &result {
+        Ok(r) => metrics.enrolment_accepted(r.status() == StatusCode::OK),
+        Err(e) => metrics.enrolment_rejected(e.kind()),
+    }
+    respond(result)
 }
 
 async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiError> {
@@ -74,7 +81,10 @@ async fn enrol_inner(c: Collector, request: Request) -> Result<Response, ApiErro
         app_attested,
         now,
     };
-    match c.inner.store.enrol(cmd).await {
+    let pending = c.inner.metrics.writer_command();
+    let answer = c.inner.store.enrol(cmd).await;
+    drop(pending);
+    match answer {
         Ok(EnrolOutcome::Created(answer)) => Ok(json_value(StatusCode::CREATED, &*answer)),
         Ok(EnrolOutcome::Repeated(answer)) => Ok(json_value(StatusCode::OK, &*answer)),
         Err(e) => {
@@ -156,7 +166,15 @@ fn token_text(bytes: &Bytes) -> Result<&str, ApiError> {
 
 /// `POST /v1/reports`.
 pub(crate) async fn report(State(c): State<Collector>, request: Request) -> Response {
-    respond(report_inner(c, request).await)
+    let started = Instant::now();
+    let result = report_inner(c.clone(), request).await;
+    let metrics = &c.inner.metrics;
+    match &result {
+        Ok(r) => metrics.report_accepted(r.status() == StatusCode::OK),
+        Err(e) => metrics.report_rejected(e.kind()),
+    }
+    metrics.observe_report(started.elapsed());
+    respond(result)
 }
 
 async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiError> {
@@ -167,6 +185,7 @@ async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiErr
     let token = token_text(&bytes)?;
     verify::fetch_key(&c.inner, token).await;
     let now = now();
+    let verifying = Instant::now();
     let signed = verify::report_token(&c.inner, token, now)?;
     let fresh = if signed.has_fresh_chain_to_check() {
         // Off the async workers, as at enrolment (status list file, RSA).
@@ -186,7 +205,13 @@ async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiErr
         None
     };
     let cmd = verify::report(&c.inner, signed, token, fresh, now)?;
-    match c.inner.store.report(cmd).await? {
+    // Refused reports are not timed: most fail fast, and would hide the
+    // cost of the ones that are stored.
+    c.inner.metrics.observe_verification(verifying.elapsed());
+    let pending = c.inner.metrics.writer_command();
+    let answer = c.inner.store.report(cmd).await;
+    drop(pending);
+    match answer? {
         ReportOutcome::New(ack) => Ok(json_response(StatusCode::CREATED, ack)),
         ReportOutcome::Resent(ack) => Ok(json_response(StatusCode::OK, ack)),
     }
@@ -214,10 +239,12 @@ async fn request_inner(
     let cmd = verify::request(&c.inner, token, purpose, now())?;
     match purpose {
         RequestPurpose::Challenge => {
+            let _pending = c.inner.metrics.writer_command();
             let answer = c.inner.store.challenge(cmd).await?;
             Ok(json_value(StatusCode::OK, &answer))
         }
         RequestPurpose::Unenrol => {
+            let _pending = c.inner.metrics.writer_command();
             let answer = c.inner.store.unenrol(cmd).await?;
             tracing::info!("device {} unenrolled", answer.device_id);
             Ok(json_value(StatusCode::OK, &answer))

@@ -4,6 +4,7 @@
 mod admin;
 mod device;
 mod evidence;
+pub(crate) mod ops;
 mod relying_party;
 mod verify;
 mod webhooks;
@@ -32,6 +33,9 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::JWKS, get(admin::jwks))
         .route(paths::EVIDENCE, get(evidence::evidence))
         .route(paths::REPORTS_EXPORT, get(admin::export))
+        .route(ops::HEALTHZ, get(ops::healthz))
+        .route(ops::READYZ, get(ops::readyz))
+        .route(ops::METRICS, get(ops::metrics))
         .route(paths::WEBHOOKS, get(webhooks::status))
         .route(paths::DEVICE_COMPLIANCE, get(relying_party::by_id))
         .route(paths::COMPLIANCE, get(relying_party::by_jkt))
@@ -45,12 +49,12 @@ pub(crate) fn router(collector: Collector) -> Router {
         .with_state(collector)
 }
 
-async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     ApiError::new(ProblemKind::NotFound, "no such endpoint").into_response()
 }
 
 /// axum adds the `Allow` header to this answer itself.
-async fn method_not_allowed() -> Response {
+pub(crate) async fn method_not_allowed() -> Response {
     ApiError::new(
         ProblemKind::MethodNotAllowed,
         "the endpoint does not take this method",

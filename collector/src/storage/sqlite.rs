@@ -159,6 +159,19 @@ impl SqliteStore {
     }
 
     /// Runs a read on this thread (the collector's blocking API).
+    /// The latest applied migration (see [`super::Store::check_ready`]),
+    /// on a read connection of its own.
+    pub async fn schema_version(&self) -> Result<i64, CollectorError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                [],
+                |row| row.get(0),
+            )
+        })
+        .await
+    }
+
     pub fn read_blocking<T>(
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,

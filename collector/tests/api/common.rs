@@ -166,7 +166,7 @@ pub fn request_path(url: &str) -> String {
 }
 
 /// Every route the collector serves.
-pub const ROUTES: [(&str, &str); 14] = [
+pub const ROUTES: [(&str, &str); 17] = [
     ("post", paths::ENROL),
     ("post", paths::CHALLENGE),
     ("post", paths::REPORTS),
@@ -176,6 +176,9 @@ pub const ROUTES: [(&str, &str); 14] = [
     ("get", paths::REPORTS_EXPORT),
     ("get", paths::FLEET_DEVICE),
     ("get", paths::JWKS),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
     ("get", paths::WEBHOOKS),
     ("get", paths::DEVICE_COMPLIANCE),
     ("get", paths::COMPLIANCE),

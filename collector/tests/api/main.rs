@@ -13,6 +13,7 @@ mod enrol;
 mod events;
 mod evidence;
 mod ocsf;
+mod ops;
 mod reattest;
 mod relying_party;
 mod reports;

@@ -7,6 +7,7 @@
 //! only to loopback: a load test belongs on your own test collector.
 
 pub(crate) mod admin;
+mod failover;
 mod profiles;
 mod progress;
 mod sim;
@@ -37,6 +38,12 @@ pub enum FleetCommand {
 }
 
 const SIMULATE_HELP: &str = "\
+With several --server URLs (collectors on one database), device i starts on
+server i mod n; a refused connection is retried on the next server, a
+broken one moves the device on for its next request, and after the
+check-ins every device's outbox is flushed, so each report is acknowledged
+once. The summary shows each server's share.
+
 Exit codes:
   0  every enrolment and check-in succeeded and every verdict was as expected
   1  errors, or verdicts that differ from the profiles' `expected`
@@ -49,8 +56,11 @@ load test should reach only a collector you run for testing.";
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
     /// The collector's base URL (https://, or plain http to loopback).
-    #[arg(long, value_name = "URL")]
-    pub server: String,
+    /// Several collectors on one database: repeat it or separate the URLs
+    /// with commas; devices start on them in turn and move to the next
+    /// when theirs refuses or breaks a connection.
+    #[arg(long, value_name = "URL", value_delimiter = ',', required = true)]
+    pub server: Vec<String>,
     /// How many virtual devices (1 to 10,000).
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub devices: u32,
@@ -145,12 +155,17 @@ pub fn validate(args: &SimulateArgs) -> Result<Length, String> {
                 .into(),
         );
     }
-    let host = host_of(&args.server)?;
-    if !args.allow_remote && !is_loopback_host(&host) {
-        return Err(format!(
-            "{host} is not a loopback address: a fleet simulation is a load test and should reach \
-             only a collector you run for testing; pass --allow-remote if {host} is one"
-        ));
+    if args.server.is_empty() {
+        return Err("give at least one --server URL".into());
+    }
+    for server in &args.server {
+        let host = host_of(server)?;
+        if !args.allow_remote && !is_loopback_host(&host) {
+            return Err(format!(
+                "{host} is not a loopback address: a fleet simulation is a load test and should reach \
+                 only a collector you run for testing; pass --allow-remote if {host} is one"
+            ));
+        }
     }
     Ok(length)
 }

@@ -21,6 +21,7 @@ use agent_core::state::OutboxLimits;
 use agent_core::transport::{HttpTransport, Transport, TransportConfig};
 
 use super::admin::{self, Admin};
+use super::failover::Servers;
 use super::profiles::{self, FleetProbe, NamedProfile};
 use super::progress::{self, Counters, Goal};
 use super::stats::{EXAMPLES, FleetCheck, Mismatch, Recorder, Summary, Verdicts, error_kind};
@@ -102,11 +103,12 @@ fn run(args: &SimulateArgs, length: Length, ca_pem: Option<Vec<u8>>) -> Result<S
     // is what a collector sees from a real fleet behind few proxies and what
     // keeps the simulator from spending its time on handshakes.
     let shared = transport(TransportConfig::default().max_response_bytes)?;
+    let servers = Servers::new(&args.server);
     let admin = match &args.admin_token {
         Some(token) => Some(Admin::new(
-            &args.server,
+            servers.base(),
             token,
-            transport(ADMIN_MAX_RESPONSE_BYTES)?,
+            Arc::new(servers.admin_transport(transport(ADMIN_MAX_RESPONSE_BYTES)?)),
         )),
         None => None,
     };
@@ -139,7 +141,7 @@ fn run(args: &SimulateArgs, length: Length, ca_pem: Option<Vec<u8>>) -> Result<S
 
     let workers = super::concurrency(args).min(args.devices) as usize;
     let plan = EnrolPlan {
-        server: &args.server,
+        servers: &servers,
         run_dir: &run_dir.path,
         profiles: &profiles,
         codes: &codes,
@@ -150,6 +152,10 @@ fn run(args: &SimulateArgs, length: Length, ca_pem: Option<Vec<u8>>) -> Result<S
     let enrol_phase = enrol.0.phase(enrol.1);
     let (devices, mut checks) = check_in_all(devices, workers, length, &stop);
     let check_phase = checks.0.phase(checks.1);
+    // What a failed check-in left queued goes now, as an agent's next
+    // round would send it; not timed (these are not check-ins).
+    let (redelivered, still_queued) = flush_all(&devices, &mut checks.0);
+    let acknowledged = checks.0.acknowledged;
     let verdicts = compare_verdicts(&devices);
     let (fleet, fleet_note) = match &admin {
         Some(admin) => match admin.fleet() {
@@ -167,6 +173,7 @@ fn run(args: &SimulateArgs, length: Length, ca_pem: Option<Vec<u8>>) -> Result<S
     let mut errors = enrol.0;
     errors.merge(std::mem::take(&mut checks.0));
     let passed = errors.error_count() == 0
+        && still_queued == 0
         && verdicts.mismatches == 0
         && fleet.as_ref().is_none_or(|f| f.mismatches == 0)
         && !stop.load(Ordering::Acquire);
@@ -175,7 +182,7 @@ fn run(args: &SimulateArgs, length: Length, ca_pem: Option<Vec<u8>>) -> Result<S
     drop(devices);
     drop(run_dir);
     Ok(Summary {
-        server: args.server.clone(),
+        server: servers.base().to_owned(),
         devices: args.devices,
         enrolled,
         profiles: profiles.len(),
@@ -186,12 +193,20 @@ fn run(args: &SimulateArgs, length: Length, ca_pem: Option<Vec<u8>>) -> Result<S
         verdicts,
         fleet,
         fleet_note,
+        servers: if args.server.len() > 1 {
+            servers.summary()
+        } else {
+            Vec::new()
+        },
+        acknowledged,
+        redelivered,
+        still_queued,
         passed,
     })
 }
 
 struct EnrolPlan<'a> {
-    server: &'a str,
+    servers: &'a Arc<Servers>,
     run_dir: &'a std::path::Path,
     profiles: &'a [Arc<NamedProfile>],
     codes: &'a [String],
@@ -208,7 +223,9 @@ impl EnrolPlan<'_> {
             state_dir: self.run_dir.join(format!("device-{i:05}")),
             probe: Arc::new(FleetProbe(profile.clone())),
             keys: KeySource::Device(Arc::new(signer)),
-            transport: Some(self.transport.clone()),
+            transport: Some(Arc::new(
+                self.servers.transport_for(i, self.transport.clone()),
+            )),
             extra_ca_pem: None,
             outbox_limits: OutboxLimits::default(),
         })
@@ -293,7 +310,7 @@ fn enrol_one(plan: &EnrolPlan<'_>, i: usize, rec: &mut Recorder) -> Option<Devic
         }
     };
     let started = Instant::now();
-    let result = agent.enrol(plan.server, &plan.codes[i]);
+    let result = agent.enrol(plan.servers.base(), &plan.codes[i]);
     rec.time(started.elapsed());
     match result {
         Ok(status) => Some(Device {
@@ -393,6 +410,7 @@ fn check_in_one(device: &mut Device, rec: &mut Recorder) -> bool {
         }
     };
     let delivery = &outcome.delivery;
+    rec.acknowledged += u64::from(delivery.delivered);
     if let Some(reason) = &delivery.error {
         rec.error("delivery".into(), || reason.clone());
         return false;
@@ -417,6 +435,34 @@ fn check_in_one(device: &mut Device, rec: &mut Recorder) -> bool {
     }
     rec.ok += 1;
     true
+}
+
+/// Flushes every device's outbox once; returns the reports acknowledged
+/// and those still queued. Errors are recorded like a check-in's.
+fn flush_all(devices: &[Device], rec: &mut Recorder) -> (u64, u64) {
+    let (mut delivered, mut queued) = (0u64, 0u64);
+    for d in devices {
+        match d.agent.status() {
+            Ok(s) if s.queued_reports == 0 => continue,
+            Ok(_) => {}
+            Err(e) => {
+                rec.error(error_kind(&e), || e.to_string());
+                continue;
+            }
+        }
+        match d.agent.flush() {
+            Ok(outcome) => {
+                delivered += u64::from(outcome.delivered);
+                queued += outcome.still_queued;
+                if let Some(reason) = outcome.error {
+                    rec.error("final-flush".into(), || reason);
+                }
+            }
+            Err(e) => rec.error(error_kind(&e), || e.to_string()),
+        }
+    }
+    rec.acknowledged += delivered;
+    (delivered, queued)
 }
 
 fn compare_verdicts(devices: &[Device]) -> Verdicts {

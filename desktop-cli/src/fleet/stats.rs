@@ -8,6 +8,8 @@ use agent_core::agent::{AgentError, ClientError};
 use agent_core::policy::Compliance;
 use serde::Serialize;
 
+use super::failover::ServerSummary;
+
 /// How many examples of a kind of problem the summary lists.
 pub const EXAMPLES: usize = 5;
 
@@ -71,6 +73,8 @@ pub struct Recorder {
     pub latencies_us: Vec<u32>,
     /// Attempts that succeeded.
     pub ok: u64,
+    /// Reports the collectors acknowledged (each leaves its outbox once).
+    pub acknowledged: u64,
     /// Failures by kind.
     pub errors: BTreeMap<String, ErrorCount>,
 }
@@ -104,6 +108,7 @@ impl Recorder {
     pub fn merge(&mut self, other: Recorder) {
         self.latencies_us.extend(other.latencies_us);
         self.ok += other.ok;
+        self.acknowledged += other.acknowledged;
         for (kind, e) in other.errors {
             let entry = self.errors.entry(kind).or_default();
             if entry.count == 0 {
@@ -261,6 +266,16 @@ pub struct Summary {
     pub fleet: Option<FleetCheck>,
     /// Why the fleet summary was not checked, when it was not.
     pub fleet_note: Option<String>,
+    /// Each collector's share, when the run had several `--server` URLs.
+    pub servers: Vec<ServerSummary>,
+    /// Reports the collectors acknowledged over the run, the final flush
+    /// included: what their databases should hold from this run.
+    pub acknowledged: u64,
+    /// Of those, reports acknowledged by the final flush of the outboxes
+    /// (left queued by a failed check-in).
+    pub redelivered: u64,
+    /// Reports still in the devices' outboxes at the end.
+    pub still_queued: u64,
     /// Whether the run passed: no errors, no mismatches.
     pub passed: bool,
 }
@@ -300,6 +315,18 @@ impl Summary {
         );
         out += &fmt_phase("enrol", &self.enrol);
         out += &fmt_phase("check-ins", &self.check_in);
+        if self.servers.len() > 1 {
+            for s in &self.servers {
+                out += &format!(
+                    "server     {}: {} devices started here, {} answers, {} refused, {} broken, {} failovers away\n",
+                    s.url, s.devices, s.answered, s.refused, s.broken, s.failed_over
+                );
+            }
+        }
+        out += &format!(
+            "reports    {} acknowledged ({} by the final flush), {} still queued\n",
+            self.acknowledged, self.redelivered, self.still_queued
+        );
         if self.errors.is_empty() {
             out += "errors     none\n";
         }

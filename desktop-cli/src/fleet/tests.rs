@@ -2,7 +2,7 @@ use super::*;
 
 fn args(server: &str) -> SimulateArgs {
     SimulateArgs {
-        server: server.into(),
+        server: vec![server.into()],
         devices: 10,
         profiles: None,
         concurrency: Some(4),

@@ -343,7 +343,29 @@ impl PgInner {
     }
 }
 
+impl PgInner {
+    /// The latest applied migration, for readiness: also proves the
+    /// database answers.
+    async fn schema_version(&self) -> Result<i64, CollectorError> {
+        let client = self.pool.get().await.map_err(PgError::from)?;
+        let row = client
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await
+            .map_err(PgError::from)?;
+        Ok(row.try_get(0).map_err(PgError::from)?)
+    }
+}
+
 impl PgStore {
+    /// The latest applied migration (see [`super::Store::check_ready`]).
+    pub async fn schema_version(&self) -> Result<i64, CollectorError> {
+        self.run(|inner| async move { inner.schema_version().await })
+            .await?
+    }
+
     /// See [`super::Store::lookup_key`].
     pub async fn lookup_key(&self, kid: &str) -> Result<Option<KeyEntry>, CollectorError> {
         let kid = kid.to_owned();
