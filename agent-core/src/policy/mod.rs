@@ -7,7 +7,9 @@
 mod evaluate;
 mod remediation;
 
-pub use evaluate::{Compliance, Finding, Outcome, PolicyRef, RuleId, Verdict, evaluate};
+pub use evaluate::{
+    Compliance, Finding, Outcome, PolicyRef, RuleId, Verdict, evaluate, evaluate_in,
+};
 
 use serde::{Deserialize, Serialize};
 use time::Date;
