@@ -11,6 +11,7 @@ mod commands;
 mod demo;
 mod files;
 mod fleet;
+mod privacy_cmd;
 mod render;
 mod serve;
 mod targets;
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
             Ok(EXIT_OK)
         }
         Command::Attestation(cmd) => attestation_cmd::command(cmd),
+        Command::Privacy(args) => privacy_cmd::privacy(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -5,6 +5,7 @@
 //! the backend evaluates again, because a device can lie.
 
 mod evaluate;
+mod labels;
 mod remediation;
 
 pub use evaluate::{

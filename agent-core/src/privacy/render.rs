@@ -123,8 +123,8 @@ pub fn xcprivacy() -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
 <!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n\
 <!-- What the Posture Agent library collects and which required-reason APIs\n\
-     it links. Generated from agent-core's privacy inventory by\n\
-     `posture-agent privacy --format xcprivacy`: do not edit by hand. -->\n\
+\x20    it links. Generated from agent-core's privacy inventory by the\n\
+\x20    posture-agent privacy command (format xcprivacy): do not edit by hand. -->\n\
 <plist version=\"1.0\">\n<dict>\n\
 \t<key>NSPrivacyTracking</key>\n\t<false/>\n\
 \t<key>NSPrivacyTrackingDomains</key>\n\t<array/>\n\

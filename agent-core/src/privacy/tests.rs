@@ -64,6 +64,11 @@ fn the_leaflet_and_manifests_render() {
     assert!(en.starts_with("# What your organisation can see"));
     assert!(cy.starts_with("# Beth y gall eich sefydliad ei weld"));
     let xml = render::xcprivacy();
+    // XML forbids "--" inside a comment: a plist parser would refuse it.
+    for comment in xml.split("<!--").skip(1) {
+        let body = comment.split("-->").next().unwrap_or_default();
+        assert!(!body.contains("--"), "\"--\" in an XML comment: {body}");
+    }
     assert!(xml.contains("<key>NSPrivacyTracking</key>\n\t<false/>"));
     assert!(xml.contains("NSPrivacyCollectedDataTypeDeviceID"));
     assert!(xml.contains("report:posture.os.version"));
