@@ -18,7 +18,7 @@ use crate::l10n::{Locale, Msg};
 
 /// A message the agent sends, or the part of one a field is in.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Payload {
     /// The enrolment request body (`POST /v1/enrol`), sent once.
