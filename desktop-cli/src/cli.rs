@@ -179,6 +179,10 @@ pub enum Command {
     /// Android Key Attestation chains: verify and decode.
     #[command(subcommand)]
     Attestation(crate::attestation_cmd::AttestationCommand),
+    /// Conditional access: relying-party tokens, and compliance pushed to
+    /// Tailscale as device posture attributes.
+    #[command(subcommand)]
+    Gateway(crate::gateway::GatewayCommand),
     /// What leaves this device and why, and what is never collected; or the
     /// documents made from that (iOS privacy manifest, Play Data safety,
     /// leaflet for staff).

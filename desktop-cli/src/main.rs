@@ -11,6 +11,7 @@ mod commands;
 mod demo;
 mod files;
 mod fleet;
+mod gateway;
 mod privacy_cmd;
 mod render;
 mod serve;
@@ -71,6 +72,10 @@ fn main() -> ExitCode {
             Ok(EXIT_OK)
         }
         Command::Attestation(cmd) => attestation_cmd::command(cmd),
+        Command::Gateway(gateway::GatewayCommand::Token(args)) => gateway::token(args),
+        Command::Gateway(gateway::GatewayCommand::TailscaleSync(args)) => {
+            gateway::tailscale_sync(args, cli.ca_file(&args.ca).as_deref())
+        }
         Command::Privacy(args) => privacy_cmd::privacy(args),
     };
     match result {
