@@ -15,6 +15,7 @@ mod config;
 mod connection;
 mod ear;
 mod error;
+pub mod evidence;
 mod files;
 mod handlers;
 mod keys;

@@ -3,6 +3,7 @@
 
 mod admin;
 mod device;
+mod evidence;
 mod relying_party;
 mod verify;
 
@@ -28,6 +29,7 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::FLEET, get(admin::fleet))
         .route(paths::FLEET_DEVICE, get(admin::device))
         .route(paths::JWKS, get(admin::jwks))
+        .route(paths::EVIDENCE, get(evidence::evidence))
         .route(paths::REPORTS_EXPORT, get(admin::export))
         .route(paths::DEVICE_COMPLIANCE, get(relying_party::by_id))
         .route(paths::COMPLIANCE, get(relying_party::by_jkt))

@@ -10,6 +10,7 @@ mod common;
 mod connections;
 mod device_view;
 mod enrol;
+mod evidence;
 mod reattest;
 mod relying_party;
 mod reports;
