@@ -187,6 +187,36 @@ pub enum Command {
     /// Tailscale as device posture attributes.
     #[command(subcommand)]
     Gateway(crate::gateway::GatewayCommand),
+    /// What leaves this device and why, and what is never collected; or the
+    /// documents made from that (iOS privacy manifest, Play Data safety,
+    /// leaflet for staff).
+    Privacy(crate::privacy_cmd::PrivacyArgs),
+}
+
+/// `--lang`: the language of what people read.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LangArg {
+    /// The language of the text: en or cy (a BCP 47 tag such as cy-GB
+    /// works too) [default: from LC_ALL, LC_MESSAGES or LANG, else en].
+    #[arg(long, value_name = "LANG", value_parser = parse_lang)]
+    pub lang: Option<agent_core::l10n::Locale>,
+}
+
+fn parse_lang(tag: &str) -> Result<agent_core::l10n::Locale, String> {
+    agent_core::l10n::Locale::parse(tag).map_err(|e| e.to_string())
+}
+
+impl LangArg {
+    /// The language: `--lang`, else the environment's locale, else English.
+    pub fn locale(&self) -> agent_core::l10n::Locale {
+        self.lang.unwrap_or_else(|| {
+            // POSIX order: LC_ALL overrides LC_MESSAGES overrides LANG.
+            let env = ["LC_ALL", "LC_MESSAGES", "LANG"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
+            agent_core::l10n::Locale::negotiate(env.as_deref())
+        })
+    }
 }
 
 /// Arguments of `completions`.
@@ -339,6 +369,9 @@ pub struct CheckArgs {
     /// Print the verdict as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The language of the verdict's words (rule ids and outcomes stay ids).
+    #[command(flatten)]
+    pub lang: LangArg,
 }
 
 /// Arguments of `policy`.

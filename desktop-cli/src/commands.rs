@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use agent_core::policy::{Compliance, Policy, PolicyFormat, evaluate};
+use agent_core::policy::{Compliance, Policy, PolicyFormat, evaluate_in};
 use agent_core::probe::PostureProbe;
 use time::OffsetDateTime;
 
@@ -107,14 +107,15 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
         None => Policy::default_policy(),
     };
     let posture = probe(&args.target)?.collect();
-    let verdict = evaluate(&posture, &policy, OffsetDateTime::now_utc());
+    let locale = args.lang.locale();
+    let verdict = evaluate_in(&posture, &policy, OffsetDateTime::now_utc(), locale);
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&verdict).unwrap_or_default()
         );
     } else {
-        print!("{}", render::verdict_text(&verdict));
+        print!("{}", render::verdict_text(&verdict, locale));
     }
     Ok(exit_code(verdict.compliance))
 }

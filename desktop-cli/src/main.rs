@@ -13,6 +13,7 @@ mod evidence_cmd;
 mod files;
 mod fleet;
 mod gateway;
+mod privacy_cmd;
 mod render;
 mod serve;
 mod targets;
@@ -77,6 +78,7 @@ fn main() -> ExitCode {
         Command::Gateway(gateway::GatewayCommand::TailscaleSync(args)) => {
             gateway::tailscale_sync(args, cli.ca_file(&args.ca).as_deref())
         }
+        Command::Privacy(args) => privacy_cmd::privacy(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use agent_core::policy::{Compliance, Outcome, RuleId, Verdict};
+use agent_core::l10n::Locale;
+use agent_core::policy::Verdict;
 use agent_core::posture::{
     AutoLock, Fact, HardwareKeyStore, Posture, ScreenLock, StorageEncryption, Tpm,
 };
@@ -135,29 +136,13 @@ pub fn posture_table(p: &Posture) -> String {
     out
 }
 
-fn rule_name(r: RuleId) -> &'static str {
-    match r {
-        RuleId::OsVersion => "OS version",
-        RuleId::SecurityPatch => "security patch",
-        RuleId::StorageEncryption => "storage encryption",
-        RuleId::ScreenLock => "screen lock",
-        RuleId::AutoLock => "auto-lock",
-        RuleId::DeveloperMode => "developer mode",
-        RuleId::UsbDebugging => "USB debugging",
-        RuleId::Integrity => "integrity",
-        RuleId::Assurance => "assurance level",
-        RuleId::AttestationPin => "attestation pin",
-    }
-}
-
 /// The verdict: headline, then each finding, worst first, with its fix.
-pub fn verdict_text(v: &Verdict) -> String {
+///
+/// The labels are in `locale`; the findings' words are as the verdict has
+/// them (a collector's verdict comes in the collector's language).
+pub fn verdict_text(v: &Verdict, locale: Locale) -> String {
     let mut out = String::new();
-    let headline = match v.compliance {
-        Compliance::Compliant => "COMPLIANT",
-        Compliance::Warning => "WARNING: compliant for now, but something needs attention",
-        Compliance::NonCompliant => "NON-COMPLIANT",
-    };
+    let headline = v.compliance.headline(locale);
     let _ = writeln!(
         out,
         "{headline}  (policy \"{}\", revision {})\n",
@@ -166,12 +151,7 @@ pub fn verdict_text(v: &Verdict) -> String {
     let mut findings: Vec<_> = v.findings.iter().collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.outcome));
     for f in findings {
-        let mark = match f.outcome {
-            Outcome::Fail => "FAIL",
-            Outcome::Warn => "WARN",
-            Outcome::Pass => "ok",
-            Outcome::NotApplicable => "n/a",
-        };
+        let mark = f.outcome.label(locale);
         let needs = f
             .requirement
             .as_ref()
@@ -180,7 +160,7 @@ pub fn verdict_text(v: &Verdict) -> String {
         let _ = writeln!(
             out,
             "  {mark:<5} {:<19} {}{needs}",
-            rule_name(f.rule),
+            f.rule.name(locale),
             f.observed
         );
         if let Some(fix) = &f.remediation {
@@ -207,14 +187,14 @@ pub fn check_in_text(o: &agent_core::agent::CheckInOutcome) -> String {
                     agent_core::protocol::Freshness::Historical => "historical",
                 }
             );
-            out.push_str(&verdict_text(&server.verdict));
+            out.push_str(&verdict_text(&server.verdict, Locale::En));
         }
         _ => {
             let _ = writeln!(
                 out,
                 "This device's own verdict (not yet confirmed by the collector):"
             );
-            out.push_str(&verdict_text(&o.local_verdict));
+            out.push_str(&verdict_text(&o.local_verdict, Locale::En));
         }
     }
     out.push('\n');
@@ -349,10 +329,10 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
             "\nThe collector's last verdict (at {}):",
             when(Some(server.accepted_at))
         );
-        out.push_str(&verdict_text(&server.verdict));
+        out.push_str(&verdict_text(&server.verdict, Locale::En));
     } else if let Some(local) = &s.verdicts.local {
         let _ = writeln!(out, "\nThis device's last own verdict:");
-        out.push_str(&verdict_text(local));
+        out.push_str(&verdict_text(local, Locale::En));
     }
     out
 }
@@ -396,7 +376,7 @@ mod tests {
         let mut p = Posture::unknown(Platform::Linux, "not read", now);
         p.os.id = Fact::observed("debian".into(), "t");
         p.os.version = Fact::observed("12".into(), "t");
-        let text = super::verdict_text(&evaluate(&p, &Policy::default_policy(), now));
+        let text = super::verdict_text(&evaluate(&p, &Policy::default_policy(), now), Locale::En);
         let na: Vec<&str> = text.lines().filter(|l| l.contains("n/a")).collect();
         assert_eq!(na.len(), 3, "{text}");
         for line in na {

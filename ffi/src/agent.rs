@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use agent_core::agent::{Agent, AgentConfig, FlushOutcome, KeySource, UnenrolOutcome};
 use agent_core::keys::store::{StoreChoice, open_store};
-use agent_core::policy::{Policy, Verdict};
+use agent_core::l10n::Locale;
+use agent_core::policy::{Policy, RuleId, Verdict};
+use agent_core::privacy::PrivacyInventory;
 use agent_core::state::OutboxLimits;
 use agent_core::token::{self, Nonce};
 use time::OffsetDateTime;
@@ -38,6 +40,8 @@ pub struct PostureAgent {
     agent: Arc<Agent>,
     /// The host's platform key, for `sign_report`; the agent holds it too.
     signer: Option<Arc<SignerAdapter>>,
+    /// The language of what people read (from the platform locale).
+    locale: Locale,
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -51,13 +55,17 @@ impl PostureAgent {
     /// keychain when this build has one, else in a mode-0600 file in
     /// `storage_dir` (desktops and tests). Without a `transport`, the
     /// built-in HTTPS client (when this library was built with it), which
-    /// also trusts `extra_ca_pem` (a test collector's CA, PEM).
+    /// also trusts `extra_ca_pem` (a test collector's CA, PEM). `locale`
+    /// is the platform's locale as a BCP 47 tag (`cy-GB`, `en-US`): the
+    /// language of remediation steps, rule names and the privacy
+    /// inventory; English when absent or not one the agent speaks.
     #[uniffi::constructor(default(
         probe = None,
         signer = None,
         secret_store = None,
         transport = None,
-        extra_ca_pem = None
+        extra_ca_pem = None,
+        locale = None
     ))]
     pub fn new(
         storage_dir: String,
@@ -66,6 +74,7 @@ impl PostureAgent {
         secret_store: Option<Arc<dyn SecretStore>>,
         transport: Option<Arc<dyn Transport>>,
         extra_ca_pem: Option<String>,
+        locale: Option<String>,
     ) -> Result<Arc<Self>, PostureAgentError> {
         let dir = PathBuf::from(&storage_dir);
         if storage_dir.trim().is_empty() || !dir.is_absolute() {
@@ -105,6 +114,7 @@ impl PostureAgent {
             storage_dir: dir,
             agent: Arc::new(agent),
             signer,
+            locale: Locale::negotiate(locale.as_deref()),
         }))
     }
 
@@ -171,9 +181,33 @@ impl PostureAgent {
     }
 
     /// Evaluates `posture` against `policy` now, on the device (advisory:
-    /// the collector evaluates again).
+    /// the collector evaluates again), with the remediation in the agent's
+    /// language.
     pub fn evaluate(&self, posture: Posture, policy: Policy) -> Verdict {
-        agent_core::evaluate(&posture.into(), &policy, OffsetDateTime::now_utc())
+        agent_core::policy::evaluate_in(
+            &posture.into(),
+            &policy,
+            OffsetDateTime::now_utc(),
+            self.locale,
+        )
+    }
+
+    /// The language the agent speaks to the person (negotiated from the
+    /// locale it was built with).
+    pub fn locale(&self) -> Locale {
+        self.locale
+    }
+
+    /// Every field that can leave the device, what it is and why, and what
+    /// is never collected, in the agent's language: for the app's privacy
+    /// screen.
+    pub fn privacy_inventory(&self) -> PrivacyInventory {
+        agent_core::privacy::inventory(self.locale)
+    }
+
+    /// A rule's name in the agent's language.
+    pub fn rule_name(&self, rule: RuleId) -> String {
+        rule.name(self.locale)
     }
 
     /// Signs a posture report (an ES256 Entity Attestation Token) answering
@@ -232,3 +266,7 @@ impl PostureAgent {
             })
     }
 }
+
+#[cfg(test)]
+#[path = "agent_tests.rs"]
+mod tests;

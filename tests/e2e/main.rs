@@ -7,6 +7,7 @@ mod attestation;
 mod fault_proxy;
 mod faults;
 mod interop;
+mod inventory;
 mod privacy;
 mod proxy;
 mod soak;

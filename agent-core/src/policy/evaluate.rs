@@ -5,6 +5,7 @@ use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 use super::remediation as fix;
 use super::{AutoLockRule, FlagRule, OsVersionRule, PatchRule, Policy, UnknownOutcome};
+use crate::l10n::Locale;
 use crate::posture::{AutoLock, Fact, Platform, Posture, ScreenLock, StorageEncryption};
 use crate::version::Version;
 
@@ -135,17 +136,31 @@ impl Verdict {
     }
 }
 
-/// Evaluates a posture against a policy at a moment in time.
+/// Evaluates a posture against a policy at a moment in time, with the
+/// remediation in English: the verdict a report carries.
 ///
 /// Pure: the same inputs always give the same verdict, so the backend can
 /// re-evaluate a report and reach the same answer as the device. Dates are
 /// days of the UTC calendar, whatever offset `now` carries.
 pub fn evaluate(posture: &Posture, policy: &Policy, now: OffsetDateTime) -> Verdict {
+    evaluate_in(posture, policy, now, Locale::En)
+}
+
+/// [`evaluate`] with the remediation in `locale`: the verdict to show the
+/// person holding the device. Outcomes, rule ids and deadlines are the same
+/// in every language.
+pub fn evaluate_in(
+    posture: &Posture,
+    policy: &Policy,
+    now: OffsetDateTime,
+    locale: Locale,
+) -> Verdict {
     let now = now.to_offset(UtcOffset::UTC);
     let ctx = Ctx {
         posture,
         today: now.date(),
         grace_days: policy.grace.map(|g| g.days),
+        locale,
     };
     let rules = &policy.rules;
     let mut findings = Vec::with_capacity(8);
@@ -170,6 +185,7 @@ pub fn evaluate(posture: &Posture, policy: &Policy, now: OffsetDateTime) -> Verd
             rule,
             &posture.developer_mode,
             "developer mode",
+            "check-subject-developer-mode",
         ));
     }
     if let Some(rule) = &rules.usb_debugging {
@@ -178,6 +194,7 @@ pub fn evaluate(posture: &Posture, policy: &Policy, now: OffsetDateTime) -> Verd
             rule,
             &posture.usb_debugging,
             "USB debugging",
+            "check-subject-usb-debugging",
         ));
     }
     if let Some(rule) = &rules.integrity {
@@ -205,6 +222,7 @@ struct Ctx<'a> {
     posture: &'a Posture,
     today: Date,
     grace_days: Option<u32>,
+    locale: Locale,
 }
 
 impl Ctx<'_> {
@@ -230,7 +248,7 @@ impl Ctx<'_> {
     fn unknown(
         &self,
         rule: RuleId,
-        what: &str,
+        what: &'static str,
         reason: &str,
         requirement: String,
         unknown: UnknownOutcome,
@@ -241,7 +259,8 @@ impl Ctx<'_> {
             UnknownOutcome::Fail => Outcome::Fail,
         };
         // The reason is in `observed`; the fix does not repeat it.
-        let remediation = (outcome != Outcome::Pass).then(|| fix::unknown(self.platform(), what));
+        let remediation =
+            (outcome != Outcome::Pass).then(|| fix::unknown(self.locale, self.platform(), what));
         Finding {
             rule,
             outcome,
@@ -271,7 +290,7 @@ impl Ctx<'_> {
         };
         // The deadline is the first day of failure: the fix is due before it.
         let remediation = match deadline {
-            Some(d) => format!("{remediation} Please do this before {d}."),
+            Some(d) => fix::before_deadline(self.locale, &remediation, d),
             None => remediation,
         };
         Finding {
@@ -338,7 +357,7 @@ impl Ctx<'_> {
             };
             return self.unknown(
                 id,
-                "your operating system version",
+                "check-subject-os",
                 &reason,
                 "a supported release".into(),
                 rule.unknown,
@@ -360,13 +379,19 @@ impl Ctx<'_> {
         let version = match &self.posture.os.version {
             Fact::Observed { value, .. } => value,
             Fact::Unknown { reason } => {
-                return self.unknown(id, "your system version", reason, requirement, rule.unknown);
+                return self.unknown(
+                    id,
+                    "check-subject-os-version",
+                    reason,
+                    requirement,
+                    rule.unknown,
+                );
             }
         };
         let Ok(current) = Version::parse(version) else {
             return self.unknown(
                 id,
-                "your system version",
+                "check-subject-os-version",
                 &format!("version {version:?} is not a number"),
                 requirement,
                 rule.unknown,
@@ -376,7 +401,7 @@ impl Ctx<'_> {
         match required_for(&current, &minimums) {
             None => Ctx::pass(id, observed, requirement),
             Some(needed) => {
-                let remediation = fix::os_version(self.platform(), &observed, &needed);
+                let remediation = fix::os_version(self.locale, self.platform(), &observed, &needed);
                 self.failure(id, observed, requirement, remediation, rule.since)
             }
         }
@@ -404,7 +429,7 @@ impl Ctx<'_> {
             Fact::Unknown { reason } => {
                 return self.unknown(
                     id,
-                    "your security patch level",
+                    "check-subject-security-patch",
                     reason,
                     requirement,
                     rule.unknown,
@@ -427,7 +452,7 @@ impl Ctx<'_> {
             (Some(a), Some(s)) => Some(a.max(s)),
             (a, s) => a.or(s),
         };
-        let remediation = fix::security_patch(self.platform(), patch, oldest);
+        let remediation = fix::security_patch(self.locale, self.platform(), patch, oldest);
         self.failure(id, observed, requirement, remediation, since)
     }
 
@@ -449,12 +474,12 @@ impl Ctx<'_> {
                 id,
                 "not encrypted".into(),
                 requirement,
-                fix::storage_encryption(self.platform()),
+                fix::storage_encryption(self.locale, self.platform()),
                 rule.since,
             ),
             Fact::Unknown { reason } => self.unknown(
                 id,
-                "whether your storage is encrypted",
+                "check-subject-storage-encryption",
                 reason,
                 requirement,
                 rule.unknown,
@@ -480,12 +505,12 @@ impl Ctx<'_> {
                 id,
                 "no secure screen lock".into(),
                 requirement,
-                fix::screen_lock(self.platform()),
+                fix::screen_lock(self.locale, self.platform()),
                 rule.since,
             ),
             Fact::Unknown { reason } => self.unknown(
                 id,
-                "whether a screen lock is set",
+                "check-subject-screen-lock",
                 reason,
                 requirement,
                 rule.unknown,
@@ -503,7 +528,10 @@ impl Ctx<'_> {
         else {
             return self.not_applicable(id);
         };
-        let requirement = format!("an automatic screen lock within {}", fix::span(max));
+        let requirement = format!(
+            "an automatic screen lock within {}",
+            fix::span(Locale::En, max)
+        );
         match &self.posture.auto_lock {
             Fact::Observed {
                 value: value @ AutoLock::After { seconds },
@@ -513,12 +541,12 @@ impl Ctx<'_> {
                 id,
                 value.to_string(),
                 requirement,
-                fix::auto_lock(self.platform(), max),
+                fix::auto_lock(self.locale, self.platform(), max),
                 rule.since,
             ),
             Fact::Unknown { reason } => self.unknown(
                 id,
-                "how soon your screen locks by itself",
+                "check-subject-auto-lock",
                 reason,
                 requirement,
                 rule.unknown,
@@ -532,6 +560,7 @@ impl Ctx<'_> {
         rule: &FlagRule,
         fact: &Fact<bool>,
         name: &str,
+        subject: &'static str,
     ) -> Finding {
         let requirement = format!("{name} off");
         if !self.applies(rule.platforms.as_ref()) {
@@ -543,8 +572,8 @@ impl Ctx<'_> {
             }
             Fact::Observed { value: true, .. } => {
                 let remediation = match id {
-                    RuleId::UsbDebugging => fix::usb_debugging(self.platform()),
-                    _ => fix::developer_mode(self.platform()),
+                    RuleId::UsbDebugging => fix::usb_debugging(self.locale, self.platform()),
+                    _ => fix::developer_mode(self.locale, self.platform()),
                 };
                 self.failure(
                     id,
@@ -554,13 +583,9 @@ impl Ctx<'_> {
                     rule.since,
                 )
             }
-            Fact::Unknown { reason } => self.unknown(
-                id,
-                &format!("whether {name} is on"),
-                reason,
-                requirement,
-                rule.unknown,
-            ),
+            Fact::Unknown { reason } => {
+                self.unknown(id, subject, reason, requirement, rule.unknown)
+            }
         }
     }
 
@@ -575,7 +600,7 @@ impl Ctx<'_> {
             // Nothing checked is nothing known, not a clean bill of health.
             return self.unknown(
                 id,
-                "the integrity of your system",
+                "check-subject-integrity",
                 "no integrity indicators reported",
                 requirement,
                 rule.unknown,
@@ -592,7 +617,7 @@ impl Ctx<'_> {
                 id,
                 observed,
                 requirement,
-                fix::integrity(&tripped),
+                fix::integrity(self.locale, &tripped),
                 rule.since,
             );
         }
@@ -605,7 +630,7 @@ impl Ctx<'_> {
             let reason = format!("could not check {}", unknown.join(", "));
             return self.unknown(
                 id,
-                "the integrity of your system",
+                "check-subject-integrity",
                 &reason,
                 requirement,
                 rule.unknown,

@@ -5,9 +5,12 @@
 //! the backend evaluates again, because a device can lie.
 
 mod evaluate;
+mod labels;
 mod remediation;
 
-pub use evaluate::{Compliance, Finding, Outcome, PolicyRef, RuleId, Verdict, evaluate};
+pub use evaluate::{
+    Compliance, Finding, Outcome, PolicyRef, RuleId, Verdict, evaluate, evaluate_in,
+};
 
 use serde::{Deserialize, Serialize};
 use time::Date;

@@ -276,6 +276,27 @@ def test_a_failing_check_comes_back_with_its_remediation(agent):
     assert verdict.compliance != pa.Compliance.COMPLIANT
 
 
+def test_the_privacy_inventory_and_a_welsh_remediation(agent, probe):
+    with tempfile.TemporaryDirectory() as d:
+        welsh = pa.PostureAgent(d, probe=probe, locale="cy-GB")
+        assert welsh.locale() == pa.Locale.CY
+        inventory = welsh.privacy_inventory()
+        assert inventory.locale == pa.Locale.CY
+        jwk = [f for f in inventory.fields if f.payload == pa.Payload.ENROL and f.path == "jwk"]
+        assert jwk and jwk[0].category == pa.DataCategory.PUBLIC_KEY
+        assert "lleoliad" in inventory.never_collected
+        posture = welsh.collect()
+        posture.developer_mode = pa.FactBool.OBSERVED(value=True, source="Settings.Global")
+        verdict = welsh.evaluate(posture, pa.default_policy())
+        finding = [f for f in verdict.findings if f.rule == pa.RuleId.DEVELOPER_MODE][0]
+        assert finding.remediation.startswith("Trowch yr opsiynau datblygwr i ffwrdd"), finding.remediation
+        assert welsh.rule_name(pa.RuleId.DEVELOPER_MODE) == "modd datblygwr"
+        # The same fields in English, from an agent without a locale.
+        english = agent.privacy_inventory()
+        assert english.locale == pa.Locale.EN
+        assert [f.path for f in english.fields] == [f.path for f in inventory.fields]
+
+
 def test_rust_signs_with_the_python_key_and_verifies_leading_zero_signatures(agent, signer):
     posture = agent.collect()
     verdict = agent.evaluate(posture, pa.default_policy())

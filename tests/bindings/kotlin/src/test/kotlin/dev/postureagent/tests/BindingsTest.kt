@@ -33,6 +33,9 @@ import dev.postureagent.core.Outcome
 import dev.postureagent.core.Platform
 import dev.postureagent.core.PublicJwk
 import dev.postureagent.core.Reading
+import dev.postureagent.core.DataCategory
+import dev.postureagent.core.Locale
+import dev.postureagent.core.Payload
 import dev.postureagent.core.RuleId
 import dev.postureagent.defaultPolicy
 import dev.postureagent.verifyReport
@@ -243,6 +246,27 @@ class BindingsTest {
         assertEquals(Outcome.PASS, outcomes[RuleId.STORAGE_ENCRYPTION])
         assertTrue(outcomes[RuleId.DEVELOPER_MODE] in setOf(Outcome.FAIL, Outcome.WARN))
         assertNotEquals(Compliance.COMPLIANT, verdict.compliance)
+    }
+
+    @Test
+    fun `the privacy inventory and a Welsh remediation come through the bindings`() {
+        val welsh = PostureAgent(newDir(), probe = probe, locale = "cy-GB")
+        assertEquals(Locale.CY, welsh.locale())
+        val inventory = welsh.privacyInventory()
+        assertEquals(Locale.CY, inventory.locale)
+        val jwk = inventory.fields.single { it.payload == Payload.ENROL && it.path == "jwk" }
+        assertEquals(DataCategory.PUBLIC_KEY, jwk.category)
+        assertTrue("lleoliad" in inventory.neverCollected, "${inventory.neverCollected}")
+        val posture = welsh.collect()
+        posture.developerMode = FactBool.Observed(true, "Settings.Global")
+        val finding = welsh.evaluate(posture, defaultPolicy()).findings.single { it.rule == RuleId.DEVELOPER_MODE }
+        val fix = finding.remediation ?: ""
+        assertTrue(fix.startsWith("Trowch yr opsiynau datblygwr i ffwrdd"), fix)
+        assertEquals("modd datblygwr", welsh.ruleName(RuleId.DEVELOPER_MODE))
+        // The same fields in English, from an agent without a locale.
+        val english = agent.privacyInventory()
+        assertEquals(Locale.EN, english.locale)
+        assertEquals(inventory.fields.map { it.path }, english.fields.map { it.path })
     }
 
     @Test

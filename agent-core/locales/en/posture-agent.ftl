@@ -1,0 +1,185 @@
+# Posture Agent: the words people read, in English (the fallback).
+#
+# Each message here has one in ../cy/posture-agent.ftl under the same id,
+# with the same variables; the parity tests fail otherwise. $platform is
+# one of android, ios, linux, macos, windows.
+
+## Rule names
+
+rule-os-version = OS version
+rule-security-patch = security patch
+rule-storage-encryption = storage encryption
+rule-screen-lock = screen lock
+rule-auto-lock = auto-lock
+rule-developer-mode = developer mode
+rule-usb-debugging = USB debugging
+rule-integrity = integrity
+rule-assurance = assurance level
+rule-attestation-pin = attestation pin
+
+## Verdicts and outcomes
+
+compliance-compliant = COMPLIANT
+compliance-warning = WARNING: compliant for now, but something needs attention
+compliance-non-compliant = NON-COMPLIANT
+outcome-fail = FAIL
+outcome-warn = WARN
+outcome-pass = ok
+outcome-not-applicable = n/a
+
+## Remediation
+
+remediation-update-path = { $platform ->
+    [android] Open Settings → System → Software update (on Samsung: Settings → Software update) and install every update offered.
+    [ios] Open Settings → General → Software Update and install the latest update.
+    [macos] Open System Settings → General → Software Update and install the latest update.
+    [windows] Open Settings → Windows Update, select Check for updates and install everything offered, then restart.
+   *[linux] Install your distribution's updates (for example `sudo apt update && sudo apt full-upgrade`), or upgrade to a supported release.
+}
+remediation-os-version = Your device runs { $observed }; the trust needs { $needed } or newer. { $update }
+remediation-os-no-updates = If no update is offered, this device no longer receives security updates: speak to IT about a replacement.
+remediation-security-patch = Your security patch is from { $patch }; the trust needs { $oldest } or newer. { $update }
+remediation-storage-encryption = { $platform ->
+    [android] Your storage is not encrypted. Set a screen lock PIN, pattern or password (Settings → Security → Screen lock): Android encrypts your data with it. If that does not help, your phone is too old to encrypt its storage.
+    [ios] Your data is not protected. Set a passcode: Settings → Face ID & Passcode (or Touch ID & Passcode) → Turn Passcode On. iPhone encrypts your data with it.
+    [macos] Your disk is not encrypted. Turn on FileVault: System Settings → Privacy & Security → FileVault → Turn On, and keep the recovery key somewhere safe.
+    [windows] Your disk is not encrypted. Turn on encryption: Settings → Privacy & security → Device encryption (or BitLocker drive encryption in Control Panel), and save the recovery key to your account.
+   *[linux] Your disk is not encrypted. On Linux this means reinstalling with full-disk encryption (LUKS) selected: back up your files first, or ask IT for help.
+}
+remediation-screen-lock = { $platform ->
+    [android] Set a screen lock: Settings → Security → Screen lock, and choose PIN, pattern or password (not Swipe or None).
+    [ios] Set a passcode: Settings → Face ID & Passcode (or Touch ID & Passcode) → Turn Passcode On.
+    [macos] Require your password when the screen locks: System Settings → Lock Screen → "Require password after screen saver begins or display is turned off" → Immediately.
+    [windows] Make Windows ask for sign-in after you are away: Settings → Accounts → Sign-in options → "If you've been away, when should Windows require you to sign in again?" → When PC wakes up from sleep, and set a screen saver with "On resume, display logon screen".
+   *[linux] Turn on automatic screen lock: in GNOME, Settings → Privacy → Screen Lock → Automatic Screen Lock; in KDE, System Settings → Screen Locking → Lock screen automatically.
+}
+remediation-auto-lock = { $platform ->
+    [android] Make your phone lock sooner: Settings → Display → Screen timeout → { $within } or less, and in Settings → Security → Screen lock (the gear beside it) set "Lock after screen timeout" to Immediately (on Samsung: Settings → Lock screen → Secure lock settings → Auto lock when screen turns off → Immediately).
+    [ios] Make your iPhone lock sooner: Settings → Display & Brightness → Auto-Lock → { $within } or less (not Never).
+    [macos] Make your Mac lock sooner: in System Settings → Lock Screen, set "Start Screen Saver when inactive" and "Turn display off when inactive" to { $within } or less, and "Require password after screen saver begins or display is turned off" to Immediately.
+    [windows] Make Windows lock sooner: Settings → Personalisation → Lock screen → Screen saver: choose a screen saver, set Wait to { $within } or less and tick "On resume, display logon screen".
+   *[linux] Make your screen lock sooner: in GNOME, Settings → Power → Screen Blank → { $within } or less, and Settings → Privacy → Screen Lock → Automatic Screen Lock on with a short delay; in KDE, System Settings → Screen Locking → "Lock screen automatically" after { $within } or less.
+}
+remediation-developer-mode = { $platform ->
+    [ios] Turn off Developer Mode: Settings → Privacy & Security → Developer Mode → off, then restart.
+   *[other] Turn off developer options: Settings → System → Developer options → switch off "Use developer options".
+}
+remediation-usb-debugging = Turn off USB debugging: Settings → System → Developer options → USB debugging → off (or turn developer options off altogether).
+remediation-integrity = This device shows signs of a modified system ({ $indicators }). Work data cannot be protected on a rooted, jailbroken or modified device. Restore the manufacturer's software, or contact IT.
+remediation-unknown = The agent could not check { $what } on this { $device } device. If you think this is wrong, contact IT and quote this finding.
+remediation-before-deadline = { $remediation } Please do this before { $date }.
+
+## What could not be checked ($what of remediation-unknown)
+
+check-subject-os = your operating system version
+check-subject-os-version = your system version
+check-subject-security-patch = your security patch level
+check-subject-storage-encryption = whether your storage is encrypted
+check-subject-screen-lock = whether a screen lock is set
+check-subject-auto-lock = how soon your screen locks by itself
+check-subject-developer-mode = whether developer mode is on
+check-subject-usb-debugging = whether USB debugging is on
+check-subject-integrity = the integrity of your system
+
+## Lengths of time
+
+span-seconds = { $n ->
+    [one] { $n } second
+   *[other] { $n } seconds
+}
+span-minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+}
+span-minutes-seconds = { $minutes } { $seconds }
+
+## Privacy inventory: what leaves the device, and why
+
+privacy-summary = Your organisation's app uses Posture Agent to check that this device is safe for work data: that it is up to date, encrypted and locked. It sends the organisation only those security settings and the agent's own verdict on them, with random identifiers made for this enrolment. It never sees your personal data.
+privacy-payload-enrol = enrolment request
+privacy-payload-token-header = token header
+privacy-payload-report = posture report
+privacy-payload-request = device request
+privacy-category-device-security = Security settings of the device
+privacy-category-verdict = The device's own verdict
+privacy-category-random-identifier = Random identifiers
+privacy-category-public-key = The device key's public half
+privacy-category-attestation = Evidence that the key and the app are genuine
+privacy-category-app-info = The agent's name and version
+privacy-category-protocol = Message bookkeeping
+
+privacy-enrol-code-what = The one-time enrolment code your organisation gave you.
+privacy-enrol-code-why = It proves the enrolment was invited; the collector accepts it once.
+privacy-public-key-what = The public half of a key made on this device for this enrolment.
+privacy-public-key-why = The organisation checks every report's signature with it. The private half never leaves the device.
+privacy-key-thumbprint-what = A fingerprint of that public key.
+privacy-key-thumbprint-why = It tells the collector which key signed a message.
+privacy-key-attestation-what = On Android, the certificates the phone's secure hardware issues for the device key.
+privacy-key-attestation-why = They show the key is kept in secure hardware on a genuine device.
+privacy-key-attestation-fresh-what = On Android, when the organisation asks for it, a fresh set of those certificates for a throwaway key.
+privacy-key-attestation-fresh-why = They show the device is still genuine and up to date, without a long-lived identifier.
+privacy-app-attest-what = On iPhone, Apple's App Attest evidence for a key made for this enrolment.
+privacy-app-attest-why = It shows the report comes from the genuine app on a genuine iPhone.
+privacy-app-attest-assertion-what = On iPhone, an App Attest signature over each report.
+privacy-app-attest-assertion-why = It shows each report comes from the app that enrolled.
+privacy-platform-what = The kind of device: Android, iOS, Linux, macOS or Windows.
+privacy-platform-why = The policy asks different things of each platform.
+privacy-agent-version-what = The name and version of the agent.
+privacy-agent-version-why = The collector reads each report the way that version writes it.
+privacy-token-format-what = The format of the message and of its signature.
+privacy-token-format-why = The collector checks the message is one it understands and is signed as required.
+privacy-nonce-what = A random challenge the collector sent for this report or request.
+privacy-nonce-why = It proves the report is fresh and cannot be replayed later.
+privacy-token-times-what = When the message was made and when it stops being valid.
+privacy-token-times-why = Old or future-dated messages are refused.
+privacy-token-id-what = A random id for this message.
+privacy-token-id-why = A message sent twice is stored once.
+privacy-device-id-what = The random device id the collector gave this enrolment.
+privacy-device-id-why = It links your reports to your enrolment. A new one is made every time you enrol; it is not a hardware identifier.
+privacy-request-purpose-what = What a device request asks for: a fresh challenge, or unenrolment.
+privacy-request-purpose-why = A request made for one purpose cannot be used for the other.
+privacy-os-what = The operating system's name, version and build.
+privacy-os-why = The policy requires a version that still receives security updates.
+privacy-os-kernel-what = The kernel version (desktops; on phones it is usually unknown).
+privacy-os-kernel-why = It shows which security fixes a desktop's system has.
+privacy-security-patch-what = The date of the Android security patch.
+privacy-security-patch-why = The policy requires a recent security patch.
+privacy-storage-encryption-what = Whether the device's storage is encrypted, and how.
+privacy-storage-encryption-why = Work data must be encrypted if the device is lost.
+privacy-screen-lock-what = Whether a PIN, password or pattern protects the device.
+privacy-screen-lock-why = Work data must be locked away from whoever picks the device up.
+privacy-auto-lock-what = How soon the screen locks by itself.
+privacy-auto-lock-why = A device left unlocked exposes work data.
+privacy-developer-settings-what = Whether developer options and USB debugging are on.
+privacy-developer-settings-why = They let other software bypass the device's protections.
+privacy-integrity-what = Signs of a rooted, jailbroken or modified system, each checked by name.
+privacy-integrity-why = Work data cannot be protected on a modified system.
+privacy-hardware-key-store-what = Whether the device has secure hardware for keys.
+privacy-hardware-key-store-why = Keys in secure hardware cannot be copied off the device.
+privacy-secure-boot-what = Whether Secure Boot is on (desktops).
+privacy-secure-boot-why = It stops modified software from starting.
+privacy-tpm-what = Whether a security chip (TPM) is present, and its version (desktops).
+privacy-tpm-why = It protects keys and encryption on a desktop.
+privacy-verdict-what = The agent's own verdict on those settings: each rule's result, what it saw and the advice it gave you.
+privacy-verdict-why = The organisation can see what you were told; it checks the settings again itself.
+
+privacy-never-imei = IMEI or other hardware identifiers
+privacy-never-serial = serial numbers
+privacy-never-mac = MAC addresses
+privacy-never-names = the device's name or your user name
+privacy-never-phone = phone numbers
+privacy-never-accounts = accounts
+privacy-never-location = location
+privacy-never-contacts = contacts
+privacy-never-apps = the list of apps
+privacy-never-browsing = browsing history
+privacy-never-files = files, photos or messages
+
+privacy-leaflet-title = What your organisation can see
+privacy-leaflet-generated = Generated from the agent's privacy inventory by `{ $command }`: do not edit by hand.
+privacy-leaflet-sent = What is sent
+privacy-leaflet-never = What is never collected
+privacy-leaflet-rights = What you can do
+privacy-leaflet-rights-preview = See the exact report before it is sent: the app's preview (or `posture-agent preview`) shows it, and nothing is sent.
+privacy-leaflet-rights-unenrol = Unenrol at any time: the device key and everything the agent keeps on the device are deleted, and the collector is told to remove the device.
+privacy-leaflet-rights-organisation = Your organisation sees only what is listed here. Ask them how long they keep it.
