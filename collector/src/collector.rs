@@ -18,6 +18,7 @@ use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
 use crate::ear::Signer;
 use crate::error::CollectorError;
+use crate::failures::FailureCache;
 use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
 use crate::store;
@@ -41,6 +42,8 @@ pub(crate) struct Inner {
     pub writer: WriterHandle,
     _checkpointer: store::Checkpointer,
     pub keys: Arc<KeyCache>,
+    /// Since when each rule has failed each device, from stored reports.
+    pub failures: Arc<FailureCache>,
     pub settings: Arc<Settings>,
     pub verifier: Verifier,
     pub limiter: AddressLimiter,
@@ -123,7 +126,8 @@ impl Collector {
                 .map_err(|_| CollectorError::Config("re-attestation interval too large".into()))?,
         });
         let keys = Arc::new(KeyCache::default());
-        let writer = WriterHandle::start(conn, settings.clone(), keys.clone())?;
+        let failures = Arc::new(FailureCache::default());
+        let writer = WriterHandle::start(conn, settings.clone(), keys.clone(), failures.clone())?;
         let checkpointer = store::Checkpointer::spawn(&db_path)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         Ok(Collector {
@@ -131,6 +135,7 @@ impl Collector {
                 writer,
                 _checkpointer: checkpointer,
                 keys,
+                failures,
                 settings,
                 verifier: Verifier::default(),
                 limiter: AddressLimiter::new(

@@ -15,6 +15,7 @@ mod config;
 mod connection;
 mod ear;
 mod error;
+mod failures;
 mod files;
 mod handlers;
 mod keys;

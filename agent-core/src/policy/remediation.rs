@@ -129,3 +129,9 @@ pub(super) fn unknown(platform: Platform, what: &str) -> String {
         platform.display_name()
     )
 }
+
+/// The end of a warning's fix under `warn-then-block`: the day the block
+/// starts.
+pub(super) fn before(deadline: Date) -> String {
+    format!("Please do this before {deadline}.")
+}

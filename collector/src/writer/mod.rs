@@ -21,6 +21,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use agent_core::Policy;
+use agent_core::policy::FailureHistory;
 use agent_core::protocol::{
     Assessment, AssuranceLevel, ChallengeResponse, DeviceId, EnrolResponse, IssuedCode, Jti, Nonce,
     UnenrolResponse,
@@ -34,6 +35,7 @@ use tokio::sync::oneshot;
 use crate::attestation::Attested;
 use crate::attestation::pin::PinStatus;
 use crate::error::CollectorError;
+use crate::failures::FailureCache;
 use crate::keys::{KeyCache, KeyEntry};
 use crate::problem::ApiError;
 use crate::store;
@@ -183,6 +185,8 @@ impl Done {
 enum Effect {
     AddKey(KeyEntry),
     RemoveKey(String),
+    /// A device's failure history after a current report.
+    SetFailures(String, FailureHistory),
 }
 
 /// An enrolled device as the writer tracks it.
@@ -199,6 +203,7 @@ struct Writer {
     conn: Connection,
     settings: Arc<Settings>,
     keys: Arc<KeyCache>,
+    failures: Arc<FailureCache>,
     devices: HashMap<String, DevState>,
     /// `kid` → device id, for "already enrolled" within a batch too.
     kids: HashMap<String, String>,
@@ -219,11 +224,13 @@ impl WriterHandle {
         conn: Connection,
         settings: Arc<Settings>,
         keys: Arc<KeyCache>,
+        failures: Arc<FailureCache>,
     ) -> Result<WriterHandle, CollectorError> {
         let mut writer = Writer {
             conn,
             settings,
             keys,
+            failures,
             devices: HashMap::new(),
             kids: HashMap::new(),
             effects: Vec::new(),
@@ -321,6 +328,7 @@ impl Writer {
                     match effect {
                         Effect::AddKey(entry) => self.keys.insert(entry),
                         Effect::RemoveKey(kid) => self.keys.remove(&kid),
+                        Effect::SetFailures(device, history) => self.failures.set(device, history),
                     }
                 }
                 true
@@ -382,6 +390,8 @@ impl Writer {
             );
         }
         self.keys.replace_all(entries);
+        self.failures
+            .replace_all(crate::failures::load_all(&self.conn)?);
         Ok(())
     }
 

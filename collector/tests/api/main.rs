@@ -14,4 +14,5 @@ mod reattest;
 mod reports;
 mod requests;
 mod status_server;
+mod strategies;
 mod tls;
