@@ -16,6 +16,7 @@ pub mod policy;
 pub mod posture;
 pub mod probe;
 pub mod protocol;
+pub mod quiet_hours;
 pub mod state;
 pub mod token;
 pub mod transport;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::posture::Platform;
+use crate::quiet_hours::WorkingHoursBounds;
 use crate::version::Version;
 
 /// The policy schema version this agent reads.
@@ -57,6 +58,10 @@ pub struct Policy {
     /// Grace period for fresh failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grace: Option<Grace>,
+    /// Bounds on the working hours a person may set; the agent prompts
+    /// only within them. Absent: any hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_hours: Option<WorkingHoursBounds>,
     /// The rules.
     pub rules: Rules,
 }
@@ -328,6 +333,7 @@ impl Policy {
                 revision: 0,
                 description: None,
                 grace: None,
+                working_hours: None,
                 rules: Rules::default(),
             },
         }
@@ -380,6 +386,11 @@ impl Policy {
                 "grace.days".into(),
                 format!("{} days is more than ten years", grace.days),
             ));
+        }
+        if let Some(bounds) = &self.working_hours {
+            bounds
+                .validate()
+                .map_err(|(field, reason)| invalid(field, reason))?;
         }
         for (name, settings) in self.rule_settings() {
             let field = format!("rules.{name}.grace_days");
