@@ -21,6 +21,7 @@ use crate::error::CollectorError;
 use crate::failures::FailureCache;
 use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
+use crate::relying_party::RelyingParties;
 use crate::store;
 use crate::writer::{Command, IssueCmd, Settings, WriterHandle};
 
@@ -52,6 +53,10 @@ pub(crate) struct Inner {
     /// Signs attestation results; its public key is the JWK set.
     pub signer: Arc<Signer>,
     pub code_ttl_secs: u64,
+    /// Who may use the relying-party API.
+    pub relying_parties: RelyingParties,
+    /// Gateway device ids linked to device ids, re-read on each use.
+    pub gateway_links: Option<PathBuf>,
     db_path: PathBuf,
     admin_token: String,
     admin_token_generated: bool,
@@ -146,6 +151,8 @@ impl Collector {
                 app_attest,
                 signer,
                 code_ttl_secs,
+                relying_parties: config.relying_parties,
+                gateway_links: config.gateway_links,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
                 db_path,
                 admin_token,

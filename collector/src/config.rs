@@ -8,6 +8,7 @@ use agent_core::{Platform, Policy};
 use posture_attestation::TrustedRoots;
 
 use crate::attestation::{AllowedApp, BootKey, MinSecurityLevel, StatusUrl};
+use crate::relying_party::RelyingParties;
 
 /// How a collector runs; [`CollectorConfig::default`] suits a local test.
 #[derive(Debug, Clone)]
@@ -44,6 +45,11 @@ pub struct CollectorConfig {
     /// How old a device's attestation pin may get before the collector
     /// asks for a fresh key attestation in the next report (protocol §5.3.3).
     pub reattest_after: Duration,
+    /// The relying parties that may ask about devices (protocol §11).
+    pub relying_parties: RelyingParties,
+    /// A JSON file linking gateway device ids to device ids
+    /// (docs/conditional-access.md), read on every request that needs it.
+    pub gateway_links: Option<PathBuf>,
 }
 
 /// How the collector checks the key attestation chain of an enrolment
@@ -95,6 +101,8 @@ impl Default for CollectorConfig {
             min_assurance: AssuranceLevel::None,
             signing_key: None,
             reattest_after: Duration::from_secs(7 * 24 * 3600),
+            relying_parties: RelyingParties::default(),
+            gateway_links: None,
         }
     }
 }

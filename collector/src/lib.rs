@@ -20,6 +20,7 @@ mod files;
 mod handlers;
 mod keys;
 mod problem;
+mod relying_party;
 mod server;
 mod store;
 mod tls;
@@ -39,6 +40,7 @@ pub use ear::{
     TrustVector, verify_attestation_result,
 };
 pub use error::CollectorError;
+pub use relying_party::{GatewayLinks, RelyingParties, RelyingPartyError, gateway_score};
 pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,
     spawn_local, spawn_local_tls, spawn_local_with,

@@ -94,8 +94,18 @@ impl IntoResponse for ApiError {
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        if self.problem.kind() == Some(ProblemKind::Unauthorized) {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match self.problem.kind() {
+            Some(ProblemKind::Unauthorized) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // RFC 6750 §3.1: the token is good, its scope is not enough.
+            Some(ProblemKind::InsufficientScope) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer error="insufficient_scope""#),
+                );
+            }
+            _ => {}
         }
         response
     }

@@ -183,6 +183,10 @@ pub enum Command {
     /// Android Key Attestation chains: verify and decode.
     #[command(subcommand)]
     Attestation(crate::attestation_cmd::AttestationCommand),
+    /// Conditional access: relying-party tokens, and compliance pushed to
+    /// Tailscale as device posture attributes.
+    #[command(subcommand)]
+    Gateway(crate::gateway::GatewayCommand),
 }
 
 /// Arguments of `completions`.

@@ -11,6 +11,7 @@ mod commands;
 mod demo;
 mod files;
 mod fleet;
+mod gateway;
 mod quiet_cmd;
 mod render;
 mod serve;
@@ -80,6 +81,10 @@ fn main() -> ExitCode {
             Ok(EXIT_OK)
         }
         Command::Attestation(cmd) => attestation_cmd::command(cmd),
+        Command::Gateway(gateway::GatewayCommand::Token(args)) => gateway::token(args),
+        Command::Gateway(gateway::GatewayCommand::TailscaleSync(args)) => {
+            gateway::tailscale_sync(args, cli.ca_file(&args.ca).as_deref())
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use agent_core::{Platform, Policy};
 use clap::Args;
 use posture_collector::{
-    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, StatusUrl,
-    TlsConfig, app_attest_roots_from_pem_file, roots_from_pem_file, serve,
+    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig,
+    GatewayLinks, RelyingParties, StatusUrl, TlsConfig, app_attest_roots_from_pem_file,
+    roots_from_pem_file, serve,
 };
 
 use crate::agent_cmd::state_dir;
@@ -114,6 +115,14 @@ pub struct ServeArgs {
     /// pin is this old, in seconds (0: in every answer) [default: 7 days].
     #[arg(long, value_name = "SECS", default_value_t = 7 * 24 * 3600)]
     pub reattest_after: u64,
+    /// The relying parties (JSON: names, scopes, token SHA-256s) that may use
+    /// the relying-party API; `gateway token` makes entries.
+    #[arg(long, value_name = "FILE")]
+    pub relying_parties: Option<PathBuf>,
+    /// Gateway device ids linked to device ids (JSON), re-read on each use;
+    /// Cloudflare Access's posture check reads its `cloudflare` section.
+    #[arg(long, value_name = "FILE")]
+    pub gateway_links: Option<PathBuf>,
 }
 
 /// Platforms whose key attestation the collector verifies.
@@ -163,8 +172,20 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         }
         _ => None,
     };
+    let relying_parties = match &args.relying_parties {
+        Some(path) => {
+            RelyingParties::from_file(path).map_err(|e| CliError::Usage(e.to_string()))?
+        }
+        None => RelyingParties::default(),
+    };
+    if let Some(path) = &args.gateway_links {
+        // Checked now so a typo fails at start, not at the first request.
+        GatewayLinks::from_file(path).map_err(|e| CliError::Usage(e.to_string()))?;
+    }
     match attestation_config(args).and_then(|attestation| {
         let config = CollectorConfig {
+            relying_parties,
+            gateway_links: args.gateway_links.clone(),
             db_path: Some(db),
             policy,
             checkin_interval_secs: args.checkin_interval,
@@ -257,6 +278,7 @@ fn run(
     config: CollectorConfig,
     tls_pem: Option<(Vec<u8>, Vec<u8>)>,
 ) -> Result<(), posture_collector::CollectorError> {
+    let parties = config.relying_parties.len();
     let collector = Collector::open(config)?;
     let tls = match (tls_pem, &args.dev_self_signed) {
         (Some((cert, key)), _) => Some((TlsConfig::from_pem(&cert, &key)?, None)),
@@ -286,6 +308,9 @@ fn run(
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "collector listening on {scheme}://{addr}");
         let _ = writeln!(out, "database: {}", collector.db_path().display());
+        if parties > 0 {
+            let _ = writeln!(out, "relying parties: {parties}");
+        }
         if collector.admin_token_generated() {
             let _ = writeln!(out, "admin token: {}", collector.admin_token());
         }

@@ -46,6 +46,8 @@ fn each_command_shows_only_the_options_it_uses() {
         (&["attestation", "inspect"], &[]),
         (&["serve"], &["--state-dir"]),
         (&["fleet", "simulate"], &["--ca"]),
+        (&["gateway", "token"], &[]),
+        (&["gateway", "tailscale-sync"], &["--ca"]),
         (&["status"], &["--state-dir", "--key-store"]),
         (&["preview"], &["--state-dir", "--key-store"]),
         (&["reset"], &["--state-dir", "--key-store"]),

@@ -13,6 +13,7 @@ mod ids;
 pub mod key_attestation;
 mod messages;
 mod problem;
+mod relying_party;
 
 pub use admin::{
     AppAttestEnvironment, AppAttestSummary, AttestationPin, AttestedBootState,
@@ -32,6 +33,9 @@ pub use messages::{
     RequestPurpose, UnenrolResponse,
 };
 pub use problem::{PROBLEM_BASE_URI, Problem, ProblemKind};
+pub use relying_party::{
+    ComplianceAnswer, ComplianceFreshness, SCOPE_CLOUDFLARE_POSTURE, SCOPE_COMPLIANCE_READ, SCOPES,
+};
 
 /// The protocol version this agent speaks; it is also the path prefix.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -56,6 +60,13 @@ pub mod paths {
     pub const FLEET_DEVICE: &str = "/v1/fleet/devices/{device_id}";
     /// The collector's public keys for its attestation results (RFC 7517).
     pub const JWKS: &str = "/.well-known/jwks.json";
+    /// Relying-party API: one device's compliance, by device id.
+    pub const DEVICE_COMPLIANCE: &str = "/v1/devices/{device_id}/compliance";
+    /// Relying-party API: one device's compliance, by its key's thumbprint
+    /// (query `jkt`).
+    pub const COMPLIANCE: &str = "/v1/compliance";
+    /// Relying-party API: Cloudflare Access's custom device posture check.
+    pub const CLOUDFLARE_DEVICE_POSTURE: &str = "/v1/gateways/cloudflare/device-posture";
 }
 
 /// Media types used on the wire.

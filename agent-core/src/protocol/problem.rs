@@ -96,7 +96,7 @@ problem_kinds! {
     UnsupportedAlgorithm = ("unsupported-algorithm", 400, "Unsupported algorithm"),
     /// The JWK is not an EC P-256 public key.
     InvalidKey = ("invalid-key", 400, "Invalid key"),
-    /// The admin bearer token is missing or wrong.
+    /// The bearer token (admin or relying-party) is missing or wrong.
     Unauthorized = ("unauthorized", 401, "Unauthorized"),
     /// No enrolled device has the token's `kid`, or `sub` names another device.
     UnknownDevice = ("unknown-device", 401, "Unknown device"),
@@ -110,6 +110,8 @@ problem_kinds! {
     /// version or patch level, or another verified-boot key, than the
     /// device's pin.
     AttestationDowngrade = ("attestation-downgrade", 403, "Attestation downgrade"),
+    /// The relying-party token is valid but lacks the scope the endpoint needs.
+    InsufficientScope = ("insufficient-scope", 403, "Insufficient scope"),
     /// No such endpoint.
     NotFound = ("not-found", 404, "Not found"),
     /// The endpoint does not accept this method.

@@ -50,7 +50,7 @@ fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
 }
 
 /// The value of query parameter `name`, percent-decoded.
-fn query_param(parts: &Parts, name: &str) -> Option<String> {
+pub(super) fn query_param(parts: &Parts, name: &str) -> Option<String> {
     let query = parts.uri.query()?;
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
@@ -115,7 +115,7 @@ async fn fleet_inner(c: Collector, request: Request) -> Result<Response, ApiErro
 }
 
 /// The `stale_after_secs` query parameter, or the default.
-fn stale_after(c: &Collector, parts: &Parts) -> Result<u64, ApiError> {
+pub(super) fn stale_after(c: &Collector, parts: &Parts) -> Result<u64, ApiError> {
     match query_param(parts, "stale_after_secs") {
         None => Ok(c.default_stale_after()),
         Some(v) => v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod device;
+mod relying_party;
 mod verify;
 
 use agent_core::protocol::{ProblemKind, content_types, limits, paths};
@@ -28,6 +29,12 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::FLEET_DEVICE, get(admin::device))
         .route(paths::JWKS, get(admin::jwks))
         .route(paths::REPORTS_EXPORT, get(admin::export))
+        .route(paths::DEVICE_COMPLIANCE, get(relying_party::by_id))
+        .route(paths::COMPLIANCE, get(relying_party::by_jkt))
+        .route(
+            paths::CLOUDFLARE_DEVICE_POSTURE,
+            post(relying_party::cloudflare_posture),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(collector)
@@ -66,13 +73,10 @@ fn check_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiErro
     }
 }
 
-fn too_large() -> ApiError {
+fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         ProblemKind::PayloadTooLarge,
-        format!(
-            "request bodies are at most {} bytes",
-            limits::MAX_BODY_BYTES
-        ),
+        format!("request bodies are at most {limit} bytes"),
     )
 }
 
@@ -83,17 +87,28 @@ pub(crate) async fn read_body(
     body: Body,
     expected: &str,
 ) -> Result<Bytes, ApiError> {
+    read_body_limited(headers, body, expected, limits::MAX_BODY_BYTES).await
+}
+
+/// [`read_body`] with another limit than the protocol's 64 KiB, for an
+/// endpoint whose caller documents larger bodies.
+pub(crate) async fn read_body_limited(
+    headers: &HeaderMap,
+    body: Body,
+    expected: &str,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     check_content_type(headers, expected)?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits::MAX_BODY_BYTES as u64) {
-        return Err(too_large());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
     }
-    match Limited::new(body, limits::MAX_BODY_BYTES).collect().await {
+    match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(limit)),
         Err(e) => Err(ApiError::new(
             ProblemKind::InvalidRequest,
             format!("the request body could not be read: {e}"),

@@ -122,7 +122,7 @@ pub fn request_path(url: &str) -> String {
 }
 
 /// Every route the collector serves.
-pub const ROUTES: [(&str, &str); 9] = [
+pub const ROUTES: [(&str, &str); 12] = [
     ("post", paths::ENROL),
     ("post", paths::CHALLENGE),
     ("post", paths::REPORTS),
@@ -132,6 +132,9 @@ pub const ROUTES: [(&str, &str); 9] = [
     ("get", paths::REPORTS_EXPORT),
     ("get", paths::FLEET_DEVICE),
     ("get", paths::JWKS),
+    ("get", paths::DEVICE_COMPLIANCE),
+    ("get", paths::COMPLIANCE),
+    ("post", paths::CLOUDFLARE_DEVICE_POSTURE),
 ];
 
 const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");

@@ -11,6 +11,7 @@ mod connections;
 mod device_view;
 mod enrol;
 mod reattest;
+mod relying_party;
 mod reports;
 mod requests;
 mod status_server;
