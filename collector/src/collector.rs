@@ -41,6 +41,10 @@ pub struct Collector {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub writer: WriterHandle,
+    /// The event outputs; after the writer, so they drain what it published.
+    pub events: Option<Arc<crate::events::Outputs>>,
+    /// The webhook delivery thread, when endpoints are configured.
+    pub webhooks: Option<crate::events::WebhookQueue>,
     _checkpointer: store::Checkpointer,
     pub keys: Arc<KeyCache>,
     /// Since when each rule has failed each device, from stored reports.
@@ -132,12 +136,51 @@ impl Collector {
         });
         let keys = Arc::new(KeyCache::default());
         let failures = Arc::new(FailureCache::default());
-        let writer = WriterHandle::start(conn, settings.clone(), keys.clone(), failures.clone())?;
+        let events = crate::events::Outputs::start(&config.events)
+            .map_err(|e| CollectorError::Config(e.to_string()))?
+            .map(Arc::new);
+        crate::events::webhook_store::migrate(&conn)?;
+        let webhooks = if config.events.webhooks.is_empty() {
+            None
+        } else {
+            let worker = crate::events::Webhooks::start(
+                &db_path,
+                config.events.webhooks.clone(),
+                config.events.ca_pem.clone(),
+                config.events.webhook_first_backoff,
+            )
+            .map_err(|e| CollectorError::Config(e.to_string()))?;
+            Some(crate::events::WebhookQueue {
+                endpoint_ids: config.events.webhooks.iter().map(|w| w.id()).collect(),
+                shown: config
+                    .events
+                    .webhooks
+                    .iter()
+                    .map(|w| {
+                        (
+                            w.id(),
+                            w.url.split('?').next().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
+                worker: Arc::new(worker),
+            })
+        };
+        let writer = WriterHandle::start(
+            conn,
+            settings.clone(),
+            keys.clone(),
+            failures.clone(),
+            events.clone(),
+            webhooks.clone(),
+        )?;
         let checkpointer = store::Checkpointer::spawn(&db_path)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         Ok(Collector {
             inner: Arc::new(Inner {
                 writer,
+                events,
+                webhooks,
                 _checkpointer: checkpointer,
                 keys,
                 failures,
@@ -249,6 +292,48 @@ impl Collector {
             .attestation
             .refresh_status()
             .map_err(CollectorError::Config)
+    }
+
+    /// What each event output delivered, dropped and gave up so far
+    /// (empty without outputs).
+    pub fn event_stats(&self) -> Vec<crate::events::OutputStats> {
+        self.inner
+            .events
+            .as_ref()
+            .map(|o| o.stats())
+            .unwrap_or_default()
+    }
+
+    /// Each webhook endpoint's deliveries: made, waiting, given up, and the
+    /// latest error.
+    /// Every configured endpoint is listed (with zeros before its first
+    /// event), then any endpoint no longer configured whose rows remain.
+    pub fn webhook_status(&self) -> Result<Vec<crate::events::WebhookStatus>, CollectorError> {
+        let mut rows = crate::events::webhook_store::status(&self.reader()?)?;
+        let shown = self
+            .inner
+            .webhooks
+            .as_ref()
+            .map(|w| w.shown.clone())
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(shown.len() + rows.len());
+        for (id, url) in shown {
+            let mut s = match rows.iter().position(|r| r.endpoint_id == id) {
+                Some(i) => rows.remove(i),
+                None => crate::events::WebhookStatus {
+                    endpoint_id: id,
+                    url: None,
+                    delivered: 0,
+                    pending: 0,
+                    failed: 0,
+                    last_error: None,
+                },
+            };
+            s.url = Some(url);
+            out.push(s);
+        }
+        out.extend(rows);
+        Ok(out)
     }
 
     /// The admin bearer token.

@@ -45,6 +45,8 @@ pub struct CollectorConfig {
     /// How old a device's attestation pin may get before the collector
     /// asks for a fresh key attestation in the next report (protocol §5.3.3).
     pub reattest_after: Duration,
+    /// Where security events (OCSF) go; by default nowhere.
+    pub events: crate::events::EventsConfig,
     /// The relying parties that may ask about devices (protocol §11).
     pub relying_parties: RelyingParties,
     /// A JSON file linking gateway device ids to device ids
@@ -101,6 +103,7 @@ impl Default for CollectorConfig {
             min_assurance: AssuranceLevel::None,
             signing_key: None,
             reattest_after: Duration::from_secs(7 * 24 * 3600),
+            events: crate::events::EventsConfig::default(),
             relying_parties: RelyingParties::default(),
             gateway_links: None,
         }

@@ -3,9 +3,10 @@
 //! Devices enrol with one-time codes and send signed posture reports; the
 //! collector verifies every token with agent-core's verifier, re-evaluates
 //! the posture with its own policy, stores every report in SQLite, and
-//! offers a fleet summary and a JSON-lines export for a SIEM. The
-//! specification is `docs/protocol.md`; this crate is its server side, used
-//! by `posture-agent serve`, the CLI demo and the integration tests.
+//! offers a fleet summary, a JSON-lines export and OCSF security events for
+//! a SIEM (`docs/events.md`). The specification is `docs/protocol.md`; this
+//! crate is its server side, used by `posture-agent serve`, the CLI demo
+//! and the integration tests.
 
 mod assurance;
 mod attestation;
@@ -15,6 +16,8 @@ mod config;
 mod connection;
 mod ear;
 mod error;
+mod events;
+pub mod evidence;
 mod failures;
 mod files;
 mod handlers;
@@ -40,6 +43,10 @@ pub use ear::{
     TrustVector, verify_attestation_result,
 };
 pub use error::CollectorError;
+pub use events::{
+    EventOutput, EventsConfig, EventsError, HecToken, OutputStats, WEBHOOK_ATTEMPTS,
+    WebhookEndpoint, WebhookSecret, WebhookStatus,
+};
 pub use relying_party::{GatewayLinks, RelyingParties, RelyingPartyError, gateway_score};
 pub use server::{
     BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, RunningCollector, ServeOptions, serve, serve_with,

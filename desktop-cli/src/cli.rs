@@ -177,6 +177,10 @@ pub enum Command {
     /// Fleets of virtual devices against a collector (load and backend tests).
     #[command(subcommand)]
     Fleet(crate::fleet::FleetCommand),
+    /// The collector's audit evidence for a period (DSPT, Cyber Essentials):
+    /// the share of devices on a supported OS, patched, encrypted and
+    /// locked, by ISO week, and the exceptions; as JSON, CSV or HTML.
+    Evidence(crate::evidence_cmd::EvidenceArgs),
     /// Print a shell completion script: `posture-agent completions bash >
     /// ~/.local/share/bash-completion/completions/posture-agent`.
     Completions(CompletionsArgs),

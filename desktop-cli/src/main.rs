@@ -9,6 +9,7 @@ mod attestation_cmd;
 mod cli;
 mod commands;
 mod demo;
+mod evidence_cmd;
 mod files;
 mod fleet;
 mod gateway;
@@ -71,6 +72,7 @@ fn main() -> ExitCode {
         Command::Fleet(fleet::FleetCommand::Simulate(args)) => {
             fleet::simulate(args, cli.ca_file(&args.ca).as_deref())
         }
+        Command::Evidence(args) => evidence_cmd::evidence(args, cli.ca_file(&args.ca).as_deref()),
         Command::Completions(args) => {
             clap_complete::generate(
                 args.shell,

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use agent_core::{Platform, Policy};
 use clap::Args;
 use posture_collector::{
-    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig,
-    GatewayLinks, RelyingParties, StatusUrl, TlsConfig, app_attest_roots_from_pem_file,
-    roots_from_pem_file, serve,
+    AppAttestConfig, AttestationConfig, AttestationPolicy, Collector, CollectorConfig, EventOutput,
+    EventsConfig, GatewayLinks, RelyingParties, StatusUrl, TlsConfig, WebhookEndpoint,
+    WebhookSecret, app_attest_roots_from_pem_file, roots_from_pem_file, serve,
 };
 
 use crate::agent_cmd::state_dir;
@@ -115,6 +115,24 @@ pub struct ServeArgs {
     /// pin is this old, in seconds (0: in every answer) [default: 7 days].
     #[arg(long, value_name = "SECS", default_value_t = 7 * 24 * 3600)]
     pub reattest_after: u64,
+    /// Send security events (OCSF JSON) to OUTPUT: stdout, jsonl:PATH, syslog+tcp://HOST:PORT,
+    /// syslog+tls://HOST:PORT or splunk-hec://HOST:PORT (token from POSTURE_COLLECTOR_HEC_TOKEN).
+    /// Repeatable.
+    #[arg(long = "events", value_name = "OUTPUT")]
+    pub events: Vec<String>,
+    /// An extra CA (PEM) to trust for syslog+tls and splunk-hec outputs.
+    #[arg(long, value_name = "FILE")]
+    pub events_ca: Option<PathBuf>,
+    /// Rotate a jsonl: events file when it would pass this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = posture_collector::EventsConfig::default().rotate_bytes)]
+    pub events_rotate_bytes: u64,
+    /// Rotated jsonl: events files to keep (PATH.1 newest .. PATH.N oldest).
+    #[arg(long, value_name = "N", default_value_t = posture_collector::EventsConfig::default().keep_files)]
+    pub events_keep: u32,
+    /// POST every event, signed (Standard Webhooks), to URL from a durable queue; the secret
+    /// (whsec_...) comes from POSTURE_COLLECTOR_WEBHOOK_SECRET. Repeatable.
+    #[arg(long = "webhook", value_name = "URL")]
+    pub webhooks: Vec<String>,
     /// The relying parties (JSON: names, scopes, token SHA-256s) that may use
     /// the relying-party API; `gateway token` makes entries.
     #[arg(long, value_name = "FILE")]
@@ -172,6 +190,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
         }
         _ => None,
     };
+    let events = events_config(args)?;
     let relying_parties = match &args.relying_parties {
         Some(path) => {
             RelyingParties::from_file(path).map_err(|e| CliError::Usage(e.to_string()))?
@@ -194,6 +213,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             min_assurance: args.min_assurance,
             signing_key: args.signing_key.clone(),
             reattest_after: std::time::Duration::from_secs(args.reattest_after),
+            events,
             ..CollectorConfig::default()
         };
         run(args, config, tls_pem)
@@ -204,6 +224,56 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             Ok(EXIT_ERROR)
         }
     }
+}
+
+/// The event outputs; the HEC token comes from the environment only, so it
+/// never shows in a process list or a shell history.
+fn events_config(args: &ServeArgs) -> Result<EventsConfig, CliError> {
+    let token = std::env::var("POSTURE_COLLECTOR_HEC_TOKEN").ok();
+    let outputs = args
+        .events
+        .iter()
+        .map(|spec| EventOutput::parse(spec, token.as_deref()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let ca_pem = args
+        .events_ca
+        .as_ref()
+        .map(|p| {
+            crate::files::read_bytes(p, crate::files::MAX_PEM_BYTES, "a CA certificate")
+                .map_err(CliError::File)
+        })
+        .transpose()?;
+    let webhooks = if args.webhooks.is_empty() {
+        Vec::new()
+    } else {
+        let secret = std::env::var("POSTURE_COLLECTOR_WEBHOOK_SECRET").map_err(|_| {
+            CliError::Usage(
+                "--webhook needs its signing secret (whsec_...) in POSTURE_COLLECTOR_WEBHOOK_SECRET"
+                    .into(),
+            )
+        })?;
+        let secret = WebhookSecret::parse(&secret).map_err(|e| CliError::Usage(e.to_string()))?;
+        args.webhooks
+            .iter()
+            .map(|url| {
+                agent_core::transport::check_url(url)
+                    .map_err(|e| CliError::Usage(format!("--webhook {url}: {e}")))?;
+                Ok(WebhookEndpoint {
+                    url: url.clone(),
+                    secret: secret.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, CliError>>()?
+    };
+    Ok(EventsConfig {
+        outputs,
+        webhooks,
+        ca_pem,
+        rotate_bytes: args.events_rotate_bytes,
+        keep_files: args.events_keep,
+        ..EventsConfig::default()
+    })
 }
 
 fn attestation_config(

@@ -58,6 +58,10 @@ pub mod paths {
     pub const ENROLMENT_CODES: &str = "/v1/admin/enrolment-codes";
     /// Reference collector admin: one device, its verdict and its history.
     pub const FLEET_DEVICE: &str = "/v1/fleet/devices/{device_id}";
+    /// Reference collector admin: each webhook endpoint's deliveries.
+    pub const WEBHOOKS: &str = "/v1/admin/webhooks";
+    /// Reference collector admin: audit evidence for a period of days.
+    pub const EVIDENCE: &str = "/v1/evidence";
     /// The collector's public keys for its attestation results (RFC 7517).
     pub const JWKS: &str = "/.well-known/jwks.json";
     /// Relying-party API: one device's compliance, by device id.

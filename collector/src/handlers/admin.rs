@@ -34,7 +34,7 @@ fn bearer_token(value: &str) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
+pub(super) fn authorize(c: &Collector, parts: &Parts) -> Result<(), ApiError> {
     let token = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -57,7 +57,7 @@ pub(super) fn query_param(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn bad_request(detail: impl Into<String>) -> ApiError {
+pub(super) fn bad_request(detail: impl Into<String>) -> ApiError {
     ApiError::new(ProblemKind::InvalidRequest, detail)
 }
 

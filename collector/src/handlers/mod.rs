@@ -3,8 +3,10 @@
 
 mod admin;
 mod device;
+mod evidence;
 mod relying_party;
 mod verify;
+mod webhooks;
 
 use agent_core::protocol::{ProblemKind, content_types, limits, paths};
 use axum::Router;
@@ -28,7 +30,9 @@ pub(crate) fn router(collector: Collector) -> Router {
         .route(paths::FLEET, get(admin::fleet))
         .route(paths::FLEET_DEVICE, get(admin::device))
         .route(paths::JWKS, get(admin::jwks))
+        .route(paths::EVIDENCE, get(evidence::evidence))
         .route(paths::REPORTS_EXPORT, get(admin::export))
+        .route(paths::WEBHOOKS, get(webhooks::status))
         .route(paths::DEVICE_COMPLIANCE, get(relying_party::by_id))
         .route(paths::COMPLIANCE, get(relying_party::by_jkt))
         .route(

@@ -188,6 +188,7 @@ pub(crate) fn report(
         fresh,
         jti: claims.jti,
         token: token.to_owned(),
+        posture: Box::new(claims.posture),
         now,
     })
 }

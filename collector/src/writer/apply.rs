@@ -164,6 +164,7 @@ impl Writer {
             attested: c.attested.map(std::sync::Arc::new),
             pin_broken: false,
         }));
+        self.events.enrolled(&device_id, c.platform, now);
         Ok(EnrolOutcome::Created(
             self.enrol_response(id, nonce, expires),
         ))
@@ -349,6 +350,9 @@ impl Writer {
         let verdict_json = serde_json::to_string(&ack.verdict).map_err(json)?;
         let freshness_name = if current { "current" } else { "historical" };
         let compliance_name = crate::store::name_of(&compliance);
+        let before = current
+            .then(|| self.events.before(&self.conn, device_id))
+            .flatten();
         self.conn
             .prepare_cached(
                 "INSERT INTO reports (jti, token_sha256, device_id, iat, accepted_at, freshness,
@@ -426,6 +430,14 @@ impl Writer {
                 .and_then(|mut s| s.execute(params![c.reported_os_patch_level, c.iat, device_id]))
                 .map_err(sql)?;
         }
+        let report = crate::events::CurrentReport {
+            device_id,
+            jti: c.jti.as_str(),
+            verdict: &ack.verdict,
+            assurance: c.assessment.assurance,
+            posture: &c.posture,
+        };
+        self.events.current_report(before, report, now);
         Ok(ReportOutcome::New(ack_json))
     }
 
@@ -476,6 +488,8 @@ impl Writer {
             .prepare_cached("UPDATE devices SET unenrolled_at = ?1 WHERE device_id = ?2")
             .and_then(|mut s| s.execute(params![now, c.device_id.as_str()]))
             .map_err(sql)?;
+        self.events
+            .unenrolled(&self.conn, c.device_id.as_str(), now);
         self.devices.remove(c.device_id.as_str());
         self.kids.remove(&kid);
         self.effects.push(Effect::RemoveKey(kid));

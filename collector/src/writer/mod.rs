@@ -116,6 +116,8 @@ pub(crate) struct ReportCmd {
     /// The report's fresh key attestation, verified (protocol §5.3.3).
     pub fresh: Option<Attested>,
     pub token: String,
+    /// The posture as reported, for the event outputs.
+    pub posture: Box<agent_core::Posture>,
     pub now: OffsetDateTime,
 }
 
@@ -208,6 +210,8 @@ struct Writer {
     /// `kid` → device id, for "already enrolled" within a batch too.
     kids: HashMap<String, String>,
     effects: Vec<Effect>,
+    /// Events of the open transaction, published after its commit.
+    events: crate::events::Pending,
     last_prune: Instant,
 }
 
@@ -225,6 +229,8 @@ impl WriterHandle {
         settings: Arc<Settings>,
         keys: Arc<KeyCache>,
         failures: Arc<FailureCache>,
+        events: Option<Arc<crate::events::Outputs>>,
+        webhooks: Option<crate::events::WebhookQueue>,
     ) -> Result<WriterHandle, CollectorError> {
         let mut writer = Writer {
             conn,
@@ -234,6 +240,7 @@ impl WriterHandle {
             devices: HashMap::new(),
             kids: HashMap::new(),
             effects: Vec::new(),
+            events: crate::events::Pending::new(events, webhooks),
             last_prune: Instant::now(),
         };
         writer.reload()?;
@@ -322,6 +329,7 @@ impl Writer {
             });
         }
         self.prune_request_jtis();
+        self.events.store(&self.conn);
         let committed = match self.conn.execute_batch("COMMIT") {
             Ok(()) => {
                 for effect in self.effects.drain(..) {
@@ -331,12 +339,14 @@ impl Writer {
                         Effect::SetFailures(device, history) => self.failures.set(device, history),
                     }
                 }
+                self.events.committed();
                 true
             }
             Err(e) => {
                 tracing::error!("commit failed, the batch is lost: {e}");
                 let _ = self.conn.execute_batch("ROLLBACK");
                 self.effects.clear();
+                self.events.discard();
                 // The in-memory state ran ahead of the database: reread it.
                 if let Err(e) = self.reload() {
                     tracing::error!("reloading devices after a failed commit: {e}");

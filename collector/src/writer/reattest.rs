@@ -99,7 +99,7 @@ impl Writer {
     }
 
     fn record_breaks(
-        &self,
+        &mut self,
         device_id: &str,
         jti: &str,
         found: &[Downgrade],
@@ -117,6 +117,8 @@ impl Writer {
                 })
                 .map_err(sql)?;
         }
+        self.events
+            .pin_broken(&self.conn, device_id, jti, found, now);
         // Which values, never an ID-attestation field (a summary has none).
         tracing::warn!(
             "device {device_id}: attestation pin broken by report {jti}: {}",

@@ -400,3 +400,36 @@ fn an_attested_iphones_report_without_an_assertion_is_only_self_reported() {
         row.facts
     );
 }
+
+#[test]
+fn the_evidence_counts_an_app_attested_iphone_as_hardware_attested() {
+    let ca = TestCa::new().unwrap();
+    let c = start_app_attest(&ca, |_| {});
+    let (phone, e) = enrol_attested_iphone(&c, &ca);
+    let nonce = accepted(&send_report(
+        &c,
+        &report(&phone, e.device_id.as_str(), &e.nonce, |h| {
+            phone.app_key.assert(APP_ID, 1, h).unwrap()
+        }),
+    ));
+    assert!(!nonce.as_str().is_empty());
+    // An Android device without attestation beside it.
+    let mut plain = Device::enrol(&c);
+    plain.check_in(&c, Shape::Compliant);
+
+    let today = OffsetDateTime::now_utc().date();
+    let period = posture_collector::evidence::Period::new(today, today).unwrap();
+    let report = c.collector().evidence(&period).unwrap();
+    assert_eq!(
+        (report.period.devices, report.period.hardware_attested),
+        (2, 1)
+    );
+    let locked = report
+        .period
+        .figure(posture_collector::evidence::FigureKind::Locked)
+        .unwrap();
+    assert_eq!(
+        (locked.devices, locked.pass, locked.hardware_attested),
+        (2, 2, 1)
+    );
+}

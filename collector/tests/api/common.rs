@@ -122,7 +122,7 @@ pub fn request_path(url: &str) -> String {
 }
 
 /// Every route the collector serves.
-pub const ROUTES: [(&str, &str); 12] = [
+pub const ROUTES: [(&str, &str); 14] = [
     ("post", paths::ENROL),
     ("post", paths::CHALLENGE),
     ("post", paths::REPORTS),
@@ -132,9 +132,11 @@ pub const ROUTES: [(&str, &str); 12] = [
     ("get", paths::REPORTS_EXPORT),
     ("get", paths::FLEET_DEVICE),
     ("get", paths::JWKS),
+    ("get", paths::WEBHOOKS),
     ("get", paths::DEVICE_COMPLIANCE),
     ("get", paths::COMPLIANCE),
     ("post", paths::CLOUDFLARE_DEVICE_POSTURE),
+    ("get", paths::EVIDENCE),
 ];
 
 const OPENAPI: &str = include_str!("../../../docs/openapi.yaml");

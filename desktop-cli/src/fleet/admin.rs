@@ -1,5 +1,6 @@
-//! The reference collector's admin API (protocol §8), as far as a fleet
-//! run needs it: issue enrolment codes, read the fleet summary.
+//! The reference collector's admin API (protocol §8), as far as the CLI
+//! needs it: issue enrolment codes, read the fleet summary and the audit
+//! evidence.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,7 +9,9 @@ use agent_core::protocol::{
     FleetSummary, IssueCodesRequest, IssueCodesResponse, Problem, content_types, paths,
 };
 use agent_core::transport::{HttpRequest, HttpResponse, Transport};
+use posture_collector::evidence::EvidenceReport;
 use serde::de::DeserializeOwned;
+use time::Date;
 
 /// The most codes one request may ask for (protocol §8.1).
 const CODES_PER_REQUEST: u32 = 100;
@@ -61,6 +64,17 @@ impl Admin {
     pub fn fleet(&self) -> Result<FleetSummary, String> {
         let request = HttpRequest::get(format!("{}{}", self.base_url, paths::FLEET));
         self.call(request, "read the fleet summary")
+    }
+
+    /// The collector's audit evidence for the days `from` to `to`.
+    pub fn evidence(&self, from: Date, to: Date) -> Result<EvidenceReport, String> {
+        // Dates print as YYYY-MM-DD: nothing in them needs escaping.
+        let request = HttpRequest::get(format!(
+            "{}{}?from={from}&to={to}",
+            self.base_url,
+            paths::EVIDENCE
+        ));
+        self.call(request, "read the evidence")
     }
 
     fn call<T: DeserializeOwned>(&self, request: HttpRequest, what: &str) -> Result<T, String> {

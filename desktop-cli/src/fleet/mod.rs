@@ -6,7 +6,7 @@
 //! The run is bounded in devices and time and, unless told otherwise, goes
 //! only to loopback: a load test belongs on your own test collector.
 
-mod admin;
+pub(crate) mod admin;
 mod profiles;
 mod progress;
 mod sim;

@@ -1,0 +1,317 @@
+//! Webhooks: each event, as its OCSF JSON, POSTed to every configured
+//! endpoint with the Standard Webhooks headers (`webhook-id`: the event id,
+//! `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
+//! id.timestamp.body>`).
+//!
+//! Durable and at least once: the writer stores one delivery row per event
+//! and endpoint in the same transaction as the change itself, so a crash
+//! loses nothing; a thread of its own sends due rows, marks them delivered
+//! on a 2xx answer, and otherwise retries with doubling backoff until the
+//! attempts run out, keeping the last error for the admin to see. A
+//! receiver deduplicates by `webhook-id`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use agent_core::transport::{HttpRequest, HttpTransport, Transport, TransportConfig};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ring::digest::{SHA256, digest};
+use ring::hmac;
+use rusqlite::Connection;
+
+use super::EventsError;
+use super::webhook_store::{self, Due};
+
+/// Attempts per delivery before it is given up.
+pub const MAX_ATTEMPTS: u32 = 10;
+/// The longest wait between two attempts.
+const MAX_BACKOFF_MS: i64 = 3_600_000;
+/// Rows sent per pass, so a long backlog does not hold one pass forever.
+const BATCH: u32 = 32;
+
+/// A webhook endpoint, configured by the collector's admin.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    /// Where events are POSTed (HTTPS; plain HTTP only to loopback).
+    pub url: String,
+    /// The signing secret.
+    pub secret: WebhookSecret,
+}
+
+impl fmt::Debug for WebhookEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookEndpoint")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookEndpoint {
+    /// A stable id for the endpoint (its queued deliveries survive a
+    /// restart): the first 16 hex digits of SHA-256 of its URL.
+    pub fn id(&self) -> String {
+        digest(&SHA256, self.url.as_bytes()).as_ref()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// A Standard Webhooks secret: `whsec_` and the base64 of the key bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(Vec<u8>);
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(redacted)")
+    }
+}
+
+impl WebhookSecret {
+    /// Parses `whsec_BASE64` (at least 16 key bytes).
+    pub fn parse(text: &str) -> Result<WebhookSecret, EventsError> {
+        let bad = |reason: &str| EventsError::Spec {
+            spec: "webhook secret".into(),
+            reason: reason.into(),
+        };
+        let b64 = text
+            .strip_prefix("whsec_")
+            .ok_or_else(|| bad("it must start with whsec_"))?;
+        let key = STANDARD
+            .decode(b64)
+            .map_err(|_| bad("after whsec_ comes base64"))?;
+        if key.len() < 16 {
+            return Err(bad("the key must be at least 16 bytes"));
+        }
+        Ok(WebhookSecret(key))
+    }
+
+    /// The `webhook-signature` value for a message.
+    pub fn sign(&self, id: &str, timestamp: i64, body: &str) -> String {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.0);
+        let tag = hmac::sign(&key, format!("{id}.{timestamp}.{body}").as_bytes());
+        format!("v1,{}", STANDARD.encode(tag.as_ref()))
+    }
+}
+
+/// The delivery thread; dropping it stops the thread (queued rows stay in
+/// the database for the next start).
+#[derive(Debug)]
+pub(crate) struct Webhooks {
+    wake: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Webhooks {
+    /// Starts delivering the rows of the database at `db` to `endpoints`.
+    pub fn start(
+        db: &Path,
+        endpoints: Vec<WebhookEndpoint>,
+        ca_pem: Option<Vec<u8>>,
+        first_backoff: Duration,
+    ) -> Result<Webhooks, EventsError> {
+        // A bad CA file stops the start, rather than the first delivery.
+        if let Some(pem) = ca_pem.as_deref() {
+            super::syslog::client_config(Some(pem))?;
+        }
+        let (wake, woken) = sync_channel(1);
+        let sender = Sender {
+            db: db.to_owned(),
+            endpoints,
+            ca_pem,
+            first_backoff_ms: i64::try_from(first_backoff.as_millis())
+                .unwrap_or(MAX_BACKOFF_MS)
+                .max(1),
+        };
+        let thread = std::thread::Builder::new()
+            .name("collector-webhooks".into())
+            .spawn(move || sender.run(woken))
+            .map_err(|e| EventsError::io("start the webhook thread", e))?;
+        Ok(Webhooks {
+            wake: Some(wake),
+            thread: Some(thread),
+        })
+    }
+
+    /// New rows were committed: look now rather than at the next due time.
+    pub fn wake(&self) {
+        if let Some(w) = &self.wake {
+            match w.try_send(()) {
+                // Full: a wake-up is already pending, which is enough.
+                Ok(()) | Err(TrySendError::Full(())) => {}
+                Err(TrySendError::Disconnected(())) => {
+                    tracing::error!(
+                        "the webhook thread has stopped; deliveries wait in the database"
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Webhooks {
+    fn drop(&mut self) {
+        self.wake.take();
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            tracing::error!("the webhook thread panicked");
+        }
+    }
+}
+
+struct Sender {
+    db: PathBuf,
+    endpoints: Vec<WebhookEndpoint>,
+    ca_pem: Option<Vec<u8>>,
+    first_backoff_ms: i64,
+}
+
+fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
+}
+
+impl Sender {
+    fn run(self, woken: Receiver<()>) {
+        let (conn, transport) = match self.open() {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!("webhooks disabled: {e}");
+                return;
+            }
+        };
+        if let Err(e) = webhook_store::all_due(&conn, now_ms()) {
+            tracing::warn!("webhook deliveries: {e}");
+        }
+        loop {
+            let next = match self.pass(&conn, &transport) {
+                Ok(next) => next,
+                Err(e) => {
+                    tracing::error!("webhook deliveries: {e}");
+                    Some(now_ms() + 5_000)
+                }
+            };
+            let wait = next.map_or(Duration::from_secs(60), |at| {
+                Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0))
+            });
+            match woken.recv_timeout(wait.min(Duration::from_secs(60))) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    fn open(&self) -> Result<(Connection, HttpTransport), EventsError> {
+        let conn = Connection::open(&self.db)
+            .and_then(|c| c.busy_timeout(Duration::from_secs(5)).map(|()| c))
+            .map_err(|e| EventsError::Delivery(format!("open the database: {e}")))?;
+        let transport = HttpTransport::new(TransportConfig {
+            extra_ca_pem: self.ca_pem.clone(),
+            ..TransportConfig::default()
+        })
+        .map_err(|e| EventsError::Ca(e.to_string()))?;
+        Ok((conn, transport))
+    }
+
+    /// Sends what is due; returns when the next row falls due.
+    fn pass(&self, conn: &Connection, transport: &HttpTransport) -> rusqlite::Result<Option<i64>> {
+        loop {
+            let due = webhook_store::due(conn, now_ms(), BATCH)?;
+            if due.is_empty() {
+                return webhook_store::next_due(conn);
+            }
+            for row in &due {
+                self.send_one(conn, transport, row)?;
+            }
+        }
+    }
+
+    fn send_one(
+        &self,
+        conn: &Connection,
+        transport: &HttpTransport,
+        row: &Due,
+    ) -> rusqlite::Result<()> {
+        let Some(endpoint) = self.endpoints.iter().find(|e| e.id() == row.endpoint_id) else {
+            // Its endpoint is no longer configured: nothing to send it to.
+            return webhook_store::failed(
+                conn,
+                row,
+                now_ms(),
+                None,
+                "endpoint no longer configured",
+                true,
+            );
+        };
+        let timestamp = now_ms() / 1000;
+        let request = HttpRequest::post(
+            &endpoint.url,
+            "application/json",
+            row.body.as_bytes().to_vec(),
+        )
+        .with_header("webhook-id", &row.event_id)
+        .with_header("webhook-timestamp", &timestamp.to_string())
+        .with_header(
+            "webhook-signature",
+            &endpoint.secret.sign(&row.event_id, timestamp, &row.body),
+        );
+        let (status, error) = match transport.send(request) {
+            Ok(r) if (200..300).contains(&r.status) => {
+                return webhook_store::delivered(conn, row, now_ms());
+            }
+            Ok(r) => (Some(r.status), format!("answered {}", r.status)),
+            Err(e) => (None, e.to_string()),
+        };
+        let attempts = row.attempts + 1;
+        let last = attempts >= MAX_ATTEMPTS;
+        if last {
+            tracing::error!(
+                "webhook {}: event {} given up after {attempts} attempts: {error}",
+                endpoint.url,
+                row.event_id
+            );
+        } else {
+            tracing::warn!(
+                "webhook {}: event {} attempt {attempts} failed: {error}",
+                endpoint.url,
+                row.event_id
+            );
+        }
+        let shift = attempts.saturating_sub(1).min(20);
+        let backoff = self
+            .first_backoff_ms
+            .saturating_mul(1 << shift)
+            .min(MAX_BACKOFF_MS);
+        webhook_store::failed(conn, row, now_ms() + backoff, status, &error, last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_as_the_standard_webhooks_example() {
+        // The Standard Webhooks specification's example.
+        let secret = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let sig = secret.sign(
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            r#"{"test": 2432232314}"#,
+        );
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        assert!(!format!("{secret:?}").contains("MfKQ"));
+    }
+
+    #[test]
+    fn refuses_a_malformed_secret() {
+        for s in ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_!!", "whsec_AAAA"] {
+            assert!(WebhookSecret::parse(s).is_err(), "{s}");
+        }
+    }
+}
