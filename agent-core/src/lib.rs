@@ -18,6 +18,7 @@ pub mod posture;
 pub mod privacy;
 pub mod probe;
 pub mod protocol;
+pub mod quiet_hours;
 pub mod state;
 pub mod token;
 pub mod transport;

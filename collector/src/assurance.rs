@@ -3,14 +3,16 @@
 //! verdict gets an assurance level, and a verdict below the collector's
 //! minimum level is non-compliant.
 
-use agent_core::policy::{Compliance, Finding, Outcome, RuleId};
+use agent_core::policy::{
+    Compliance, FailureHistory, Finding, Outcome, RuleId, evaluate_with_history,
+};
 use agent_core::posture::{IndicatorKind, IntegrityIndicator, SecurityPatch};
 use agent_core::protocol::{
     Assessment, AssuranceLevel, AttestationMismatch, AttestedBootState, FactProvenance, FactRecord,
     Provenance,
 };
 use agent_core::version::Version;
-use agent_core::{Fact, Platform, Policy, Posture, Verdict, evaluate};
+use agent_core::{Fact, Platform, Policy, Posture, Verdict};
 use time::{Date, Month, OffsetDateTime};
 
 use crate::attestation::Attested;
@@ -42,6 +44,9 @@ pub(crate) struct Evidence<'a> {
     /// checks against the device's attested App Attest key before storing
     /// anything (a refused assertion refuses the report).
     pub app_asserted: bool,
+    /// Since when each rule has failed this device, from the reports the
+    /// collector stored (docs/policy.md §8.4).
+    pub history: &'a FailureHistory,
 }
 
 /// Appraises `evidence` under `policy` at `at`, requiring `minimum`.
@@ -148,7 +153,7 @@ pub(crate) fn appraise(
             }
         }
     }
-    let mut verdict = evaluate(&posture, policy, at);
+    let mut verdict = evaluate_with_history(&posture, policy, at, evidence.history);
     let mut facts = Vec::with_capacity(verdict.findings.len());
     for finding in &mut verdict.findings {
         let record = fact_record(finding, &posture, key, &used);
@@ -290,6 +295,8 @@ fn pin_broken() -> Finding {
         requirement: Some("no downgrade against the attestation pin".to_owned()),
         remediation: Some("Ask your organisation's administrator: the device must be checked and enrolled again before it counts as compliant.".to_owned()),
         deadline: None,
+        strategy: None,
+        failing_since: None,
     }
 }
 
@@ -304,6 +311,8 @@ fn below_minimum(found: AssuranceLevel, minimum: AssuranceLevel) -> Finding {
             AssuranceLevel::SelfReported | AssuranceLevel::None => "Update the agent so that it can read the facts the policy checks, then check in again.".to_owned(),
         }),
         deadline: None,
+        strategy: None,
+        failing_since: None,
     }
 }
 

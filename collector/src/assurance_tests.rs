@@ -72,6 +72,7 @@ fn attested(provenance: Provenance, patch: i64, os_version: i64, locked: bool) -
 fn run(posture: &Posture, a: Option<&Attested>, min: AssuranceLevel) -> super::Appraisal {
     appraise(
         &Evidence {
+            history: &agent_core::policy::FailureHistory::new(),
             posture,
             attested: a,
             reported_at: NOW,
@@ -292,6 +293,7 @@ fn a_broken_pin_makes_the_verdict_non_compliant_with_its_own_finding() {
     );
     let broken = appraise(
         &Evidence {
+            history: &agent_core::policy::FailureHistory::new(),
             posture: &posture,
             attested: Some(&a),
             reported_at: NOW,

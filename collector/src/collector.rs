@@ -17,6 +17,7 @@ use crate::codes::AddressLimiter;
 use crate::config::CollectorConfig;
 use crate::ear::Signer;
 use crate::error::CollectorError;
+use crate::failures::FailureCache;
 use crate::keys::KeyCache;
 use crate::metrics::Metrics;
 use crate::relying_party::RelyingParties;
@@ -45,6 +46,8 @@ pub(crate) struct Inner {
     /// The webhook delivery thread, when endpoints are configured.
     pub webhooks: Option<crate::events::WebhookQueue>,
     pub keys: Arc<KeyCache>,
+    /// Since when each rule has failed each device, from stored reports.
+    pub failures: Arc<FailureCache>,
     pub settings: Arc<Settings>,
     pub verifier: Verifier,
     pub limiter: AddressLimiter,
@@ -112,11 +115,17 @@ impl Collector {
         });
         let keys = Arc::new(KeyCache::default());
         let signing_key = config.signing_key.as_deref();
+        let failures = Arc::new(FailureCache::default());
         let events = crate::events::Outputs::start(&config.events)
             .map_err(|e| CollectorError::Config(e.to_string()))?
             .map(Arc::new);
         let (store, signer, webhooks) = match &config.postgres {
             Some(url) => {
+                if uses_warn_then_block(&settings.policy) {
+                    return Err(CollectorError::Config(
+                        "a policy rule with the warn-then-block strategy needs the SQLite store so far: the PostgreSQL store keeps no history of failing rules yet".into(),
+                    ));
+                }
                 if events.is_some() || !config.events.webhooks.is_empty() {
                     return Err(CollectorError::Config(
                         "security events and webhooks need the SQLite store so far; the PostgreSQL store does not publish them yet".into(),
@@ -131,6 +140,7 @@ impl Collector {
                     signing_key,
                     settings.clone(),
                     keys.clone(),
+                    failures.clone(),
                     events.clone(),
                     &config.events,
                 )?;
@@ -144,6 +154,7 @@ impl Collector {
                 events,
                 webhooks,
                 keys,
+                failures,
                 settings,
                 verifier: Verifier::default(),
                 limiter: AddressLimiter::new(
@@ -367,6 +378,21 @@ impl Collector {
             .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         diff == 0
     }
+}
+
+/// Whether a rule of the policy names the warn-then-block strategy, whose
+/// grace counts from the collector's own history of failing rules.
+fn uses_warn_then_block(policy: &agent_core::Policy) -> bool {
+    fn walk(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(m) => m.iter().any(|(k, v)| {
+                (k == "strategy" && v.as_str() == Some("warn-then-block")) || walk(v)
+            }),
+            serde_json::Value::Array(a) => a.iter().any(walk),
+            _ => false,
+        }
+    }
+    serde_json::to_value(policy).is_ok_and(|v| walk(&v))
 }
 
 /// Now, to the second: the protocol's timestamps have no fractions, and an

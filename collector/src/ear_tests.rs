@@ -20,6 +20,8 @@ fn finding(rule: RuleId, outcome: Outcome) -> Finding {
         requirement: None,
         remediation: None,
         deadline: None,
+        strategy: None,
+        failing_since: None,
     }
 }
 

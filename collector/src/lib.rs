@@ -20,6 +20,7 @@ mod ear;
 mod error;
 mod events;
 pub mod evidence;
+mod failures;
 mod files;
 mod handlers;
 mod health;

@@ -139,7 +139,7 @@ fn agent_config(
 }
 
 /// Opens the agent to look at it: read-only beside a running `run`.
-fn open_agent_to_read(g: &Globals) -> Result<Agent, CliError> {
+pub(crate) fn open_agent_to_read(g: &Globals) -> Result<Agent, CliError> {
     let local = crate::targets::probe_for(&crate::targets::Target::Local).map_err(|e| match e {
         crate::targets::TargetError::NoLocalProbe => CliError::NoProbe,
         other => CliError::Target(other),
@@ -147,7 +147,7 @@ fn open_agent_to_read(g: &Globals) -> Result<Agent, CliError> {
     Agent::open_to_read(agent_config(g, local, None)?).map_err(CliError::Agent)
 }
 
-fn print_json<T: serde::Serialize>(value: &T) {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()

@@ -149,6 +149,10 @@ pub enum Command {
     Flush(ConnectJson),
     /// Show enrolment, last verdicts and the outbox.
     Status(DeviceJson),
+    /// Your working hours: the agent prompts you only within them
+    /// (check-ins still run outside them, silently).
+    #[command(name = "quiet-hours", subcommand)]
+    QuietHours(crate::quiet_cmd::QuietHoursCommand),
     /// Print the collector's attestation result for this device (an EAR
     /// JWT bound to the device key) while it is unexpired, for a gateway;
     /// exit 2 with the reason when there is none.

@@ -14,6 +14,7 @@ mod files;
 mod fleet;
 mod gateway;
 mod privacy_cmd;
+mod quiet_cmd;
 mod render;
 mod serve;
 mod targets;
@@ -48,6 +49,15 @@ fn main() -> ExitCode {
         Command::Enrol(args) => agent_cmd::enrol(args, &cli.connect(&args.connect)),
         Command::CheckIn(args) => agent_cmd::check_in(args.json, &cli.connect(&args.connect)),
         Command::Flush(args) => agent_cmd::flush(args.json, &cli.connect(&args.connect)),
+        Command::QuietHours(crate::quiet_cmd::QuietHoursCommand::Set(args)) => {
+            quiet_cmd::set(args, &cli.device(&args.device))
+        }
+        Command::QuietHours(crate::quiet_cmd::QuietHoursCommand::Show(args)) => {
+            quiet_cmd::show(args, &cli.device(&args.device))
+        }
+        Command::QuietHours(crate::quiet_cmd::QuietHoursCommand::Clear(args)) => {
+            quiet_cmd::clear(&cli.device(args))
+        }
         Command::Status(args) => agent_cmd::status(args.json, &cli.device(&args.device)),
         Command::ComplianceToken(args) => {
             agent_cmd::compliance_token(args.json, &cli.device(&args.device))

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use agent_core::l10n::Locale;
-use agent_core::policy::Verdict;
+use agent_core::policy::{Compliance, Outcome, Verdict};
 use agent_core::posture::{
     AutoLock, Fact, HardwareKeyStore, Posture, ScreenLock, StorageEncryption, Tpm,
 };
@@ -148,7 +148,8 @@ pub fn verdict_text(v: &Verdict, locale: Locale) -> String {
         "{headline}  (policy \"{}\", revision {})\n",
         v.policy.name, v.policy.revision
     );
-    let mut findings: Vec<_> = v.findings.iter().collect();
+    // report-only findings are the organisation's, never the person's.
+    let mut findings: Vec<_> = v.shown().collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.outcome));
     for f in findings {
         let mark = f.outcome.label(locale);
@@ -166,8 +167,92 @@ pub fn verdict_text(v: &Verdict, locale: Locale) -> String {
         if let Some(fix) = &f.remediation {
             let _ = writeln!(out, "        → {fix}");
         }
+        if let Some(note) = strategy_note(f) {
+            let _ = writeln!(out, "        ({note})");
+        }
     }
     out
+}
+
+// The strings below (strategies and quiet hours) are the CLI's words for
+// people, kept together so that they can move into a translation file.
+
+/// What a warning's strategy means for the person, when it says more than
+/// the outcome does.
+fn strategy_note(f: &agent_core::policy::Finding) -> Option<String> {
+    use agent_core::policy::Strategy;
+    match (f.strategy, f.outcome, f.deadline) {
+        (Some(Strategy::WarnThenBlock), Outcome::Warn, Some(deadline)) => Some(format!(
+            "warn-then-block: from {deadline} this device counts as non-compliant"
+        )),
+        (Some(Strategy::NotifyOnly), Outcome::Warn | Outcome::Fail, _) => {
+            Some("notify-only: a reminder; it never makes this device non-compliant".into())
+        }
+        _ => None,
+    }
+}
+
+/// `quiet-hours set`'s confirmation.
+pub fn working_hours_set(h: &agent_core::quiet_hours::WorkingHours) -> String {
+    format!(
+        "Working hours set: {} to {} every day, {} time. The agent prompts you only within them.",
+        h.start, h.end, h.time_zone
+    )
+}
+
+/// `quiet-hours clear`'s confirmation.
+pub fn working_hours_cleared() -> String {
+    "Working hours cleared: no quiet hours.".into()
+}
+
+/// `quiet-hours show`.
+pub fn quiet_hours_text(
+    hours: Option<&agent_core::quiet_hours::WorkingHours>,
+    d: &agent_core::quiet_hours::NotifyDecision,
+) -> String {
+    let mut out = String::new();
+    match hours {
+        Some(h) => {
+            let _ = writeln!(
+                out,
+                "Working hours: {} to {} every day, {} time",
+                h.start, h.end, h.time_zone
+            );
+        }
+        None => {
+            let _ = writeln!(out, "Working hours: not set");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Prompts now: {} ({})",
+        if d.notify { "yes" } else { "no" },
+        d.reason.describe()
+    );
+    if let Some(next) = d.next_allowed {
+        let _ = writeln!(out, "Next prompt allowed: {}", timestamp(next));
+    }
+    if let Some(quiet) = d.quiet_from {
+        let _ = writeln!(out, "Quiet from: {}", timestamp(quiet));
+    }
+    out
+}
+
+/// A check-in outside working hours: it ran, but says nothing to prompt.
+fn stayed_silent(compliance: Compliance, d: &agent_core::quiet_hours::NotifyDecision) -> String {
+    let next = d
+        .next_allowed
+        .map(|t| format!("; the next prompt is allowed from {}", timestamp(t)))
+        .unwrap_or_default();
+    let state = match compliance {
+        Compliance::Compliant => "compliant",
+        Compliance::Warning => "compliant, with warnings",
+        Compliance::NonCompliant => "non-compliant",
+    };
+    format!(
+        "Stayed silent: {}{next}. The check-in ran and was reported; this device is {state}. `posture-agent status` shows the details.\n",
+        d.reason.describe()
+    )
 }
 
 fn when(t: Option<time::OffsetDateTime>) -> String {
@@ -177,7 +262,15 @@ fn when(t: Option<time::OffsetDateTime>) -> String {
 /// What a check-in did: the verdict with remediation, then delivery.
 pub fn check_in_text(o: &agent_core::agent::CheckInOutcome) -> String {
     let mut out = String::new();
+    if !o.notify.notify {
+        let compliance = match (&o.status.verdicts.server, o.delivery.delivered > 0) {
+            (Some(server), true) => server.verdict.compliance,
+            _ => o.local_verdict.compliance,
+        };
+        out.push_str(&stayed_silent(compliance, &o.notify));
+    }
     match (&o.status.verdicts.server, o.delivery.delivered > 0) {
+        _ if !o.notify.notify => {}
         (Some(server), true) => {
             let _ = writeln!(
                 out,

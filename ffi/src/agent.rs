@@ -17,8 +17,10 @@ use agent_core::keys::store::{StoreChoice, open_store};
 use agent_core::l10n::Locale;
 use agent_core::policy::{Policy, RuleId, Verdict};
 use agent_core::privacy::PrivacyInventory;
+use agent_core::quiet_hours::{NotifyDecision, WorkingHours};
 use agent_core::state::OutboxLimits;
 use agent_core::token::{self, Nonce};
+use agent_core::uniffi_types::Timestamp;
 use time::OffsetDateTime;
 
 use crate::adapters::{ProbeAdapter, SecretStoreAdapter, SignerAdapter, TransportAdapter};
@@ -168,6 +170,51 @@ impl PostureAgent {
     /// key and all local state whatever the collector said.
     pub async fn unenrol(&self) -> Result<UnenrolOutcome, PostureAgentError> {
         self.run(|agent| agent.unenrol()).await
+    }
+
+    /// Whether the app may prompt the person now: within the working hours
+    /// they set (or always, when they set none), with the reason and, in
+    /// quiet hours, when it next may. Ask before posting a notification.
+    pub async fn should_notify(&self) -> Result<NotifyDecision, PostureAgentError> {
+        self.run(|agent| agent.should_notify()).await
+    }
+
+    /// [`PostureAgent::should_notify`] at the instant `at` (to plan ahead,
+    /// or to test with a fixed clock).
+    pub async fn should_notify_at(
+        &self,
+        at: Timestamp,
+    ) -> Result<NotifyDecision, PostureAgentError> {
+        self.run(move |agent| agent.should_notify_at(at)).await
+    }
+
+    /// The working hours the person set, if any.
+    pub async fn working_hours(&self) -> Result<Option<WorkingHours>, PostureAgentError> {
+        self.run(|agent| agent.working_hours()).await
+    }
+
+    /// Sets the person's working hours: every day from `start` to `end`
+    /// ("HH:MM"; an end before the start crosses midnight) in the IANA
+    /// `time_zone`, within the bounds of the policy in force.
+    pub async fn set_working_hours(
+        &self,
+        start: String,
+        end: String,
+        time_zone: String,
+    ) -> Result<(), PostureAgentError> {
+        // The core checks the hours (times, zone, the policy's bounds).
+        let hours = WorkingHours {
+            start,
+            end,
+            time_zone,
+        };
+        self.run(move |agent| agent.set_working_hours(Some(&hours)))
+            .await
+    }
+
+    /// Clears the working hours: no quiet hours.
+    pub async fn clear_working_hours(&self) -> Result<(), PostureAgentError> {
+        self.run(|agent| agent.set_working_hours(None)).await
     }
 
     /// Collects the device's posture now, blocking the calling thread.

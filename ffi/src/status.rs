@@ -90,6 +90,9 @@ pub struct CheckInOutcome {
     pub delivery: FlushOutcome,
     /// The status afterwards.
     pub status: Status,
+    /// Whether the app may prompt the person about the verdict now (quiet
+    /// hours); the check-in ran either way.
+    pub notify: agent_core::quiet_hours::NotifyDecision,
 }
 
 impl From<core::CheckInOutcome> for CheckInOutcome {
@@ -100,6 +103,7 @@ impl From<core::CheckInOutcome> for CheckInOutcome {
             fresh_nonce: o.fresh_nonce,
             delivery: o.delivery,
             status: o.status.into(),
+            notify: o.notify,
         }
     }
 }

@@ -7,11 +7,12 @@ use super::client::Client;
 use super::deliver::FlushOutcome;
 use super::{Agent, AgentError, Inner, Status, policy_in_force};
 use crate::keys::DeviceSigner;
-use crate::policy::{Verdict, evaluate};
+use crate::policy::{Verdict, evaluate, evaluate_with_history};
 use crate::protocol::app_attest::{enrol_client_data_hash, report_client_data_hash};
 use crate::protocol::{
     DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose, report_attestation_challenge,
 };
+use crate::quiet_hours::NotifyDecision;
 use crate::state::{Enrolment, QueuedReport};
 use crate::token::{self, Claims, Nonce};
 use crate::transport::check_url;
@@ -56,6 +57,9 @@ pub struct CheckInOutcome {
     pub delivery: FlushOutcome,
     /// The status afterwards.
     pub status: Status,
+    /// Whether the app may prompt the person about the verdict now (quiet
+    /// hours): the check-in ran either way.
+    pub notify: NotifyDecision,
 }
 
 /// What unenrolling did.
@@ -169,6 +173,7 @@ impl Agent {
         let report = token::sign(&claims, signer.as_ref())?;
         let mut verdicts = inner.state.verdicts()?;
         verdicts.local = Some(claims.verdict.clone());
+        let history = inner.state.failure_history()?.after(&claims.verdict, now);
         // One durable commit: the report queued, its nonce spent (the
         // collector accepts each nonce once as current), the verdict kept.
         let queued = QueuedReport::new(claims.jti.clone(), report, now);
@@ -176,6 +181,7 @@ impl Agent {
             let pushed = state.push(&queued)?;
             state.set_next_nonce(None, None)?;
             state.set_verdicts(&verdicts, now)?;
+            state.set_failure_history(&history)?;
             Ok(pushed)
         })?;
         if pushed.evicted > 0 {
@@ -186,12 +192,14 @@ impl Agent {
         }
         let delivery = self.deliver(inner, false)?;
         self.notify(inner);
+        let notify = super::quiet::decide(&inner.state, OffsetDateTime::now_utc())?;
         Ok(CheckInOutcome {
             local_verdict: claims.verdict,
             jti: claims.jti.into(),
             fresh_nonce,
             delivery,
             status: inner.status()?,
+            notify,
         })
     }
 
@@ -364,7 +372,11 @@ impl Agent {
         now: OffsetDateTime,
     ) -> Result<Claims, AgentError> {
         let posture = self.probe.collect();
-        let verdict = evaluate(&posture, &policy_in_force(&inner.state)?, now);
+        // The device's own history of failures: a warn-then-block rule's
+        // grace counts from the first failing check-in.
+        let history = inner.state.failure_history()?;
+        let verdict =
+            evaluate_with_history(&posture, &policy_in_force(&inner.state)?, now, &history);
         Ok(Claims::new(nonce, device_id, posture, verdict, now)?)
     }
 }

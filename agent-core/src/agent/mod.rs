@@ -17,6 +17,7 @@ mod deliver;
 mod error;
 mod flow;
 mod listeners;
+mod quiet;
 mod verdicts;
 
 pub use client::{Client, ClientError};

@@ -4,7 +4,10 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime, UtcOffset};
 
 use super::remediation as fix;
-use super::{AutoLockRule, FlagRule, OsVersionRule, PatchRule, Policy, UnknownOutcome};
+use super::strategy::{FailureHistory, Strategy};
+use super::{
+    AutoLockRule, FlagRule, OsVersionRule, PatchRule, Policy, RuleSettings, UnknownOutcome,
+};
 use crate::l10n::Locale;
 use crate::posture::{AutoLock, Fact, Platform, Posture, ScreenLock, StorageEncryption};
 use crate::version::Version;
@@ -85,9 +88,19 @@ pub struct Finding {
     /// What the person should do, when there is something to do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remediation: Option<String>,
-    /// The day a warning inside its grace period becomes a failure.
+    /// The day a warning inside its grace period becomes a failure: under
+    /// `warn-then-block`, the day the block starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Date>,
+    /// The strategy that applied to the rule; absent on the findings a
+    /// collector adds that are no policy rule (`assurance`, `attestation_pin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    /// When the fact is known to break the rule: the first day it did, as
+    /// far as the evaluation knows (the posture, the failure history, or
+    /// else the evaluation day itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<Date>,
 }
 
 /// Names the policy a verdict was reached under.
@@ -127,12 +140,26 @@ pub struct Verdict {
     pub evaluated_at: OffsetDateTime,
 }
 
+impl Finding {
+    /// Whether the person holding the device sees this finding: every one
+    /// but those of `report-only` rules.
+    pub fn shown_to_user(&self) -> bool {
+        self.strategy.is_none_or(Strategy::shown_to_user)
+    }
+}
+
 impl Verdict {
-    /// Findings that need the person's attention (warn or fail).
+    /// Findings that need the person's attention (warn or fail) and are
+    /// theirs to see (not `report-only`).
     pub fn actionable(&self) -> impl Iterator<Item = &Finding> {
-        self.findings
-            .iter()
+        self.shown()
             .filter(|f| matches!(f.outcome, Outcome::Warn | Outcome::Fail))
+    }
+
+    /// Findings the person holding the device may be shown: all but those
+    /// of `report-only` rules, which are for the organisation only.
+    pub fn shown(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.shown_to_user())
     }
 }
 
@@ -141,9 +168,10 @@ impl Verdict {
 ///
 /// Pure: the same inputs always give the same verdict, so the backend can
 /// re-evaluate a report and reach the same answer as the device. Dates are
-/// days of the UTC calendar, whatever offset `now` carries.
+/// days of the UTC calendar, whatever offset `now` carries. No failure
+/// history: a `warn-then-block` rule counts its grace from today.
 pub fn evaluate(posture: &Posture, policy: &Policy, now: OffsetDateTime) -> Verdict {
-    evaluate_in(posture, policy, now, Locale::En)
+    evaluate_with_history(posture, policy, now, &FailureHistory::new())
 }
 
 /// [`evaluate`] with the remediation in `locale`: the verdict to show the
@@ -155,58 +183,77 @@ pub fn evaluate_in(
     now: OffsetDateTime,
     locale: Locale,
 ) -> Verdict {
+    evaluate_with_history_in(posture, policy, now, &FailureHistory::new(), locale)
+}
+
+/// [`evaluate`], with since when each rule has been failing: a rule that
+/// names `warn-then-block` counts its grace from there.
+pub fn evaluate_with_history(
+    posture: &Posture,
+    policy: &Policy,
+    now: OffsetDateTime,
+    history: &FailureHistory,
+) -> Verdict {
+    evaluate_with_history_in(posture, policy, now, history, Locale::En)
+}
+
+/// [`evaluate_with_history`] with the remediation in `locale`.
+pub fn evaluate_with_history_in(
+    posture: &Posture,
+    policy: &Policy,
+    now: OffsetDateTime,
+    history: &FailureHistory,
+    locale: Locale,
+) -> Verdict {
     let now = now.to_offset(UtcOffset::UTC);
     let ctx = Ctx {
         posture,
         today: now.date(),
         grace_days: policy.grace.map(|g| g.days),
         locale,
+        history,
     };
     let rules = &policy.rules;
     let mut findings = Vec::with_capacity(8);
     if let Some(rule) = &rules.os_version {
-        findings.push(ctx.os_version(rule));
+        findings.push(ctx.settle(ctx.os_version(rule), rule.settings()));
     }
     if let Some(rule) = &rules.security_patch {
-        findings.push(ctx.security_patch(rule));
+        findings.push(ctx.settle(ctx.security_patch(rule), rule.settings()));
     }
     if let Some(rule) = &rules.storage_encryption {
-        findings.push(ctx.storage_encryption(rule));
+        findings.push(ctx.settle(ctx.storage_encryption(rule), rule.settings()));
     }
     if let Some(rule) = &rules.screen_lock {
-        findings.push(ctx.screen_lock(rule));
+        findings.push(ctx.settle(ctx.screen_lock(rule), rule.settings()));
     }
     if let Some(rule) = &rules.auto_lock {
-        findings.push(ctx.auto_lock(rule));
+        findings.push(ctx.settle(ctx.auto_lock(rule), rule.settings()));
     }
     if let Some(rule) = &rules.developer_mode {
-        findings.push(ctx.forbidden_flag(
+        let finding = ctx.forbidden_flag(
             RuleId::DeveloperMode,
             rule,
             &posture.developer_mode,
             "developer mode",
             "check-subject-developer-mode",
-        ));
+        );
+        findings.push(ctx.settle(finding, rule.settings()));
     }
     if let Some(rule) = &rules.usb_debugging {
-        findings.push(ctx.forbidden_flag(
+        let finding = ctx.forbidden_flag(
             RuleId::UsbDebugging,
             rule,
             &posture.usb_debugging,
             "USB debugging",
             "check-subject-usb-debugging",
-        ));
+        );
+        findings.push(ctx.settle(finding, rule.settings()));
     }
     if let Some(rule) = &rules.integrity {
-        findings.push(ctx.integrity(rule));
+        findings.push(ctx.settle(ctx.integrity(rule), rule.settings()));
     }
-    let compliance = if findings.iter().any(|f| f.outcome == Outcome::Fail) {
-        Compliance::NonCompliant
-    } else if findings.iter().any(|f| f.outcome == Outcome::Warn) {
-        Compliance::Warning
-    } else {
-        Compliance::Compliant
-    };
+    let compliance = compliance_of(&findings);
     Verdict {
         compliance,
         findings,
@@ -218,11 +265,29 @@ pub fn evaluate_in(
     }
 }
 
+/// The compliance of a set of findings: a `report-only` finding never
+/// counts.
+pub fn compliance_of(findings: &[Finding]) -> Compliance {
+    let counted = || {
+        findings
+            .iter()
+            .filter(|f| f.strategy.is_none_or(Strategy::counts_for_compliance))
+    };
+    if counted().any(|f| f.outcome == Outcome::Fail) {
+        Compliance::NonCompliant
+    } else if counted().any(|f| f.outcome == Outcome::Warn) {
+        Compliance::Warning
+    } else {
+        Compliance::Compliant
+    }
+}
+
 struct Ctx<'a> {
     posture: &'a Posture,
     today: Date,
     grace_days: Option<u32>,
     locale: Locale,
+    history: &'a FailureHistory,
 }
 
 impl Ctx<'_> {
@@ -242,6 +307,8 @@ impl Ctx<'_> {
             requirement: None,
             remediation: None,
             deadline: None,
+            strategy: None,
+            failing_since: None,
         }
     }
 
@@ -268,19 +335,66 @@ impl Ctx<'_> {
             requirement: Some(requirement),
             remediation,
             deadline: None,
+            strategy: None,
+            failing_since: None,
         }
     }
 
-    /// A failure, softened to a warning while it is inside the grace period.
+    /// The strategy a rule follows: the one it names, else `warn-then-block`
+    /// when the policy has a grace period and `block` when it has none (what
+    /// every rule did before strategies, so older policies keep their
+    /// verdicts).
+    fn strategy(&self, settings: RuleSettings) -> Strategy {
+        match (settings.strategy, self.grace_days) {
+            (Some(strategy), _) => strategy,
+            (None, Some(_)) => Strategy::WarnThenBlock,
+            (None, None) => Strategy::Block,
+        }
+    }
+
+    /// Names the strategy in a rule's finding and applies what it does
+    /// beyond grace: `notify-only` never fails.
+    fn settle(&self, mut finding: Finding, settings: RuleSettings) -> Finding {
+        let strategy = self.strategy(settings);
+        finding.strategy = Some(strategy);
+        if strategy == Strategy::NotifyOnly && finding.outcome == Outcome::Fail {
+            finding.outcome = Outcome::Warn;
+        }
+        finding
+    }
+
+    /// A failure, softened to a warning while it is inside the grace period
+    /// of a `warn-then-block` rule. `began` is the start the posture itself
+    /// shows (a patch level that aged out), when it shows one.
     fn failure(
         &self,
         rule: RuleId,
         observed: String,
         requirement: String,
         remediation: String,
-        failing_since: Option<Date>,
+        settings: RuleSettings,
+        began: Option<Date>,
     ) -> Finding {
-        let deadline = match (self.grace_days, failing_since) {
+        let tracked = self.history.since(rule).map(|t| t.date());
+        let failing_since = began.or(tracked).unwrap_or(self.today);
+        let start = match settings.strategy {
+            // A rule without a strategy of its own counts only the start the
+            // posture or `since` shows, as every rule did before the history.
+            None => match (began, settings.since) {
+                (Some(b), Some(s)) => Some(b.max(s)),
+                (b, s) => b.or(s),
+            },
+            Some(_) => Some(
+                settings
+                    .since
+                    .map_or(failing_since, |s| s.max(failing_since)),
+            ),
+        };
+        let grace = match self.strategy(settings) {
+            Strategy::WarnThenBlock => settings.grace_days.or(self.grace_days),
+            Strategy::ReportOnly | Strategy::NotifyOnly | Strategy::Block => None,
+        };
+        let deadline = match (grace, start) {
             (Some(days), Some(since)) => since.checked_add(Duration::days(i64::from(days))),
             _ => None,
         };
@@ -300,6 +414,8 @@ impl Ctx<'_> {
             requirement: Some(requirement),
             remediation: Some(remediation),
             deadline,
+            strategy: None,
+            failing_since: Some(failing_since),
         }
     }
 
@@ -311,6 +427,8 @@ impl Ctx<'_> {
             requirement: Some(requirement),
             remediation: None,
             deadline: None,
+            strategy: None,
+            failing_since: None,
         }
     }
 
@@ -402,7 +520,14 @@ impl Ctx<'_> {
             None => Ctx::pass(id, observed, requirement),
             Some(needed) => {
                 let remediation = fix::os_version(self.locale, self.platform(), &observed, &needed);
-                self.failure(id, observed, requirement, remediation, rule.since)
+                self.failure(
+                    id,
+                    observed,
+                    requirement,
+                    remediation,
+                    rule.settings(),
+                    None,
+                )
             }
         }
     }
@@ -448,12 +573,15 @@ impl Ctx<'_> {
                 .checked_add(Duration::days(i64::from(rule.max_age_days) + 1)),
             Some(_) => None,
         };
-        let since = match (aged_out, rule.since) {
-            (Some(a), Some(s)) => Some(a.max(s)),
-            (a, s) => a.or(s),
-        };
         let remediation = fix::security_patch(self.locale, self.platform(), patch, oldest);
-        self.failure(id, observed, requirement, remediation, since)
+        self.failure(
+            id,
+            observed,
+            requirement,
+            remediation,
+            rule.settings(),
+            aged_out,
+        )
     }
 
     fn storage_encryption(&self, rule: &FlagRule) -> Finding {
@@ -475,7 +603,8 @@ impl Ctx<'_> {
                 "not encrypted".into(),
                 requirement,
                 fix::storage_encryption(self.locale, self.platform()),
-                rule.since,
+                rule.settings(),
+                None,
             ),
             Fact::Unknown { reason } => self.unknown(
                 id,
@@ -506,7 +635,8 @@ impl Ctx<'_> {
                 "no secure screen lock".into(),
                 requirement,
                 fix::screen_lock(self.locale, self.platform()),
-                rule.since,
+                rule.settings(),
+                None,
             ),
             Fact::Unknown { reason } => self.unknown(
                 id,
@@ -542,7 +672,8 @@ impl Ctx<'_> {
                 value.to_string(),
                 requirement,
                 fix::auto_lock(self.locale, self.platform(), max),
-                rule.since,
+                rule.settings(),
+                None,
             ),
             Fact::Unknown { reason } => self.unknown(
                 id,
@@ -580,7 +711,8 @@ impl Ctx<'_> {
                     format!("{name} on"),
                     requirement,
                     remediation,
-                    rule.since,
+                    rule.settings(),
+                    None,
                 )
             }
             Fact::Unknown { reason } => {
@@ -618,7 +750,8 @@ impl Ctx<'_> {
                 observed,
                 requirement,
                 fix::integrity(self.locale, &tripped),
-                rule.since,
+                rule.settings(),
+                None,
             );
         }
         let unknown: Vec<&str> = indicators
@@ -681,3 +814,5 @@ fn describe_minimums(minimums: &[Version]) -> String {
 mod tests;
 #[cfg(test)]
 mod tests_auto_lock;
+#[cfg(test)]
+mod tests_strategy;

@@ -7,15 +7,19 @@
 mod evaluate;
 mod labels;
 mod remediation;
+mod strategy;
 
 pub use evaluate::{
-    Compliance, Finding, Outcome, PolicyRef, RuleId, Verdict, evaluate, evaluate_in,
+    Compliance, Finding, Outcome, PolicyRef, RuleId, Verdict, compliance_of, evaluate, evaluate_in,
+    evaluate_with_history, evaluate_with_history_in,
 };
+pub use strategy::{FailureHistory, Strategy};
 
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::posture::Platform;
+use crate::quiet_hours::WorkingHoursBounds;
 use crate::version::Version;
 
 /// The policy schema version this agent reads.
@@ -55,6 +59,10 @@ pub struct Policy {
     /// Grace period for fresh failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grace: Option<Grace>,
+    /// Bounds on the working hours a person may set; the agent prompts
+    /// only within them. Absent: any hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_hours: Option<WorkingHoursBounds>,
     /// The rules.
     pub rules: Rules,
 }
@@ -124,6 +132,15 @@ pub struct OsVersionRule {
     /// When these minimums took effect: a failure begins no earlier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Date>,
+    /// What a failure of this rule does; absent: `warn-then-block` when the
+    /// policy has `grace`, else `block`, with the start of a failure taken
+    /// only from the posture and `since`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    /// Grace days under `warn-then-block`; the policy's `grace.days` when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_days: Option<u32>,
 }
 
 /// The minimum versions for one platform or distribution.
@@ -163,6 +180,15 @@ pub struct PatchRule {
     /// When the rule took effect: a failure begins no earlier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Date>,
+    /// What a failure of this rule does; absent: `warn-then-block` when the
+    /// policy has `grace`, else `block`, with the start of a failure taken
+    /// only from the posture and `since`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    /// Grace days under `warn-then-block`; the policy's `grace.days` when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_days: Option<u32>,
 }
 
 /// How soon the screen must lock by itself, per platform.
@@ -178,6 +204,15 @@ pub struct AutoLockRule {
     /// When the rule took effect: a failure begins no earlier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Date>,
+    /// What a failure of this rule does; absent: `warn-then-block` when the
+    /// policy has `grace`, else `block`, with the start of a failure taken
+    /// only from the posture and `since`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    /// Grace days under `warn-then-block`; the policy's `grace.days` when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_days: Option<u32>,
 }
 
 /// The longest inactivity before the screen locks, on some platforms.
@@ -205,7 +240,45 @@ pub struct FlagRule {
     /// When the rule took effect: a failure begins no earlier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<Date>,
+    /// What a failure of this rule does; absent: `warn-then-block` when the
+    /// policy has `grace`, else `block`, with the start of a failure taken
+    /// only from the posture and `since`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    /// Grace days under `warn-then-block`; the policy's `grace.days` when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_days: Option<u32>,
 }
+
+/// What every rule has besides its own check: when it took effect, its
+/// strategy and its grace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RuleSettings {
+    /// The rule's `since`.
+    pub(crate) since: Option<Date>,
+    /// The rule's `strategy`, when it names one.
+    pub(crate) strategy: Option<Strategy>,
+    /// The rule's `grace_days`.
+    pub(crate) grace_days: Option<u32>,
+}
+
+macro_rules! rule_settings {
+    ($($rule:ty),*) => {$(
+        impl $rule {
+            /// The rule's `since`, `strategy` and `grace_days`.
+            pub(crate) fn settings(&self) -> RuleSettings {
+                RuleSettings {
+                    since: self.since,
+                    strategy: self.strategy,
+                    grace_days: self.grace_days,
+                }
+            }
+        }
+    )*};
+}
+
+rule_settings!(OsVersionRule, PatchRule, AutoLockRule, FlagRule);
 
 /// Why a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -261,6 +334,7 @@ impl Policy {
                 revision: 0,
                 description: None,
                 grace: None,
+                working_hours: None,
                 rules: Rules::default(),
             },
         }
@@ -313,6 +387,38 @@ impl Policy {
                 "grace.days".into(),
                 format!("{} days is more than ten years", grace.days),
             ));
+        }
+        if let Some(bounds) = &self.working_hours {
+            bounds
+                .validate()
+                .map_err(|(field, reason)| invalid(field, reason))?;
+        }
+        for (name, settings) in self.rule_settings() {
+            let field = format!("rules.{name}.grace_days");
+            match (settings.strategy, settings.grace_days) {
+                (Some(Strategy::WarnThenBlock), Some(days)) if days > MAX_DAYS => {
+                    return Err(invalid(
+                        field,
+                        format!("{days} days is more than ten years"),
+                    ));
+                }
+                (Some(Strategy::WarnThenBlock), None) if self.grace.is_none() => {
+                    return Err(invalid(
+                        format!("rules.{name}.strategy"),
+                        "warn-then-block needs grace days: set `grace_days` here or `grace.days` for the policy".into(),
+                    ));
+                }
+                (Some(Strategy::WarnThenBlock), _) | (_, None) => {}
+                (strategy, Some(_)) => {
+                    let named = strategy.map_or("no strategy", Strategy::name);
+                    return Err(invalid(
+                        field,
+                        format!(
+                            "grace days apply only to `strategy = \"warn-then-block\"`, and this rule has {named}"
+                        ),
+                    ));
+                }
+            }
         }
         if let Some(rule) = &self.rules.os_version {
             for (i, min) in rule.minimum.iter().enumerate() {
@@ -396,6 +502,45 @@ impl Policy {
             ));
         }
         Ok(())
+    }
+
+    /// Each rule present, by its name in `rules`, with its settings.
+    fn rule_settings(&self) -> Vec<(&'static str, RuleSettings)> {
+        let r = &self.rules;
+        [
+            (
+                "os_version",
+                r.os_version.as_ref().map(OsVersionRule::settings),
+            ),
+            (
+                "security_patch",
+                r.security_patch.as_ref().map(PatchRule::settings),
+            ),
+            (
+                "storage_encryption",
+                r.storage_encryption.as_ref().map(FlagRule::settings),
+            ),
+            (
+                "screen_lock",
+                r.screen_lock.as_ref().map(FlagRule::settings),
+            ),
+            (
+                "auto_lock",
+                r.auto_lock.as_ref().map(AutoLockRule::settings),
+            ),
+            (
+                "developer_mode",
+                r.developer_mode.as_ref().map(FlagRule::settings),
+            ),
+            (
+                "usb_debugging",
+                r.usb_debugging.as_ref().map(FlagRule::settings),
+            ),
+            ("integrity", r.integrity.as_ref().map(FlagRule::settings)),
+        ]
+        .into_iter()
+        .filter_map(|(name, settings)| settings.map(|s| (name, s)))
+        .collect()
     }
 
     /// Serialises the policy as JSON (the form the backend sends).

@@ -9,6 +9,7 @@
 pub mod backoff;
 mod documents;
 mod error;
+mod failures;
 mod lock;
 mod outbox;
 mod records;
@@ -16,6 +17,9 @@ mod schema;
 mod stamp;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_v5;
+mod working_hours;
 
 use std::path::{Path, PathBuf};
 
@@ -214,7 +218,9 @@ impl State {
                  UPDATE agent SET policy_json = NULL, policy_updated_at = NULL,
                      verdict_json = NULL, verdict_at = NULL, last_checkin_at = NULL,
                      evicted_total = 0, key_name = NULL, server_wait_until = NULL,
-                     protocol_errors_total = 0, attestation_result = NULL;",
+                     protocol_errors_total = 0, attestation_result = NULL,
+                     working_hours_json = NULL;
+                 DELETE FROM rule_failures;",
             )?;
             Ok(())
         })?;

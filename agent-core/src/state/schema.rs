@@ -8,7 +8,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::error::DbError;
 
 /// The schema version this build writes; a file with a higher one is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
 /// a released migration never changes.
@@ -58,6 +58,14 @@ pub(crate) const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     // v4. The collector's latest attestation result (an EAR JWT) for this
     // device, kept so the device can present it to a gateway.
     "ALTER TABLE agent ADD COLUMN attestation_result TEXT;",
+    // v5. Since when each rule has failed this device without a pass
+    // between (a warn-then-block rule's grace counts from there), and the
+    // working hours the person set (the agent is quiet outside them).
+    "CREATE TABLE rule_failures (
+        rule TEXT PRIMARY KEY NOT NULL,
+        since INTEGER NOT NULL
+    );
+    ALTER TABLE agent ADD COLUMN working_hours_json TEXT;",
 ];
 
 /// How long a statement waits for a lock held by someone else (in practice

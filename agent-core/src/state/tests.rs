@@ -141,8 +141,8 @@ fn a_database_from_a_newer_agent_is_refused_clearly() {
         matches!(
             err,
             StateError::NewerSchema {
-                found: 5,
-                supported: 4,
+                found: 6,
+                supported: 5,
                 ..
             }
         ),

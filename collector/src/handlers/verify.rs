@@ -174,6 +174,7 @@ pub(crate) fn report(
             && pinned.is_none_or(|p| pin::downgrades(&p.summary, &f.summary).is_empty())
     });
     let attested = fresh_kept.or(pinned);
+    let history = inner.failures.get(entry.device_id.as_str());
     // Evaluated at `iat`, so the server reaches the verdict the device
     // should have; attested values replace reported ones (protocol §5.3.1).
     let Appraisal {
@@ -185,6 +186,7 @@ pub(crate) fn report(
             attested,
             reported_at: at(claims.iat),
             pin_broken: entry.pin_broken,
+            history: &history,
             app_asserted: claims.posture.platform == Platform::Ios
                 && claims.app_attest.is_some()
                 && inner.app_attest.verifier().is_some(),

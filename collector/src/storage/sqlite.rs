@@ -45,6 +45,7 @@ impl SqliteStore {
         signing_key: Option<&Path>,
         settings: Arc<Settings>,
         keys: Arc<KeyCache>,
+        failures: Arc<crate::failures::FailureCache>,
         events: Option<Arc<crate::events::Outputs>>,
         events_config: &crate::events::EventsConfig,
     ) -> Result<(SqliteStore, Signer, Option<crate::events::WebhookQueue>), CollectorError> {
@@ -98,7 +99,7 @@ impl SqliteStore {
                 worker: Arc::new(worker),
             })
         };
-        let writer = WriterHandle::start(conn, settings, keys, events, webhooks.clone())?;
+        let writer = WriterHandle::start(conn, settings, keys, failures, events, webhooks.clone())?;
         let checkpointer = store::Checkpointer::spawn(&path)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         Ok((

@@ -311,6 +311,17 @@ impl Writer {
             self.reattested(device_id, c.jti.as_str(), fresh, now)?;
         }
         self.note_verdict(device_id, &c.assessment, current);
+        // docs/policy.md §8.4: only current reports move the history.
+        if current {
+            let before = self.failures.get(device_id);
+            let after =
+                crate::failures::record(&self.conn, device_id, &before, &c.verdict, at(c.iat))
+                    .map_err(sql)?;
+            if after != before {
+                self.effects
+                    .push(Effect::SetFailures(device_id.to_owned(), after));
+            }
+        }
         let freshness = if current {
             Freshness::Current
         } else {

@@ -21,6 +21,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use agent_core::Policy;
+use agent_core::policy::FailureHistory;
 use agent_core::protocol::{
     Assessment, AssuranceLevel, ChallengeResponse, DeviceId, EnrolResponse, IssuedCode, Jti, Nonce,
     UnenrolResponse,
@@ -34,6 +35,7 @@ use tokio::sync::oneshot;
 use crate::attestation::Attested;
 use crate::attestation::pin::PinStatus;
 use crate::error::CollectorError;
+use crate::failures::FailureCache;
 use crate::keys::{KeyCache, KeyEntry};
 use crate::problem::ApiError;
 use crate::store;
@@ -185,6 +187,8 @@ impl Done {
 enum Effect {
     AddKey(KeyEntry),
     RemoveKey(String),
+    /// A device's failure history after a current report.
+    SetFailures(String, FailureHistory),
 }
 
 /// An enrolled device as the writer tracks it.
@@ -201,6 +205,7 @@ struct Writer {
     conn: Connection,
     settings: Arc<Settings>,
     keys: Arc<KeyCache>,
+    failures: Arc<FailureCache>,
     devices: HashMap<String, DevState>,
     /// `kid` → device id, for "already enrolled" within a batch too.
     kids: HashMap<String, String>,
@@ -223,6 +228,7 @@ impl WriterHandle {
         conn: Connection,
         settings: Arc<Settings>,
         keys: Arc<KeyCache>,
+        failures: Arc<FailureCache>,
         events: Option<Arc<crate::events::Outputs>>,
         webhooks: Option<crate::events::WebhookQueue>,
     ) -> Result<WriterHandle, CollectorError> {
@@ -230,6 +236,7 @@ impl WriterHandle {
             conn,
             settings,
             keys,
+            failures,
             devices: HashMap::new(),
             kids: HashMap::new(),
             effects: Vec::new(),
@@ -329,6 +336,7 @@ impl Writer {
                     match effect {
                         Effect::AddKey(entry) => self.keys.insert(entry),
                         Effect::RemoveKey(kid) => self.keys.remove(&kid),
+                        Effect::SetFailures(device, history) => self.failures.set(device, history),
                     }
                 }
                 self.events.committed();
@@ -392,6 +400,8 @@ impl Writer {
             );
         }
         self.keys.replace_all(entries);
+        self.failures
+            .replace_all(crate::failures::load_all(&self.conn)?);
         Ok(())
     }
 

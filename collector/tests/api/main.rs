@@ -20,5 +20,6 @@ mod reports;
 mod requests;
 mod status_server;
 mod stores;
+mod strategies;
 mod tls;
 mod webhooks;

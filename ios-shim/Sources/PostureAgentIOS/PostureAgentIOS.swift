@@ -40,6 +40,25 @@ public final class PostureAgentIOS: @unchecked Sendable {
         try await agent.checkIn()
     }
 
+    /// Whether the app may prompt the person now (quiet hours: not outside
+    /// the working hours they set), with the reason and the next time it
+    /// may. The shim posts no notification itself; an app that does asks
+    /// this first (a check-in's outcome carries the same answer).
+    public func shouldNotify() async throws -> NotifyDecision {
+        try await agent.shouldNotify()
+    }
+
+    /// Sets the person's working hours ("HH:MM", an IANA time zone such as
+    /// `TimeZone.current.identifier`), within the policy's bounds.
+    public func setWorkingHours(start: String, end: String, timeZone: String) async throws {
+        try await agent.setWorkingHours(start: start, end: end, timeZone: timeZone)
+    }
+
+    /// Clears the working hours: no quiet hours.
+    public func clearWorkingHours() async throws {
+        try await agent.clearWorkingHours()
+    }
+
     /// Sends the reports waiting in the outbox now.
     public func flush() async throws -> FlushOutcome {
         try await agent.flush()
@@ -106,6 +125,7 @@ extension PostureAgentIOS {
     ) -> Bool {
         BGTaskScheduler.shared.register(forTaskWithIdentifier: identifier, using: nil) { task in
             // Ask for the next run first, so one failure does not end the series.
+            // The task shows nothing, so it keeps its cadence in quiet hours.
             try? scheduleCheckIn(identifier: identifier, after: interval)
             guard let agent = agent() else {
                 task.setTaskCompleted(success: false)

@@ -297,6 +297,54 @@ def test_the_privacy_inventory_and_a_welsh_remediation(agent, probe):
         assert [f.path for f in english.fields] == [f.path for f in inventory.fields]
 
 
+def test_a_rules_strategy_shows_in_the_verdict(agent):
+    posture = agent.collect()
+    # What the other rules make of this phone, developer mode off.
+    baseline = agent.evaluate(posture, pa.default_policy()).compliance
+    posture.developer_mode = pa.FactBool.OBSERVED(value=True, source="Settings.Global")
+    policy = pa.default_policy()
+    policy.rules.developer_mode.strategy = pa.Strategy.REPORT_ONLY
+    verdict = agent.evaluate(posture, policy)
+    dev = [f for f in verdict.findings if f.rule == pa.RuleId.DEVELOPER_MODE][0]
+    assert dev.strategy == pa.Strategy.REPORT_ONLY
+    assert dev.outcome == pa.Outcome.FAIL
+    assert verdict.compliance == baseline, "a report-only failure never counts"
+    policy.rules.developer_mode.strategy = pa.Strategy.NOTIFY_ONLY
+    verdict = agent.evaluate(posture, policy)
+    dev = [f for f in verdict.findings if f.rule == pa.RuleId.DEVELOPER_MODE][0]
+    assert dev.outcome == pa.Outcome.WARN and dev.deadline is None
+    assert verdict.compliance != pa.Compliance.COMPLIANT
+    if baseline == pa.Compliance.COMPLIANT:
+        assert verdict.compliance == pa.Compliance.WARNING
+
+
+def test_should_notify_follows_the_working_hours_with_a_fixed_clock(agent):
+    utc = datetime.timezone.utc
+
+    async def flow():
+        none = await agent.should_notify()
+        assert none.notify and none.reason == pa.NotifyReason.NO_WORKING_HOURS
+        # A night-shift nurse in London.
+        await agent.set_working_hours("19:00", "07:30", "Europe/London")
+        hours = await agent.working_hours()
+        assert (hours.start, hours.end, hours.time_zone) == ("19:00", "07:30", "Europe/London")
+        # 29 March 2026, 00:30 UTC: before the clocks go forward, on shift.
+        night = await agent.should_notify_at(datetime.datetime(2026, 3, 29, 0, 30, tzinfo=utc))
+        assert night.notify and night.reason == pa.NotifyReason.WITHIN_WORKING_HOURS
+        # By morning London is on BST (UTC+1): the shift ends 06:30 UTC.
+        assert night.quiet_from == datetime.datetime(2026, 3, 29, 6, 30, tzinfo=utc)
+        day = await agent.should_notify_at(datetime.datetime(2026, 7, 14, 12, 0, tzinfo=utc))
+        assert not day.notify and day.reason == pa.NotifyReason.OUTSIDE_WORKING_HOURS
+        assert day.next_allowed == datetime.datetime(2026, 7, 14, 18, 0, tzinfo=utc)
+        with pytest.raises(pa.PostureAgentError.InvalidInput) as caught:
+            await agent.set_working_hours("19:00", "07:30", "Mars/Olympus_Mons")
+        assert "time zone" in str(caught.value)
+        await agent.clear_working_hours()
+        assert await agent.working_hours() is None
+
+    asyncio.run(flow())
+
+
 def test_rust_signs_with_the_python_key_and_verifies_leading_zero_signatures(agent, signer):
     posture = agent.collect()
     verdict = agent.evaluate(posture, pa.default_policy())

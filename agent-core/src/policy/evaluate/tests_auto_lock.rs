@@ -120,6 +120,8 @@ fn platforms_without_a_maximum_are_not_checked_and_since_allows_grace() {
                     seconds: 60,
                 }],
                 since: Some(date!(2026 - 11 - 20)),
+                strategy: None,
+                grace_days: None,
             }),
             ..Rules::default()
         },

@@ -30,6 +30,21 @@ suspend fun PostureAgentAndroid.enrol(serverUrl: String, code: String) = try {
 /** One check-in: collect, evaluate, sign, queue, deliver; the local verdict at once, the server's when it answers. */
 suspend fun PostureAgentAndroid.checkIn() = agent.checkIn()
 
+/**
+ * Whether the app may prompt the person now (quiet hours: outside the
+ * working hours they set it may not), with the reason and the next time it
+ * may. The shim posts no notification itself; an app that does asks this
+ * first (a check-in's outcome carries the same answer in `notify`).
+ */
+suspend fun PostureAgentAndroid.shouldNotify() = agent.shouldNotify()
+
+/** Sets the person's working hours ("HH:MM", IANA time zone), within the policy's bounds. */
+suspend fun PostureAgentAndroid.setWorkingHours(start: String, end: String, timeZone: String) =
+    agent.setWorkingHours(start, end, timeZone)
+
+/** Clears the working hours: no quiet hours. */
+suspend fun PostureAgentAndroid.clearWorkingHours() = agent.clearWorkingHours()
+
 /** Delivers reports queued while offline. */
 suspend fun PostureAgentAndroid.flush() = agent.flush()
 

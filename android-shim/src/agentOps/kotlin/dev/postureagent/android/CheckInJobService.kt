@@ -14,7 +14,9 @@ import kotlinx.coroutines.launch
  * the check-in runs in a coroutine (the ffi's suspend calls do the blocking
  * work on Rust's own threads). A check-in that fails to deliver leaves its
  * report in the outbox, which the next run sends: the job never asks for a
- * retry itself, so a dead network costs no extra wake-ups.
+ * retry itself, so a dead network costs no extra wake-ups. It shows nothing
+ * to the person: the job keeps its cadence in quiet hours too, and an app
+ * that notifies from a check-in asks the core first ([shouldNotify]).
  */
 class CheckInJobService : JobService() {
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)

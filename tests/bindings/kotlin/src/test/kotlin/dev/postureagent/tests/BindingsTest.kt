@@ -28,6 +28,8 @@ import dev.postureagent.core.AndroidReadings
 import dev.postureagent.core.AutoLock
 import dev.postureagent.core.Compliance
 import dev.postureagent.core.Freshness
+import dev.postureagent.core.NotifyReason
+import dev.postureagent.core.Strategy
 import dev.postureagent.core.IndicatorKind
 import dev.postureagent.core.Outcome
 import dev.postureagent.core.Platform
@@ -317,6 +319,44 @@ class BindingsTest {
         assertEquals(Platform.ANDROID, posture.platform)
         val version = posture.os.version
         assertTrue(version is FactText.Unknown && version.reason.contains("settings provider is gone"))
+    }
+
+    @Test
+    fun `a rule's strategy shows in the verdict`() {
+        val posture = agent.collect().copy(developerMode = FactBool.Observed(true, "Settings.Global"))
+        val base = defaultPolicy()
+        val policy = base.copy(
+            rules = base.rules.copy(developerMode = base.rules.developerMode!!.copy(strategy = Strategy.NOTIFY_ONLY)),
+        )
+        val verdict = agent.evaluate(posture, policy)
+        val dev = verdict.findings.first { it.rule == RuleId.DEVELOPER_MODE }
+        assertEquals(Strategy.NOTIFY_ONLY, dev.strategy)
+        assertEquals(Outcome.WARN, dev.outcome)
+        assertNull(dev.deadline)
+        assertNotEquals(Compliance.COMPLIANT, verdict.compliance)
+    }
+
+    @Test
+    fun `shouldNotify follows the working hours with a fixed clock`() = runBlocking {
+        val none = agent.shouldNotify()
+        assertTrue(none.notify)
+        assertEquals(NotifyReason.NO_WORKING_HOURS, none.reason)
+        // A night-shift nurse in London.
+        agent.setWorkingHours("19:00", "07:30", "Europe/London")
+        assertEquals("Europe/London", agent.workingHours()?.timeZone)
+        val night = agent.shouldNotifyAt(Instant.parse("2026-10-25T01:30:00Z"))
+        assertTrue(night.notify)
+        assertEquals(NotifyReason.WITHIN_WORKING_HOURS, night.reason)
+        val day = agent.shouldNotifyAt(Instant.parse("2026-07-14T12:00:00Z"))
+        assertFalse(day.notify)
+        assertEquals(NotifyReason.OUTSIDE_WORKING_HOURS, day.reason)
+        assertEquals(Instant.parse("2026-07-14T18:00:00Z"), day.nextAllowed)
+        val e = assertThrows<PostureAgentException.InvalidInput> {
+            runBlocking { agent.setWorkingHours("7pm", "07:30", "Europe/London") }
+        }
+        assertTrue(e.reason.contains("HH:MM"), e.reason)
+        agent.clearWorkingHours()
+        assertNull(agent.workingHours())
     }
 
     @Test
