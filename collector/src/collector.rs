@@ -111,6 +111,8 @@ impl Collector {
         let lock = DbLock::acquire(&db_path)?;
         let conn = store::open_writer(&db_path)?;
         let signer = Arc::new(Signer::load(&conn, config.signing_key.as_deref())?);
+        crate::console::store::migrate(&conn)?;
+        crate::console::store::record_policy(&conn, &config.policy, now().unix_timestamp())?;
         let (admin_token, admin_token_generated) = match config.admin_token {
             Some(token) if token.len() >= 16 => (token, false),
             Some(_) => {

@@ -14,6 +14,7 @@ mod codes;
 mod collector;
 mod config;
 mod connection;
+mod console;
 mod ear;
 mod error;
 mod events;
@@ -37,6 +38,7 @@ pub use attestation::{
 };
 pub use collector::Collector;
 pub use config::{AttestationConfig, CollectorConfig};
+pub use console::CONSOLE_PATH;
 pub use ear::{
     Appraisal as EarAppraisal, EAR_PROFILE, EarClaims, ResultError, Status as EarStatus,
     TrustVector, verify_attestation_result,

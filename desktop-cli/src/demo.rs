@@ -1,15 +1,17 @@
 //! `demo`: the whole system on this machine in one command — a reference
 //! collector on loopback (HTTPS with a throwaway CA), a one-time code, this
 //! machine enrolled, one check-in, the collector's verdict with the fixes,
-//! and the report exactly as the collector stored it.
+//! and the report exactly as the collector stored it; then the web
+//! console's address and a one-time log-in link.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use agent_core::agent::AgentState;
 use agent_core::protocol::{ExportRecord, paths};
 use agent_core::token::{MemoryReplayCache, NonceCheck, Verifier, VerifyingKey};
 use agent_core::transport::{HttpRequest, HttpTransport, Transport, TransportConfig};
-use posture_collector::{CollectorConfig, spawn_local_tls};
+use posture_collector::{CONSOLE_PATH, CollectorConfig, RunningCollector, spawn_local_tls};
 use time::OffsetDateTime;
 
 use crate::agent_cmd::{Globals, state_dir};
@@ -108,7 +110,32 @@ pub fn demo(g: &Globals) -> Result<u8, CliError> {
         "The report a check-in would send now (built afresh, nothing sent): posture-agent preview --state-dir {}",
         demo_dir.display()
     );
+    console(&running)?;
     Ok(EXIT_OK)
+}
+
+/// Prints the web console's address and a one-time log-in link; on a
+/// terminal, keeps the collector up until Enter so the link can be used.
+fn console(running: &RunningCollector) -> Result<(), CliError> {
+    let link = running
+        .collector()
+        .console_login_link(running.url())
+        .map_err(|e| CliError::Usage(format!("could not make a console log-in link: {e}")))?;
+    println!(
+        "\nWeb console: {}{CONSOLE_PATH}/ — log in with this one-time link (works once, for 10 minutes):\n  {link}",
+        running.url()
+    );
+    if !std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    println!(
+        "The demo's certificate comes from a throwaway CA your browser does not know: \
+         accept it for 127.0.0.1 to look around. Press Enter to stop the collector."
+    );
+    let mut line = String::new();
+    // Any answer, or the end of input, stops the demo.
+    let _ = std::io::stdin().read_line(&mut line);
+    Ok(())
 }
 
 /// The report `jti` as the collector stored it, from its export (over the

@@ -381,6 +381,11 @@ fn run(
         if parties > 0 {
             let _ = writeln!(out, "relying parties: {parties}");
         }
+        let _ = writeln!(
+            out,
+            "web console: {scheme}://{addr}{}/ (log in with the admin token)",
+            posture_collector::CONSOLE_PATH
+        );
         if collector.admin_token_generated() {
             let _ = writeln!(out, "admin token: {}", collector.admin_token());
         }

@@ -60,6 +60,12 @@ fn demo_enrols_this_machine_checks_in_and_can_run_again() {
             stdout.contains("(built afresh, nothing sent): posture-agent preview"),
             "{stdout}"
         );
+        // Not a terminal: the link is printed and the demo ends.
+        assert!(
+            stdout.contains("Web console: https://127.0.0.1:"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("/console/login/link?ticket="), "{stdout}");
     }
     // The state stays for inspection: enrolled (with a collector now gone), nothing queued.
     let out = Command::new(env!("CARGO_BIN_EXE_posture-agent"))

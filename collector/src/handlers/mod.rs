@@ -39,6 +39,7 @@ pub(crate) fn router(collector: Collector) -> Router {
             paths::CLOUDFLARE_DEVICE_POSTURE,
             post(relying_party::cloudflare_posture),
         )
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(collector)
