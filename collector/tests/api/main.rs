@@ -12,6 +12,7 @@ mod device_view;
 mod enrol;
 mod events;
 mod evidence;
+mod fleet_actions;
 mod ocsf;
 mod ops;
 mod reattest;

@@ -17,7 +17,7 @@ use agent_core::transport::Transport;
 
 use crate::common::{Device, Shape, assert_documented, assert_problem, config, http, post, send};
 
-const READER: &str = "reader-token-1f0c9a7e55d2";
+pub(crate) const READER: &str = "reader-token-1f0c9a7e55d2";
 const SCORER: &str = "scorer-token-77b1c2d3e4f5";
 const CF_CLIENT_ID: &str = "4f1c2b7e.access";
 const CF_SECRET: &str = "cf-service-secret-0a1b2c3d4e5f";
@@ -31,7 +31,7 @@ fn sha256_hex(token: &str) -> String {
 }
 
 /// The relying-party file as an operator writes it.
-fn parties() -> RelyingParties {
+pub(crate) fn parties() -> RelyingParties {
     let doc = serde_json::json!({"relying_parties": [
         {"name": "ztna-gateway", "scopes": ["compliance:read"], "token_sha256": sha256_hex(READER)},
         {"name": "scorer", "scopes": ["cloudflare:posture"], "token_sha256": sha256_hex(SCORER)},
@@ -58,7 +58,7 @@ fn start_with(tweak: impl FnOnce(&mut CollectorConfig)) -> RunningCollector {
 
 /// A GET whose answer openapi.yaml must document, under the route's
 /// template for a device's path.
-fn get(c: &RunningCollector, path_and_query: &str, token: Option<&str>) -> HttpResponse {
+pub(crate) fn get(c: &RunningCollector, path_and_query: &str, token: Option<&str>) -> HttpResponse {
     let mut request = HttpRequest::get(format!("{}{path_and_query}", c.url()));
     if let Some(token) = token {
         request = request.with_header("authorization", &format!("Bearer {token}"));

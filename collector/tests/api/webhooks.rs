@@ -17,7 +17,7 @@ use crate::common::*;
 use crate::events::{HecRequest, read_request};
 use crate::ocsf::assert_valid;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// A receiver answering `statuses` in turn (then 204) until it has taken
 /// `count` deliveries with a 2xx.
@@ -50,12 +50,12 @@ fn receiver(count: usize, statuses: Vec<u16>) -> (String, JoinHandle<Vec<(u16, H
     (url, t)
 }
 
-fn header<'a>(r: &'a HecRequest, name: &str) -> &'a str {
+pub(crate) fn header<'a>(r: &'a HecRequest, name: &str) -> &'a str {
     &r.headers.iter().find(|(k, _)| k == name).unwrap().1
 }
 
 /// Checks the signature as a receiver would, with the secret's key.
-fn verify(r: &HecRequest) {
+pub(crate) fn verify(r: &HecRequest) {
     let key = STANDARD
         .decode(SECRET.strip_prefix("whsec_").unwrap())
         .unwrap();

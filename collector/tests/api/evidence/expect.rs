@@ -9,12 +9,12 @@ use time::{Date, Duration, OffsetDateTime};
 
 use super::fleet::{Spec, Virtual};
 
-pub(super) const MAX_AGE: i64 = 30;
-pub(super) const GRACE: i64 = 14;
+pub(crate) const MAX_AGE: i64 = 30;
+pub(crate) const GRACE: i64 = 14;
 
 /// The test's own reading of the policy (docs/policy.md), per figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Expect {
+pub(crate) enum Expect {
     Pass,
     Fail,
     Grace(Date),
@@ -22,7 +22,7 @@ pub(super) enum Expect {
     NotApplicable,
 }
 
-pub(super) fn expect(spec: &Spec, kind: FigureKind, at: OffsetDateTime) -> Expect {
+pub(crate) fn expect(spec: &Spec, kind: FigureKind, at: OffsetDateTime) -> Expect {
     let known = |v: Option<bool>| match v {
         None => Expect::Unknown,
         Some(true) => Expect::Pass,
@@ -55,18 +55,18 @@ pub(super) fn expect(spec: &Spec, kind: FigureKind, at: OffsetDateTime) -> Expec
 
 /// The numbers of one figure, as the test expects them.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct Counts {
-    pub(super) devices: u64,
-    pub(super) pass: u64,
-    pub(super) fail: u64,
-    pub(super) in_grace: u64,
-    pub(super) unknown: u64,
-    pub(super) not_applicable: u64,
-    pub(super) hardware_attested: u64,
+pub(crate) struct Counts {
+    pub(crate) devices: u64,
+    pub(crate) pass: u64,
+    pub(crate) fail: u64,
+    pub(crate) in_grace: u64,
+    pub(crate) unknown: u64,
+    pub(crate) not_applicable: u64,
+    pub(crate) hardware_attested: u64,
 }
 
 /// Each device's last report with a day in `from..=to`, counted.
-pub(super) fn expected_summary(
+pub(crate) fn expected_summary(
     fleet: &[Virtual],
     from: Date,
     to: Date,
@@ -110,7 +110,7 @@ pub(super) fn expected_summary(
     (devices, hardware, historical, figures)
 }
 
-pub(super) fn assert_summary(what: &str, got: &Summary, fleet: &[Virtual], from: Date, to: Date) {
+pub(crate) fn assert_summary(what: &str, got: &Summary, fleet: &[Virtual], from: Date, to: Date) {
     let (devices, hardware, historical, figures) = expected_summary(fleet, from, to);
     assert_eq!(
         (got.devices, got.hardware_attested, got.historical),
@@ -143,7 +143,7 @@ pub(super) fn assert_summary(what: &str, got: &Summary, fleet: &[Virtual], from:
 }
 
 /// An exception as the test expects it.
-pub(super) type ExceptionKey = (
+pub(crate) type ExceptionKey = (
     String,
     &'static str,
     ExceptionState,
@@ -156,7 +156,7 @@ pub(super) type ExceptionKey = (
 /// Runs of consecutive reports (all of them, before the period too) in
 /// which a device did not meet a rule, listed when shown in the period or
 /// resolved inside it.
-pub(super) fn expected_exceptions(
+pub(crate) fn expected_exceptions(
     fleet: &[Virtual],
     start: OffsetDateTime,
     end: OffsetDateTime,
@@ -213,7 +213,7 @@ pub(super) fn expected_exceptions(
     out
 }
 
-pub(super) trait RuleName {
+pub(crate) trait RuleName {
     fn rule_name(self) -> &'static str;
 }
 
@@ -228,7 +228,7 @@ impl RuleName for FigureKind {
     }
 }
 
-pub(super) fn rule_text(rule: agent_core::policy::RuleId) -> String {
+pub(crate) fn rule_text(rule: agent_core::policy::RuleId) -> String {
     serde_json::to_value(rule)
         .unwrap()
         .as_str()

@@ -15,7 +15,7 @@ use crate::chains::{TEE, TestRoot, code_challenge, description_with_patch, point
 use crate::common::{Device, issue_code};
 
 /// A policy with the four rules the evidence reads and a grace period.
-pub(super) const POLICY: &str = r#"
+pub(crate) const POLICY: &str = r#"
 schema_version = 1
 name = "evidence-test"
 revision = 3
@@ -37,21 +37,21 @@ unknown = "warn"
 unknown = "fail"
 "#;
 
-pub(super) fn policy() -> Policy {
+pub(crate) fn policy() -> Policy {
     Policy::parse(POLICY, PolicyFormat::Toml).unwrap()
 }
 
 /// What one report says; `None` is an unknown fact.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Spec {
-    pub(super) linux: bool,
-    pub(super) os_major: Option<u32>,
-    pub(super) patch: Option<Date>,
-    pub(super) encrypted: Option<bool>,
-    pub(super) lock: Option<bool>,
+pub(crate) struct Spec {
+    pub(crate) linux: bool,
+    pub(crate) os_major: Option<u32>,
+    pub(crate) patch: Option<Date>,
+    pub(crate) encrypted: Option<bool>,
+    pub(crate) lock: Option<bool>,
 }
 
-pub(super) const GOOD: Spec = Spec {
+pub(crate) const GOOD: Spec = Spec {
     linux: false,
     os_major: Some(15),
     patch: None,
@@ -59,7 +59,7 @@ pub(super) const GOOD: Spec = Spec {
     lock: Some(true),
 };
 
-pub(super) fn posture(spec: &Spec, at: OffsetDateTime) -> Posture {
+pub(crate) fn posture(spec: &Spec, at: OffsetDateTime) -> Posture {
     let observed = |v: String| format!(r#"{{"status": "observed", "value": {v}, "source": "t"}}"#);
     let unknown = r#"{"status": "unknown", "reason": "not readable"}"#.to_owned();
     let (platform, id, name) = if spec.linux {
@@ -113,7 +113,7 @@ pub(super) fn posture(spec: &Spec, at: OffsetDateTime) -> Posture {
 }
 
 /// A signed report of `spec` made at `at`, answering `nonce`.
-pub(super) fn report_token(
+pub(crate) fn report_token(
     device: &Device,
     spec: &Spec,
     nonce: &Nonce,
@@ -127,27 +127,27 @@ pub(super) fn report_token(
 
 /// One report the test sent.
 #[derive(Debug, Clone)]
-pub(super) struct Sent {
-    pub(super) iat: OffsetDateTime,
-    pub(super) spec: Spec,
-    pub(super) current: bool,
+pub(crate) struct Sent {
+    pub(crate) iat: OffsetDateTime,
+    pub(crate) spec: Spec,
+    pub(crate) current: bool,
 }
 
 /// One virtual device: its id, whether its key was hardware-attested,
 /// and every report it sent.
 #[derive(Debug, Clone)]
-pub(super) struct Virtual {
-    pub(super) id: String,
-    pub(super) hardware: bool,
-    pub(super) sent: Vec<Sent>,
+pub(crate) struct Virtual {
+    pub(crate) id: String,
+    pub(crate) hardware: bool,
+    pub(crate) sent: Vec<Sent>,
 }
 
-pub(super) const DEVICES: usize = 240;
-pub(super) const TRACKS: usize = 8;
+pub(crate) const DEVICES: usize = 240;
+pub(crate) const TRACKS: usize = 8;
 
 /// The reports of device `i`, as (days before `t0`, spec); `None` days is
 /// the current report, made at the moment of sending.
-pub(super) fn plan(i: usize, t0: OffsetDateTime) -> Vec<(Option<i64>, Spec)> {
+pub(crate) fn plan(i: usize, t0: OffsetDateTime) -> Vec<(Option<i64>, Spec)> {
     let day = |d: i64| t0.date() - Duration::days(d);
     let fresh = |d: i64| Spec {
         patch: Some(day(d + 5)),
@@ -285,29 +285,35 @@ pub(super) fn plan(i: usize, t0: OffsetDateTime) -> Vec<(Option<i64>, Spec)> {
     }
 }
 
-pub(super) fn start(root: &TestRoot) -> RunningCollector {
+/// The fleet's collector configuration: its policy, trusting `root`.
+pub(crate) fn config(root: &TestRoot) -> CollectorConfig {
     let dir = tempfile::tempdir().unwrap();
     let pem = dir.path().join("roots.pem");
     root.write_pem(&pem);
-    spawn_local(CollectorConfig {
+    CollectorConfig {
         policy: policy(),
         attestation: AttestationConfig {
             roots: Some(roots_from_pem_file(&pem).unwrap()),
             ..AttestationConfig::default()
         },
         ..CollectorConfig::default()
-    })
-    .unwrap()
+    }
+}
+
+pub(crate) fn start(root: &TestRoot) -> RunningCollector {
+    spawn_local(config(root)).unwrap()
 }
 
 /// Enrols device `i` and sends its plan: the current report first (it
-/// takes the latest nonce), then the backdated ones, oldest first.
-pub(super) fn run_device(
+/// takes the latest nonce), then the backdated ones, oldest first, with
+/// the spent nonce. The device is returned holding the next nonce, so it
+/// can go on reporting.
+pub(crate) fn run_device(
     c: &RunningCollector,
     root: &TestRoot,
     i: usize,
     t0: OffsetDateTime,
-) -> Virtual {
+) -> (Virtual, Device) {
     let hardware = i % TRACKS == 7;
     let plan = plan(i, t0);
     let device = if hardware {
@@ -325,6 +331,8 @@ pub(super) fn run_device(
     } else {
         Device::enrol(c)
     };
+    let spent = device.nonce.clone();
+    let mut device = device;
     let mut sent = Vec::new();
     let mut ordered: Vec<&(Option<i64>, Spec)> = plan.iter().filter(|(d, _)| d.is_none()).collect();
     ordered.extend(plan.iter().filter(|(d, _)| d.is_some()));
@@ -342,10 +350,13 @@ pub(super) fn run_device(
                     )
             }
         };
-        let r = device.send(c, &report_token(&device, spec, &device.nonce, iat));
+        let r = device.send(c, &report_token(&device, spec, &spent, iat));
         assert_eq!(r.status, 201, "device {i}: {r:?}");
         let ack: ReportAck = serde_json::from_slice(&r.body).unwrap();
         let current = days.is_none();
+        if current {
+            device.nonce = ack.nonce.clone();
+        }
         assert_eq!(
             ack.freshness == agent_core::protocol::Freshness::Current,
             current,
@@ -358,14 +369,29 @@ pub(super) fn run_device(
         });
     }
     sent.sort_by_key(|s| s.iat);
-    Virtual {
+    let v = Virtual {
         id: device.id.clone(),
         hardware,
         sent,
-    }
+    };
+    (v, device)
 }
 
-pub(super) fn fleet(c: &RunningCollector, root: &TestRoot, t0: OffsetDateTime) -> Vec<Virtual> {
+/// The whole fleet, sent by four workers at once.
+pub(crate) fn fleet(c: &RunningCollector, root: &TestRoot, t0: OffsetDateTime) -> Vec<Virtual> {
+    fleet_with_devices(c, root, t0)
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect()
+}
+
+/// The whole fleet and each device, ready for its next current report,
+/// device `i` at index `i`.
+pub(crate) fn fleet_with_devices(
+    c: &RunningCollector,
+    root: &TestRoot,
+    t0: OffsetDateTime,
+) -> Vec<(Virtual, Device)> {
     let workers = 4;
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
@@ -373,14 +399,16 @@ pub(super) fn fleet(c: &RunningCollector, root: &TestRoot, t0: OffsetDateTime) -
                 s.spawn(move || {
                     (0..DEVICES)
                         .filter(|i| i % workers == w)
-                        .map(|i| run_device(c, root, i, t0))
+                        .map(|i| (i, run_device(c, root, i, t0)))
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles
+        let mut all: Vec<(usize, (Virtual, Device))> = handles
             .into_iter()
             .flat_map(|h| h.join().unwrap())
-            .collect()
+            .collect();
+        all.sort_by_key(|(i, _)| *i);
+        all.into_iter().map(|(_, d)| d).collect()
     })
 }
