@@ -338,7 +338,9 @@ pub const FIELDS: &[Field] = &[
             "observed",
             "requirement",
             "remediation",
-            "deadline"
+            "deadline",
+            "strategy",
+            "failing_since"
         ],
         Verdict,
         "verdict"
