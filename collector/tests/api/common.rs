@@ -43,6 +43,16 @@ pub fn config() -> CollectorConfig {
     }
 }
 
+/// The suite's collector settings on SQLite whatever the suite runs on: for
+/// what the PostgreSQL store does not carry yet (security events, webhooks)
+/// and for tests that open the SQLite file themselves.
+pub fn sqlite_config() -> CollectorConfig {
+    CollectorConfig {
+        policy: test_policy(),
+        ..CollectorConfig::default()
+    }
+}
+
 /// The PostgreSQL server the suite runs against, if one is named.
 pub fn postgres_server() -> Option<String> {
     std::env::var("POSTURE_TEST_POSTGRES_URL")

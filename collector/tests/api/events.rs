@@ -259,7 +259,7 @@ fn every_output_gets_every_event_as_valid_ocsf() {
             ca_pem: Some(pki.ca_pem.as_bytes().to_vec()),
             ..EventsConfig::default()
         },
-        ..config()
+        ..sqlite_config()
     })
     .unwrap();
 
@@ -392,7 +392,7 @@ fn a_busy_hec_is_retried_and_the_event_arrives_once() {
             ],
             ..EventsConfig::default()
         },
-        ..config()
+        ..sqlite_config()
     })
     .unwrap();
     let d = Device::enrol(&c);
@@ -427,7 +427,7 @@ fn syslog_over_tls_refuses_an_untrusted_receiver() {
             attempts: 1,
             ..EventsConfig::default()
         },
-        ..config()
+        ..sqlite_config()
     })
     .unwrap();
     Device::enrol(&c);
@@ -458,7 +458,7 @@ fn a_broken_attestation_pin_is_a_high_severity_compliance_finding() {
             outputs: vec![EventOutput::JsonLines(jsonl.clone())],
             ..EventsConfig::default()
         },
-        ..config()
+        ..sqlite_config()
     })
     .unwrap();
     let signer = SoftwareSigner::ephemeral().unwrap();

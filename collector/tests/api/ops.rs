@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use agent_core::transport::{HttpRequest, HttpResponse};
 use posture_collector::{CollectorConfig, RunningCollector, spawn_local};
 
-use crate::common::{Device, Shape, assert_problem, config, send};
+use crate::common::{Device, Shape, assert_problem, config, send, sqlite_config};
 
 fn get(c: &RunningCollector, path: &str, token: Option<&str>) -> HttpResponse {
     let mut req = HttpRequest::get(format!("{}{path}", c.url()));
@@ -265,7 +265,7 @@ fn readiness_fails_when_the_schema_is_not_this_collectors() {
     let db = dir.path().join("c.sqlite3");
     let c = spawn_local(CollectorConfig {
         db_path: Some(db.clone()),
-        ..config()
+        ..sqlite_config()
     })
     .unwrap();
     assert_eq!(get(&c, "/readyz", None).status, 200);

@@ -408,4 +408,35 @@ mod migrations {
             "{err}"
         );
     }
+
+    #[test]
+    fn postgres_refuses_what_it_does_not_carry_yet_at_start() {
+        let Some(url) = on_postgres() else { return };
+        let events = posture_collector::EventsConfig {
+            outputs: vec![posture_collector::EventOutput::Stdout],
+            ..posture_collector::EventsConfig::default()
+        };
+        let err = Collector::open(CollectorConfig {
+            postgres: Some(url.clone()),
+            events,
+            ..config()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("SQLite store"), "{err}");
+        let mut policy = test_policy();
+        let mut doc = serde_json::to_value(&policy).unwrap();
+        doc["rules"]["screen_lock"]["strategy"] = "warn-then-block".into();
+        policy = serde_json::from_value(doc).unwrap();
+        let err = Collector::open(CollectorConfig {
+            postgres: Some(url.clone()),
+            policy,
+            ..config()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("warn-then-block"), "{err}");
+        // Nothing else in the way: the same database opens without them.
+        assert!(postgres(&url).is_ok());
+    }
 }

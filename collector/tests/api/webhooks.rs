@@ -92,7 +92,7 @@ fn events_arrive_signed_and_a_failed_delivery_is_retried_with_the_same_id() {
             webhook_first_backoff: Duration::from_millis(50),
             ..EventsConfig::default()
         },
-        ..config()
+        ..sqlite_config()
     })
     .unwrap();
     let mut d = Device::enrol(&c);
@@ -136,7 +136,7 @@ fn events_arrive_signed_and_a_failed_delivery_is_retried_with_the_same_id() {
     // what was delivered and the failure on the way.
     let again = Collector::open(CollectorConfig {
         db_path: Some(db),
-        ..config()
+        ..sqlite_config()
     })
     .unwrap();
     let status = again.webhook_status().unwrap();
@@ -169,7 +169,7 @@ fn deliveries_left_over_are_sent_after_a_restart() {
                 webhook_first_backoff: backoff,
                 ..EventsConfig::default()
             },
-            ..config()
+            ..sqlite_config()
         })
         .unwrap()
     };
@@ -212,7 +212,7 @@ fn the_admin_api_shows_each_endpoint_and_its_failures() {
             webhook_first_backoff: Duration::from_millis(50),
             ..EventsConfig::default()
         },
-        ..config()
+        ..sqlite_config()
     })
     .unwrap();
     let get = |token: Option<&str>| {
@@ -253,7 +253,7 @@ fn a_bad_ca_for_the_webhooks_stops_the_start() {
             ca_pem: Some(b"not a certificate".to_vec()),
             ..EventsConfig::default()
         },
-        ..config()
+        ..sqlite_config()
     })
     .unwrap_err();
     assert!(err.to_string().contains("event output CA"), "{err}");
