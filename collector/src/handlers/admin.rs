@@ -22,7 +22,7 @@ use crate::writer::IssueCmd;
 
 /// The credentials of an `Authorization: Bearer <token>` header. The scheme
 /// is case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` count.
-fn bearer_token(value: &str) -> Option<&str> {
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim_start().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")

@@ -9,6 +9,8 @@ mod relying_party;
 mod verify;
 mod webhooks;
 
+pub(crate) use admin::bearer_token;
+
 use agent_core::protocol::{ProblemKind, content_types, limits, paths};
 use axum::Router;
 use axum::body::{Body, Bytes};

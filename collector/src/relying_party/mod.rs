@@ -245,7 +245,8 @@ impl RelyingParties {
         scope: &str,
     ) -> Result<&RelyingParty, ApiError> {
         let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let bearer = header_str(header::AUTHORIZATION.as_str()).and_then(bearer_token);
+        let bearer =
+            header_str(header::AUTHORIZATION.as_str()).and_then(crate::handlers::bearer_token);
         let client_id = header_str("cf-access-client-id").map(str::trim);
         let secret = header_str("cf-access-client-secret").map(str::trim);
         let party = match (bearer, secret) {
@@ -269,16 +270,6 @@ impl RelyingParties {
         }
         Ok(party)
     }
-}
-
-/// The credentials of an `Authorization: Bearer <token>` header (the
-/// scheme is case-insensitive, RFC 9110 §11.1).
-fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim_start().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
 }
 
 fn parse_digest(hex: &str) -> Option<[u8; 32]> {
