@@ -32,8 +32,11 @@ impl ReplayCache for CheckedByWriter {
 }
 
 /// On a shared database, reads the key a token names from the database
-/// when the cache does not have it: another collector process may have
-/// enrolled the device. SQLite's cache is complete, so nothing is done.
+/// for every request, into the cache: another collector process may have
+/// enrolled or unenrolled the device, broken its attestation pin or moved
+/// the pin up, and the verdict is made from that entry. One indexed query
+/// per request. SQLite's cache is complete and current (one process), so
+/// nothing is done there.
 pub(crate) async fn fetch_key(inner: &Inner, token: &str) {
     if !inner.store.is_shared() {
         return;
@@ -41,9 +44,6 @@ pub(crate) async fn fetch_key(inner: &Inner, token: &str) {
     let Some(kid) = header_kid(token) else {
         return;
     };
-    if inner.keys.get(&kid).is_some() {
-        return;
-    }
     if let Err(e) = inner.store.lookup_key(&kid).await {
         // The verifier then answers unknown-device; the cause is logged.
         tracing::error!("looking up a device key: {e}");

@@ -33,6 +33,15 @@ fn policy() -> Policy {
 /// A collector trusting `root` that asks for a fresh chain once a pin is
 /// `reattest_after` old.
 fn collector(root: &TestRoot, reattest_after: Duration) -> RunningCollector {
+    collector_on(root, reattest_after, config())
+}
+
+/// [`collector`] with `base`'s database.
+fn collector_on(
+    root: &TestRoot,
+    reattest_after: Duration,
+    base: CollectorConfig,
+) -> RunningCollector {
     let dir = tempfile::tempdir().unwrap();
     let pem = dir.path().join("roots.pem");
     root.write_pem(&pem);
@@ -43,7 +52,7 @@ fn collector(root: &TestRoot, reattest_after: Duration) -> RunningCollector {
             ..AttestationConfig::default()
         },
         reattest_after,
-        ..config()
+        ..base
     })
     .unwrap()
 }
@@ -363,4 +372,48 @@ fn the_collector_asks_for_a_fresh_chain_only_once_the_pin_is_older_than_its_inte
     // Its reports' chains are ignored: there is no pin to hold them against.
     let chain = fresh(&root, &plain, Facts::new(TEE, &[]));
     deliver(&always, &mut plain, chain);
+}
+
+#[test]
+fn a_pin_broken_through_one_collector_holds_on_the_others() {
+    // Several collector processes share a PostgreSQL database; on SQLite
+    // there is one, and the test above covers it.
+    let base = config();
+    let Some(url) = base.postgres.clone() else {
+        eprintln!("no POSTURE_TEST_POSTGRES_URL: one collector per SQLite file, nothing to share");
+        return;
+    };
+    let root = TestRoot::new();
+    let week = Duration::from_secs(7 * 24 * 3600);
+    let a = collector_on(&root, week, base);
+    let b = collector_on(
+        &root,
+        week,
+        CollectorConfig {
+            postgres: Some(url),
+            ..config()
+        },
+    );
+    let facts = || Facts {
+        os_patch_level: 202602,
+        ..Facts::new(STRONGBOX, &[])
+    };
+    let mut d = enrol_attested(&a, &root, facts());
+    // B has now seen (and cached) the device with its pin intact.
+    let ack = deliver(&b, &mut d, Vec::new());
+    assert_eq!(ack.verdict.compliance, Compliance::Compliant, "{ack:?}");
+    let chain = fresh(
+        &root,
+        &d,
+        Facts {
+            os_patch_level: 202601,
+            ..facts()
+        },
+    );
+    let r = d.send(&a, &report(&d, chain));
+    assert_problem(&r, 403, "attestation-downgrade");
+    // The break reached B through the database, not through A's memory.
+    let ack = deliver(&b, &mut d, Vec::new());
+    assert_eq!(ack.verdict.compliance, Compliance::NonCompliant, "{ack:?}");
+    assert_eq!(finding(&ack, RuleId::AttestationPin).outcome, Outcome::Fail);
 }

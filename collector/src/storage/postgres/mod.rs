@@ -336,8 +336,10 @@ impl PgInner {
             .await
             .map_err(PgError::from)?;
         let entry = row.as_ref().and_then(key_entry);
-        if let Some(e) = &entry {
-            self.keys.insert(e.clone());
+        match &entry {
+            Some(e) => self.keys.insert(e.clone()),
+            // Unenrolled (or never enrolled) as far as the database knows.
+            None => self.keys.remove(kid),
         }
         Ok(entry)
     }
