@@ -77,6 +77,19 @@ impl PostgresUrl {
             let _ = redacted.set_password(Some("***"));
         }
         let redacted = redacted.to_string();
+        // The driver also takes hosts, addresses, ports and a password from
+        // the query: they would get past the loopback check below and the
+        // password's redaction, so only these harmless keys are accepted.
+        if let Some((key, _)) = parsed.query_pairs().find(|(k, _)| {
+            !matches!(
+                k.as_ref(),
+                "sslmode" | "application_name" | "connect_timeout" | "user" | "dbname"
+            )
+        }) {
+            return Err(CollectorError::Config(format!(
+                "the PostgreSQL URL's query may give sslmode, application_name, connect_timeout, user or dbname, not {key:?}: put the host, port and password in the URL itself"
+            )));
+        }
         if parsed.host_str().is_none_or(str::is_empty) {
             return Err(CollectorError::Config(format!(
                 "the PostgreSQL URL {redacted} names no host"
@@ -146,6 +159,30 @@ impl std::fmt::Display for PostgresUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_ports_and_passwords_in_the_query_are_refused_without_echoing_them() {
+        for query in [
+            "hostaddr=203.0.113.5",
+            "host=db.example.org",
+            "port=5433",
+            "password=hunter2hunter2",
+            "passfile=/etc/pgpass",
+        ] {
+            let text = format!("postgres://u:secret@localhost/db?sslmode=disable&{query}");
+            let err = PostgresUrl::parse(&text).unwrap_err().to_string();
+            let key = query.split('=').next().unwrap();
+            assert!(err.contains(key), "{err}");
+            let value = query.split('=').nth(1).unwrap();
+            assert!(!err.contains(value) && !err.contains("secret"), "{err}");
+        }
+        assert!(
+            PostgresUrl::parse(
+                "postgres://u:secret@127.0.0.1:5432/db?sslmode=disable&application_name=c1&connect_timeout=5"
+            )
+            .is_ok()
+        );
+    }
 
     #[test]
     fn bare_paths_and_sqlite_urls_are_sqlite() {
