@@ -11,10 +11,19 @@ impl Store {
     /// version means a collector of another release migrated it (or it
     /// was changed by hand).
     pub async fn check_ready(&self) -> Result<(), CollectorError> {
+        // `/readyz` answers without a token: a database error (which may
+        // name its user, host or port) goes to the log, not to the answer.
+        let unreachable = |e: CollectorError| {
+            tracing::warn!("readiness: the database does not answer: {e}");
+            CollectorError::Config("the database does not answer".into())
+        };
         let (found, known) = match self {
-            Store::Sqlite(s) => (s.schema_version().await?, migrate::latest(migrate::SQLITE)),
+            Store::Sqlite(s) => (
+                s.schema_version().await.map_err(unreachable)?,
+                migrate::latest(migrate::SQLITE),
+            ),
             Store::Postgres(p) => (
-                p.schema_version().await?,
+                p.schema_version().await.map_err(unreachable)?,
                 migrate::latest(migrate::POSTGRES),
             ),
         };

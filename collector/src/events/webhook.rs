@@ -45,12 +45,18 @@ pub struct WebhookEndpoint {
 impl fmt::Debug for WebhookEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookEndpoint")
-            .field("url", &self.url)
+            .field("url", &self.shown_url())
             .finish_non_exhaustive()
     }
 }
 
 impl WebhookEndpoint {
+    /// The URL without its query, to log and show: a receiver's query often
+    /// carries a token.
+    pub fn shown_url(&self) -> &str {
+        self.url.split('?').next().unwrap_or_default()
+    }
+
     /// A stable id for the endpoint (its queued deliveries survive a
     /// restart): the first 16 hex digits of SHA-256 of its URL.
     pub fn id(&self) -> String {
@@ -272,13 +278,13 @@ impl Sender {
         if last {
             tracing::error!(
                 "webhook {}: event {} given up after {attempts} attempts: {error}",
-                endpoint.url,
+                endpoint.shown_url(),
                 row.event_id
             );
         } else {
             tracing::warn!(
                 "webhook {}: event {} attempt {attempts} failed: {error}",
-                endpoint.url,
+                endpoint.shown_url(),
                 row.event_id
             );
         }

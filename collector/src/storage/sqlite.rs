@@ -89,12 +89,7 @@ impl SqliteStore {
                 shown: events_config
                     .webhooks
                     .iter()
-                    .map(|w| {
-                        (
-                            w.id(),
-                            w.url.split('?').next().unwrap_or_default().to_owned(),
-                        )
-                    })
+                    .map(|w| (w.id(), w.shown_url().to_owned()))
                     .collect(),
                 worker: Arc::new(worker),
             })
