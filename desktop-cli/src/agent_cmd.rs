@@ -158,7 +158,7 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
 pub fn enrol(args: &EnrolArgs, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent(g)?;
     let status = agent
-        .enrol(&args.server, &args.code)
+        .enrol(&args.server, args.code.expose())
         .map_err(CliError::Agent)?;
     if args.json {
         print_json(&status);

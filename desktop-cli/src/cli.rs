@@ -266,7 +266,7 @@ pub struct EnrolArgs {
         env = "POSTURE_AGENT_ENROLMENT_CODE",
         hide_env_values = true
     )]
-    pub code: String,
+    pub code: crate::secret::Secret,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

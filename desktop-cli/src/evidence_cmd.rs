@@ -44,7 +44,7 @@ pub struct EvidenceArgs {
         env = "POSTURE_COLLECTOR_ADMIN_TOKEN",
         hide_env_values = true
     )]
-    pub admin_token: String,
+    pub admin_token: crate::secret::Secret,
     /// The first day of the period (UTC), YYYY-MM-DD.
     #[arg(long, value_name = "DATE")]
     pub from: String,
@@ -80,7 +80,7 @@ pub fn evidence(args: &EvidenceArgs, ca: Option<&Path>) -> Result<u8, CliError> 
         ..TransportConfig::default()
     })
     .map_err(|e| CliError::Usage(format!("cannot reach the collector: {e}")))?;
-    let admin = Admin::new(&args.server, &args.admin_token, Arc::new(transport));
+    let admin = Admin::new(&args.server, args.admin_token.expose(), Arc::new(transport));
     let report = admin
         .evidence(period.from(), period.to())
         .map_err(CliError::Usage)?;

@@ -61,7 +61,7 @@ pub struct TailscaleSyncArgs {
         env = "POSTURE_RP_TOKEN",
         hide_env_values = true
     )]
-    pub rp_token: String,
+    pub rp_token: crate::secret::Secret,
     /// The gateway-links file; its `tailscale` section maps Tailscale device ids to device ids.
     #[arg(long, value_name = "FILE")]
     pub links: PathBuf,
@@ -75,7 +75,7 @@ pub struct TailscaleSyncArgs {
         env = "TAILSCALE_API_KEY",
         hide_env_values = true
     )]
-    pub tailscale_token: String,
+    pub tailscale_token: crate::secret::Secret,
     /// The CA to trust for the collector (and Tailscale's API).
     #[command(flatten)]
     pub ca: crate::cli::CaArg,
@@ -209,7 +209,10 @@ fn sync_one(
 ) -> Result<(String, u8), String> {
     let path = paths::DEVICE_COMPLIANCE.replace("{device_id}", &encode_segment(device_id));
     let request = HttpRequest::get(format!("{server}{path}"))
-        .with_header("authorization", &format!("Bearer {}", args.rp_token))
+        .with_header(
+            "authorization",
+            &format!("Bearer {}", args.rp_token.expose()),
+        )
         .with_header("accept", "application/json, application/problem+json");
     let response = http
         .send(request)
@@ -252,7 +255,10 @@ fn sync_one(
             "application/json",
             body.to_string().into_bytes(),
         )
-        .with_header("authorization", &format!("Bearer {}", args.tailscale_token));
+        .with_header(
+            "authorization",
+            &format!("Bearer {}", args.tailscale_token.expose()),
+        );
         let response = http.send(request).map_err(|e| format!("Tailscale: {e}"))?;
         if !response.is_success() {
             return Err(format!(

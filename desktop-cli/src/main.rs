@@ -16,6 +16,7 @@ mod gateway;
 mod privacy_cmd;
 mod quiet_cmd;
 mod render;
+mod secret;
 mod serve;
 mod targets;
 

@@ -76,7 +76,7 @@ pub struct ServeArgs {
     pub issue_codes: u32,
     /// The admin bearer token (at least 16 characters); a random one is printed when absent.
     #[arg(long, value_name = "TOKEN", env = "POSTURE_COLLECTOR_ADMIN_TOKEN")]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<crate::secret::Secret>,
     /// Failed enrolments allowed from one client address in 10 minutes,
     /// before it gets 429 rate-limited. Behind a load balancer or NAT many
     /// devices share one address: raise it there.
@@ -240,7 +240,7 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             postgres,
             policy,
             checkin_interval_secs: args.checkin_interval,
-            admin_token: args.admin_token.clone(),
+            admin_token: args.admin_token.as_ref().map(|t| t.expose().to_owned()),
             attestation,
             min_assurance: args.min_assurance,
             signing_key: args.signing_key.clone(),

@@ -91,7 +91,7 @@ pub struct SimulateArgs {
         env = "POSTURE_COLLECTOR_ADMIN_TOKEN",
         hide_env_values = true
     )]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<crate::secret::Secret>,
     /// Enrolment codes, one per line, instead of issuing them with the admin token.
     #[arg(long, value_name = "FILE")]
     pub codes: Option<PathBuf>,

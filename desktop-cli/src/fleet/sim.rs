@@ -107,7 +107,7 @@ fn run(args: &SimulateArgs, length: Length, ca_pem: Option<Vec<u8>>) -> Result<S
     let admin = match &args.admin_token {
         Some(token) => Some(Admin::new(
             servers.base(),
-            token,
+            token.expose(),
             Arc::new(servers.admin_transport(transport(ADMIN_MAX_RESPONSE_BYTES)?)),
         )),
         None => None,

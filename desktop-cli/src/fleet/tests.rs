@@ -8,7 +8,7 @@ fn args(server: &str) -> SimulateArgs {
         concurrency: Some(4),
         duration: 10,
         check_ins: None,
-        admin_token: Some("t".repeat(20)),
+        admin_token: Some(crate::secret::Secret::from("t".repeat(20))),
         codes: None,
         work_dir: None,
         keep_state: false,
