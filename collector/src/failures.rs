@@ -4,8 +4,9 @@
 //! rule's start is the `iat` of the first current report that failed it
 //! since the last current report that passed it.
 //!
-//! The table, the cache the request threads read, and one function per
-//! query, so another store can carry the same statements.
+//! The table (`rule_failures`, made by schema version 3), the cache the
+//! request threads read, and one function per query, so another store can
+//! carry the same statements.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -13,17 +14,6 @@ use std::sync::RwLock;
 use agent_core::policy::{FailureHistory, RuleId, Verdict};
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
-
-/// The table, added with remediation strategies: run after the main schema
-/// on every open (created in place on older databases).
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS rule_failures (
-    device_id TEXT NOT NULL REFERENCES devices (device_id),
-    rule      TEXT NOT NULL,
-    since     INTEGER NOT NULL,
-    PRIMARY KEY (device_id, rule)
-);
-";
 
 /// Every device's failure history, for the request threads; the writer
 /// thread is the only one that changes it, after each commit.

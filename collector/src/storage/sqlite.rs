@@ -73,7 +73,6 @@ impl SqliteStore {
             &settings.policy,
             crate::collector::now().unix_timestamp(),
         )?;
-        crate::events::webhook_store::migrate(&conn)?;
         let webhooks = if events_config.webhooks.is_empty() {
             None
         } else {

@@ -227,7 +227,7 @@ mod migrations {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("c.sqlite3");
         drop(sqlite(&db).unwrap());
-        assert_eq!(sqlite_versions(&db), [1, 2]);
+        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
     }
 
     #[test]
@@ -246,7 +246,7 @@ mod migrations {
             .unwrap();
         drop(conn);
         let c = sqlite(&db).unwrap();
-        assert_eq!(sqlite_versions(&db), [1, 2]);
+        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
@@ -275,16 +275,61 @@ mod migrations {
         });
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version = 2",
+            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version >= 2",
         )
         .unwrap();
         drop(conn);
         let c = sqlite(&db).unwrap();
-        assert_eq!(sqlite_versions(&db), [1, 2]);
+        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
         );
+    }
+
+    /// Version 2 as collectors left it: they made `rule_failures` and
+    /// `webhook_deliveries` at start, outside the versions. Version 3
+    /// takes them in with their rows.
+    #[test]
+    fn sqlite_at_version_2_with_the_tables_made_at_start_keeps_their_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("c.sqlite3");
+        let device = {
+            let c = spawn_local(CollectorConfig {
+                db_path: Some(db.clone()),
+                postgres: None,
+                ..config()
+            })
+            .unwrap();
+            let mut device = Device::enrol(&c);
+            device.check_in(&c, Shape::Compliant);
+            device.id.to_string()
+        };
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "INSERT INTO rule_failures (device_id, rule, since) VALUES (?1, 'screen_lock', 42)",
+            [&device],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO webhook_deliveries (event_id, endpoint_id, body, created_at_ms,
+                 next_attempt_ms, delivered_at_ms) VALUES ('e1', 'w1', '{}', 1, 1, 2);
+             DELETE FROM schema_migrations WHERE version = 3",
+        )
+        .unwrap();
+        drop(conn);
+        drop(sqlite(&db).unwrap());
+        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let kept: (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT since FROM rule_failures WHERE device_id = ?1),
+                        (SELECT delivered_at_ms FROM webhook_deliveries WHERE event_id = 'e1')",
+                [&device],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, (42, 2));
     }
 
     #[test]
@@ -301,7 +346,7 @@ mod migrations {
         drop(conn);
         let err = sqlite(&db).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 2"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 3"),
             "{err}"
         );
     }
@@ -358,18 +403,19 @@ mod migrations {
         let Some(url) = on_postgres() else { return };
         drop(postgres(&url).unwrap());
         let versions = "SELECT version FROM schema_migrations ORDER BY version";
-        assert_eq!(pg(&url, versions), [1, 2]);
+        assert_eq!(pg(&url, versions), [1, 2, 3]);
         with_data(CollectorConfig {
             postgres: Some(url.clone()),
             ..config()
         });
         pg(
             &url,
-            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version = 2",
+            "DROP INDEX reports_device_iat; DROP TABLE rule_failures; DROP TABLE webhook_deliveries;
+             DELETE FROM schema_migrations WHERE version >= 2",
         );
         assert_eq!(pg(&url, versions), [1]);
         let c = postgres(&url).unwrap();
-        assert_eq!(pg(&url, versions), [1, 2]);
+        assert_eq!(pg(&url, versions), [1, 2, 3]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
@@ -381,6 +427,14 @@ mod migrations {
             ),
             [1]
         );
+        assert_eq!(
+            pg(
+                &url,
+                "SELECT count(*) FROM pg_tables
+                 WHERE tablename IN ('rule_failures', 'webhook_deliveries')"
+            ),
+            [2]
+        );
     }
 
     #[test]
@@ -388,7 +442,7 @@ mod migrations {
         let Some(url) = on_postgres() else { return };
         let opened = race(|_| postgres(&url).map(drop).map_err(|e| e.to_string()));
         assert!(opened.iter().all(Result::is_ok), "{opened:?}");
-        assert_eq!(pg(&url, "SELECT count(*) FROM schema_migrations"), [2]);
+        assert_eq!(pg(&url, "SELECT count(*) FROM schema_migrations"), [3]);
         assert_eq!(pg(&url, "SELECT count(*) FROM signing_keys"), [1]);
     }
 
@@ -404,7 +458,7 @@ mod migrations {
         );
         let err = postgres(&url).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 2"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 3"),
             "{err}"
         );
     }
