@@ -121,11 +121,6 @@ impl Collector {
             .map(Arc::new);
         let (store, signer, webhooks) = match &config.postgres {
             Some(url) => {
-                if uses_warn_then_block(&settings.policy) {
-                    return Err(CollectorError::Config(
-                        "a policy rule with the warn-then-block strategy needs the SQLite store so far: the PostgreSQL store keeps no history of failing rules yet".into(),
-                    ));
-                }
                 if events.is_some() || !config.events.webhooks.is_empty() {
                     return Err(CollectorError::Config(
                         "security events and webhooks need the SQLite store so far; the PostgreSQL store does not publish them yet".into(),
@@ -378,21 +373,6 @@ impl Collector {
             .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         diff == 0
     }
-}
-
-/// Whether a rule of the policy names the warn-then-block strategy, whose
-/// grace counts from the collector's own history of failing rules.
-fn uses_warn_then_block(policy: &agent_core::Policy) -> bool {
-    fn walk(v: &serde_json::Value) -> bool {
-        match v {
-            serde_json::Value::Object(m) => m.iter().any(|(k, v)| {
-                (k == "strategy" && v.as_str() == Some("warn-then-block")) || walk(v)
-            }),
-            serde_json::Value::Array(a) => a.iter().any(walk),
-            _ => false,
-        }
-    }
-    serde_json::to_value(policy).is_ok_and(|v| walk(&v))
 }
 
 /// Now, to the second: the protocol's timestamps have no fractions, and an

@@ -5,8 +5,8 @@
 //! since the last current report that passed it.
 //!
 //! The table (`rule_failures`, made by schema version 3), the cache the
-//! request threads read, and one function per query, so another store can
-//! carry the same statements.
+//! request threads read on SQLite, and one function per query; the
+//! PostgreSQL store has the same statements in its own dialect.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -15,8 +15,10 @@ use agent_core::policy::{FailureHistory, RuleId, Verdict};
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 
-/// Every device's failure history, for the request threads; the writer
-/// thread is the only one that changes it, after each commit.
+/// Every device's failure history, for the request threads on SQLite; the
+/// writer thread is the only one that changes it, after each commit. The
+/// PostgreSQL store does not use it: another process may have changed a
+/// history, so each report reads its device's rows.
 #[derive(Debug, Default)]
 pub(crate) struct FailureCache {
     by_device: RwLock<HashMap<String, FailureHistory>>,
@@ -51,11 +53,11 @@ impl FailureCache {
     }
 }
 
-fn rule_name(rule: RuleId) -> String {
+pub(crate) fn rule_name(rule: RuleId) -> String {
     crate::store::name_of(&rule)
 }
 
-fn rule_of(name: &str) -> Option<RuleId> {
+pub(crate) fn rule_of(name: &str) -> Option<RuleId> {
     serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
 }
 

@@ -101,6 +101,20 @@ impl Store {
         }
     }
 
+    /// The device's failure history, to appraise its next report with: the
+    /// writer's cache on SQLite (one process, so complete), the database's
+    /// rows on PostgreSQL (another process may have recorded a failure).
+    pub async fn failure_history(
+        &self,
+        device_id: &str,
+        cache: &crate::failures::FailureCache,
+    ) -> Result<agent_core::policy::FailureHistory, CollectorError> {
+        match self {
+            Store::Sqlite(_) => Ok(cache.get(device_id)),
+            Store::Postgres(p) => p.failure_history(device_id).await,
+        }
+    }
+
     /// The fleet summary at `now`.
     pub async fn fleet_summary(
         &self,

@@ -92,6 +92,35 @@ pub fn fresh_postgres_database() -> Option<PostgresUrl> {
     Some(PostgresUrl::parse(url.as_str()).unwrap())
 }
 
+/// Runs `sql` on the PostgreSQL database `url` (one made by
+/// [`fresh_postgres_database`]) and returns the first column of the rows
+/// as i64.
+pub fn pg_query(url: &PostgresUrl, sql: &str) -> Vec<i64> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The test's own URL: Display hides the password, so read it back
+    // from the server URL with this database's name.
+    let mut server = url::Url::parse(&postgres_server().unwrap()).unwrap();
+    let name = url.to_string();
+    let db = name.rsplit('/').next().unwrap().split('?').next().unwrap();
+    server.set_path(db);
+    runtime.block_on(async {
+        let (client, conn) = tokio_postgres::connect(server.as_str(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let mut out = Vec::new();
+        for m in client.simple_query(sql).await.unwrap() {
+            if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
+                out.push(r.get(0).unwrap().parse().unwrap());
+            }
+        }
+        out
+    })
+}
+
 pub fn start() -> RunningCollector {
     spawn_local(config()).unwrap()
 }

@@ -359,6 +359,11 @@ impl PgInner {
                 Reattest::Unchanged => {}
             }
         }
+        // docs/policy.md §8.4: only current reports move the history (a
+        // refused downgrade above does not).
+        if current {
+            super::history::record(&tx, device_id, &c.verdict, at(c.iat)).await?;
+        }
         if current && let Some(p) = dev.pin.as_mut() {
             p.wants_fresh_facts = c.assessment.facts.iter().any(|f| {
                 matches!(f.rule, RuleId::SecurityPatch | RuleId::OsVersion)
