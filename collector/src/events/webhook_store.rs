@@ -1,6 +1,6 @@
-//! The webhook delivery queue in the collector's database: the table
-//! `webhook_deliveries` (made by schema version 3) and one function per
-//! query, so another store can port it.
+//! The webhook delivery queue in the collector's SQLite database: the
+//! table `webhook_deliveries` (made by schema version 3) and one function
+//! per query; the PostgreSQL store's are in `storage/postgres/webhooks.rs`.
 
 use rusqlite::{Connection, OptionalExtension, params};
 

@@ -18,7 +18,7 @@ mod url;
 
 pub use url::{Database, PostgresUrl};
 
-pub(crate) use postgres::PgStore;
+pub(crate) use postgres::{PgStore, PgWebhookQueue};
 pub(crate) use sqlite::SqliteStore;
 
 use agent_core::protocol::{

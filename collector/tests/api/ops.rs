@@ -160,7 +160,7 @@ fn check_histogram(scrape: &Scrape, family: &str) {
     assert_eq!(last, scrape.value(&format!("{family}_count")), "{family}");
 }
 
-fn scrape(c: &RunningCollector) -> Scrape {
+pub fn scrape(c: &RunningCollector) -> Scrape {
     let r = get(c, "/metrics", Some(c.admin_token()));
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(

@@ -439,32 +439,27 @@ mod migrations {
     }
 
     #[test]
-    fn postgres_refuses_event_outputs_at_start_and_keeps_warn_then_block_history() {
+    fn postgres_starts_with_event_outputs_webhooks_and_warn_then_block_rules() {
         let Some(url) = on_postgres() else { return };
-        let events = posture_collector::EventsConfig {
-            outputs: vec![posture_collector::EventOutput::Stdout],
-            ..posture_collector::EventsConfig::default()
-        };
-        let err = Collector::open(CollectorConfig {
-            postgres: Some(url.clone()),
-            events,
-            ..config()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("SQLite store"), "{err}");
-        // A warn-then-block rule's history is kept in the database.
         let mut doc = serde_json::to_value(test_policy()).unwrap();
         doc["rules"]["screen_lock"]["strategy"] = "warn-then-block".into();
-        assert!(
-            Collector::open(CollectorConfig {
-                postgres: Some(url.clone()),
-                policy: serde_json::from_value(doc).unwrap(),
-                ..config()
-            })
-            .is_ok()
-        );
-        // Nothing else in the way: the same database opens without them.
-        assert!(postgres(&url).is_ok());
+        let c = Collector::open(CollectorConfig {
+            postgres: Some(url.clone()),
+            policy: serde_json::from_value(doc).unwrap(),
+            events: posture_collector::EventsConfig {
+                outputs: vec![posture_collector::EventOutput::Stdout],
+                webhooks: vec![posture_collector::WebhookEndpoint {
+                    url: "http://127.0.0.1:9/hooks".into(),
+                    secret: posture_collector::WebhookSecret::parse(crate::webhooks::SECRET)
+                        .unwrap(),
+                }],
+                ..posture_collector::EventsConfig::default()
+            },
+            ..config()
+        })
+        .unwrap();
+        let status = c.webhook_status().unwrap();
+        assert_eq!(status.len(), 1);
+        assert_eq!((status[0].delivered, status[0].pending), (0, 0));
     }
 }
