@@ -342,3 +342,93 @@ fn two_collectors_deliver_each_webhook_once_and_count_the_failed_attempt() {
         [want as i64]
     );
 }
+
+/// Each request's connection number and `webhook-id`, in arrival order.
+type Log = Arc<Mutex<Vec<(usize, String)>>>;
+
+/// A receiver that holds the first request it gets (unanswered) until
+/// `release` is sent, and answers every other at once with 204. It reports
+/// each request's connection number and `webhook-id` on `seen`.
+fn holding_receiver(seen: Sender<(usize, String)>) -> (String, Sender<()>, Log) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks/posture", listener.local_addr().unwrap());
+    let (release, released) = channel::<()>();
+    let released = Arc::new(Mutex::new(released));
+    let got: Log = Arc::default();
+    let log = got.clone();
+    std::thread::spawn(move || {
+        let first = Arc::new(AtomicUsize::new(0));
+        for (conn, stream) in listener.incoming().enumerate() {
+            let Ok(stream) = stream else { return };
+            let (seen, released, log, first) =
+                (seen.clone(), released.clone(), log.clone(), first.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut w = stream;
+                while let Some(req) = read_request(&mut reader) {
+                    let id = header(&req, "webhook-id").to_owned();
+                    log.lock().unwrap().push((conn, id.clone()));
+                    let _ = seen.send((conn, id));
+                    if first.fetch_add(1, Ordering::SeqCst) == 0 {
+                        let _ = released.lock().unwrap().recv();
+                    }
+                    if write!(w, "HTTP/1.1 204 X\r\ncontent-length: 0\r\n\r\n").is_err() {
+                        return;
+                    }
+                    let _ = w.flush();
+                }
+            });
+        }
+    });
+    (url, release, got)
+}
+
+#[test]
+fn a_delivery_one_collector_is_sending_is_skipped_by_another_which_sends_the_rest() {
+    let Some(url) = database() else { return };
+    let (seen_tx, seen) = channel();
+    let (hook, release, got) = holding_receiver(seen_tx);
+    let endpoint = WebhookEndpoint {
+        url: hook,
+        secret: WebhookSecret::parse(SECRET).unwrap(),
+    };
+    let hooked = |c: &mut CollectorConfig| {
+        c.events = EventsConfig {
+            webhooks: vec![endpoint.clone()],
+            ..EventsConfig::default()
+        };
+    };
+    let wait = || seen.recv_timeout(Duration::from_secs(60)).unwrap();
+    let a = on(&url, hooked);
+    // The enrolment's event: A claims it and is left waiting on the
+    // receiver, holding the row.
+    let mut d = Device::enrol(&a);
+    let (held_conn, held) = wait();
+    // Two more events queued while A's thread is busy.
+    d.check_in(&a, Shape::Warning);
+    // B starts and sends what is due: the two later rows, not the held one
+    // (older, so B would have taken it first had it not been locked).
+    let b = on(&url, hooked);
+    let later = [wait(), wait()];
+    for (conn, id) in &later {
+        assert_ne!(*conn, held_conn, "B sent on A's connection?");
+        assert_ne!(*id, held, "the held delivery was sent twice");
+    }
+    // A gets its answer and records it; nobody sends that row again.
+    release.send(()).unwrap();
+    drop((a, b));
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(
+        got.iter().filter(|(_, id)| *id == held).count(),
+        1,
+        "{got:?}"
+    );
+    assert_eq!(
+        pg_query(
+            &url,
+            "SELECT count(*) FROM webhook_deliveries WHERE delivered_at_ms IS NOT NULL AND attempts = 1"
+        ),
+        [3]
+    );
+}
