@@ -119,20 +119,21 @@ impl Collector {
         let events = crate::events::Outputs::start(&config.events)
             .map_err(|e| CollectorError::Config(e.to_string()))?
             .map(Arc::new);
+        let metrics = Metrics::default();
         let (store, signer, webhooks) = match &config.postgres {
             Some(url) => {
-                if uses_warn_then_block(&settings.policy) {
-                    return Err(CollectorError::Config(
-                        "a policy rule with the warn-then-block strategy needs the SQLite store so far: the PostgreSQL store keeps no history of failing rules yet".into(),
-                    ));
-                }
-                if events.is_some() || !config.events.webhooks.is_empty() {
-                    return Err(CollectorError::Config(
-                        "security events and webhooks need the SQLite store so far; the PostgreSQL store does not publish them yet".into(),
-                    ));
-                }
-                let (s, signer) = PgStore::open(url, signing_key, settings.clone(), keys.clone())?;
-                (Store::Postgres(s), signer, None)
+                let (s, signer, webhooks) = PgStore::open(
+                    url,
+                    signing_key,
+                    settings.clone(),
+                    keys.clone(),
+                    crate::events::EventSetup {
+                        outputs: events.clone(),
+                        config: &config.events,
+                        counters: metrics.webhooks(),
+                    },
+                )?;
+                (Store::Postgres(s), signer, webhooks)
             }
             None => {
                 let (s, signer, webhooks) = SqliteStore::open(
@@ -141,8 +142,11 @@ impl Collector {
                     settings.clone(),
                     keys.clone(),
                     failures.clone(),
-                    events.clone(),
-                    &config.events,
+                    crate::events::EventSetup {
+                        outputs: events.clone(),
+                        config: &config.events,
+                        counters: metrics.webhooks(),
+                    },
                 )?;
                 (Store::Sqlite(s), signer, webhooks)
             }
@@ -165,7 +169,7 @@ impl Collector {
                 app_attest,
                 signer,
                 code_ttl_secs,
-                metrics: Metrics::default(),
+                metrics,
                 relying_parties: config.relying_parties,
                 gateway_links: config.gateway_links,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
@@ -284,7 +288,10 @@ impl Collector {
     /// Every configured endpoint is listed (with zeros before its first
     /// event), then any endpoint no longer configured whose rows remain.
     pub fn webhook_status(&self) -> Result<Vec<crate::events::WebhookStatus>, CollectorError> {
-        let mut rows = crate::events::webhook_store::status(&self.reader()?)?;
+        let mut rows = match &self.inner.store {
+            Store::Sqlite(_) => crate::events::webhook_store::status(&self.reader()?)?,
+            Store::Postgres(p) => p.webhook_status_blocking()?,
+        };
         let shown = self
             .inner
             .webhooks
@@ -351,7 +358,7 @@ impl Collector {
 
     /// A read-only connection to the SQLite database, for the queries not
     /// behind the storage interface yet (audit evidence, the web console,
-    /// webhook status, the relying-party API); on PostgreSQL an error that says so.
+    /// the relying-party API); on PostgreSQL an error that says so.
     pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
         Ok(store::open_reader(self.sqlite_path()?)?)
     }
@@ -362,7 +369,7 @@ impl Collector {
         match &self.inner.store {
             Store::Sqlite(s) => Ok(s.path()),
             Store::Postgres(_) => Err(CollectorError::Config(
-                "audit evidence, the web console, webhook status and the relying-party API read SQLite only: they are not available on the PostgreSQL store yet".into(),
+                "audit evidence, the web console and the relying-party API read SQLite only: they are not available on the PostgreSQL store yet".into(),
             )),
         }
     }
@@ -378,21 +385,6 @@ impl Collector {
             .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         diff == 0
     }
-}
-
-/// Whether a rule of the policy names the warn-then-block strategy, whose
-/// grace counts from the collector's own history of failing rules.
-fn uses_warn_then_block(policy: &agent_core::Policy) -> bool {
-    fn walk(v: &serde_json::Value) -> bool {
-        match v {
-            serde_json::Value::Object(m) => m.iter().any(|(k, v)| {
-                (k == "strategy" && v.as_str() == Some("warn-then-block")) || walk(v)
-            }),
-            serde_json::Value::Array(a) => a.iter().any(walk),
-            _ => false,
-        }
-    }
-    serde_json::to_value(policy).is_ok_and(|v| walk(&v))
 }
 
 /// Now, to the second: the protocol's timestamps have no fractions, and an

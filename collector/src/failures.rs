@@ -4,8 +4,9 @@
 //! rule's start is the `iat` of the first current report that failed it
 //! since the last current report that passed it.
 //!
-//! The table, the cache the request threads read, and one function per
-//! query, so another store can carry the same statements.
+//! The table (`rule_failures`, made by schema version 3), the cache the
+//! request threads read on SQLite, and one function per query; the
+//! PostgreSQL store has the same statements in its own dialect.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -14,19 +15,10 @@ use agent_core::policy::{FailureHistory, RuleId, Verdict};
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 
-/// The table, added with remediation strategies: run after the main schema
-/// on every open (created in place on older databases).
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS rule_failures (
-    device_id TEXT NOT NULL REFERENCES devices (device_id),
-    rule      TEXT NOT NULL,
-    since     INTEGER NOT NULL,
-    PRIMARY KEY (device_id, rule)
-);
-";
-
-/// Every device's failure history, for the request threads; the writer
-/// thread is the only one that changes it, after each commit.
+/// Every device's failure history, for the request threads on SQLite; the
+/// writer thread is the only one that changes it, after each commit. The
+/// PostgreSQL store does not use it: another process may have changed a
+/// history, so each report reads its device's rows.
 #[derive(Debug, Default)]
 pub(crate) struct FailureCache {
     by_device: RwLock<HashMap<String, FailureHistory>>,
@@ -61,11 +53,11 @@ impl FailureCache {
     }
 }
 
-fn rule_name(rule: RuleId) -> String {
+pub(crate) fn rule_name(rule: RuleId) -> String {
     crate::store::name_of(&rule)
 }
 
-fn rule_of(name: &str) -> Option<RuleId> {
+pub(crate) fn rule_of(name: &str) -> Option<RuleId> {
     serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
 }
 

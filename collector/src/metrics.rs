@@ -1,7 +1,8 @@
 //! The collector's operational metrics, in the Prometheus text exposition
 //! format (`GET /metrics`, protocol §8.7): reports accepted and rejected by
 //! problem kind, how long verification and whole report requests take,
-//! enrolments, what waits on the writer, and storage failures.
+//! enrolments, what waits on the writer, storage failures, and webhook
+//! deliveries that failed or were given up, by endpoint.
 //!
 //! Counters are kept by `prometheus-client`, the Prometheus project's Rust
 //! client, which also writes the exposition format, so its escaping and
@@ -41,6 +42,38 @@ struct Reason {
     reason: &'static str,
 }
 
+/// A webhook endpoint, as a label: its id (a digest of its URL), never the
+/// URL, whose query may hold a credential.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Endpoint {
+    endpoint: String,
+}
+
+/// The webhook counters, for the delivery thread (clones share them).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WebhookCounters {
+    failed: Family<Endpoint, Counter>,
+    given_up: Family<Endpoint, Counter>,
+}
+
+impl WebhookCounters {
+    /// An attempt to deliver to the endpoint got no 2xx answer.
+    pub fn attempt_failed(&self, endpoint_id: &str) {
+        self.failed.get_or_create(&endpoint(endpoint_id)).inc();
+    }
+
+    /// A delivery to the endpoint was given up after its last attempt.
+    pub fn given_up(&self, endpoint_id: &str) {
+        self.given_up.get_or_create(&endpoint(endpoint_id)).inc();
+    }
+}
+
+fn endpoint(id: &str) -> Endpoint {
+    Endpoint {
+        endpoint: id.to_owned(),
+    }
+}
+
 /// Every metric the collector keeps, and the registry that writes them.
 #[derive(Debug)]
 pub(crate) struct Metrics {
@@ -53,6 +86,7 @@ pub(crate) struct Metrics {
     report_duration: Histogram,
     writer_pending: Gauge,
     database_errors: Counter,
+    webhooks: WebhookCounters,
 }
 
 impl Default for Metrics {
@@ -66,6 +100,7 @@ impl Default for Metrics {
         let report_duration = Histogram::new(LATENCY_BUCKETS);
         let writer_pending = Gauge::default();
         let database_errors = Counter::default();
+        let webhooks = WebhookCounters::default();
         registry.register(
             "reports",
             "Reports stored (outcome=created) or answered again with their stored acknowledgement (outcome=resent)",
@@ -108,7 +143,18 @@ impl Default for Metrics {
             "Requests that failed in the database (answered 500 internal), and failed readiness checks",
             database_errors.clone(),
         );
+        registry.register(
+            "webhook_attempts_failed",
+            "Webhook delivery attempts that got no 2xx answer (each is retried with backoff until its last), by endpoint id",
+            webhooks.failed.clone(),
+        );
+        registry.register(
+            "webhook_deliveries_given_up",
+            "Webhook deliveries given up after their last attempt, by endpoint id",
+            webhooks.given_up.clone(),
+        );
         Metrics {
+            webhooks,
             registry,
             reports,
             reports_rejected,
@@ -173,6 +219,11 @@ impl Metrics {
         }
     }
 
+    /// The webhook counters, for the delivery thread.
+    pub fn webhooks(&self) -> WebhookCounters {
+        self.webhooks.clone()
+    }
+
     /// The metrics in the Prometheus text exposition format (0.0.4).
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut text = String::with_capacity(4096);
@@ -216,6 +267,10 @@ mod tests {
         m.report_rejected(Some(ProblemKind::Internal));
         m.observe_verification(Duration::from_micros(70));
         let pending = m.writer_command();
+        let hooks = m.webhooks();
+        hooks.attempt_failed("0123456789abcdef");
+        hooks.attempt_failed("0123456789abcdef");
+        hooks.given_up("0123456789abcdef");
         let text = m.encode().unwrap();
         drop(pending);
         assert!(
@@ -232,6 +287,18 @@ mod tests {
         );
         assert!(
             text.contains("posture_collector_writer_pending 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "posture_collector_webhook_attempts_failed_total{endpoint=\"0123456789abcdef\"} 2\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "posture_collector_webhook_deliveries_given_up_total{endpoint=\"0123456789abcdef\"} 1\n"
+            ),
             "{text}"
         );
         assert!(

@@ -15,7 +15,7 @@ mod output;
 pub(crate) mod queries;
 mod sink;
 mod syslog;
-mod webhook;
+pub(crate) mod webhook;
 pub(crate) mod webhook_store;
 
 use std::sync::Arc;
@@ -143,6 +143,44 @@ pub(crate) struct WebhookQueue {
     pub worker: Arc<Webhooks>,
 }
 
+/// What a store needs to publish events: the outputs, the settings (for
+/// the webhook endpoints) and the webhook counters.
+pub(crate) struct EventSetup<'a> {
+    pub outputs: Option<Arc<Outputs>>,
+    pub config: &'a EventsConfig,
+    pub counters: crate::metrics::WebhookCounters,
+}
+
+impl WebhookQueue {
+    /// Starts the delivery thread on the queue in `db` when `config` names
+    /// webhook endpoints (`None` without any).
+    pub fn start(
+        config: &EventsConfig,
+        db: webhook::QueueDb,
+        counters: crate::metrics::WebhookCounters,
+    ) -> Result<Option<WebhookQueue>, EventsError> {
+        if config.webhooks.is_empty() {
+            return Ok(None);
+        }
+        let worker = Webhooks::start(
+            db,
+            config.webhooks.clone(),
+            config.ca_pem.clone(),
+            config.webhook_first_backoff,
+            counters,
+        )?;
+        Ok(Some(WebhookQueue {
+            endpoint_ids: config.webhooks.iter().map(|w| w.id()).collect(),
+            shown: config
+                .webhooks
+                .iter()
+                .map(|w| (w.id(), w.shown_url().to_owned()))
+                .collect(),
+            worker: Arc::new(worker),
+        }))
+    }
+}
+
 impl Pending {
     /// Events go to `outputs` and `webhooks`; with neither, nothing is
     /// recorded at all.
@@ -154,7 +192,8 @@ impl Pending {
         }
     }
 
-    fn enabled(&self) -> bool {
+    /// Whether any output or webhook wants events.
+    pub fn enabled(&self) -> bool {
         self.outputs.is_some() || self.webhooks.is_some()
     }
 
@@ -198,7 +237,14 @@ impl Pending {
     /// A device unenrolled.
     pub fn unenrolled(&mut self, conn: &Connection, device_id: &str, now: i64) {
         if let Some(device) = self.before(conn, device_id) {
-            self.push(device_id, device.platform, now, EventKind::Unenrolled);
+            self.unenrolled_as(device.platform, device_id, now);
+        }
+    }
+
+    /// A device of `platform` unenrolled (the platform read by the caller).
+    pub fn unenrolled_as(&mut self, platform: Platform, device_id: &str, now: i64) {
+        if self.enabled() {
+            self.push(device_id, platform, now, EventKind::Unenrolled);
         }
     }
 
@@ -253,16 +299,30 @@ impl Pending {
         found: &[Downgrade],
         now: i64,
     ) {
-        let Some(device) = self.before(conn, device_id) else {
+        if let Some(device) = self.before(conn, device_id) {
+            self.pin_broken_as(device.platform, device_id, jti, found, now);
+        }
+    }
+
+    /// A device's attestation pin broke; its platform read by the caller.
+    pub fn pin_broken_as(
+        &mut self,
+        platform: Platform,
+        device_id: &str,
+        jti: &str,
+        found: &[Downgrade],
+        now: i64,
+    ) {
+        if !self.enabled() {
             return;
-        };
+        }
         let downgrades = found
             .iter()
             .map(|d| (d.field.to_owned(), d.pinned.clone(), d.seen.clone()))
             .collect();
         self.push(
             device_id,
-            device.platform,
+            platform,
             now,
             EventKind::PinBroken {
                 jti: jti.to_owned(),
@@ -274,16 +334,39 @@ impl Pending {
     /// Inside the transaction, just before its commit: queue every event
     /// for every webhook endpoint, so the queue commits with the change.
     pub fn store(&self, conn: &Connection) {
-        let Some(w) = &self.webhooks else { return };
+        for d in self.deliveries() {
+            if let Err(e) =
+                webhook_store::enqueue(conn, d.event_id, d.endpoint_id, &d.body, d.created_at_ms)
+            {
+                tracing::error!(
+                    "webhook event {} not queued for {}: {e}",
+                    d.event_id,
+                    d.endpoint_id
+                );
+            }
+        }
+    }
+
+    /// The webhook deliveries the open transaction's events make: one per
+    /// event and endpoint, to queue before the commit.
+    pub fn deliveries(&self) -> Vec<Delivery<'_>> {
+        let Some(w) = &self.webhooks else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(self.events.len() * w.endpoint_ids.len());
         for event in &self.events {
             let body = ocsf::render(event).to_string();
             let at = event.time.unix_timestamp() * 1000;
             for endpoint in &w.endpoint_ids {
-                if let Err(e) = webhook_store::enqueue(conn, &event.id, endpoint, &body, at) {
-                    tracing::error!("webhook event {} not queued for {endpoint}: {e}", event.id);
-                }
+                out.push(Delivery {
+                    event_id: &event.id,
+                    endpoint_id: endpoint,
+                    body: body.clone(),
+                    created_at_ms: at,
+                });
             }
         }
+        out
     }
 
     /// The transaction committed: hand every event to the outputs and
@@ -308,6 +391,15 @@ impl Pending {
     pub fn discard(&mut self) {
         self.events.clear();
     }
+}
+
+/// One row of the webhook queue, to insert in the change's transaction.
+pub(crate) struct Delivery<'a> {
+    pub event_id: &'a str,
+    pub endpoint_id: &'a str,
+    /// The event's OCSF JSON.
+    pub body: String,
+    pub created_at_ms: i64,
 }
 
 /// What [`Pending::current_report`] needs of a stored current report.

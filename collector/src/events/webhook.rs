@@ -3,15 +3,22 @@
 //! `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
 //! id.timestamp.body>`).
 //!
-//! Durable and at least once: the writer stores one delivery row per event
-//! and endpoint in the same transaction as the change itself, so a crash
-//! loses nothing; a thread of its own sends due rows, marks them delivered
-//! on a 2xx answer, and otherwise retries with doubling backoff until the
-//! attempts run out, keeping the last error for the admin to see. A
-//! receiver deduplicates by `webhook-id`.
+//! Durable and at least once: the store keeps one delivery row per event
+//! and endpoint, written in the same transaction as the change itself, so
+//! a crash loses nothing; a thread of its own sends due rows, marks them
+//! delivered on a 2xx answer, and otherwise retries with doubling backoff
+//! until the attempts run out, keeping the last error for the admin to see.
+//! A receiver deduplicates by `webhook-id`.
+//!
+//! On PostgreSQL every collector process runs this thread on the shared
+//! queue: each claims a due row with `SELECT ... FOR UPDATE SKIP LOCKED`
+//! and holds the row lock while it sends and records the outcome, so a row
+//! is sent by one process at a time and, once recorded, by none again. A
+//! process that dies mid-send releases the lock and another sends the row
+//! (the receiver's deduplication covers that case).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -25,13 +32,13 @@ use rusqlite::Connection;
 
 use super::EventsError;
 use super::webhook_store::{self, Due};
+use crate::metrics::WebhookCounters;
+use crate::storage::PgWebhookQueue;
 
 /// Attempts per delivery before it is given up.
 pub const MAX_ATTEMPTS: u32 = 10;
 /// The longest wait between two attempts.
 const MAX_BACKOFF_MS: i64 = 3_600_000;
-/// Rows sent per pass, so a long backlog does not hold one pass forever.
-const BATCH: u32 = 32;
 
 /// A webhook endpoint, configured by the collector's admin.
 #[derive(Clone, PartialEq, Eq)]
@@ -112,13 +119,84 @@ pub(crate) struct Webhooks {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Where the delivery queue is.
+pub(crate) enum QueueDb {
+    /// The SQLite file.
+    Sqlite(PathBuf),
+    /// The PostgreSQL database, shared with other collector processes.
+    Postgres(Box<tokio_postgres::Config>),
+}
+
+/// What one attempt came to.
+pub(crate) enum Attempt {
+    /// A 2xx answer at this time (ms).
+    Delivered(i64),
+    /// No 2xx: the next attempt at `next_ms`, none when `last`.
+    Failed {
+        next_ms: i64,
+        status: Option<u16>,
+        error: String,
+        last: bool,
+    },
+}
+
+/// The open queue, on the delivery thread.
+enum Queue {
+    Sqlite(Connection),
+    Postgres(Box<PgWebhookQueue>),
+}
+
+impl Queue {
+    fn all_due(&mut self, now_ms: i64) -> Result<(), String> {
+        match self {
+            Queue::Sqlite(c) => webhook_store::all_due(c, now_ms).map_err(|e| e.to_string()),
+            Queue::Postgres(q) => q.all_due(now_ms),
+        }
+    }
+
+    /// A due row, held until [`Queue::finish`] (on PostgreSQL: locked).
+    fn claim(&mut self, now_ms: i64) -> Result<Option<Due>, String> {
+        match self {
+            Queue::Sqlite(c) => webhook_store::due(c, now_ms, 1)
+                .map(|mut v| v.pop())
+                .map_err(|e| e.to_string()),
+            Queue::Postgres(q) => q.claim(now_ms),
+        }
+    }
+
+    fn finish(&mut self, row: &Due, attempt: &Attempt) -> Result<(), String> {
+        match self {
+            Queue::Sqlite(c) => match attempt {
+                Attempt::Delivered(at) => webhook_store::delivered(c, row, *at),
+                Attempt::Failed {
+                    next_ms,
+                    status,
+                    error,
+                    last,
+                } => webhook_store::failed(c, row, *next_ms, *status, error, *last),
+            }
+            .map_err(|e| e.to_string()),
+            Queue::Postgres(q) => q.finish(row, attempt),
+        }
+    }
+
+    /// When the next row not yet due falls due.
+    fn next_due(&mut self, now_ms: i64) -> Result<Option<i64>, String> {
+        match self {
+            Queue::Sqlite(c) => webhook_store::next_due(c).map_err(|e| e.to_string()),
+            Queue::Postgres(q) => q.next_due(now_ms),
+        }
+    }
+}
+
 impl Webhooks {
-    /// Starts delivering the rows of the database at `db` to `endpoints`.
+    /// Starts delivering the rows of the queue in `db` to `endpoints`.
     pub fn start(
-        db: &Path,
+        db: QueueDb,
         endpoints: Vec<WebhookEndpoint>,
         ca_pem: Option<Vec<u8>>,
         first_backoff: Duration,
+        counters: WebhookCounters,
     ) -> Result<Webhooks, EventsError> {
         // A bad CA file stops the start, rather than the first delivery.
         if let Some(pem) = ca_pem.as_deref() {
@@ -126,7 +204,8 @@ impl Webhooks {
         }
         let (wake, woken) = sync_channel(1);
         let sender = Sender {
-            db: db.to_owned(),
+            db,
+            counters,
             endpoints,
             ca_pem,
             first_backoff_ms: i64::try_from(first_backoff.as_millis())
@@ -171,7 +250,8 @@ impl Drop for Webhooks {
 }
 
 struct Sender {
-    db: PathBuf,
+    db: QueueDb,
+    counters: WebhookCounters,
     endpoints: Vec<WebhookEndpoint>,
     ca_pem: Option<Vec<u8>>,
     first_backoff_ms: i64,
@@ -184,18 +264,18 @@ fn now_ms() -> i64 {
 
 impl Sender {
     fn run(self, woken: Receiver<()>) {
-        let (conn, transport) = match self.open() {
+        let (mut queue, transport) = match self.open() {
             Ok(x) => x,
             Err(e) => {
                 tracing::error!("webhooks disabled: {e}");
                 return;
             }
         };
-        if let Err(e) = webhook_store::all_due(&conn, now_ms()) {
+        if let Err(e) = queue.all_due(now_ms()) {
             tracing::warn!("webhook deliveries: {e}");
         }
         loop {
-            let next = match self.pass(&conn, &transport) {
+            let next = match self.pass(&mut queue, &transport) {
                 Ok(next) => next,
                 Err(e) => {
                     tracing::error!("webhook deliveries: {e}");
@@ -212,47 +292,55 @@ impl Sender {
         }
     }
 
-    fn open(&self) -> Result<(Connection, HttpTransport), EventsError> {
-        let conn = Connection::open(&self.db)
-            .and_then(|c| c.busy_timeout(Duration::from_secs(5)).map(|()| c))
-            .map_err(|e| EventsError::Delivery(format!("open the database: {e}")))?;
+    fn open(&self) -> Result<(Queue, HttpTransport), EventsError> {
+        let queue = match &self.db {
+            QueueDb::Sqlite(path) => Queue::Sqlite(
+                Connection::open(path)
+                    .and_then(|c| c.busy_timeout(Duration::from_secs(5)).map(|()| c))
+                    .map_err(|e| EventsError::Delivery(format!("open the database: {e}")))?,
+            ),
+            QueueDb::Postgres(config) => Queue::Postgres(Box::new(
+                PgWebhookQueue::open((**config).clone()).map_err(EventsError::Delivery)?,
+            )),
+        };
         let transport = HttpTransport::new(TransportConfig {
             extra_ca_pem: self.ca_pem.clone(),
             ..TransportConfig::default()
         })
         .map_err(|e| EventsError::Ca(e.to_string()))?;
-        Ok((conn, transport))
+        Ok((queue, transport))
     }
 
-    /// Sends what is due; returns when the next row falls due.
-    fn pass(&self, conn: &Connection, transport: &HttpTransport) -> rusqlite::Result<Option<i64>> {
+    /// Sends what is due, one claimed row at a time; returns when the next
+    /// row falls due.
+    fn pass(&self, queue: &mut Queue, transport: &HttpTransport) -> Result<Option<i64>, String> {
         loop {
-            let due = webhook_store::due(conn, now_ms(), BATCH)?;
-            if due.is_empty() {
-                return webhook_store::next_due(conn);
+            // One instant for both: a row due by then is claimed here or
+            // held by another process; the rest are counted for the wait.
+            let now = now_ms();
+            let Some(row) = queue.claim(now)? else {
+                return queue.next_due(now);
+            };
+            let attempt = self.send_one(transport, &row);
+            if let Attempt::Failed { last, .. } = &attempt {
+                self.counters.attempt_failed(&row.endpoint_id);
+                if *last {
+                    self.counters.given_up(&row.endpoint_id);
+                }
             }
-            for row in &due {
-                self.send_one(conn, transport, row)?;
-            }
+            queue.finish(&row, &attempt)?;
         }
     }
 
-    fn send_one(
-        &self,
-        conn: &Connection,
-        transport: &HttpTransport,
-        row: &Due,
-    ) -> rusqlite::Result<()> {
+    fn send_one(&self, transport: &HttpTransport, row: &Due) -> Attempt {
         let Some(endpoint) = self.endpoints.iter().find(|e| e.id() == row.endpoint_id) else {
             // Its endpoint is no longer configured: nothing to send it to.
-            return webhook_store::failed(
-                conn,
-                row,
-                now_ms(),
-                None,
-                "endpoint no longer configured",
-                true,
-            );
+            return Attempt::Failed {
+                next_ms: now_ms(),
+                status: None,
+                error: "endpoint no longer configured".into(),
+                last: true,
+            };
         };
         let timestamp = now_ms() / 1000;
         let request = HttpRequest::post(
@@ -268,7 +356,7 @@ impl Sender {
         );
         let (status, error) = match transport.send(request) {
             Ok(r) if (200..300).contains(&r.status) => {
-                return webhook_store::delivered(conn, row, now_ms());
+                return Attempt::Delivered(now_ms());
             }
             Ok(r) => (Some(r.status), format!("answered {}", r.status)),
             Err(e) => (None, e.to_string()),
@@ -293,7 +381,12 @@ impl Sender {
             .first_backoff_ms
             .saturating_mul(1 << shift)
             .min(MAX_BACKOFF_MS);
-        webhook_store::failed(conn, row, now_ms() + backoff, status, &error, last)
+        Attempt::Failed {
+            next_ms: now_ms() + backoff,
+            status,
+            error,
+            last,
+        }
     }
 }
 

@@ -1,33 +1,8 @@
-//! The webhook delivery queue in the collector's database: one table of
-//! its own, created in a block of its own, and one function per query, so
-//! another store can port it.
+//! The webhook delivery queue in the collector's SQLite database: the
+//! table `webhook_deliveries` (made by schema version 3) and one function
+//! per query; the PostgreSQL store's are in `storage/postgres/webhooks.rs`.
 
 use rusqlite::{Connection, OptionalExtension, params};
-
-/// The webhook queue: one row per event and endpoint.
-pub(crate) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    event_id TEXT NOT NULL,
-    endpoint_id TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_at_ms INTEGER NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_ms INTEGER NOT NULL,
-    delivered_at_ms INTEGER,
-    failed_at_ms INTEGER,
-    last_status INTEGER,
-    last_error TEXT,
-    PRIMARY KEY (event_id, endpoint_id)
-);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_due
-    ON webhook_deliveries (next_attempt_ms)
-    WHERE delivered_at_ms IS NULL AND failed_at_ms IS NULL;
-";
-
-/// Creates the table when missing.
-pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(SCHEMA)
-}
 
 /// Queues an event for an endpoint (again: nothing, the first row stays).
 pub(crate) fn enqueue(

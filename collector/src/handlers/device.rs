@@ -204,7 +204,13 @@ async fn report_inner(c: Collector, request: Request) -> Result<Response, ApiErr
     } else {
         None
     };
-    let cmd = verify::report(&c.inner, signed, token, fresh, now)?;
+    let history = c
+        .inner
+        .store
+        .failure_history(signed.entry.device_id.as_str(), &c.inner.failures)
+        .await
+        .map_err(ApiError::internal)?;
+    let cmd = verify::report(&c.inner, signed, token, fresh, &history, now)?;
     // Refused reports are not timed: most fail fast, and would hide the
     // cost of the ones that are stored.
     c.inner.metrics.observe_verification(verifying.elapsed());

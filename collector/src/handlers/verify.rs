@@ -4,6 +4,7 @@
 //! server's own verdict.
 
 use agent_core::Platform;
+use agent_core::policy::FailureHistory;
 use agent_core::posture::POSTURE_SCHEMA_VERSION;
 use agent_core::protocol::{ProblemKind, RequestPurpose, limits};
 use agent_core::token::{NonceCheck, ReplayCache, ReplayError, VerifyError};
@@ -162,6 +163,7 @@ pub(crate) fn report(
     signed: SignedReport,
     token: &str,
     fresh: Option<Attested>,
+    history: &FailureHistory,
     now: OffsetDateTime,
 ) -> Result<ReportCmd, ApiError> {
     let SignedReport { claims, kid, entry } = signed;
@@ -174,7 +176,6 @@ pub(crate) fn report(
             && pinned.is_none_or(|p| pin::downgrades(&p.summary, &f.summary).is_empty())
     });
     let attested = fresh_kept.or(pinned);
-    let history = inner.failures.get(entry.device_id.as_str());
     // Evaluated at `iat`, so the server reaches the verdict the device
     // should have; attested values replace reported ones (protocol §5.3.1).
     let Appraisal {
@@ -186,7 +187,7 @@ pub(crate) fn report(
             attested,
             reported_at: at(claims.iat),
             pin_broken: entry.pin_broken,
-            history: &history,
+            history,
             app_asserted: claims.posture.platform == Platform::Ios
                 && claims.app_attest.is_some()
                 && inner.app_attest.verifier().is_some(),

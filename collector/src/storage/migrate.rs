@@ -25,6 +25,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "report_history_index",
         sql: include_str!("../../migrations/sqlite/0002_report_history_index.sql"),
     },
+    Migration {
+        version: 3,
+        name: "failures_and_webhooks",
+        sql: include_str!("../../migrations/sqlite/0003_failures_and_webhooks.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, oldest first; the same versions as SQLite's.
@@ -38,6 +43,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "report_history_index",
         sql: include_str!("../../migrations/postgres/0002_report_history_index.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "failures_and_webhooks",
+        sql: include_str!("../../migrations/postgres/0003_failures_and_webhooks.sql"),
     },
 ];
 
@@ -119,12 +129,13 @@ mod tests {
 
     #[test]
     fn pending_is_what_comes_after_the_current_version() {
-        assert_eq!(pending(SQLITE, 0).unwrap().len(), 2);
+        assert_eq!(pending(SQLITE, 0).unwrap().len(), 3);
         assert_eq!(pending(SQLITE, 1).unwrap()[0].version, 2);
-        assert!(pending(SQLITE, 2).unwrap().is_empty());
-        let err = pending(SQLITE, 3).unwrap_err().to_string();
+        assert_eq!(pending(SQLITE, 2).unwrap()[0].version, 3);
+        assert!(pending(SQLITE, 3).unwrap().is_empty());
+        let err = pending(SQLITE, 4).unwrap_err().to_string();
         assert!(
-            err.contains("version 3") && err.contains("version 2"),
+            err.contains("version 4") && err.contains("version 3"),
             "{err}"
         );
     }

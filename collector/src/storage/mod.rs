@@ -18,7 +18,7 @@ mod url;
 
 pub use url::{Database, PostgresUrl};
 
-pub(crate) use postgres::PgStore;
+pub(crate) use postgres::{PgStore, PgWebhookQueue};
 pub(crate) use sqlite::SqliteStore;
 
 use agent_core::protocol::{
@@ -98,6 +98,20 @@ impl Store {
         match self {
             Store::Sqlite(_) => Ok(None),
             Store::Postgres(p) => p.lookup_key(kid).await,
+        }
+    }
+
+    /// The device's failure history, to appraise its next report with: the
+    /// writer's cache on SQLite (one process, so complete), the database's
+    /// rows on PostgreSQL (another process may have recorded a failure).
+    pub async fn failure_history(
+        &self,
+        device_id: &str,
+        cache: &crate::failures::FailureCache,
+    ) -> Result<agent_core::policy::FailureHistory, CollectorError> {
+        match self {
+            Store::Sqlite(_) => Ok(cache.get(device_id)),
+            Store::Postgres(p) => p.failure_history(device_id).await,
         }
     }
 

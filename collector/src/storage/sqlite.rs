@@ -46,8 +46,7 @@ impl SqliteStore {
         settings: Arc<Settings>,
         keys: Arc<KeyCache>,
         failures: Arc<crate::failures::FailureCache>,
-        events: Option<Arc<crate::events::Outputs>>,
-        events_config: &crate::events::EventsConfig,
+        events: crate::events::EventSetup<'_>,
     ) -> Result<(SqliteStore, Signer, Option<crate::events::WebhookQueue>), CollectorError> {
         let (path, temp_dir) = match path {
             Some(path) => (path, None),
@@ -73,28 +72,20 @@ impl SqliteStore {
             &settings.policy,
             crate::collector::now().unix_timestamp(),
         )?;
-        crate::events::webhook_store::migrate(&conn)?;
-        let webhooks = if events_config.webhooks.is_empty() {
-            None
-        } else {
-            let worker = crate::events::Webhooks::start(
-                &path,
-                events_config.webhooks.clone(),
-                events_config.ca_pem.clone(),
-                events_config.webhook_first_backoff,
-            )
-            .map_err(|e| CollectorError::Config(e.to_string()))?;
-            Some(crate::events::WebhookQueue {
-                endpoint_ids: events_config.webhooks.iter().map(|w| w.id()).collect(),
-                shown: events_config
-                    .webhooks
-                    .iter()
-                    .map(|w| (w.id(), w.shown_url().to_owned()))
-                    .collect(),
-                worker: Arc::new(worker),
-            })
-        };
-        let writer = WriterHandle::start(conn, settings, keys, failures, events, webhooks.clone())?;
+        let webhooks = crate::events::WebhookQueue::start(
+            events.config,
+            crate::events::webhook::QueueDb::Sqlite(path.clone()),
+            events.counters,
+        )
+        .map_err(|e| CollectorError::Config(e.to_string()))?;
+        let writer = WriterHandle::start(
+            conn,
+            settings,
+            keys,
+            failures,
+            events.outputs,
+            webhooks.clone(),
+        )?;
         let checkpointer = store::Checkpointer::spawn(&path)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         Ok((

@@ -42,7 +42,6 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection, CollectorError> {
     // commit waits only for its WAL fsync, never for copying pages back.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     crate::storage::migrate::sqlite(&mut conn)?;
-    conn.execute_batch(crate::failures::SCHEMA)?;
     for companion in files::sqlite_companions(path) {
         if companion.exists() {
             files::restrict(&companion)?;

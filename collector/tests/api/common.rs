@@ -44,8 +44,10 @@ pub fn config() -> CollectorConfig {
 }
 
 /// The suite's collector settings on SQLite whatever the suite runs on: for
-/// what the PostgreSQL store does not carry yet (security events, webhooks)
-/// and for tests that open the SQLite file themselves.
+/// what the PostgreSQL store does not carry yet (the console, evidence,
+/// the relying-party API) and for tests that open the SQLite file
+/// themselves (the event and webhook tests; `shared_database.rs` runs
+/// events and webhooks on PostgreSQL).
 pub fn sqlite_config() -> CollectorConfig {
     CollectorConfig {
         policy: test_policy(),
@@ -90,6 +92,35 @@ pub fn fresh_postgres_database() -> Option<PostgresUrl> {
     let mut url = url::Url::parse(&server).unwrap();
     url.set_path(&name);
     Some(PostgresUrl::parse(url.as_str()).unwrap())
+}
+
+/// Runs `sql` on the PostgreSQL database `url` (one made by
+/// [`fresh_postgres_database`]) and returns the first column of the rows
+/// as i64.
+pub fn pg_query(url: &PostgresUrl, sql: &str) -> Vec<i64> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The test's own URL: Display hides the password, so read it back
+    // from the server URL with this database's name.
+    let mut server = url::Url::parse(&postgres_server().unwrap()).unwrap();
+    let name = url.to_string();
+    let db = name.rsplit('/').next().unwrap().split('?').next().unwrap();
+    server.set_path(db);
+    runtime.block_on(async {
+        let (client, conn) = tokio_postgres::connect(server.as_str(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let mut out = Vec::new();
+        for m in client.simple_query(sql).await.unwrap() {
+            if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
+                out.push(r.get(0).unwrap().parse().unwrap());
+            }
+        }
+        out
+    })
 }
 
 pub fn start() -> RunningCollector {

@@ -160,7 +160,7 @@ fn check_histogram(scrape: &Scrape, family: &str) {
     assert_eq!(last, scrape.value(&format!("{family}_count")), "{family}");
 }
 
-fn scrape(c: &RunningCollector) -> Scrape {
+pub fn scrape(c: &RunningCollector) -> Scrape {
     let r = get(c, "/metrics", Some(c.admin_token()));
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
@@ -286,7 +286,7 @@ fn readiness_fails_when_the_schema_is_not_this_collectors() {
             .detail
             .as_deref()
             .unwrap_or_default()
-            .contains("schema is at version 1"),
+            .contains("schema is at version 2"),
         "{problem:?}"
     );
     assert!(r.header("retry-after").is_some(), "{r:?}");

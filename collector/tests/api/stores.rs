@@ -227,7 +227,7 @@ mod migrations {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("c.sqlite3");
         drop(sqlite(&db).unwrap());
-        assert_eq!(sqlite_versions(&db), [1, 2]);
+        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
     }
 
     #[test]
@@ -246,7 +246,7 @@ mod migrations {
             .unwrap();
         drop(conn);
         let c = sqlite(&db).unwrap();
-        assert_eq!(sqlite_versions(&db), [1, 2]);
+        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
@@ -275,16 +275,61 @@ mod migrations {
         });
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version = 2",
+            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version >= 2",
         )
         .unwrap();
         drop(conn);
         let c = sqlite(&db).unwrap();
-        assert_eq!(sqlite_versions(&db), [1, 2]);
+        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
         );
+    }
+
+    /// Version 2 as collectors left it: they made `rule_failures` and
+    /// `webhook_deliveries` at start, outside the versions. Version 3
+    /// takes them in with their rows.
+    #[test]
+    fn sqlite_at_version_2_with_the_tables_made_at_start_keeps_their_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("c.sqlite3");
+        let device = {
+            let c = spawn_local(CollectorConfig {
+                db_path: Some(db.clone()),
+                postgres: None,
+                ..config()
+            })
+            .unwrap();
+            let mut device = Device::enrol(&c);
+            device.check_in(&c, Shape::Compliant);
+            device.id.to_string()
+        };
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "INSERT INTO rule_failures (device_id, rule, since) VALUES (?1, 'screen_lock', 42)",
+            [&device],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO webhook_deliveries (event_id, endpoint_id, body, created_at_ms,
+                 next_attempt_ms, delivered_at_ms) VALUES ('e1', 'w1', '{}', 1, 1, 2);
+             DELETE FROM schema_migrations WHERE version = 3",
+        )
+        .unwrap();
+        drop(conn);
+        drop(sqlite(&db).unwrap());
+        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let kept: (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT since FROM rule_failures WHERE device_id = ?1),
+                        (SELECT delivered_at_ms FROM webhook_deliveries WHERE event_id = 'e1')",
+                [&device],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, (42, 2));
     }
 
     #[test]
@@ -301,37 +346,9 @@ mod migrations {
         drop(conn);
         let err = sqlite(&db).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 2"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 3"),
             "{err}"
         );
-    }
-
-    /// Runs `sql` on a PostgreSQL database and returns the first column
-    /// of the rows as i64.
-    fn pg(url: &posture_collector::PostgresUrl, sql: &str) -> Vec<i64> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        // The test's own URL: Display hides the password, so read it back
-        // from the server URL with this database's name.
-        let mut server = url::Url::parse(&postgres_server().unwrap()).unwrap();
-        let name = url.to_string();
-        let db = name.rsplit('/').next().unwrap().split('?').next().unwrap();
-        server.set_path(db);
-        runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(server.as_str(), tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(conn);
-            let mut out = Vec::new();
-            for m in client.simple_query(sql).await.unwrap() {
-                if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
-                    out.push(r.get(0).unwrap().parse().unwrap());
-                }
-            }
-            out
-        })
     }
 
     fn on_postgres() -> Option<posture_collector::PostgresUrl> {
@@ -358,28 +375,37 @@ mod migrations {
         let Some(url) = on_postgres() else { return };
         drop(postgres(&url).unwrap());
         let versions = "SELECT version FROM schema_migrations ORDER BY version";
-        assert_eq!(pg(&url, versions), [1, 2]);
+        assert_eq!(pg_query(&url, versions), [1, 2, 3]);
         with_data(CollectorConfig {
             postgres: Some(url.clone()),
             ..config()
         });
-        pg(
+        pg_query(
             &url,
-            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version = 2",
+            "DROP INDEX reports_device_iat; DROP TABLE rule_failures; DROP TABLE webhook_deliveries;
+             DELETE FROM schema_migrations WHERE version >= 2",
         );
-        assert_eq!(pg(&url, versions), [1]);
+        assert_eq!(pg_query(&url, versions), [1]);
         let c = postgres(&url).unwrap();
-        assert_eq!(pg(&url, versions), [1, 2]);
+        assert_eq!(pg_query(&url, versions), [1, 2, 3]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
         );
         assert_eq!(
-            pg(
+            pg_query(
                 &url,
                 "SELECT count(*) FROM pg_indexes WHERE indexname = 'reports_device_iat'"
             ),
             [1]
+        );
+        assert_eq!(
+            pg_query(
+                &url,
+                "SELECT count(*) FROM pg_tables
+                 WHERE tablename IN ('rule_failures', 'webhook_deliveries')"
+            ),
+            [2]
         );
     }
 
@@ -388,15 +414,18 @@ mod migrations {
         let Some(url) = on_postgres() else { return };
         let opened = race(|_| postgres(&url).map(drop).map_err(|e| e.to_string()));
         assert!(opened.iter().all(Result::is_ok), "{opened:?}");
-        assert_eq!(pg(&url, "SELECT count(*) FROM schema_migrations"), [2]);
-        assert_eq!(pg(&url, "SELECT count(*) FROM signing_keys"), [1]);
+        assert_eq!(
+            pg_query(&url, "SELECT count(*) FROM schema_migrations"),
+            [3]
+        );
+        assert_eq!(pg_query(&url, "SELECT count(*) FROM signing_keys"), [1]);
     }
 
     #[test]
     fn postgres_newer_than_this_build_is_refused_naming_both_versions() {
         let Some(url) = on_postgres() else { return };
         drop(postgres(&url).unwrap());
-        pg(
+        pg_query(
             &url,
             &format!(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({NEWER}, 'future', 0)"
@@ -404,39 +433,33 @@ mod migrations {
         );
         let err = postgres(&url).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 2"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 3"),
             "{err}"
         );
     }
 
     #[test]
-    fn postgres_refuses_what_it_does_not_carry_yet_at_start() {
+    fn postgres_starts_with_event_outputs_webhooks_and_warn_then_block_rules() {
         let Some(url) = on_postgres() else { return };
-        let events = posture_collector::EventsConfig {
-            outputs: vec![posture_collector::EventOutput::Stdout],
-            ..posture_collector::EventsConfig::default()
-        };
-        let err = Collector::open(CollectorConfig {
-            postgres: Some(url.clone()),
-            events,
-            ..config()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("SQLite store"), "{err}");
-        let mut policy = test_policy();
-        let mut doc = serde_json::to_value(&policy).unwrap();
+        let mut doc = serde_json::to_value(test_policy()).unwrap();
         doc["rules"]["screen_lock"]["strategy"] = "warn-then-block".into();
-        policy = serde_json::from_value(doc).unwrap();
-        let err = Collector::open(CollectorConfig {
+        let c = Collector::open(CollectorConfig {
             postgres: Some(url.clone()),
-            policy,
+            policy: serde_json::from_value(doc).unwrap(),
+            events: posture_collector::EventsConfig {
+                outputs: vec![posture_collector::EventOutput::Stdout],
+                webhooks: vec![posture_collector::WebhookEndpoint {
+                    url: "http://127.0.0.1:9/hooks".into(),
+                    secret: posture_collector::WebhookSecret::parse(crate::webhooks::SECRET)
+                        .unwrap(),
+                }],
+                ..posture_collector::EventsConfig::default()
+            },
             ..config()
         })
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("warn-then-block"), "{err}");
-        // Nothing else in the way: the same database opens without them.
-        assert!(postgres(&url).is_ok());
+        .unwrap();
+        let status = c.webhook_status().unwrap();
+        assert_eq!(status.len(), 1);
+        assert_eq!((status[0].delivered, status[0].pending), (0, 0));
     }
 }

@@ -197,6 +197,8 @@ fn deliveries_left_over_are_sent_after_a_restart() {
     drop(second);
 }
 
+/// On whichever store the suite runs on (PostgreSQL reads the status from
+/// its own queue table).
 #[test]
 fn the_admin_api_shows_each_endpoint_and_its_failures() {
     use agent_core::protocol::paths;
@@ -212,7 +214,7 @@ fn the_admin_api_shows_each_endpoint_and_its_failures() {
             webhook_first_backoff: Duration::from_millis(50),
             ..EventsConfig::default()
         },
-        ..sqlite_config()
+        ..config()
     })
     .unwrap();
     let get = |token: Option<&str>| {

@@ -15,8 +15,12 @@
 //! store works the same under any server runtime and from the collector's
 //! blocking API.
 
+mod history;
 mod read;
+mod webhooks;
 mod write;
+
+pub(crate) use webhooks::PgWebhookQueue;
 
 use std::future::Future;
 use std::path::Path;
@@ -120,6 +124,11 @@ pub(crate) struct PgInner {
     keys: Arc<KeyCache>,
     /// When used request-token ids were last pruned (seconds).
     last_prune: AtomicI64,
+    /// The event outputs, handed the events of each committed transaction.
+    events: Option<Arc<crate::events::Outputs>>,
+    /// The webhook endpoints (deliveries are queued in each transaction)
+    /// and this process's delivery thread.
+    webhooks: Option<crate::events::WebhookQueue>,
 }
 
 /// The open PostgreSQL store.
@@ -147,13 +156,16 @@ impl Drop for PgStore {
 
 impl PgStore {
     /// Connects, migrates (under an advisory lock), loads or makes the
-    /// signing key, and fills the key cache with the enrolled devices.
+    /// signing key, fills the key cache with the enrolled devices, and
+    /// starts this process's webhook delivery thread when endpoints are
+    /// configured.
     pub fn open(
         url: &PostgresUrl,
         signing_key: Option<&Path>,
         settings: Arc<Settings>,
         keys: Arc<KeyCache>,
-    ) -> Result<(PgStore, Signer), CollectorError> {
+        events: crate::events::EventSetup<'_>,
+    ) -> Result<(PgStore, Signer, Option<crate::events::WebhookQueue>), CollectorError> {
         url.tls_mode()?;
         let config: tokio_postgres::Config = url
             .expose()
@@ -166,7 +178,7 @@ impl PgStore {
             .build()
             .map_err(|e| CollectorError::io("start the PostgreSQL runtime", e))?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -182,6 +194,8 @@ impl PgStore {
             settings,
             keys,
             last_prune: AtomicI64::new(0),
+            events: events.outputs.clone(),
+            webhooks: None,
         });
         let store = PgStore {
             inner,
@@ -201,7 +215,23 @@ impl PgStore {
                 CollectorError::Postgres(why) => CollectorError::Postgres(format!("{url}: {why}")),
                 other => other,
             })?;
-        Ok((store, signer))
+        // After the migration: the thread's first pass reads the queue.
+        let webhooks = crate::events::WebhookQueue::start(
+            events.config,
+            crate::events::webhook::QueueDb::Postgres(Box::new(config)),
+            events.counters,
+        )
+        .map_err(|e| CollectorError::Config(e.to_string()))?;
+        let mut store = store;
+        match Arc::get_mut(&mut store.inner) {
+            Some(inner) => inner.webhooks = webhooks.clone(),
+            None => {
+                return Err(CollectorError::Postgres(
+                    "the store's state is shared before it opened".into(),
+                ));
+            }
+        }
+        Ok((store, signer, webhooks))
     }
 
     /// The database, password hidden.

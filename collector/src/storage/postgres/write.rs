@@ -19,6 +19,8 @@ use crate::attestation::Attested;
 use crate::attestation::app_attest::AppAttestCheck;
 use crate::attestation::pin::{self, PinStatus};
 use crate::codes;
+use crate::events::Pending;
+use crate::events::queries::{DeviceFacts, from_name};
 use crate::keys::KeyEntry;
 use crate::problem::ApiError;
 use crate::store::{ATTESTATION_COLUMNS, at, attested, name_of, parse_attestation};
@@ -63,6 +65,9 @@ struct Dev {
     nonce: String,
     nonce_expires_at: i64,
     pin: Option<PinStatus>,
+    /// What the events need of the device before the change (`None` when
+    /// its platform is not one this build knows).
+    facts: Option<DeviceFacts>,
 }
 
 /// Locks the enrolled device `device_id` (`None`: not enrolled).
@@ -71,7 +76,8 @@ async fn lock_device(tx: &Transaction<'_>, device_id: &str) -> Result<Option<Dev
         .prepare_cached(
             "SELECT d.kid, d.nonce, d.nonce_expires_at, a.attested_at, a.wants_fresh_facts,
                     EXISTS (SELECT 1 FROM attestation_pin_breaks b
-                            WHERE b.device_id = d.device_id)
+                            WHERE b.device_id = d.device_id),
+                    d.platform, d.last_compliance
              FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
              WHERE d.device_id = $1 AND d.unenrolled_at IS NULL FOR UPDATE OF d",
         )
@@ -82,7 +88,14 @@ async fn lock_device(tx: &Transaction<'_>, device_id: &str) -> Result<Option<Dev
     let pinned_at: Option<i64> = row.try_get(3)?;
     let wants: Option<bool> = row.try_get(4)?;
     let broken: bool = row.try_get(5)?;
+    let platform: String = row.try_get(6)?;
+    let last_compliance: Option<String> = row.try_get(7)?;
+    let facts = from_name(&platform).map(|platform| DeviceFacts {
+        platform,
+        last_compliance: last_compliance.as_deref().and_then(from_name),
+    });
     Ok(Some(Dev {
+        facts,
         kid: row.try_get(0)?,
         nonce: row.try_get(1)?,
         nonce_expires_at: row.try_get(2)?,
@@ -94,7 +107,51 @@ async fn lock_device(tx: &Transaction<'_>, device_id: &str) -> Result<Option<Dev
     }))
 }
 
+/// Queues the webhook deliveries of the transaction's events in it, so
+/// they commit with the change or not at all.
+async fn queue_webhooks(tx: &Transaction<'_>, events: &Pending) -> Result<(), PgError> {
+    let deliveries = events.deliveries();
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let st = tx
+        .prepare_cached(
+            "INSERT INTO webhook_deliveries
+             (event_id, endpoint_id, body, created_at_ms, next_attempt_ms)
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    for d in &deliveries {
+        tx.execute(
+            &st,
+            &[&d.event_id, &d.endpoint_id, &d.body, &d.created_at_ms],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 impl PgInner {
+    /// The events of one command, published by [`PgInner::finish`].
+    fn pending(&self) -> Pending {
+        Pending::new(self.events.clone(), self.webhooks.clone())
+    }
+
+    /// After a command's transaction: its events go out when it ended
+    /// well (the transaction committed, or stored nothing and recorded no
+    /// event), and are dropped when it failed.
+    fn finish<T>(
+        &self,
+        done: Result<Outcome2<T>, PgError>,
+        events: &mut Pending,
+    ) -> Result<Outcome2<T>, PgError> {
+        match &done {
+            Ok(_) => events.committed(),
+            Err(_) => events.discard(),
+        }
+        done
+    }
+
     fn apply(&self, changes: Vec<CacheChange>) {
         for change in changes {
             match change {
@@ -185,7 +242,9 @@ impl PgInner {
         &self,
         client: &mut Object,
         c: &EnrolCmd,
+        events: &mut Pending,
     ) -> Result<Outcome2<EnrolOutcome>, PgError> {
+        events.discard();
         let tx = client.transaction().await?;
         let now = c.now.unix_timestamp();
         // The code's row lock puts every attempt with this code in line.
@@ -293,6 +352,8 @@ impl PgInner {
             &[&now, &device_id, &kid, &c.code_hash],
         )
         .await?;
+        events.enrolled(&device_id, c.platform, now);
+        queue_webhooks(&tx, events).await?;
         tx.commit().await?;
         let entry = KeyEntry {
             key: c.key.clone(),
@@ -312,7 +373,9 @@ impl PgInner {
         &self,
         client: &mut Object,
         c: &ReportCmd,
+        events: &mut Pending,
     ) -> Result<Outcome2<ReportOutcome>, PgError> {
+        events.discard();
         let tx = client.transaction().await?;
         let now = c.now.unix_timestamp();
         let device_id = c.device_id.as_str();
@@ -345,8 +408,12 @@ impl PgInner {
                 .reattested(&tx, device_id, c.jti.as_str(), &dev, fresh, now)
                 .await?
             {
-                Reattest::Downgrade(e) => {
+                Reattest::Downgrade(e, found) => {
                     // The break is kept: the device stays non-compliant.
+                    if let Some(f) = dev.facts {
+                        events.pin_broken_as(f.platform, device_id, c.jti.as_str(), &found, now);
+                    }
+                    queue_webhooks(&tx, events).await?;
                     tx.commit().await?;
                     return Ok((Err(e), vec![CacheChange::PinBroken(dev.kid)]));
                 }
@@ -358,6 +425,11 @@ impl PgInner {
                 }
                 Reattest::Unchanged => {}
             }
+        }
+        // docs/policy.md §8.4: only current reports move the history (a
+        // refused downgrade above does not).
+        if current {
+            super::history::record(&tx, device_id, &c.verdict, at(c.iat)).await?;
         }
         if current && let Some(p) = dev.pin.as_mut() {
             p.wants_fresh_facts = c.assessment.facts.iter().any(|f| {
@@ -502,6 +574,18 @@ impl PgInner {
                 Vec::new(),
             ));
         }
+        if current {
+            let report = crate::events::CurrentReport {
+                device_id,
+                jti: c.jti.as_str(),
+                verdict: &ack.verdict,
+                assurance: c.assessment.assurance,
+                posture: &c.posture,
+            };
+            let before = dev.facts.filter(|_| events.enabled());
+            events.current_report(before, report, now);
+            queue_webhooks(&tx, events).await?;
+        }
         tx.commit().await?;
         Ok((Ok(ReportOutcome::New(ack_json)), changes))
     }
@@ -601,12 +685,15 @@ impl PgInner {
             tracing::warn!(
                 "device {device_id}: attestation pin broken by report {jti}: {described}"
             );
-            return Ok(Reattest::Downgrade(ApiError::new(
-                ProblemKind::AttestationDowngrade,
-                format!(
-                    "the report's fresh key attestation is a downgrade against this device's pin ({described}); the device stays non-compliant until it is enrolled again"
+            return Ok(Reattest::Downgrade(
+                ApiError::new(
+                    ProblemKind::AttestationDowngrade,
+                    format!(
+                        "the report's fresh key attestation is a downgrade against this device's pin ({described}); the device stays non-compliant until it is enrolled again"
+                    ),
                 ),
-            )));
+                found,
+            ));
         }
         if dev.pin.is_some_and(|p| p.broken) {
             return Ok(Reattest::Unchanged);
@@ -620,7 +707,9 @@ impl PgInner {
         client: &mut Object,
         c: &RequestCmd,
         unenrol: bool,
+        events: &mut Pending,
     ) -> Result<Outcome2<RequestAnswer>, PgError> {
+        events.discard();
         let tx = client.transaction().await?;
         let now = c.now.unix_timestamp();
         let device_id = c.device_id.as_str();
@@ -675,6 +764,10 @@ impl PgInner {
             &[&now, &device_id],
         )
         .await?;
+        if let Some(f) = dev.facts {
+            events.unenrolled_as(f.platform, device_id, now);
+        }
+        queue_webhooks(&tx, events).await?;
         tx.commit().await?;
         Ok((
             Ok(RequestAnswer::Unenrol(UnenrolResponse {
@@ -746,7 +839,8 @@ impl PgInner {
 enum Reattest {
     Unchanged,
     Raised,
-    Downgrade(ApiError),
+    /// Refused, with what went down.
+    Downgrade(ApiError, Vec<pin::Downgrade>),
 }
 
 /// A challenge's or an unenrolment's answer.
@@ -827,8 +921,11 @@ impl PgStore {
     /// See [`crate::storage::Store::enrol`].
     pub async fn enrol(&self, cmd: EnrolCmd) -> Answer<EnrolOutcome> {
         self.answer(|inner| async move {
-            let (answer, changes) =
-                retrying!(inner, |client| inner.enrol_once(&mut client, &cmd).await)?;
+            let mut events = inner.pending();
+            let done = retrying!(inner, |client| inner
+                .enrol_once(&mut client, &cmd, &mut events)
+                .await);
+            let (answer, changes) = inner.finish(done, &mut events)?;
             inner.apply(changes);
             answer
         })
@@ -838,8 +935,11 @@ impl PgStore {
     /// See [`crate::storage::Store::report`].
     pub async fn report(&self, cmd: ReportCmd) -> Answer<ReportOutcome> {
         self.answer(|inner| async move {
-            let (answer, changes) =
-                retrying!(inner, |client| inner.report_once(&mut client, &cmd).await)?;
+            let mut events = inner.pending();
+            let done = retrying!(inner, |client| inner
+                .report_once(&mut client, &cmd, &mut events)
+                .await);
+            let (answer, changes) = inner.finish(done, &mut events)?;
             inner.apply(changes);
             answer
         })
@@ -848,9 +948,11 @@ impl PgStore {
 
     async fn request(&self, cmd: RequestCmd, unenrol: bool) -> Answer<RequestAnswer> {
         self.answer(move |inner| async move {
-            let (answer, changes) = retrying!(inner, |client| inner
-                .request_once(&mut client, &cmd, unenrol)
-                .await)?;
+            let mut events = inner.pending();
+            let done = retrying!(inner, |client| inner
+                .request_once(&mut client, &cmd, unenrol, &mut events)
+                .await);
+            let (answer, changes) = inner.finish(done, &mut events)?;
             inner.apply(changes);
             inner.prune_request_jtis(cmd.now.unix_timestamp()).await;
             answer
