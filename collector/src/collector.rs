@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub settings: Arc<Settings>,
     pub verifier: Verifier,
     pub limiter: AddressLimiter,
+    /// Failed console log-ins, by peer address.
+    pub login_limiter: AddressLimiter,
     pub attestation: KeyAttestation,
     pub app_attest: AppAttestCheck,
     /// Signs attestation results; its public key is the JWK set.
@@ -161,6 +163,7 @@ impl Collector {
                     config.enrol_failures_per_address,
                     config.enrol_failure_window,
                 ),
+                login_limiter: crate::console::login_limiter(),
                 attestation,
                 app_attest,
                 signer,
@@ -349,20 +352,14 @@ impl Collector {
             .saturating_mul(3)
     }
 
-    /// A read-only connection to the SQLite database, for the queries not
-    /// behind the storage interface yet (audit evidence, the web console,
-    /// webhook status, the relying-party API); on PostgreSQL an error that says so.
+    /// A read-only connection to the SQLite database, for webhook status
+    /// (webhooks run on the SQLite store only); on PostgreSQL an error that
+    /// says so.
     pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
-        Ok(store::open_reader(self.sqlite_path()?)?)
-    }
-
-    /// The SQLite file, for the few short writes outside the writer (the
-    /// console's log-out and revocations); on PostgreSQL an error.
-    pub(crate) fn sqlite_path(&self) -> Result<&Path, CollectorError> {
         match &self.inner.store {
-            Store::Sqlite(s) => Ok(s.path()),
+            Store::Sqlite(s) => Ok(store::open_reader(s.path())?),
             Store::Postgres(_) => Err(CollectorError::Config(
-                "audit evidence, the web console, webhook status and the relying-party API read SQLite only: they are not available on the PostgreSQL store yet".into(),
+                "webhook status is kept on the SQLite store only: the PostgreSQL store delivers no webhooks yet".into(),
             )),
         }
     }

@@ -19,6 +19,7 @@ mod reattest;
 mod relying_party;
 mod reports;
 mod requests;
+mod shared_db;
 mod status_server;
 mod stores;
 mod strategies;

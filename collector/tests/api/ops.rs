@@ -286,7 +286,7 @@ fn readiness_fails_when_the_schema_is_not_this_collectors() {
             .detail
             .as_deref()
             .unwrap_or_default()
-            .contains("schema is at version 1"),
+            .contains("schema is at version 2"),
         "{problem:?}"
     );
     assert!(r.header("retry-after").is_some(), "{r:?}");
