@@ -239,3 +239,47 @@ fn the_relying_party_answer_reflects_a_report_taken_by_the_other_collector() {
     assert_eq!(by_key.device_id.as_str(), device.id);
     assert_eq!(by_key.compliance, Some(Compliance::Compliant));
 }
+
+#[test]
+fn a_code_revoked_in_the_console_of_one_collector_enrols_through_none() {
+    let cs = collectors();
+    let (a, b) = (&cs[0], &cs[cs.len() - 1]);
+    let code = crate::common::issue_code(a);
+    let session = log_in(a);
+    // Listed by the other collector's console, and revoked there.
+    let page = exchange(b.url(), "GET", "/console/enrolment", Some(&session), "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.body.matches("state-unused").count(), 1);
+    let marker = "name=\"code\" value=\"";
+    let at = page.body.find(marker).expect("a revoke form") + marker.len();
+    let hash = page.body[at..].split('"').next().unwrap().to_owned();
+    let revoked = exchange(
+        b.url(),
+        "POST",
+        "/console/enrolment/revoke",
+        Some(&session),
+        &form(&[("csrf", &page.csrf()), ("code", &hash)]),
+    );
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert!(revoked.body.contains("state-revoked"));
+    for c in &cs {
+        let signer = agent_core::keys::SoftwareSigner::ephemeral().unwrap();
+        let r = crate::common::post(
+            c.url(),
+            agent_core::protocol::paths::ENROL,
+            agent_core::protocol::content_types::JSON,
+            crate::common::enrol_body(&code, &signer),
+        );
+        assert_eq!(r.status, 403, "{r:?}");
+    }
+    assert_eq!(a.collector().device_count().unwrap(), 0);
+    // Revoking it again, through the first, is refused: already revoked.
+    let again = exchange(
+        a.url(),
+        "POST",
+        "/console/enrolment/revoke",
+        Some(&session),
+        &form(&[("csrf", &page.csrf()), ("code", &hash)]),
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+}
