@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub settings: Arc<Settings>,
     pub verifier: Verifier,
     pub limiter: AddressLimiter,
+    /// Failed console log-ins, by peer address.
+    pub login_limiter: AddressLimiter,
     pub attestation: KeyAttestation,
     pub app_attest: AppAttestCheck,
     /// Signs attestation results; its public key is the JWK set.
@@ -165,6 +167,7 @@ impl Collector {
                     config.enrol_failures_per_address,
                     config.enrol_failure_window,
                 ),
+                login_limiter: crate::console::login_limiter(),
                 attestation,
                 app_attest,
                 signer,
@@ -289,7 +292,9 @@ impl Collector {
     /// event), then any endpoint no longer configured whose rows remain.
     pub fn webhook_status(&self) -> Result<Vec<crate::events::WebhookStatus>, CollectorError> {
         let mut rows = match &self.inner.store {
-            Store::Sqlite(_) => crate::events::webhook_store::status(&self.reader()?)?,
+            Store::Sqlite(s) => {
+                crate::events::webhook_store::status(&store::open_reader(s.path())?)?
+            }
             Store::Postgres(p) => p.webhook_status_blocking()?,
         };
         let shown = self
@@ -354,24 +359,6 @@ impl Collector {
         u64::try_from(self.inner.settings.checkin_interval_secs)
             .unwrap_or(0)
             .saturating_mul(3)
-    }
-
-    /// A read-only connection to the SQLite database, for the queries not
-    /// behind the storage interface yet (audit evidence, the web console,
-    /// the relying-party API); on PostgreSQL an error that says so.
-    pub(crate) fn reader(&self) -> Result<rusqlite::Connection, CollectorError> {
-        Ok(store::open_reader(self.sqlite_path()?)?)
-    }
-
-    /// The SQLite file, for the few short writes outside the writer (the
-    /// console's log-out and revocations); on PostgreSQL an error.
-    pub(crate) fn sqlite_path(&self) -> Result<&Path, CollectorError> {
-        match &self.inner.store {
-            Store::Sqlite(s) => Ok(s.path()),
-            Store::Postgres(_) => Err(CollectorError::Config(
-                "audit evidence, the web console and the relying-party API read SQLite only: they are not available on the PostgreSQL store yet".into(),
-            )),
-        }
     }
 
     /// Whether `token` is the admin token, compared in constant time (on

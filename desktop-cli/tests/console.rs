@@ -185,6 +185,30 @@ fn form_post(url: &str, cookie: Option<&str>, body: &str) -> u16 {
     .unwrap()
 }
 
+/// With `POSTURE_TEST_POSTGRES_URL` (scripts/with-postgres), a new empty
+/// database on that server, so the console runs on PostgreSQL; else `None`
+/// (a temporary SQLite file).
+async fn postgres_database() -> Option<posture_collector::PostgresUrl> {
+    let server = std::env::var("POSTURE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!("posture_console_browser_{}", std::process::id());
+    let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    // One statement each: CREATE DATABASE refuses a transaction.
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        client.batch_execute(&sql).await.unwrap();
+    }
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    Some(posture_collector::PostgresUrl::parse(url.as_str()).unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_runs_the_fleet_from_the_console_in_chromium() {
     let Some((driver_path, chromium)) = browser() else {
@@ -196,11 +220,17 @@ async fn an_admin_runs_the_fleet_from_the_console_in_chromium() {
         eprintln!("{line}; not run");
         return;
     };
-    let collector = spawn_local(CollectorConfig {
+    let config = CollectorConfig {
         admin_token: Some(ADMIN_TOKEN.into()),
+        postgres: postgres_database().await,
         ..CollectorConfig::default()
-    })
-    .unwrap();
+    };
+    // Off the test's runtime: the PostgreSQL store waits for its own
+    // runtime while opening.
+    let collector = tokio::task::spawn_blocking(move || spawn_local(config))
+        .await
+        .unwrap()
+        .unwrap();
     let base = collector.url().to_owned();
     simulate_fleet(&base);
 
@@ -238,7 +268,8 @@ async fn an_admin_runs_the_fleet_from_the_console_in_chromium() {
     // secure context, so it keeps the cookie and the session works.
     assert_eq!(text(&client, "#count-total").await, DEVICES.to_string());
     assert_eq!(path(&client).await, "/console/fleet");
-    let fleet = collector.collector().fleet_summary(None).unwrap();
+    // The blocking API, with this worker handed over meanwhile.
+    let fleet = tokio::task::block_in_place(|| collector.collector().fleet_summary(None)).unwrap();
     assert_eq!(
         text(&client, "#count-non-compliant").await,
         fleet.non_compliant.to_string()

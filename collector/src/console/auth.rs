@@ -1,8 +1,7 @@
 //! Logging in (the admin token, or a one-time link), checking the session
 //! and the CSRF token of every form, and logging out.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::OnceLock;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -12,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::session::{Keys, LINK_SECS, LOGIN_FORM_SECS, Purpose, SESSION_SECS, Signed};
 use super::{
     CONSOLE_PATH, ConsoleError, LOGIN_COOKIE, SESSION_COOKIE, blocking, cookie, field, read_form,
-    redirect, set_cookie, store, views,
+    redirect, set_cookie, views,
 };
 use crate::codes::AddressLimiter;
 use crate::collector::{Collector, now};
@@ -32,11 +31,22 @@ const LOGIN_FAILURES: u32 = 10;
 /// The window of [`LOGIN_FAILURES`].
 const LOGIN_WINDOW: Duration = Duration::from_secs(600);
 
-/// Failed console log-ins by address, for this process: guessing the
-/// admin token through the form is slowed to ten tries per ten minutes.
-fn failed_logins() -> &'static AddressLimiter {
-    static LIMITER: OnceLock<AddressLimiter> = OnceLock::new();
-    LIMITER.get_or_init(|| AddressLimiter::new(LOGIN_FAILURES, LOGIN_WINDOW))
+/// The collector's count of failed console log-ins by peer address:
+/// guessing the admin token through the form is slowed to ten tries per
+/// ten minutes from each address, and one address's failures never lock
+/// out another's log-ins.
+pub(crate) fn login_limiter() -> AddressLimiter {
+    AddressLimiter::new(LOGIN_FAILURES, LOGIN_WINDOW)
+}
+
+/// Whom a log-in's failures count against: its peer address, or, for a
+/// router served without one (embedded behind another server), one shared
+/// unknown address, so guessing is slowed there too.
+fn peer(parts: &axum::http::request::Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |info| info.0.ip())
 }
 
 fn keys(c: &Collector) -> Keys {
@@ -76,7 +86,7 @@ pub(crate) async fn require_session(
         .map_err(|_| ConsoleError::LoggedOut)?;
     let id = signed.id.clone();
     let c2 = c.clone();
-    let revoked = blocking(move || Ok(store::session_revoked(&c2.reader()?, &id)?)).await?;
+    let revoked = blocking(move || Ok(c2.inner.store.session_revoked(&id)?)).await?;
     if revoked {
         return Err(ConsoleError::LoggedOut);
     }
@@ -129,11 +139,9 @@ pub(crate) async fn login_form(State(c): State<Collector>) -> Response {
 /// `POST /console/login`: the admin token for a session cookie.
 pub(crate) async fn login(State(c): State<Collector>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let addr: Option<IpAddr> = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    if let Some(wait) = addr.and_then(|a| failed_logins().blocked(a)) {
+    let addr = peer(&parts);
+    let failed_logins = &c.inner.login_limiter;
+    if let Some(wait) = failed_logins.blocked(addr) {
         let message = format!(
             "Too many failed log-ins from this address. Try again in {} minutes.",
             wait.div_ceil(60)
@@ -159,9 +167,7 @@ pub(crate) async fn login(State(c): State<Collector>, request: Request) -> Respo
     }
     let token = field(&form, "token").unwrap_or("").trim();
     if !c.is_admin(token) {
-        if let Some(a) = addr {
-            failed_logins().record_failure(a);
-        }
+        failed_logins.record_failure(addr);
         tracing::warn!("console: a log-in with a wrong admin token was refused");
         return login_page(
             &c,
@@ -206,8 +212,10 @@ pub(crate) async fn login_link(State(c): State<Collector>, request: Request) -> 
     };
     let c2 = c.clone();
     let first = blocking(move || {
-        let conn = store::open_write(c2.sqlite_path()?)?;
-        Ok(store::use_link(&conn, &signed.id, signed.expires_at, now)?)
+        Ok(c2
+            .inner
+            .store
+            .use_link(&signed.id, signed.expires_at, now)?)
     })
     .await;
     match first {
@@ -230,13 +238,9 @@ pub(crate) async fn logout(State(c): State<Collector>, request: Request) -> Resp
     };
     let c2 = c.clone();
     let done = blocking(move || {
-        let conn = store::open_write(c2.sqlite_path()?)?;
-        store::revoke_session(
-            &conn,
-            &session.signed.id,
-            session.signed.expires_at,
-            unix_now(),
-        )?;
+        c2.inner
+            .store
+            .revoke_session(&session.signed.id, session.signed.expires_at, unix_now())?;
         Ok(())
     })
     .await;

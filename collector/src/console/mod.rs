@@ -9,6 +9,7 @@
 //! process sharing the admin token and database accepts it.
 
 mod auth;
+pub(crate) use auth::login_limiter;
 mod charts;
 mod evidence;
 mod pages;

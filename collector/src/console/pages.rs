@@ -94,10 +94,12 @@ async fn fleet_page(c: Collector, headers: &HeaderMap) -> Result<Response, Conso
 
 fn build_fleet(c: &Collector, session: Session) -> Result<FleetPage, ConsoleError> {
     let summary = c.fleet_summary(None)?;
-    let conn = c.reader()?;
-    let labels = store::device_labels(&conn)?;
+    let labels = c.inner.store.device_labels()?;
     let today = summary.generated_at.unix_timestamp() / 86_400;
-    let daily = store::daily_rule_passes(&conn, (today - TREND_DAYS + 1) * 86_400)?;
+    let daily = c
+        .inner
+        .store
+        .daily_rule_passes((today - TREND_DAYS + 1) * 86_400)?;
 
     let mut platforms: BTreeMap<String, PlatformRow> = BTreeMap::new();
     let mut assurance: BTreeMap<AssuranceLevel, u64> = BTreeMap::new();
@@ -276,9 +278,11 @@ fn build_device(c: &Collector, session: Session, id: &str) -> Result<DevicePage,
     let detail = c
         .device_detail(id, None)?
         .ok_or_else(|| ConsoleError::NotFound("No enrolled device has this id.".into()))?;
-    let conn = c.reader()?;
-    let label = store::device_label(&conn, id)?.unwrap_or_default();
-    let posture = store::latest_token(&conn, id)?
+    let label = c.inner.store.device_label(id)?.unwrap_or_default();
+    let posture = c
+        .inner
+        .store
+        .latest_token(id)?
         .and_then(|t| super::preview::stored_posture(&t))
         .and_then(|p| serde_json::to_value(p).ok())
         .unwrap_or(serde_json::Value::Null);
@@ -405,10 +409,12 @@ fn build_enrolment(
     session: Session,
     server_url: String,
 ) -> Result<EnrolmentPage, ConsoleError> {
-    let conn = c.reader()?;
     let now = now().unix_timestamp();
     let limit = c.inner.settings.failures_per_code;
-    let codes = store::list_codes(&conn)?
+    let codes = c
+        .inner
+        .store
+        .list_codes()?
         .into_iter()
         .map(|row| {
             let state = if row.used_at.is_some() {
@@ -584,15 +590,9 @@ pub(crate) async fn revoke_code(State(c): State<Collector>, request: Request) ->
             .and_then(store::unhex)
             .ok_or_else(|| ConsoleError::BadRequest("No such code.".into()))?;
         let c2 = c.clone();
-        let revoked = blocking(move || {
-            let mut conn = store::open_write(c2.sqlite_path()?)?;
-            Ok(store::revoke_code(
-                &mut conn,
-                &hash,
-                now().unix_timestamp(),
-            )?)
-        })
-        .await?;
+        let revoked =
+            blocking(move || Ok(c2.inner.store.revoke_code(&hash, now().unix_timestamp())?))
+                .await?;
         let server = guess_server(&headers);
         let mut page = blocking(move || build_enrolment(&c, session, server)).await?;
         if revoked {
@@ -610,12 +610,14 @@ pub(crate) async fn revoke_code(State(c): State<Collector>, request: Request) ->
 
 fn build_policy(c: &Collector, session: Session) -> Result<PolicyPage, ConsoleError> {
     let policy = &c.inner.settings.policy;
-    let conn = c.reader()?;
     let document = serde_json::to_string_pretty(policy).unwrap_or_default();
     let current = policy.to_json();
     let current_sha =
         store::hex(ring::digest::digest(&ring::digest::SHA256, current.as_bytes()).as_ref());
-    let revisions = store::policy_revisions(&conn)?
+    let revisions = c
+        .inner
+        .store
+        .policy_revisions()?
         .into_iter()
         .map(|r| RevisionView {
             in_force: r.sha256 == current_sha,
@@ -667,9 +669,8 @@ pub(crate) async fn policy_preview(State(c): State<Collector>, request: Request)
                     return Ok(views::page_with(StatusCode::BAD_REQUEST, &page));
                 }
             };
-            let conn = c.reader()?;
-            let tokens = store::latest_tokens(&conn)?;
-            let labels = store::device_labels(&conn)?;
+            let tokens = c.inner.store.latest_tokens()?;
+            let labels = c.inner.store.device_labels()?;
             let out = super::preview::preview(&tokens, &c.inner.settings.policy, &draft, now());
             page.preview = Some(PreviewView {
                 draft_name: draft.name.clone(),

@@ -1,7 +1,10 @@
 //! The console's tables and queries: one function per query, plain SQL
 //! that ports to another database.
 //!
-//! Tables (created by [`migrate`], beside the collector's own schema):
+//! SQLite's side of the storage interface's console operations
+//! (`crate::storage::Store`); PostgreSQL's are the same queries in
+//! `crate::storage::postgres`. Tables (schema version 4,
+//! `collector/migrations/*/0004_console.sql`):
 //! - `console_revoked_sessions`: session ids ended by logging out, kept
 //!   until the session would have expired anyway.
 //! - `console_used_links`: one-time log-in links already used, likewise.
@@ -19,39 +22,10 @@ use std::time::Duration;
 use agent_core::Policy;
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// The console's schema: a migration block of its own, run at start.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS console_revoked_sessions (
-    session_id TEXT PRIMARY KEY,
-    expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS console_used_links (
-    link_id    TEXT PRIMARY KEY,
-    expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS console_code_revocations (
-    hash       BLOB PRIMARY KEY,
-    revoked_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS policy_revisions (
-    sha256            TEXT PRIMARY KEY,
-    name              TEXT NOT NULL,
-    revision          INTEGER NOT NULL,
-    document          TEXT NOT NULL,
-    first_in_force_at INTEGER NOT NULL,
-    last_started_at   INTEGER NOT NULL
-);
-";
-
 /// Most codes the enrolment page lists.
 pub(crate) const MAX_CODES_LISTED: i64 = 200;
 /// Most revisions the policy page lists.
-const MAX_REVISIONS: i64 = 50;
-
-/// Creates the console's tables (idempotent).
-pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(SCHEMA)
-}
+pub(crate) const MAX_REVISIONS: i64 = 50;
 
 /// A connection for one of the console's rare writes.
 pub(crate) fn open_write(path: &Path) -> rusqlite::Result<Connection> {
@@ -63,9 +37,7 @@ pub(crate) fn open_write(path: &Path) -> rusqlite::Result<Connection> {
 /// Records that `policy` is in force from `now`: a new revision row the
 /// first time this exact document is seen, else its start time moves on.
 pub(crate) fn record_policy(conn: &Connection, policy: &Policy, now: i64) -> rusqlite::Result<()> {
-    let document = policy.to_json();
-    let sha = ring::digest::digest(&ring::digest::SHA256, document.as_bytes());
-    let sha: String = sha.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let (sha, document) = policy_digest(policy);
     conn.execute(
         "INSERT INTO policy_revisions (sha256, name, revision, document, first_in_force_at, last_started_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)
@@ -73,6 +45,13 @@ pub(crate) fn record_policy(conn: &Connection, policy: &Policy, now: i64) -> rus
         params![sha, policy.name, policy.revision, document, now],
     )?;
     Ok(())
+}
+
+/// A policy's stored document and its SHA-256 (hex): the revision's key.
+pub(crate) fn policy_digest(policy: &Policy) -> (String, String) {
+    let document = policy.to_json();
+    let sha = hex(ring::digest::digest(&ring::digest::SHA256, document.as_bytes()).as_ref());
+    (sha, document)
 }
 
 /// One policy revision as the policy page lists it.
@@ -267,15 +246,6 @@ pub(crate) fn daily_rule_passes(
     conn: &Connection,
     since: i64,
 ) -> rusqlite::Result<Vec<(i64, String, u64, u64)>> {
-    #[derive(serde::Deserialize)]
-    struct Fact {
-        rule: String,
-        outcome: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Stored {
-        facts: Vec<Fact>,
-    }
     let mut stmt = conn.prepare(
         "SELECT r.accepted_at / 86400, a.assessment
          FROM reports r JOIN report_assessments a ON a.jti = r.jti
@@ -285,29 +255,56 @@ pub(crate) fn daily_rule_passes(
     let rows = stmt.query_map(params![since, MAX_TREND_REPORTS], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
     })?;
-    let mut counts: std::collections::BTreeMap<(i64, String), (u64, u64)> =
-        std::collections::BTreeMap::new();
+    let mut tally = RuleTally::default();
     for row in rows {
         let (day, assessment) = row?;
+        tally.add(day, &assessment);
+    }
+    Ok(tally.finish())
+}
+
+/// The counts [`daily_rule_passes`] answers, from (day, stored
+/// assessment) rows: the same on every store.
+#[derive(Debug, Default)]
+pub(crate) struct RuleTally {
+    counts: std::collections::BTreeMap<(i64, String), (u64, u64)>,
+}
+
+impl RuleTally {
+    /// Counts one report's appraisal on `day`.
+    pub fn add(&mut self, day: i64, assessment: &str) {
+        #[derive(serde::Deserialize)]
+        struct Fact {
+            rule: String,
+            outcome: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            facts: Vec<Fact>,
+        }
         // An appraisal this version cannot read is left out of the trend.
-        let Ok(stored) = serde_json::from_str::<Stored>(&assessment) else {
-            continue;
+        let Ok(stored) = serde_json::from_str::<Stored>(assessment) else {
+            return;
         };
         for fact in stored.facts {
             if fact.outcome == "not_applicable" {
                 continue;
             }
-            let entry = counts.entry((day, fact.rule)).or_default();
+            let entry = self.counts.entry((day, fact.rule)).or_default();
             entry.1 += 1;
             if fact.outcome == "pass" {
                 entry.0 += 1;
             }
         }
     }
-    Ok(counts
-        .into_iter()
-        .map(|((day, rule), (pass, count))| (day, rule, pass, count))
-        .collect())
+
+    /// (day, rule, passed, applied), by day then rule.
+    pub fn finish(self) -> Vec<(i64, String, u64, u64)> {
+        self.counts
+            .into_iter()
+            .map(|((day, rule), (pass, count))| (day, rule, pass, count))
+            .collect()
+    }
 }
 
 /// Lower-case hex.
@@ -338,7 +335,8 @@ mod tests {
              used_at INTEGER, device_id TEXT, kid TEXT);",
         )
         .unwrap();
-        migrate(&conn).unwrap();
+        conn.execute_batch(include_str!("../../migrations/sqlite/0004_console.sql"))
+            .unwrap();
         conn
     }
 

@@ -1,5 +1,6 @@
 //! Handler tests: real requests through the collector's router, on a real
-//! (temporary) database.
+//! database: a temporary SQLite file, or, when `POSTURE_TEST_POSTGRES_URL`
+//! names a PostgreSQL server, a fresh database of its own there.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -80,11 +81,59 @@ async fn post(c: &Collector, path: &str, cookie: Option<&str>, form: &[(&str, &s
 }
 
 fn collector() -> Collector {
-    Collector::open(CollectorConfig {
+    open(CollectorConfig {
         admin_token: Some("console-test-admin-token".into()),
+        postgres: fresh_postgres_database(),
         ..CollectorConfig::default()
     })
-    .unwrap()
+}
+
+/// Opens a collector off the test's runtime (the PostgreSQL store waits
+/// for its own runtime while opening, which an async worker must not).
+fn open(config: CollectorConfig) -> Collector {
+    std::thread::spawn(move || Collector::open(config))
+        .join()
+        .unwrap()
+        .unwrap()
+}
+
+/// A new, empty database on the server `POSTURE_TEST_POSTGRES_URL` names;
+/// `None` without one.
+fn fresh_postgres_database() -> Option<crate::PostgresUrl> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let server = std::env::var("POSTURE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!(
+        "posture_console_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let create = {
+        let (server, name) = (server.clone(), name.clone());
+        move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(connection);
+                for sql in [
+                    format!("DROP DATABASE IF EXISTS {name}"),
+                    format!("CREATE DATABASE {name}"),
+                ] {
+                    client.batch_execute(&sql).await.unwrap();
+                }
+            });
+        }
+    };
+    std::thread::spawn(create).join().unwrap();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    Some(crate::PostgresUrl::parse(url.as_str()).unwrap())
 }
 
 /// Logs in with the admin token; the session cookie pair.
@@ -202,7 +251,12 @@ async fn forms_without_the_csrf_token_or_the_cookie_are_refused() {
     assert_eq!(no_cookie.status, StatusCode::FORBIDDEN);
     let logout = post(&c, "/console/logout", None, &[("csrf", &csrf)]).await;
     assert_eq!(logout.status, StatusCode::FORBIDDEN);
-    assert_eq!(c.issue_codes(1, None).unwrap().len(), 1);
+    // The blocking API, off the test's runtime.
+    let c2 = c.clone();
+    let issued = tokio::task::spawn_blocking(move || c2.issue_codes(1, None))
+        .await
+        .unwrap();
+    assert_eq!(issued.unwrap().len(), 1);
     // Nothing was issued by the refused forms: only the one above.
     let list = get(&c, "/console/enrolment", Some(&session)).await;
     assert_eq!(list.body.matches("state-unused").count(), 1);
@@ -349,32 +403,86 @@ async fn an_unknown_device_is_not_found() {
     assert!(r.body.contains("No enrolled device"));
 }
 
+/// A log-in form post from `addr` with `token`; its status.
+async fn log_in_from(c: &Collector, addr: std::net::SocketAddr, token: &str) -> StatusCode {
+    let form = get(c, "/console/login", None).await;
+    let pre = form.pair("pa_console_login");
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("csrf", form.csrf().as_str()), ("token", token)])
+        .finish();
+    let mut request = Request::post("/console/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, pre)
+        .body(Body::from(body))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    send(c, request).await.status
+}
+
 #[tokio::test]
 async fn repeated_wrong_tokens_from_one_address_are_slowed_down() {
     let c = collector();
-    // An address of its own, so other tests' log-ins do not count.
-    let addr: std::net::SocketAddr = "192.0.2.77:4000".parse().unwrap();
-    let mut last = StatusCode::OK;
-    for _ in 0..11 {
+    let guesser: std::net::SocketAddr = "192.0.2.77:4000".parse().unwrap();
+    for _ in 0..10 {
+        assert_eq!(
+            log_in_from(&c, guesser, "wrong-wrong-wrong").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        log_in_from(&c, guesser, "wrong-wrong-wrong").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Even with the right token, until the window ends.
+    assert_eq!(
+        log_in_from(&c, guesser, "console-test-admin-token").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another address is not held up by the first one's failures.
+    let admin: std::net::SocketAddr = "198.51.100.4:5000".parse().unwrap();
+    assert_eq!(
+        log_in_from(&c, admin, "wrong-wrong-wrong").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        log_in_from(&c, admin, "console-test-admin-token").await,
+        StatusCode::SEE_OTHER
+    );
+    // Each collector counts its own log-ins: a new one starts afresh.
+    let other = collector();
+    assert_eq!(
+        log_in_from(&other, guesser, "console-test-admin-token").await,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn wrong_tokens_without_a_peer_address_are_slowed_down_too() {
+    let c = collector();
+    for _ in 0..10 {
         let form = get(&c, "/console/login", None).await;
         let pre = form.pair("pa_console_login");
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("csrf", form.csrf().as_str()),
-                ("token", "wrong-wrong-wrong"),
-            ])
-            .finish();
-        let mut request = Request::post("/console/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, pre)
-            .body(Body::from(body))
-            .unwrap();
-        request
-            .extensions_mut()
-            .insert(axum::extract::ConnectInfo(addr));
-        last = send(&c, request).await.status;
+        let r = post(
+            &c,
+            "/console/login",
+            Some(&pre),
+            &[("csrf", &form.csrf()), ("token", "wrong-wrong-wrong")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    let form = get(&c, "/console/login", None).await;
+    let pre = form.pair("pa_console_login");
+    let r = post(
+        &c,
+        "/console/login",
+        Some(&pre),
+        &[("csrf", &form.csrf()), ("token", "wrong-wrong-wrong")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
@@ -388,11 +496,11 @@ async fn a_session_from_one_collector_process_works_on_another_with_the_same_tok
         StatusCode::OK
     );
     // One with another admin token does not accept it.
-    let other = Collector::open(CollectorConfig {
+    let other = open(CollectorConfig {
         admin_token: Some("a-different-admin-token".into()),
+        postgres: fresh_postgres_database(),
         ..CollectorConfig::default()
-    })
-    .unwrap();
+    });
     let r = get(&other, "/console/fleet", Some(&session)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 }

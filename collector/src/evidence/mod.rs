@@ -10,9 +10,9 @@
 //! offer the same report.
 
 mod csv;
-mod figures;
+pub(crate) mod figures;
 mod html;
-mod query;
+pub(crate) mod query;
 
 #[cfg(test)]
 mod tests;
@@ -363,11 +363,11 @@ impl Collector {
     /// The audit evidence for `period`, from the stored verified reports.
     /// Blocking: from async code, call it inside `spawn_blocking`.
     pub fn evidence(&self, period: &Period) -> Result<EvidenceReport, CollectorError> {
-        let conn = self.reader()?;
+        let store = &self.inner.store;
         let policy = &self.inner.settings.policy;
-        let devices = query::devices(&conn)?;
+        let devices = store.evidence_devices()?;
         let mut builder = figures::Builder::new(*period, devices);
-        query::reports_before(&conn, period.end(), |row| builder.add(row))?;
+        store.evidence_reports_before(period.end(), |row| builder.add(row))?;
         Ok(builder.finish(now(), PolicyRef::of(policy), policy.grace.map(|g| g.days)))
     }
 }

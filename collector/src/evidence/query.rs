@@ -1,7 +1,8 @@
 //! The evidence's reads: one function per query, plain SQL over the
 //! `reports`, `report_assessments`, `devices`, `device_attestations`,
-//! `device_app_attest` and `attestation_pin_breaks` tables, so another
-//! store can offer the same two queries.
+//! `device_app_attest` and `attestation_pin_breaks` tables. These are
+//! SQLite's; PostgreSQL runs the same two queries (`crate::storage`) and
+//! reads their rows with the same [`device_facts`] and [`report_row`].
 
 use std::collections::HashMap;
 
@@ -18,16 +19,8 @@ use super::figures::{DeviceFacts, ReportRow, RuleState};
 /// evidence of their time): its platform, whether its key was
 /// hardware-attested at enrolment (a verified TEE or StrongBox chain, or a
 /// verified App Attest object) and when its attestation pin first broke.
-pub(super) fn devices(conn: &Connection) -> rusqlite::Result<HashMap<String, DeviceFacts>> {
-    let mut stmt = conn.prepare(
-        "SELECT d.device_id, d.platform,
-                COALESCE(a.provenance = 'hardware', 0) OR p.device_id IS NOT NULL,
-                (SELECT MIN(b.broken_at) FROM attestation_pin_breaks b
-                 WHERE b.device_id = d.device_id)
-         FROM devices d
-         LEFT JOIN device_attestations a ON a.device_id = d.device_id
-         LEFT JOIN device_app_attest p ON p.device_id = d.device_id",
-    )?;
+pub(crate) fn devices(conn: &Connection) -> rusqlite::Result<HashMap<String, DeviceFacts>> {
+    let mut stmt = conn.prepare(DEVICES_SQL)?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -39,20 +32,39 @@ pub(super) fn devices(conn: &Connection) -> rusqlite::Result<HashMap<String, Dev
     let mut devices = HashMap::new();
     for row in rows {
         let (device_id, platform, hardware, broken_at) = row?;
-        let Some(platform) = from_name::<Platform>(&platform) else {
-            tracing::warn!("evidence: skipped a device whose platform does not parse");
-            continue;
-        };
-        devices.insert(
-            device_id,
-            DeviceFacts {
-                platform,
-                hardware,
-                pin_broken_at: broken_at,
-            },
-        );
+        if let Some(facts) = device_facts(&platform, hardware, broken_at) {
+            devices.insert(device_id, facts);
+        }
     }
     Ok(devices)
+}
+
+/// [`devices`]' query (the same SQL on both stores): device id, platform,
+/// whether hardware-attested, when its pin first broke.
+pub(crate) const DEVICES_SQL: &str = "SELECT d.device_id, d.platform,
+        COALESCE(a.provenance = 'hardware', FALSE) OR p.device_id IS NOT NULL,
+        (SELECT MIN(b.broken_at) FROM attestation_pin_breaks b
+         WHERE b.device_id = d.device_id)
+ FROM devices d
+ LEFT JOIN device_attestations a ON a.device_id = d.device_id
+ LEFT JOIN device_app_attest p ON p.device_id = d.device_id";
+
+/// One device's facts from a [`DEVICES_SQL`] row; `None` (logged) when its
+/// platform does not parse.
+pub(crate) fn device_facts(
+    platform: &str,
+    hardware: bool,
+    pin_broken_at: Option<i64>,
+) -> Option<DeviceFacts> {
+    let Some(platform) = from_name::<Platform>(platform) else {
+        tracing::warn!("evidence: skipped a device whose platform does not parse");
+        return None;
+    };
+    Some(DeviceFacts {
+        platform,
+        hardware,
+        pin_broken_at,
+    })
 }
 
 /// The parts of a stored verdict the evidence reads. Unknown members and
@@ -86,7 +98,7 @@ struct StoredFact {
 
 /// Calls `each` with every stored report whose `iat` is before `end`
 /// (Unix time), ordered by device, then `iat`, then arrival.
-pub(super) fn reports_before(
+pub(crate) fn reports_before(
     conn: &Connection,
     end: i64,
     mut each: impl FnMut(ReportRow),
@@ -99,28 +111,45 @@ pub(super) fn reports_before(
     )?;
     let mut rows = stmt.query(params![end])?;
     while let Some(r) = rows.next()? {
-        let device_id: String = r.get(0)?;
-        let iat: i64 = r.get(1)?;
-        let freshness: String = r.get(2)?;
-        let compliance: String = r.get(3)?;
-        let verdict: String = r.get(4)?;
-        let assessment: Option<String> = r.get(5)?;
-        let (Some(compliance), Ok(verdict)) = (
-            from_name::<Compliance>(&compliance),
-            serde_json::from_str::<StoredVerdict>(&verdict),
-        ) else {
-            tracing::warn!("evidence: skipped a report row that does not parse");
-            continue;
-        };
-        each(ReportRow {
-            device_id,
-            iat,
-            historical: freshness != "current",
-            compliance,
-            rules: rule_states(verdict, assessment.as_deref()),
-        });
+        let row = report_row(
+            r.get(0)?,
+            r.get(1)?,
+            &r.get::<_, String>(2)?,
+            &r.get::<_, String>(3)?,
+            &r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?.as_deref(),
+        );
+        if let Some(row) = row {
+            each(row);
+        }
     }
     Ok(())
+}
+
+/// One report from its stored columns (device id, `iat`, freshness,
+/// compliance, verdict, assessment); `None` (logged) when it does not parse.
+pub(crate) fn report_row(
+    device_id: String,
+    iat: i64,
+    freshness: &str,
+    compliance: &str,
+    verdict: &str,
+    assessment: Option<&str>,
+) -> Option<ReportRow> {
+    let (Some(compliance), Ok(verdict)) = (
+        from_name::<Compliance>(compliance),
+        serde_json::from_str::<StoredVerdict>(verdict),
+    ) else {
+        tracing::warn!("evidence: skipped a report row that does not parse");
+        return None;
+    };
+    Some(ReportRow {
+        device_id,
+        iat,
+        historical: freshness != "current",
+        compliance,
+        rules: rule_states(verdict, assessment),
+    })
 }
 
 /// Each finding's outcome, and whether its fact was unknown: from the

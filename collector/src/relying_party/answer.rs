@@ -5,7 +5,6 @@ use agent_core::policy::Outcome;
 use agent_core::protocol::{ComplianceAnswer, ComplianceFreshness, DeviceStatus};
 use time::Duration;
 
-use super::queries::{device_of_kid, kid_of_device};
 use crate::collector::{Collector, now};
 use crate::error::CollectorError;
 
@@ -16,7 +15,7 @@ pub(crate) fn answer_by_id(
     device_id: &str,
     stale_after_secs: u64,
 ) -> Result<Option<ComplianceAnswer>, CollectorError> {
-    let Some(jkt) = kid_of_device(&c.reader()?, device_id)? else {
+    let Some(jkt) = c.inner.store.kid_of_device(device_id)? else {
         return Ok(None);
     };
     answer(c, device_id, jkt, stale_after_secs)
@@ -29,7 +28,7 @@ pub(crate) fn answer_by_jkt(
     jkt: &str,
     stale_after_secs: u64,
 ) -> Result<Option<ComplianceAnswer>, CollectorError> {
-    let Some(device_id) = device_of_kid(&c.reader()?, jkt)? else {
+    let Some(device_id) = c.inner.store.device_of_kid(jkt)? else {
         return Ok(None);
     };
     answer(c, &device_id, jkt.to_owned(), stale_after_secs)

@@ -6,7 +6,7 @@
 mod answer;
 pub(crate) mod cloudflare;
 mod links;
-mod queries;
+pub(crate) mod queries;
 
 pub(crate) use answer::{answer_by_id, answer_by_jkt};
 pub use cloudflare::score as gateway_score;

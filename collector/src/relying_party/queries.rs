@@ -1,5 +1,6 @@
-//! The relying-party API's own reads: a device's key thumbprint and back.
-//! One query per function, plain SQL another store can port.
+//! The relying-party API's own reads on SQLite: a device's key thumbprint
+//! and back. One query per function; PostgreSQL's are the same SQL
+//! (`crate::storage`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 

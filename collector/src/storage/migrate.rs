@@ -6,6 +6,10 @@
 use crate::error::CollectorError;
 
 /// One schema version: the SQL that takes the previous version to it.
+/// Versions rise but need not be contiguous: a database records each
+/// version it applied, and gets every known version it has not applied,
+/// oldest first (so a version numbered below one already applied, as when
+/// two lines of work each add one, is still applied).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Migration {
     pub version: i64,
@@ -30,6 +34,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "failures_and_webhooks",
         sql: include_str!("../../migrations/sqlite/0003_failures_and_webhooks.sql"),
     },
+    Migration {
+        version: 4,
+        name: "console",
+        sql: include_str!("../../migrations/sqlite/0004_console.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, oldest first; the same versions as SQLite's.
@@ -49,6 +58,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         name: "failures_and_webhooks",
         sql: include_str!("../../migrations/postgres/0003_failures_and_webhooks.sql"),
     },
+    Migration {
+        version: 4,
+        name: "console",
+        sql: include_str!("../../migrations/postgres/0004_console.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -56,24 +70,28 @@ pub(crate) fn latest(list: &[Migration]) -> i64 {
     list.last().map_or(0, |m| m.version)
 }
 
-/// The migrations a database at `current` still needs, or the refusal
-/// when it is newer than this build.
+/// The migrations a database that applied `applied` still needs, oldest
+/// first, or the refusal when it is newer than this build.
 pub(crate) fn pending(
     list: &'static [Migration],
-    current: i64,
-) -> Result<&'static [Migration], CollectorError> {
+    applied: &[i64],
+) -> Result<Vec<&'static Migration>, CollectorError> {
     let known = latest(list);
-    if current > known {
+    let newest = applied.iter().copied().max().unwrap_or(0);
+    if newest > known {
         return Err(CollectorError::SchemaTooNew {
-            found: current,
+            found: newest,
             known,
         });
     }
     Ok(list
         .iter()
-        .position(|m| m.version > current)
-        .map_or(&[][..], |i| &list[i..]))
+        .filter(|m| !applied.contains(&m.version))
+        .collect())
 }
+
+/// The applied versions, as the version table lists them.
+pub(crate) const APPLIED: &str = "SELECT version FROM schema_migrations ORDER BY version";
 
 /// The table that records applied versions (the same on both stores).
 pub(crate) const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -90,13 +108,12 @@ pub(crate) const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrat
 pub(crate) fn sqlite(conn: &mut rusqlite::Connection) -> Result<i64, CollectorError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute_batch(VERSION_TABLE)?;
-    let current: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?;
+    let applied = tx
+        .prepare(APPLIED)?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    for m in pending(SQLITE, current)? {
+    for m in pending(SQLITE, &applied)? {
         tx.execute_batch(m.sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
@@ -117,25 +134,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_rise_by_one_and_match_across_stores() {
+    fn versions_rise_and_match_across_stores() {
         for list in [SQLITE, POSTGRES] {
-            for (i, m) in list.iter().enumerate() {
-                assert_eq!(m.version, i as i64 + 1, "{}", m.name);
+            assert_eq!(list[0].version, 1);
+            for pair in list.windows(2) {
+                assert!(pair[0].version < pair[1].version, "{}", pair[1].name);
             }
         }
-        let names = |l: &[Migration]| l.iter().map(|m| m.name).collect::<Vec<_>>();
+        let names = |l: &[Migration]| l.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
         assert_eq!(names(SQLITE), names(POSTGRES));
     }
 
     #[test]
-    fn pending_is_what_comes_after_the_current_version() {
-        assert_eq!(pending(SQLITE, 0).unwrap().len(), 3);
-        assert_eq!(pending(SQLITE, 1).unwrap()[0].version, 2);
-        assert_eq!(pending(SQLITE, 2).unwrap()[0].version, 3);
-        assert!(pending(SQLITE, 3).unwrap().is_empty());
-        let err = pending(SQLITE, 4).unwrap_err().to_string();
+    fn pending_is_every_known_version_not_applied() {
+        let versions = |applied: &[i64]| {
+            pending(SQLITE, applied)
+                .unwrap()
+                .iter()
+                .map(|m| m.version)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(versions(&[]), [1, 2, 3, 4]);
+        assert_eq!(versions(&[1]), [2, 3, 4]);
+        assert!(versions(&[1, 2, 3, 4]).is_empty());
+        // A version missed below the newest applied one is still applied.
+        assert_eq!(versions(&[1, 4]), [2, 3]);
+        let err = pending(SQLITE, &[1, 2, 5]).unwrap_err().to_string();
         assert!(
-            err.contains("version 4") && err.contains("version 3"),
+            err.contains("version 5") && err.contains("version 4"),
             "{err}"
         );
     }

@@ -15,6 +15,7 @@ pub(crate) mod migrate;
 mod postgres;
 mod sqlite;
 mod url;
+mod views;
 
 pub use url::{Database, PostgresUrl};
 

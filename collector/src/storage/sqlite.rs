@@ -66,7 +66,6 @@ impl SqliteStore {
         let lock = DbLock::acquire(&path)?;
         let conn = store::open_writer(&path)?;
         let signer = Signer::load(&conn, signing_key)?;
-        crate::console::store::migrate(&conn)?;
         crate::console::store::record_policy(
             &conn,
             &settings.policy,

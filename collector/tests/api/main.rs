@@ -20,6 +20,7 @@ mod relying_party;
 mod reports;
 mod requests;
 mod shared_database;
+mod shared_db;
 mod status_server;
 mod stores;
 mod strategies;

@@ -45,11 +45,8 @@ pub(crate) fn parties() -> RelyingParties {
 }
 
 fn start_with(tweak: impl FnOnce(&mut CollectorConfig)) -> RunningCollector {
-    // SQLite whatever the suite runs on: the relying-party queries do not
-    // go through the storage interface yet.
     let mut config = CollectorConfig {
         relying_parties: parties(),
-        postgres: None,
         ..config()
     };
     tweak(&mut config);
@@ -71,7 +68,7 @@ pub(crate) fn get(c: &RunningCollector, path_and_query: &str, token: Option<&str
     r
 }
 
-fn compliance(c: &RunningCollector, device: &Device) -> ComplianceAnswer {
+pub(crate) fn compliance(c: &RunningCollector, device: &Device) -> ComplianceAnswer {
     let r = get(
         c,
         &format!("/v1/devices/{}/compliance", device.id),

@@ -194,6 +194,17 @@ mod migrations {
     use super::*;
 
     const NEWER: i64 = 1000;
+    /// Every schema version this build applies, in order.
+    const VERSIONS: [i64; 4] = [1, 2, 3, 4];
+    /// A console session ended before an upgrade, which must stay ended.
+    const ENDED: &str = "INSERT INTO console_revoked_sessions (session_id, expires_at)
+                         VALUES ('ended-before-the-upgrade', 4102444800)";
+    const ENDED_COUNT: &str = "SELECT count(*) FROM console_revoked_sessions WHERE session_id = 'ended-before-the-upgrade'";
+
+    fn sqlite_count(db: &std::path::Path, sql: &str) -> i64 {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
 
     /// A collector on SQLite file `db`.
     fn sqlite(db: &std::path::Path) -> Result<Collector, posture_collector::CollectorError> {
@@ -227,7 +238,15 @@ mod migrations {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("c.sqlite3");
         drop(sqlite(&db).unwrap());
-        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
+        assert_eq!(sqlite_versions(&db), VERSIONS);
+        let console_tables = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN
+            ('console_revoked_sessions', 'console_used_links', 'console_code_revocations', 'policy_revisions')";
+        assert_eq!(sqlite_count(&db, console_tables), 4);
+        // The policy in force is recorded at start.
+        assert_eq!(
+            sqlite_count(&db, "SELECT count(*) FROM policy_revisions"),
+            1
+        );
     }
 
     #[test]
@@ -239,14 +258,17 @@ mod migrations {
             postgres: None,
             ..config()
         });
-        // What the collector made before schema versions: its tables, no
-        // version table, no history index.
+        // What the collector made before schema versions: its tables and
+        // the console's (made at start then), no version table, no history
+        // index.
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch("DROP TABLE schema_migrations; DROP INDEX reports_device_iat")
             .unwrap();
+        conn.execute_batch(ENDED).unwrap();
         drop(conn);
         let c = sqlite(&db).unwrap();
-        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
+        assert_eq!(sqlite_versions(&db), VERSIONS);
+        assert_eq!(sqlite_count(&db, ENDED_COUNT), 1);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
@@ -273,18 +295,22 @@ mod migrations {
             postgres: None,
             ..config()
         });
+        // Version 1, with the console's tables as collectors then made
+        // them at start, holding a row.
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version >= 2",
+            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version > 1",
         )
         .unwrap();
+        conn.execute_batch(ENDED).unwrap();
         drop(conn);
         let c = sqlite(&db).unwrap();
-        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
+        assert_eq!(sqlite_versions(&db), VERSIONS);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
         );
+        assert_eq!(sqlite_count(&db, ENDED_COUNT), 1);
     }
 
     /// Version 2 as collectors left it: they made `rule_failures` and
@@ -319,7 +345,7 @@ mod migrations {
         .unwrap();
         drop(conn);
         drop(sqlite(&db).unwrap());
-        assert_eq!(sqlite_versions(&db), [1, 2, 3]);
+        assert_eq!(sqlite_versions(&db), VERSIONS);
         let conn = rusqlite::Connection::open(&db).unwrap();
         let kept: (i64, i64) = conn
             .query_row(
@@ -346,7 +372,7 @@ mod migrations {
         drop(conn);
         let err = sqlite(&db).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 3"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 4"),
             "{err}"
         );
     }
@@ -375,19 +401,38 @@ mod migrations {
         let Some(url) = on_postgres() else { return };
         drop(postgres(&url).unwrap());
         let versions = "SELECT version FROM schema_migrations ORDER BY version";
-        assert_eq!(pg_query(&url, versions), [1, 2, 3]);
+        assert_eq!(pg_query(&url, versions), VERSIONS);
+        let console_tables = "SELECT count(*) FROM information_schema.tables WHERE table_name IN
+            ('console_revoked_sessions', 'console_used_links', 'console_code_revocations', 'policy_revisions')";
+        assert_eq!(pg_query(&url, console_tables), [4]);
         with_data(CollectorConfig {
             postgres: Some(url.clone()),
             ..config()
         });
+        // Back to before version 4: no console tables.
+        pg_query(
+            &url,
+            "DROP TABLE console_revoked_sessions, console_used_links, console_code_revocations,
+                        policy_revisions;
+             DELETE FROM schema_migrations WHERE version = 4",
+        );
+        let without_4: Vec<i64> = VERSIONS.into_iter().filter(|v| *v != 4).collect();
+        assert_eq!(pg_query(&url, versions), without_4);
+        drop(postgres(&url).unwrap());
+        assert_eq!(pg_query(&url, versions), VERSIONS);
+        assert_eq!(pg_query(&url, console_tables), [4]);
+        assert_eq!(pg_query(&url, "SELECT count(*) FROM policy_revisions"), [1]);
+        pg_query(&url, ENDED);
+        // Back to version 1, with data in the later versions' tables.
         pg_query(
             &url,
             "DROP INDEX reports_device_iat; DROP TABLE rule_failures; DROP TABLE webhook_deliveries;
-             DELETE FROM schema_migrations WHERE version >= 2",
+             DELETE FROM schema_migrations WHERE version IN (2, 3)",
         );
-        assert_eq!(pg_query(&url, versions), [1]);
+        assert_eq!(pg_query(&url, versions), [1, 4]);
         let c = postgres(&url).unwrap();
-        assert_eq!(pg_query(&url, versions), [1, 2, 3]);
+        assert_eq!(pg_query(&url, versions), VERSIONS);
+        assert_eq!(pg_query(&url, ENDED_COUNT), [1]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
@@ -416,8 +461,9 @@ mod migrations {
         assert!(opened.iter().all(Result::is_ok), "{opened:?}");
         assert_eq!(
             pg_query(&url, "SELECT count(*) FROM schema_migrations"),
-            [3]
+            [4]
         );
+        assert_eq!(pg_query(&url, "SELECT count(*) FROM policy_revisions"), [1]);
         assert_eq!(pg_query(&url, "SELECT count(*) FROM signing_keys"), [1]);
     }
 
@@ -433,7 +479,7 @@ mod migrations {
         );
         let err = postgres(&url).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 3"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 4"),
             "{err}"
         );
     }

@@ -17,6 +17,7 @@
 
 mod history;
 mod read;
+mod views;
 mod webhooks;
 mod write;
 
@@ -207,6 +208,11 @@ impl PgStore {
         let signer = store
             .block_on(async move {
                 inner.migrate().await?;
+                let now = crate::collector::now().unix_timestamp();
+                inner
+                    .record_policy(&inner.settings.policy, now)
+                    .await
+                    .map_err(CollectorError::from)?;
                 let signer = inner.signer(key_file.as_deref()).await?;
                 inner.load_keys().await?;
                 Ok::<_, CollectorError>(signer)
@@ -281,16 +287,16 @@ impl PgInner {
         tx.batch_execute(VERSION_TABLE)
             .await
             .map_err(PgError::from)?;
-        let current: i64 = tx
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                &[],
-            )
+        let applied = tx
+            .query(migrate::APPLIED, &[])
             .await
-            .and_then(|r| r.try_get(0))
+            .map_err(PgError::from)?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<Vec<i64>, _>>()
             .map_err(PgError::from)?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        for m in migrate::pending(POSTGRES, current)? {
+        for m in migrate::pending(POSTGRES, &applied)? {
             tx.batch_execute(m.sql).await.map_err(PgError::from)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",

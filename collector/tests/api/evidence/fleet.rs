@@ -285,7 +285,8 @@ pub(crate) fn plan(i: usize, t0: OffsetDateTime) -> Vec<(Option<i64>, Spec)> {
     }
 }
 
-/// The fleet's collector configuration: its policy, trusting `root`.
+/// The fleet's collector configuration: its policy, trusting `root`; on
+/// SQLite (the event and webhook tests use it too).
 pub(crate) fn config(root: &TestRoot) -> CollectorConfig {
     let dir = tempfile::tempdir().unwrap();
     let pem = dir.path().join("roots.pem");
@@ -300,8 +301,13 @@ pub(crate) fn config(root: &TestRoot) -> CollectorConfig {
     }
 }
 
+/// A collector for the fleet, on the store the suite runs on.
 pub(crate) fn start(root: &TestRoot) -> RunningCollector {
-    spawn_local(config(root)).unwrap()
+    spawn_local(CollectorConfig {
+        postgres: crate::common::fresh_postgres_database(),
+        ..config(root)
+    })
+    .unwrap()
 }
 
 /// Enrols device `i` and sends its plan: the current report first (it
