@@ -94,8 +94,17 @@ impl SqliteStore {
                 worker: Arc::new(worker),
             })
         };
-        let writer = WriterHandle::start(conn, settings, keys, failures, events, webhooks.clone())?;
-        let checkpointer = store::Checkpointer::spawn(&path)
+        let wal = store::WalLength::default();
+        let writer = WriterHandle::start(
+            conn,
+            settings,
+            keys,
+            failures,
+            events,
+            webhooks.clone(),
+            wal.clone(),
+        )?;
+        let checkpointer = store::Checkpointer::spawn(&path, wal)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         Ok((
             SqliteStore {
