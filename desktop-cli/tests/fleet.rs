@@ -118,6 +118,69 @@ fn two_hundred_devices_check_in_with_every_verdict_as_expected() {
 }
 
 #[test]
+fn devices_without_outboxes_check_in_and_every_report_counts_as_current() {
+    const N: u64 = 60;
+    const K: u64 = 3;
+    let collector = spawn_local(CollectorConfig::default()).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "fleet",
+        "simulate",
+        "--server",
+        collector.url(),
+        "--admin-token",
+        collector.admin_token(),
+        "--devices",
+        &N.to_string(),
+        "--check-ins",
+        &K.to_string(),
+        "--no-outbox",
+        "--work-dir",
+        work.path().to_str().unwrap(),
+        "--json",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["passed"], true, "{stdout}");
+    assert_eq!(summary["errors"], serde_json::json!({}), "{stdout}");
+    assert_eq!(summary["check_in"]["ok"], N * K);
+    assert_eq!(summary["acknowledged"], N * K);
+    assert_eq!(summary["still_queued"], 0);
+    // Each report answered the nonce the previous acknowledgement gave:
+    // stored, current, and the server's verdicts are the profiles'.
+    let expected = expected_counts(N);
+    assert_eq!(summary["verdicts"]["mismatches"], 0, "{stdout}");
+    assert_eq!(counts(&summary["verdicts"]["seen"]), expected);
+    assert_eq!(summary["fleet"]["mismatches"], 0, "{stdout}");
+    let c = collector.collector();
+    assert_eq!(c.report_count().unwrap(), N * K);
+    let fleet = c.fleet_summary(None).unwrap();
+    assert_eq!(fleet.stale, 0);
+    assert_eq!(
+        (fleet.compliant, fleet.warning, fleet.non_compliant),
+        expected
+    );
+
+    // Failing over needs the outbox: refused before any traffic.
+    let out = run(&[
+        "fleet",
+        "simulate",
+        "--server",
+        "http://127.0.0.1:9,http://127.0.0.1:10",
+        "--admin-token",
+        "0123456789abcdef",
+        "--no-outbox",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("--no-outbox takes one --server"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn codes_from_a_file_and_kept_state() {
     let collector = spawn_local(CollectorConfig::default()).unwrap();
     let work = tempfile::tempdir().unwrap();

@@ -77,6 +77,7 @@ impl SqliteStore {
             events.counters,
         )
         .map_err(|e| CollectorError::Config(e.to_string()))?;
+        let wal = store::WalLength::default();
         let writer = WriterHandle::start(
             conn,
             settings,
@@ -84,8 +85,9 @@ impl SqliteStore {
             failures,
             events.outputs,
             webhooks.clone(),
+            wal.clone(),
         )?;
-        let checkpointer = store::Checkpointer::spawn(&path)
+        let checkpointer = store::Checkpointer::spawn(&path, wal)
             .map_err(|e| CollectorError::io("start the WAL checkpointer", e))?;
         Ok((
             SqliteStore {

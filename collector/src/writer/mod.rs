@@ -213,6 +213,8 @@ struct Writer {
     /// Events of the open transaction, published after its commit.
     events: crate::events::Pending,
     last_prune: Instant,
+    /// The WAL's length, from the checkpointer.
+    wal: store::WalLength,
 }
 
 /// The request side of the writer: cheap to share between threads.
@@ -231,6 +233,7 @@ impl WriterHandle {
         failures: Arc<FailureCache>,
         events: Option<Arc<crate::events::Outputs>>,
         webhooks: Option<crate::events::WebhookQueue>,
+        wal: store::WalLength,
     ) -> Result<WriterHandle, CollectorError> {
         let mut writer = Writer {
             conn,
@@ -242,6 +245,7 @@ impl WriterHandle {
             effects: Vec::new(),
             events: crate::events::Pending::new(events, webhooks),
             last_prune: Instant::now(),
+            wal,
         };
         writer.reload()?;
         let (tx, rx) = channel();
@@ -356,6 +360,10 @@ impl Writer {
         };
         for d in done {
             d.finish(committed);
+        }
+        // After the answers, so no request waits for it.
+        if self.wal.is_long() {
+            store::catch_up(&self.conn, &self.wal);
         }
     }
 

@@ -104,6 +104,15 @@ pub struct SimulateArgs {
     /// Allow a collector that is not on loopback (only your own test collector).
     #[arg(long)]
     pub allow_remote: bool,
+    /// Check in without the agents' outboxes, for throughput figures: each
+    /// device signs its report from the posture and local verdict it had
+    /// at enrolment and sends it straight, taking the next nonce from the
+    /// acknowledgement. The collector does all its usual work, the load
+    /// generator a fraction of an agent's (no durable state per check-in),
+    /// so one core of load can keep a collector core busy. A failed
+    /// check-in is an error, not redelivered; one --server only.
+    #[arg(long)]
+    pub no_outbox: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
@@ -157,6 +166,11 @@ pub fn validate(args: &SimulateArgs) -> Result<Length, String> {
     }
     if args.server.is_empty() {
         return Err("give at least one --server URL".into());
+    }
+    if args.no_outbox && args.server.len() > 1 {
+        return Err(
+            "--no-outbox takes one --server: failing over needs the outbox to redeliver".into(),
+        );
     }
     for server in &args.server {
         let host = host_of(server)?;

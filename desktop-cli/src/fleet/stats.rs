@@ -44,7 +44,8 @@ pub fn error_kind(e: &AgentError) -> String {
     }
 }
 
-fn client_error_kind(e: &ClientError) -> String {
+/// The short name an error of the client is counted under.
+pub fn client_error_kind(e: &ClientError) -> String {
     use agent_core::transport::TransportError as T;
     match e {
         ClientError::Transport(t) => match t {

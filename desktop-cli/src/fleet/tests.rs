@@ -13,6 +13,7 @@ fn args(server: &str) -> SimulateArgs {
         work_dir: None,
         keep_state: false,
         allow_remote: false,
+        no_outbox: false,
         json: false,
         ca: crate::cli::CaArg::default(),
     }
