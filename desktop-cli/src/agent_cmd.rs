@@ -25,6 +25,8 @@ pub struct Globals {
     pub key_store: KeyStore,
     /// `--ca`.
     pub ca: Option<PathBuf>,
+    /// `--lang`, else the environment's locale.
+    pub locale: agent_core::l10n::Locale,
 }
 
 /// The state directory: the flag or environment, else the XDG data folder.
@@ -190,7 +192,7 @@ pub fn check_in(json: bool, g: &Globals) -> Result<u8, CliError> {
     if json {
         print_json(&outcome);
     } else {
-        print!("{}", render::check_in_text(&outcome));
+        print!("{}", render::check_in_text(&outcome, g.locale));
     }
     Ok(exit_code(effective(&outcome)))
 }
@@ -218,7 +220,7 @@ pub fn status(json: bool, g: &Globals) -> Result<u8, CliError> {
     if json {
         print_json(&status);
     } else {
-        print!("{}", render::status_text(&status));
+        print!("{}", render::status_text(&status, g.locale));
     }
     Ok(EXIT_OK)
 }
@@ -293,7 +295,7 @@ pub fn run(args: &RunArgs, g: &Globals) -> Result<u8, CliError> {
             Ok(outcome) => {
                 done += 1;
                 tracing::info!(jti = %outcome.jti, delivered = outcome.delivery.delivered, queued = outcome.status.queued_reports, "checked in");
-                print!("{}", render::check_in_text(&outcome));
+                print!("{}", render::check_in_text(&outcome, g.locale));
             }
             Err(AgentError::NotEnrolled) => return Err(CliError::Agent(AgentError::NotEnrolled)),
             Err(e) => {

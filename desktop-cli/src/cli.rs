@@ -64,6 +64,9 @@ pub struct DeviceArgs {
     /// [env: POSTURE_AGENT_KEY_STORE] [default: auto].
     #[arg(long, value_enum, value_name = "STORE")]
     pub key_store: Option<KeyStore>,
+    /// The language of what the command prints for people.
+    #[command(flatten)]
+    pub lang: LangArg,
 }
 
 /// An extra CA: for the commands that reach a collector.
@@ -94,6 +97,7 @@ impl Cli {
             state_dir: own.state_dir.clone().or_else(|| self.state_dir.clone()),
             key_store: own.key_store.or(self.key_store).unwrap_or(KeyStore::Auto),
             ca: None,
+            locale: own.lang.locale(),
         }
     }
 
@@ -103,6 +107,31 @@ impl Cli {
             ca: self.ca_file(&own.ca),
             ..self.device(&own.device)
         }
+    }
+
+    /// The language of what the command prints for people, its errors
+    /// included: its `--lang`, else the environment's locale.
+    pub fn locale(&self) -> agent_core::l10n::Locale {
+        use crate::quiet_cmd::QuietHoursCommand as Q;
+        let lang = match &self.command {
+            Command::Check(a) => Some(&a.lang),
+            Command::Privacy(a) => Some(&a.lang),
+            Command::Keys(KeysCommand::Show(a)) => Some(&a.device.lang),
+            Command::Attest(a) => Some(&a.device.lang),
+            Command::Enrol(a) => Some(&a.connect.device.lang),
+            Command::CheckIn(a) => Some(&a.connect.device.lang),
+            Command::Flush(a) => Some(&a.connect.device.lang),
+            Command::Unenrol(a) => Some(&a.connect.device.lang),
+            Command::Run(a) => Some(&a.connect.device.lang),
+            Command::QuietHours(Q::Set(a)) => Some(&a.device.lang),
+            Command::QuietHours(Q::Show(a)) => Some(&a.device.lang),
+            Command::QuietHours(Q::Clear(a)) => Some(&a.lang),
+            Command::Status(a) => Some(&a.device.lang),
+            Command::ComplianceToken(a) => Some(&a.device.lang),
+            Command::Preview(a) | Command::Demo(a) | Command::Reset(a) => Some(&a.lang),
+            _ => None,
+        };
+        lang.cloned().unwrap_or_default().locale()
     }
 
     /// The CA file: the command's own flag, else the one before it.

@@ -67,6 +67,17 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
+impl CliError {
+    /// The message in `locale`: an agent error a person can act on in
+    /// their language (see `AgentError::message`), the rest as `Display`.
+    pub fn in_locale(&self, locale: agent_core::l10n::Locale) -> String {
+        match self {
+            CliError::Agent(e) if !needs_reset(e) => e.message(locale),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Whether the documented recovery for `e` is `posture-agent reset`.
 fn needs_reset(e: &agent_core::agent::AgentError) -> bool {
     use agent_core::agent::AgentError;

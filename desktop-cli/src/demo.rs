@@ -47,6 +47,7 @@ pub fn demo(g: &Globals) -> Result<u8, CliError> {
         state_dir: Some(demo_dir.clone()),
         key_store: g.key_store,
         ca: None,
+        locale: g.locale,
     };
     let ca = running.ca_pem().map(|pem| pem.as_bytes().to_vec());
     let agent = crate::agent_cmd::open_agent_ca(&globals, ca.clone())?;
@@ -65,7 +66,7 @@ pub fn demo(g: &Globals) -> Result<u8, CliError> {
 
     let outcome = agent.check_in().map_err(CliError::Agent)?;
     println!("4. Checked in: posture collected, evaluated, signed (ES256), queued, delivered.\n");
-    print!("{}", render::check_in_text(&outcome));
+    print!("{}", render::check_in_text(&outcome, g.locale));
 
     let fleet = collector
         .fleet_summary(None)

@@ -94,7 +94,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", e.in_locale(cli.locale()));
             ExitCode::from(EXIT_ERROR)
         }
     }

@@ -59,12 +59,12 @@ pub struct ShowArgs {
 /// `quiet-hours set`.
 pub fn set(args: &SetArgs, g: &Globals) -> Result<u8, CliError> {
     let hours = WorkingHours::new(&args.start, &args.end, &args.time_zone)
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+        .map_err(|e| CliError::Usage(e.message(g.locale)))?;
     let agent = open_agent(g)?;
     agent
         .set_working_hours(Some(&hours))
         .map_err(CliError::Agent)?;
-    println!("{}", render::working_hours_set(&hours));
+    println!("{}", render::working_hours_set(&hours, g.locale));
     Ok(EXIT_OK)
 }
 
@@ -73,7 +73,7 @@ pub fn clear(g: &Globals) -> Result<u8, CliError> {
     open_agent(g)?
         .set_working_hours(None)
         .map_err(CliError::Agent)?;
-    println!("{}", render::working_hours_cleared());
+    println!("{}", render::working_hours_cleared(g.locale));
     Ok(EXIT_OK)
 }
 
@@ -94,7 +94,10 @@ pub fn show(args: &ShowArgs, g: &Globals) -> Result<u8, CliError> {
             "decision": decision,
         }));
     } else {
-        print!("{}", render::quiet_hours_text(hours.as_ref(), &decision));
+        print!(
+            "{}",
+            render::quiet_hours_text(hours.as_ref(), &decision, g.locale)
+        );
     }
     Ok(EXIT_OK)
 }

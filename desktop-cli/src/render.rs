@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use agent_core::l10n::Locale;
-use agent_core::policy::{Compliance, Outcome, Verdict};
+use agent_core::l10n::{Locale, Msg, text};
+use agent_core::policy::{Compliance, Verdict};
 use agent_core::posture::{
     AutoLock, Fact, HardwareKeyStore, Posture, ScreenLock, StorageEncryption, Tpm,
 };
@@ -143,11 +143,11 @@ pub fn posture_table(p: &Posture) -> String {
 pub fn verdict_text(v: &Verdict, locale: Locale) -> String {
     let mut out = String::new();
     let headline = v.compliance.headline(locale);
-    let _ = writeln!(
-        out,
-        "{headline}  (policy \"{}\", revision {})\n",
-        v.policy.name, v.policy.revision
-    );
+    let policy = Msg::new("verdict-policy")
+        .text("name", v.policy.name.as_str())
+        .text("revision", v.policy.revision.to_string())
+        .in_locale(locale);
+    let _ = writeln!(out, "{headline}  {policy}\n");
     // report-only findings are the organisation's, never the person's.
     let mut findings: Vec<_> = v.shown().collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.outcome));
@@ -156,7 +156,10 @@ pub fn verdict_text(v: &Verdict, locale: Locale) -> String {
         let needs = f
             .requirement
             .as_ref()
-            .map(|r| format!("  (needs {r})"))
+            .map(|r| {
+                let needs = Msg::new("verdict-needs").text("requirement", r.as_str());
+                format!("  {}", needs.in_locale(locale))
+            })
             .unwrap_or_default();
         let _ = writeln!(
             out,
@@ -167,92 +170,88 @@ pub fn verdict_text(v: &Verdict, locale: Locale) -> String {
         if let Some(fix) = &f.remediation {
             let _ = writeln!(out, "        → {fix}");
         }
-        if let Some(note) = strategy_note(f) {
+        if let Some(note) = f.strategy_note(locale) {
             let _ = writeln!(out, "        ({note})");
         }
     }
     out
 }
 
-// The strings below (strategies and quiet hours) are the CLI's words for
-// people, kept together so that they can move into a translation file.
-
-/// What a warning's strategy means for the person, when it says more than
-/// the outcome does.
-fn strategy_note(f: &agent_core::policy::Finding) -> Option<String> {
-    use agent_core::policy::Strategy;
-    match (f.strategy, f.outcome, f.deadline) {
-        (Some(Strategy::WarnThenBlock), Outcome::Warn, Some(deadline)) => Some(format!(
-            "warn-then-block: from {deadline} this device counts as non-compliant"
-        )),
-        (Some(Strategy::NotifyOnly), Outcome::Warn | Outcome::Fail, _) => {
-            Some("notify-only: a reminder; it never makes this device non-compliant".into())
-        }
-        _ => None,
-    }
-}
-
 /// `quiet-hours set`'s confirmation.
-pub fn working_hours_set(h: &agent_core::quiet_hours::WorkingHours) -> String {
-    format!(
-        "Working hours set: {} to {} every day, {} time. The agent prompts you only within them.",
-        h.start, h.end, h.time_zone
-    )
+pub fn working_hours_set(h: &agent_core::quiet_hours::WorkingHours, locale: Locale) -> String {
+    Msg::new("quiet-hours-set")
+        .text("start", h.start.as_str())
+        .text("end", h.end.as_str())
+        .text("zone", h.time_zone.as_str())
+        .in_locale(locale)
 }
 
 /// `quiet-hours clear`'s confirmation.
-pub fn working_hours_cleared() -> String {
-    "Working hours cleared: no quiet hours.".into()
+pub fn working_hours_cleared(locale: Locale) -> String {
+    text(locale, "quiet-hours-cleared")
 }
 
 /// `quiet-hours show`.
 pub fn quiet_hours_text(
     hours: Option<&agent_core::quiet_hours::WorkingHours>,
     d: &agent_core::quiet_hours::NotifyDecision,
+    locale: Locale,
 ) -> String {
     let mut out = String::new();
-    match hours {
-        Some(h) => {
-            let _ = writeln!(
-                out,
-                "Working hours: {} to {} every day, {} time",
-                h.start, h.end, h.time_zone
-            );
-        }
-        None => {
-            let _ = writeln!(out, "Working hours: not set");
-        }
-    }
-    let _ = writeln!(
-        out,
-        "Prompts now: {} ({})",
-        if d.notify { "yes" } else { "no" },
-        d.reason.describe()
-    );
+    let hours = match hours {
+        Some(h) => Msg::new("quiet-hours-show")
+            .text("start", h.start.as_str())
+            .text("end", h.end.as_str())
+            .text("zone", h.time_zone.as_str())
+            .in_locale(locale),
+        None => text(locale, "quiet-hours-show-none"),
+    };
+    let _ = writeln!(out, "{hours}");
+    let prompts = if d.notify {
+        "quiet-hours-prompts-yes"
+    } else {
+        "quiet-hours-prompts-no"
+    };
+    let prompts = Msg::new(prompts).text("reason", d.reason.describe(locale));
+    let _ = writeln!(out, "{}", prompts.in_locale(locale));
     if let Some(next) = d.next_allowed {
-        let _ = writeln!(out, "Next prompt allowed: {}", timestamp(next));
+        let next = Msg::new("quiet-hours-next-allowed").text("at", timestamp(next));
+        let _ = writeln!(out, "{}", next.in_locale(locale));
     }
     if let Some(quiet) = d.quiet_from {
-        let _ = writeln!(out, "Quiet from: {}", timestamp(quiet));
+        let quiet = Msg::new("quiet-hours-quiet-from").text("at", timestamp(quiet));
+        let _ = writeln!(out, "{}", quiet.in_locale(locale));
     }
     out
 }
 
 /// A check-in outside working hours: it ran, but says nothing to prompt.
-fn stayed_silent(compliance: Compliance, d: &agent_core::quiet_hours::NotifyDecision) -> String {
+fn stayed_silent(
+    compliance: Compliance,
+    d: &agent_core::quiet_hours::NotifyDecision,
+    locale: Locale,
+) -> String {
     let next = d
         .next_allowed
-        .map(|t| format!("; the next prompt is allowed from {}", timestamp(t)))
+        .map(|t| {
+            Msg::new("checkin-silent-next")
+                .text("at", timestamp(t))
+                .in_locale(locale)
+        })
         .unwrap_or_default();
-    let state = match compliance {
-        Compliance::Compliant => "compliant",
-        Compliance::Warning => "compliant, with warnings",
-        Compliance::NonCompliant => "non-compliant",
-    };
-    format!(
-        "Stayed silent: {}{next}. The check-in ran and was reported; this device is {state}. `posture-agent status` shows the details.\n",
-        d.reason.describe()
-    )
+    let state = text(
+        locale,
+        match compliance {
+            Compliance::Compliant => "checkin-state-compliant",
+            Compliance::Warning => "checkin-state-warning",
+            Compliance::NonCompliant => "checkin-state-non-compliant",
+        },
+    );
+    let silent = Msg::new("checkin-silent")
+        .text("reason", d.reason.describe(locale))
+        .text("next", next)
+        .text("state", state);
+    format!("{}\n", silent.in_locale(locale))
 }
 
 fn when(t: Option<time::OffsetDateTime>) -> String {
@@ -260,43 +259,39 @@ fn when(t: Option<time::OffsetDateTime>) -> String {
 }
 
 /// What a check-in did: the verdict with remediation, then delivery.
-pub fn check_in_text(o: &agent_core::agent::CheckInOutcome) -> String {
+///
+/// The labels and messages are in `locale`; the findings' words are as the
+/// verdict has them (the report's, and the collector's, are in English).
+pub fn check_in_text(o: &agent_core::agent::CheckInOutcome, locale: Locale) -> String {
     let mut out = String::new();
     if !o.notify.notify {
         let compliance = match (&o.status.verdicts.server, o.delivery.delivered > 0) {
             (Some(server), true) => server.verdict.compliance,
             _ => o.local_verdict.compliance,
         };
-        out.push_str(&stayed_silent(compliance, &o.notify));
+        out.push_str(&stayed_silent(compliance, &o.notify, locale));
     }
     match (&o.status.verdicts.server, o.delivery.delivered > 0) {
         _ if !o.notify.notify => {}
         (Some(server), true) => {
-            let _ = writeln!(
-                out,
-                "The collector's verdict ({} report):",
-                match server.freshness {
-                    agent_core::protocol::Freshness::Current => "current",
-                    agent_core::protocol::Freshness::Historical => "historical",
+            let heading = match server.freshness {
+                agent_core::protocol::Freshness::Current => "checkin-collector-verdict-current",
+                agent_core::protocol::Freshness::Historical => {
+                    "checkin-collector-verdict-historical"
                 }
-            );
-            out.push_str(&verdict_text(&server.verdict, Locale::En));
+            };
+            let _ = writeln!(out, "{}", text(locale, heading));
+            out.push_str(&verdict_text(&server.verdict, locale));
         }
         _ => {
-            let _ = writeln!(
-                out,
-                "This device's own verdict (not yet confirmed by the collector):"
-            );
-            out.push_str(&verdict_text(&o.local_verdict, Locale::En));
+            let _ = writeln!(out, "{}", text(locale, "checkin-own-verdict"));
+            out.push_str(&verdict_text(&o.local_verdict, locale));
         }
     }
     out.push('\n');
     out.push_str(&flush_text(&o.delivery));
     if !o.fresh_nonce {
-        let _ = writeln!(
-            out,
-            "No fresh nonce from the collector: this report will count as historical evidence, not current compliance."
-        );
+        let _ = writeln!(out, "{}", text(locale, "checkin-no-fresh-nonce"));
     }
     out
 }
@@ -331,7 +326,10 @@ pub fn flush_text(f: &agent_core::agent::FlushOutcome) -> String {
 }
 
 /// The agent's status for a person.
-pub fn status_text(s: &agent_core::agent::Status) -> String {
+///
+/// The verdict's labels and headings are in `locale`; the table of the
+/// agent's state stays in English, as IT reads it.
+pub fn status_text(s: &agent_core::agent::Status, locale: Locale) -> String {
     let mut out = String::new();
     match s.state {
         agent_core::agent::AgentState::Unenrolled => {
@@ -417,15 +415,13 @@ pub fn status_text(s: &agent_core::agent::Status) -> String {
     }
     let _ = writeln!(out, "  state directory  {}", s.state_dir.display());
     if let Some(server) = &s.verdicts.server {
-        let _ = writeln!(
-            out,
-            "\nThe collector's last verdict (at {}):",
-            when(Some(server.accepted_at))
-        );
-        out.push_str(&verdict_text(&server.verdict, Locale::En));
+        let heading =
+            Msg::new("status-collector-verdict").text("at", when(Some(server.accepted_at)));
+        let _ = writeln!(out, "\n{}", heading.in_locale(locale));
+        out.push_str(&verdict_text(&server.verdict, locale));
     } else if let Some(local) = &s.verdicts.local {
-        let _ = writeln!(out, "\nThis device's last own verdict:");
-        out.push_str(&verdict_text(local, Locale::En));
+        let _ = writeln!(out, "\n{}", text(locale, "status-own-verdict"));
+        out.push_str(&verdict_text(local, locale));
     }
     out
 }

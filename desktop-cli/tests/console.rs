@@ -415,6 +415,51 @@ async fn an_admin_runs_the_fleet_from_the_console_in_chromium() {
     );
     shoot(&client, "evidence").await;
 
+    // What the agent sends and never sends, as staff are told it: reached
+    // from the navigation, then in Welsh.
+    client
+        .find(Locator::Css("nav a[href='/console/privacy']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("fields-report"))
+        .await
+        .unwrap();
+    assert_eq!(path(&client).await, "/console/privacy");
+    let inventory = agent_core::privacy::inventory(agent_core::l10n::Locale::En);
+    assert_eq!(text(&client, "#privacy-summary").await, inventory.summary);
+    let rows = client
+        .find_all(Locator::Css("table.privacy-fields tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), inventory.fields.len());
+    let report = text(&client, "#fields-report").await;
+    assert!(report.contains("posture.os.version"), "{report}");
+    let never = text(&client, "#never-collected").await;
+    for item in &inventory.never_collected {
+        assert!(never.contains(item.as_str()), "{item} missing: {never}");
+    }
+    shoot(&client, "privacy").await;
+    client
+        .find(Locator::Css("a[hreflang='cy']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let welsh = agent_core::privacy::inventory(agent_core::l10n::Locale::Cy);
+    client
+        .wait()
+        .for_element(Locator::Css("#inventory[lang='cy']"))
+        .await
+        .unwrap();
+    assert_eq!(text(&client, "#privacy-summary").await, welsh.summary);
+    assert!(text(&client, "#never-collected").await.contains("lleoliad"));
+
     // On a phone-sized screen the fleet still reads in one column.
     client.set_window_size(390, 1600).await.unwrap();
     client.goto(&format!("{base}/console/fleet")).await.unwrap();

@@ -132,3 +132,18 @@ fn check_reads_in_welsh_and_an_unknown_language_is_refused() {
     let err = String::from_utf8(bad.stderr).unwrap();
     assert!(err.contains("use en or cy"), "{err}");
 }
+
+#[test]
+fn the_welsh_leaflet_says_in_welsh_and_english_that_its_welsh_awaits_review() {
+    let cy = repo("docs/what-your-organisation-can-see.cy.md");
+    assert!(
+        cy.contains("yn aros i siaradwr Cymraeg ei hadolygu"),
+        "the Welsh note is missing"
+    );
+    assert!(
+        cy.contains("The Welsh in this leaflet awaits review by a Welsh speaker"),
+        "the English note is missing"
+    );
+    let en = repo("docs/what-your-organisation-can-see.md");
+    assert!(!en.contains("awaits review"));
+}

@@ -340,3 +340,82 @@ fn working_hours_must_fit_the_policy_and_be_valid() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn check_ins_quiet_hours_and_errors_speak_welsh_with_lang_cy() {
+    let c = start(policy("notify-only", "[working_hours]\nmax_hours = 12"));
+    let d = Device::enrolled(&c);
+    let out = d.run(&["check-in", "--lang", "cy"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let words = text(&out.stdout);
+    assert!(words.contains("Dyfarniad y casglwr"), "{words}");
+    assert!(words.contains("RHYBUDD"), "{words}");
+    assert!(
+        words.contains("(hysbysu yn unig: nodyn atgoffa;"),
+        "the strategy's note in Welsh: {words}"
+    );
+    // The same check-in in English, word for word as before.
+    let out = d.run(&["check-in", "--lang", "en"]);
+    let words = text(&out.stdout);
+    assert!(
+        words.contains("(notify-only: a reminder; it never makes this device non-compliant)"),
+        "{words}"
+    );
+
+    let set = |args: &[&str]| {
+        let mut all = vec!["quiet-hours", "set", "--lang", "cy"];
+        all.extend_from_slice(args);
+        d.run(&all)
+    };
+    let out = set(&["--start", "9", "--end", "17:00", "--time-zone", "UTC"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("amser dechrau \"9\": nid yw'n amser o'r dydd"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = set(&["--start", "06:00", "--end", "22:00", "--time-zone", "UTC"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("na'r 12 awr y mae eich sefydliad"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = set(&["--start", "08:00", "--end", "17:00", "--time-zone", "UTC"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("Oriau gwaith wedi'u gosod: 08:00 i 17:00 bob dydd"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = d.run(&[
+        "quiet-hours",
+        "show",
+        "--lang",
+        "cy",
+        "--at",
+        "2026-12-04T20:00:00Z",
+    ]);
+    let words = text(&out.stdout);
+    assert!(
+        words.contains("Annog nawr: nac ydy (y tu allan i'ch oriau gwaith"),
+        "{words}"
+    );
+    assert!(
+        words.contains("Caniateir yr anogaeth nesaf: 2026-12-05T08:00:00Z"),
+        "{words}"
+    );
+
+    // An error a person can act on, in Welsh.
+    let fresh = Device {
+        _dir: tempfile::tempdir().unwrap(),
+        state: d.state.with_file_name("never-enrolled"),
+    };
+    let out = fresh.run(&["check-in", "--lang", "cy"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("nid yw'r ddyfais hon wedi'i chofrestru"),
+        "{}",
+        text(&out.stderr)
+    );
+}

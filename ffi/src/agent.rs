@@ -15,9 +15,9 @@ use std::sync::Arc;
 use agent_core::agent::{Agent, AgentConfig, FlushOutcome, KeySource, UnenrolOutcome};
 use agent_core::keys::store::{StoreChoice, open_store};
 use agent_core::l10n::Locale;
-use agent_core::policy::{Policy, RuleId, Verdict};
+use agent_core::policy::{Compliance, Finding, Outcome, Policy, RuleId, Strategy, Verdict};
 use agent_core::privacy::PrivacyInventory;
-use agent_core::quiet_hours::{NotifyDecision, WorkingHours};
+use agent_core::quiet_hours::{NotifyDecision, NotifyReason, WorkingHours};
 use agent_core::state::OutboxLimits;
 use agent_core::token::{self, Nonce};
 use agent_core::uniffi_types::Timestamp;
@@ -257,6 +257,35 @@ impl PostureAgent {
         rule.name(self.locale)
     }
 
+    /// An outcome's short label in the agent's language ("FAIL", "METHU").
+    pub fn outcome_label(&self, outcome: Outcome) -> String {
+        outcome.label(self.locale)
+    }
+
+    /// A verdict's headline in the agent's language.
+    pub fn compliance_headline(&self, compliance: Compliance) -> String {
+        compliance.headline(self.locale)
+    }
+
+    /// A remediation strategy's name in the agent's language.
+    pub fn strategy_label(&self, strategy: Strategy) -> String {
+        strategy.label(self.locale)
+    }
+
+    /// What a finding's strategy means for the person, in the agent's
+    /// language, when it says more than the outcome (the day a
+    /// `warn-then-block` warning becomes a block; that a `notify-only` one
+    /// is a reminder).
+    pub fn strategy_note(&self, finding: Finding) -> Option<String> {
+        finding.strategy_note(self.locale)
+    }
+
+    /// Why the app may or may not prompt now (a [`NotifyDecision`]'s
+    /// reason), in the agent's language.
+    pub fn notify_reason_text(&self, reason: NotifyReason) -> String {
+        reason.describe(self.locale)
+    }
+
     /// Signs a posture report (an ES256 Entity Attestation Token) answering
     /// `nonce` for `device_id`, with the host's device signer (not queued
     /// or sent: for testers and backends).
@@ -302,7 +331,10 @@ impl PostureAgent {
         F: FnOnce(&Agent) -> Result<T, agent_core::agent::AgentError> + Send + 'static,
     {
         let agent = self.agent.clone();
-        Ok(tokio::task::spawn_blocking(move || call(&agent)).await??)
+        let locale = self.locale;
+        tokio::task::spawn_blocking(move || call(&agent))
+            .await?
+            .map_err(|e| PostureAgentError::from_agent(e, locale))
     }
 
     fn signer(&self) -> Result<&SignerAdapter, PostureAgentError> {

@@ -100,6 +100,35 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PostureAgentError {
     }
 }
 
+impl PostureAgentError {
+    /// The agent's error narrowed as `From` does, its reason in `locale`
+    /// where the core has the words for it (errors the person can act on:
+    /// not enrolled, already enrolled, unusable working hours).
+    pub fn from_agent(e: AgentError, locale: agent_core::l10n::Locale) -> Self {
+        let translated = matches!(
+            e,
+            AgentError::NotEnrolled
+                | AgentError::AlreadyEnrolled { .. }
+                | AgentError::QuietHours(_)
+        )
+        .then(|| e.message(locale));
+        let mut out = PostureAgentError::from(e);
+        if let Some(text) = translated {
+            match &mut out {
+                PostureAgentError::InvalidInput { reason }
+                | PostureAgentError::NotEnrolled { reason }
+                | PostureAgentError::Network { reason }
+                | PostureAgentError::Server { reason }
+                | PostureAgentError::Storage { reason }
+                | PostureAgentError::Key { reason }
+                | PostureAgentError::Platform { reason }
+                | PostureAgentError::Internal { reason } => *reason = text,
+            }
+        }
+        out
+    }
+}
+
 /// The agent's errors, narrowed: an app branches on what it can do about
 /// each (enrol first, fix the input, retry later, tell the user what the
 /// collector said); the core's full message is the `reason`.
@@ -111,9 +140,9 @@ impl From<AgentError> for PostureAgentError {
             },
             // A call in the wrong state, like any other bad argument: the
             // app can read `status()` first.
-            AgentError::AlreadyEnrolled { .. } | AgentError::InvalidInput(_) => {
-                PostureAgentError::invalid_input(e)
-            }
+            AgentError::AlreadyEnrolled { .. }
+            | AgentError::InvalidInput(_)
+            | AgentError::QuietHours(_) => PostureAgentError::invalid_input(e),
             AgentError::State(e) => e.into(),
             AgentError::CorruptState(_) | AgentError::Store(_) => PostureAgentError::Storage {
                 reason: e.to_string(),

@@ -306,3 +306,168 @@ privacy-leaflet-rights-preview = Gweld yr union adroddiad cyn iddo gael ei anfon
 privacy-leaflet-rights-unenrol = Dadgofrestru unrhyw bryd: mae allwedd y ddyfais a phopeth y mae'r asiant yn ei gadw ar y ddyfais yn cael eu dileu, a dywedir wrth y casglwr am dynnu'r ddyfais.
 # needs-review: own translation
 privacy-leaflet-rights-organisation = Dim ond yr hyn a restrir yma y mae eich sefydliad yn ei weld. Gofynnwch iddyn nhw am ba hyd y maen nhw'n ei gadw.
+# needs-review: own translation of the leaflet's review note
+privacy-leaflet-review = Mae'r Gymraeg yn y daflen hon yn aros i siaradwr Cymraeg ei hadolygu: tan hynny, y daflen Saesneg yw'r un i ddibynnu arni.
+
+## Canfyddiadau: yr hyn a ddangosodd y ddyfais ($observed) a'r hyn sydd ei angen ar y polisi ($requirement)
+
+# needs-review: own translation
+finding-not-applicable = heb ei wirio ar { $device }
+# needs-review: own translation; the reason after it comes from the device, in English
+finding-unknown = anhysbys: { $reason }
+# needs-review: own translation
+finding-os-unidentified = nid oedd modd adnabod y system weithredu ({ $reason })
+# needs-review: own translation; "isafswm fersiwn" for minimum version is own choice
+finding-os-no-minimum-like = nid yw'r polisi yn gosod isafswm fersiwn ar gyfer { $os } na'r hyn y mae'n debyg iddo ({ $like })
+# needs-review: own translation; "isafswm fersiwn" for minimum version is own choice
+finding-os-no-minimum = nid yw'r polisi yn gosod isafswm fersiwn ar gyfer { $os }
+# needs-review: own translation
+finding-os-supported-release = rhyddhad a gefnogir
+# needs-review: word order of the system's name then its minimum
+finding-os-requirement = { $os } { $minimums }
+# needs-review: own translation
+finding-os-requirement-like = { $os } { $minimums } (yr isafswm ar gyfer { $like })
+# needs-review: own translation
+finding-os-minimum-none = (dim isafswm)
+# needs-review: own translation
+finding-os-minimum = { $version } neu fwy diweddar
+# needs-review: own translation; "llinell ryddhau" for release line is own choice
+finding-os-minimums = { $versions } neu fwy diweddar ar ei linell ryddhau
+# needs-review: own translation
+finding-os-version-not-number = nid yw'r fersiwn { $version } yn rhif
+# needs-review: word order of the system's name then its version
+finding-os-observed = { $os } { $version }
+# needs-review: "clwt" for a software patch is own choice
+finding-patch-requirement = clwt diogelwch { $oldest } neu fwy diweddar
+# needs-review: "clwt" for a software patch is own choice
+finding-patch-observed = clwt diogelwch { $patch }
+# needs-review: own translation
+finding-storage-requirement = storfa wedi'i hamgryptio
+# needs-review: own translation
+finding-storage-encrypted = wedi'i hamgryptio ({ $method })
+# needs-review: own translation
+finding-storage-not-encrypted = heb ei hamgryptio
+# needs-review: own translation
+finding-screen-lock-requirement = clo sgrin diogel
+# needs-review: own translation
+finding-screen-lock-set = clo sgrin wedi'i osod
+# needs-review: own translation
+finding-screen-lock-not-set = dim clo sgrin diogel
+# needs-review: own translation
+finding-auto-lock-requirement = clo sgrin awtomatig o fewn { $within }
+# needs-review: own translation
+finding-auto-lock-never = nid yw byth yn cloi ar ei phen ei hun
+# needs-review: own translation
+finding-auto-lock-after = yn cloi ar ôl { $span }
+# needs-review: own translation
+finding-developer-mode-off = modd datblygwr i ffwrdd
+# needs-review: own translation
+finding-developer-mode-on = modd datblygwr ymlaen
+# needs-review: "dadfygio" for debugging is own choice
+finding-usb-debugging-off = dadfygio USB i ffwrdd
+# needs-review: "dadfygio" for debugging is own choice
+finding-usb-debugging-on = dadfygio USB ymlaen
+# needs-review: own translation; "rooted" and "jailbroken" have no published Welsh term found
+finding-integrity-requirement = dim arwydd o system wedi'i rootio, ei jailbreakio neu ei haddasu
+# needs-review: own translation; "dangosydd" for indicator is own choice
+finding-integrity-none-reported = ni adroddwyd unrhyw ddangosyddion uniondeb
+# needs-review: "sbarduno" for a tripped indicator is own choice
+finding-integrity-tripped = wedi'u sbarduno: { $indicators }
+# needs-review: own translation
+finding-integrity-could-not-check = nid oedd modd gwirio { $indicators }
+# needs-review: own translation; singular noun after the numeral as in "10 munud"
+finding-integrity-checked = { $n ->
+    [one] { $n } dangosydd wedi'i wirio, heb ei sbarduno
+   *[other] { $n } dangosydd wedi'u gwirio, dim un wedi'i sbarduno
+}
+
+## Strategaethau adfer
+
+# needs-review: own translation of Kolide's strategy name
+strategy-report-only = adrodd yn unig
+# needs-review: own translation of Kolide's strategy name
+strategy-notify-only = hysbysu yn unig
+# needs-review: own translation of Kolide's strategy name
+strategy-warn-then-block = rhybuddio yna rhwystro
+# needs-review: own translation of Kolide's strategy name
+strategy-block = rhwystro
+# needs-review: own translation
+strategy-note-warn-then-block = rhybuddio yna rhwystro: o { $date } ymlaen bydd y ddyfais hon yn cyfrif fel un nad yw'n cydymffurfio
+# needs-review: own translation
+strategy-note-notify-only = hysbysu yn unig: nodyn atgoffa; nid yw byth yn gwneud i'r ddyfais hon beidio â chydymffurfio
+
+## Oriau tawel
+
+# needs-review: own translation; "oriau tawel" for quiet hours is own choice
+notify-reason-no-working-hours = nid oes oriau gwaith wedi'u gosod, felly nid oes oriau tawel
+# needs-review: own translation
+notify-reason-within = o fewn eich oriau gwaith
+# needs-review: own translation
+notify-reason-outside = y tu allan i'ch oriau gwaith: mae'r asiant yn aros yn dawel nes iddyn nhw ddechrau
+# needs-review: own translation, with the sentence turned round
+quiet-hours-error-time = { $field ->
+    [start] amser dechrau
+   *[end] amser gorffen
+} { $value }: nid yw'n amser o'r dydd; ysgrifennwch ef fel HH:MM, 00:00 i 23:59
+# needs-review: own translation
+quiet-hours-error-empty = mae oriau gwaith o { $time } i { $time } yn wag: rhowch amser gorffen gwahanol
+# needs-review: "cylchfa amser" for time zone is own choice
+quiet-hours-error-time-zone = nid yw { $zone } yn gylchfa amser hysbys: rhowch enw IANA fel Europe/London
+# needs-review: own translation
+quiet-hours-error-outside-bounds = mae'r oriau gwaith { $hours } y tu allan i'r hyn y mae eich sefydliad yn ei ganiatáu ({ $allowed }): dewiswch oriau o'u mewn
+# needs-review: own translation; singular "awr" after the numeral
+quiet-hours-error-too-long = mae'r oriau gwaith { $hours } yn hirach na'r { $max } awr y mae eich sefydliad yn eu caniatáu: dewiswch ddiwrnod byrrach
+# needs-review: own translation
+quiet-hours-no-hours = dim oriau
+# needs-review: own translation
+quiet-hours-set = Oriau gwaith wedi'u gosod: { $start } i { $end } bob dydd, amser { $zone }. Dim ond o'u mewn y mae'r asiant yn eich annog.
+# needs-review: own translation
+quiet-hours-cleared = Oriau gwaith wedi'u clirio: dim oriau tawel.
+# needs-review: own translation
+quiet-hours-show = Oriau gwaith: { $start } i { $end } bob dydd, amser { $zone }
+# needs-review: own translation
+quiet-hours-show-none = Oriau gwaith: heb eu gosod
+# needs-review: own translation; the yes/no answer form is own choice
+quiet-hours-prompts-yes = Annog nawr: ydy ({ $reason })
+# needs-review: own translation; the yes/no answer form is own choice
+quiet-hours-prompts-no = Annog nawr: nac ydy ({ $reason })
+# needs-review: own translation
+quiet-hours-next-allowed = Caniateir yr anogaeth nesaf: { $at }
+# needs-review: own translation
+quiet-hours-quiet-from = Tawel o: { $at }
+
+## Gwiriadau a statws
+
+# needs-review: own translation
+checkin-silent = Wedi aros yn dawel: { $reason }{ $next }. Fe redodd y gwiriad ac fe'i hadroddwyd; mae'r ddyfais hon { $state }. Mae `posture-agent status` yn dangos y manylion.
+# needs-review: own translation
+checkin-silent-next = ; caniateir yr anogaeth nesaf o { $at }
+# needs-review: own translation
+checkin-state-compliant = yn cydymffurfio
+# needs-review: own translation
+checkin-state-warning = yn cydymffurfio, gyda rhybuddion
+# needs-review: own translation
+checkin-state-non-compliant = ddim yn cydymffurfio
+# needs-review: own translation; "casglwr" for the collector is own choice
+checkin-collector-verdict-current = Dyfarniad y casglwr (adroddiad cyfredol):
+# needs-review: own translation; "casglwr" for the collector is own choice
+checkin-collector-verdict-historical = Dyfarniad y casglwr (adroddiad hanesyddol):
+# needs-review: own translation
+checkin-own-verdict = Dyfarniad y ddyfais hon ei hun (heb ei gadarnhau gan y casglwr eto):
+# needs-review: own translation; "nonce" kept as the protocol's word
+checkin-no-fresh-nonce = Dim nonce ffres gan y casglwr: bydd yr adroddiad hwn yn cyfrif fel tystiolaeth hanesyddol, nid fel cydymffurfiaeth gyfredol.
+# needs-review: own translation; "adolygiad" for a policy revision is own choice
+verdict-policy = (polisi "{ $name }", adolygiad { $revision })
+# needs-review: own translation
+verdict-needs = (angen { $requirement })
+# needs-review: own translation
+status-collector-verdict = Dyfarniad diwethaf y casglwr (am { $at }):
+# needs-review: own translation
+status-own-verdict = Dyfarniad diwethaf y ddyfais hon ei hun:
+
+## Gwallau y mae pobl yn eu gweld
+
+# needs-review: own translation; "cod untro" for one-time code is own choice
+error-not-enrolled = nid yw'r ddyfais hon wedi'i chofrestru; cofrestrwch hi yn gyntaf gyda chod untro gan eich sefydliad
+# needs-review: own translation
+error-already-enrolled = mae'r ddyfais hon eisoes wedi'i chofrestru gyda { $server }; dadgofrestrwch hi yn gyntaf i gofrestru eto

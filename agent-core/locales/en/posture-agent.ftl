@@ -183,3 +183,96 @@ privacy-leaflet-rights = What you can do
 privacy-leaflet-rights-preview = See the exact report before it is sent: the app's preview (or `posture-agent preview`) shows it, and nothing is sent.
 privacy-leaflet-rights-unenrol = Unenrol at any time: the device key and everything the agent keeps on the device are deleted, and the collector is told to remove the device.
 privacy-leaflet-rights-organisation = Your organisation sees only what is listed here. Ask them how long they keep it.
+privacy-leaflet-review = The Welsh in this leaflet awaits review by a Welsh speaker: until then, the English leaflet is the one to rely on.
+
+## Findings: what the device showed ($observed) and what the policy needs ($requirement)
+
+finding-not-applicable = not checked on { $device }
+finding-unknown = unknown: { $reason }
+finding-os-unidentified = the operating system could not be identified ({ $reason })
+finding-os-no-minimum-like = the policy sets no minimum version for { $os } or what it is like ({ $like })
+finding-os-no-minimum = the policy sets no minimum version for { $os }
+finding-os-supported-release = a supported release
+finding-os-requirement = { $os } { $minimums }
+finding-os-requirement-like = { $os } { $minimums } (the minimum for { $like })
+finding-os-minimum-none = (no minimum)
+finding-os-minimum = { $version } or newer
+finding-os-minimums = { $versions } or newer on its release line
+finding-os-version-not-number = version { $version } is not a number
+finding-os-observed = { $os } { $version }
+finding-patch-requirement = security patch { $oldest } or newer
+finding-patch-observed = security patch { $patch }
+finding-storage-requirement = storage encrypted
+finding-storage-encrypted = encrypted ({ $method })
+finding-storage-not-encrypted = not encrypted
+finding-screen-lock-requirement = a secure screen lock
+finding-screen-lock-set = screen lock set
+finding-screen-lock-not-set = no secure screen lock
+finding-auto-lock-requirement = an automatic screen lock within { $within }
+finding-auto-lock-never = never locks by itself
+finding-auto-lock-after = locks after { $span }
+finding-developer-mode-off = developer mode off
+finding-developer-mode-on = developer mode on
+finding-usb-debugging-off = USB debugging off
+finding-usb-debugging-on = USB debugging on
+finding-integrity-requirement = no sign of a rooted, jailbroken or modified system
+finding-integrity-none-reported = no integrity indicators reported
+finding-integrity-tripped = tripped: { $indicators }
+finding-integrity-could-not-check = could not check { $indicators }
+finding-integrity-checked = { $n ->
+    [one] { $n } indicator checked, not tripped
+   *[other] { $n } indicators checked, none tripped
+}
+
+## Remediation strategies
+
+strategy-report-only = report-only
+strategy-notify-only = notify-only
+strategy-warn-then-block = warn-then-block
+strategy-block = block
+strategy-note-warn-then-block = warn-then-block: from { $date } this device counts as non-compliant
+strategy-note-notify-only = notify-only: a reminder; it never makes this device non-compliant
+
+## Quiet hours
+
+notify-reason-no-working-hours = no working hours are set, so there are no quiet hours
+notify-reason-within = within your working hours
+notify-reason-outside = outside your working hours: the agent stays silent until they start
+quiet-hours-error-time = { $field ->
+    [start] start
+   *[end] end
+} { $value } is not a time of day: write it as HH:MM, 00:00 to 23:59
+quiet-hours-error-empty = working hours from { $time } to { $time } are empty: give a different end
+quiet-hours-error-time-zone = { $zone } is not a known time zone: give an IANA name such as Europe/London
+quiet-hours-error-outside-bounds = working hours { $hours } are outside what your organisation allows ({ $allowed }): choose hours within them
+quiet-hours-error-too-long = working hours { $hours } last longer than the { $max } hours your organisation allows: choose a shorter day
+quiet-hours-no-hours = no hours
+quiet-hours-set = Working hours set: { $start } to { $end } every day, { $zone } time. The agent prompts you only within them.
+quiet-hours-cleared = Working hours cleared: no quiet hours.
+quiet-hours-show = Working hours: { $start } to { $end } every day, { $zone } time
+quiet-hours-show-none = Working hours: not set
+quiet-hours-prompts-yes = Prompts now: yes ({ $reason })
+quiet-hours-prompts-no = Prompts now: no ({ $reason })
+quiet-hours-next-allowed = Next prompt allowed: { $at }
+quiet-hours-quiet-from = Quiet from: { $at }
+
+## Check-in and status
+
+checkin-silent = Stayed silent: { $reason }{ $next }. The check-in ran and was reported; this device is { $state }. `posture-agent status` shows the details.
+checkin-silent-next = ; the next prompt is allowed from { $at }
+checkin-state-compliant = compliant
+checkin-state-warning = compliant, with warnings
+checkin-state-non-compliant = non-compliant
+checkin-collector-verdict-current = The collector's verdict (current report):
+checkin-collector-verdict-historical = The collector's verdict (historical report):
+checkin-own-verdict = This device's own verdict (not yet confirmed by the collector):
+checkin-no-fresh-nonce = No fresh nonce from the collector: this report will count as historical evidence, not current compliance.
+verdict-policy = (policy "{ $name }", revision { $revision })
+verdict-needs = (needs { $requirement })
+status-collector-verdict = The collector's last verdict (at { $at }):
+status-own-verdict = This device's last own verdict:
+
+## Errors people see
+
+error-not-enrolled = this device is not enrolled; enrol it first with a one-time code from your organisation
+error-already-enrolled = this device is already enrolled with { $server }; unenrol it first to enrol again

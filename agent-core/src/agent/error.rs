@@ -3,6 +3,8 @@
 use crate::agent::ClientError;
 use crate::keys::KeyError;
 use crate::keys::store::StoreError;
+use crate::l10n::{Locale, Msg};
+use crate::quiet_hours::QuietHoursError;
 use crate::state::StateError;
 use crate::token::SignError;
 use crate::transport::TransportError;
@@ -13,6 +15,21 @@ impl AgentError {
         AgentError::Collector {
             action,
             source: Box::new(source),
+        }
+    }
+
+    /// The message for the person, in `locale`: the errors a person causes
+    /// and can act on are translated; the others (storage, keys, the
+    /// collector's answers) keep their English detail, which is what IT
+    /// needs quoted. In English, the `Display` text.
+    pub fn message(&self, locale: Locale) -> String {
+        match self {
+            AgentError::NotEnrolled => crate::l10n::text(locale, "error-not-enrolled"),
+            AgentError::AlreadyEnrolled { server_url } => Msg::new("error-already-enrolled")
+                .text("server", server_url.as_str())
+                .in_locale(locale),
+            AgentError::QuietHours(e) => e.message(locale),
+            other => other.to_string(),
         }
     }
 }
@@ -35,6 +52,9 @@ pub enum AgentError {
     /// An argument is invalid.
     #[error("{0}")]
     InvalidInput(String),
+    /// The working hours given are not usable.
+    #[error(transparent)]
+    QuietHours(#[from] QuietHoursError),
     /// The local state could not be read or written.
     #[error(transparent)]
     State(#[from] StateError),

@@ -26,12 +26,9 @@ impl Agent {
     pub fn set_working_hours(&self, hours: Option<&WorkingHours>) -> Result<(), AgentError> {
         let mut inner = self.lock()?;
         if let Some(hours) = hours {
-            let checked = WorkingHours::new(&hours.start, &hours.end, &hours.time_zone)
-                .map_err(|e| AgentError::InvalidInput(e.to_string()))?;
+            let checked = WorkingHours::new(&hours.start, &hours.end, &hours.time_zone)?;
             if let Some(bounds) = &policy_in_force(&inner.state)?.working_hours {
-                checked
-                    .check_within(bounds)
-                    .map_err(|e| AgentError::InvalidInput(e.to_string()))?;
+                checked.check_within(bounds)?;
             }
             inner.state.set_working_hours(Some(&checked))?;
         } else {

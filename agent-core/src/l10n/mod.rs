@@ -62,6 +62,14 @@ impl Locale {
         }
     }
 
+    /// The language's name in itself ("English", "Cymraeg").
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::Cy => "Cymraeg",
+        }
+    }
+
     /// The language for a platform locale (`cy-GB`, `cy_GB.UTF-8`, `en-US`,
     /// `cy`), by its language subtag; anything else, or nothing, is English,
     /// so an app never shows a blank screen for an unexpected locale.

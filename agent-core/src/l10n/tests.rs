@@ -306,3 +306,260 @@ fn a_verdict_reads_in_welsh_with_the_same_outcomes() {
     // The English verdict is the one a report carries, word for word.
     assert_eq!(evaluate_in(&posture, &policy, now, Locale::En), en);
 }
+
+/// The `.rs` files under `dir`, recursively.
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every string literal in `source` that looks like a message id of one
+/// of `families` (`"finding-os-minimum"`): a family, a dash, then
+/// lowercase letters, digits and dashes.
+fn message_ids_in(source: &str, families: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for literal in source.split('"').skip(1).step_by(2) {
+        let Some((family, rest)) = literal.split_once('-') else {
+            continue;
+        };
+        let shaped = !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !rest.ends_with('-');
+        if shaped && families.contains(family) {
+            out.push(literal.to_owned());
+        }
+    }
+    out
+}
+
+/// Literals shaped like message ids that are not: a strategy's wire name
+/// and the CLI's command names.
+const NOT_MESSAGE_IDS: &[&str] = &["notify-only", "quiet-hours", "compliance-token"];
+
+#[test]
+fn every_message_id_the_code_uses_is_in_both_languages() {
+    let en = catalogue(&parse(EN_FTL, "en"));
+    let cy = catalogue(&parse(CY_FTL, "cy"));
+    let families: BTreeSet<String> = en
+        .keys()
+        .filter_map(|id| id.split_once('-').map(|(f, _)| f.to_owned()))
+        // `check-in` and `report-only` are words of the CLI and the
+        // policy, not message families.
+        .filter(|f| f != "check")
+        .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for dir in [
+        "agent-core/src",
+        "desktop-cli/src",
+        "ffi/src",
+        "collector/src/console",
+    ] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 20, "only {} source files found", files.len());
+    let mut used = 0;
+    let mut missing = Vec::new();
+    // This file's own examples are not ids the code uses.
+    for file in files.iter().filter(|f| !f.ends_with("l10n/tests.rs")) {
+        let source = std::fs::read_to_string(file).unwrap();
+        for id in message_ids_in(&source, &families) {
+            if NOT_MESSAGE_IDS.contains(&id.as_str()) {
+                continue;
+            }
+            used += 1;
+            for (name, cat) in [("en", &en), ("cy", &cy)] {
+                if !cat.contains_key(&id) {
+                    missing.push(format!("{}: {id} is not in {name}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(used > 100, "only {used} message ids found in the code");
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn the_id_scan_finds_ids_in_literals_and_skips_other_words() {
+    let families: BTreeSet<String> = ["finding".to_owned()].into();
+    let source = r#"t("finding-os-minimum"); x("finding-"); y("finding-A"); z("rule-x")"#;
+    assert_eq!(message_ids_in(source, &families), ["finding-os-minimum"]);
+}
+
+#[test]
+fn a_findings_observed_and_required_text_reads_in_welsh() {
+    use crate::policy::{Policy, RuleId, evaluate, evaluate_in};
+    use crate::posture::{AutoLock, Fact, Platform, Posture, ScreenLock, StorageEncryption};
+    let now = time::macros::datetime!(2026-11-22 12:00 UTC);
+    let mut posture = Posture::unknown(Platform::Android, "not read", now);
+    posture.screen_lock = Fact::observed(ScreenLock::NotSet, "KeyguardManager");
+    posture.storage_encryption = Fact::observed(StorageEncryption::NotEncrypted, "test");
+    posture.auto_lock = Fact::observed(AutoLock::Never, "test");
+    posture.developer_mode = Fact::observed(true, "test");
+    let policy = Policy::default_policy();
+    let en = evaluate(&posture, &policy, now);
+    let cy = evaluate_in(&posture, &policy, now, Locale::Cy);
+    let find = |v: &crate::policy::Verdict, rule| {
+        let f = v.findings.iter().find(|f| f.rule == rule).unwrap();
+        (
+            f.observed.clone(),
+            f.requirement.clone().unwrap_or_default(),
+        )
+    };
+    assert_eq!(
+        find(&en, RuleId::ScreenLock),
+        (
+            "no secure screen lock".into(),
+            "a secure screen lock".into()
+        )
+    );
+    assert_eq!(
+        find(&cy, RuleId::ScreenLock),
+        ("dim clo sgrin diogel".into(), "clo sgrin diogel".into())
+    );
+    assert_eq!(
+        find(&cy, RuleId::StorageEncryption),
+        (
+            "heb ei hamgryptio".into(),
+            "storfa wedi'i hamgryptio".into()
+        )
+    );
+    assert_eq!(
+        find(&cy, RuleId::DeveloperMode),
+        (
+            "modd datblygwr ymlaen".into(),
+            "modd datblygwr i ffwrdd".into()
+        )
+    );
+    let (observed, needs) = find(&cy, RuleId::AutoLock);
+    assert_eq!(observed, "nid yw byth yn cloi ar ei phen ei hun");
+    assert!(needs.starts_with("clo sgrin awtomatig o fewn "), "{needs}");
+    assert!(needs.ends_with("munud"), "{needs}");
+    // An unknown fact: the Welsh prefix, the device's own reason after it.
+    let (observed, _) = find(&cy, RuleId::SecurityPatch);
+    assert_eq!(observed, "anhysbys: not read");
+    let (observed, _) = find(&en, RuleId::SecurityPatch);
+    assert_eq!(observed, "unknown: not read");
+    // No Welsh finding is left in English, but for the device's reasons.
+    for (e, c) in en.findings.iter().zip(&cy.findings) {
+        if e.observed != "unknown: not read" {
+            assert_ne!(e.observed, c.observed, "{:?} not translated", e.rule);
+        }
+        if e.requirement.is_some() && e.rule != RuleId::OsVersion {
+            assert_ne!(e.requirement, c.requirement, "{:?} not translated", e.rule);
+        }
+    }
+}
+
+#[test]
+fn strategy_notes_and_names_read_in_both_languages() {
+    use crate::policy::{Finding, Outcome, RuleId, Strategy};
+    let mut f = Finding {
+        rule: RuleId::ScreenLock,
+        outcome: Outcome::Warn,
+        observed: String::new(),
+        requirement: None,
+        remediation: None,
+        deadline: Some(time::macros::date!(2026 - 12 - 10)),
+        strategy: Some(Strategy::WarnThenBlock),
+        failing_since: None,
+    };
+    assert_eq!(
+        f.strategy_note(Locale::En).unwrap(),
+        "warn-then-block: from 2026-12-10 this device counts as non-compliant"
+    );
+    assert!(
+        f.strategy_note(Locale::Cy)
+            .unwrap()
+            .starts_with("rhybuddio yna rhwystro: o 2026-12-10 ymlaen")
+    );
+    f.strategy = Some(Strategy::NotifyOnly);
+    assert_eq!(
+        f.strategy_note(Locale::En).unwrap(),
+        "notify-only: a reminder; it never makes this device non-compliant"
+    );
+    assert!(
+        f.strategy_note(Locale::Cy)
+            .unwrap()
+            .starts_with("hysbysu yn unig:")
+    );
+    f.strategy = Some(Strategy::Block);
+    assert_eq!(f.strategy_note(Locale::En), None);
+    assert_eq!(Strategy::WarnThenBlock.label(Locale::En), "warn-then-block");
+    assert_eq!(Strategy::ReportOnly.label(Locale::Cy), "adrodd yn unig");
+}
+
+#[test]
+fn quiet_hours_reasons_and_errors_read_in_both_languages() {
+    use crate::quiet_hours::{NotifyReason, WorkingHours, WorkingHoursBounds};
+    assert_eq!(
+        NotifyReason::WithinWorkingHours.describe(Locale::En),
+        "within your working hours"
+    );
+    assert_eq!(
+        NotifyReason::WithinWorkingHours.describe(Locale::Cy),
+        "o fewn eich oriau gwaith"
+    );
+    let e = WorkingHours::new("25:00", "17:00", "Europe/London").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "start \"25:00\" is not a time of day: write it as HH:MM, 00:00 to 23:59"
+    );
+    assert_eq!(e.to_string(), e.message(Locale::En));
+    assert_eq!(
+        e.message(Locale::Cy),
+        "amser dechrau \"25:00\": nid yw'n amser o'r dydd; ysgrifennwch ef fel HH:MM, 00:00 i 23:59"
+    );
+    let e = WorkingHours::new("09:00", "17:00", "Mars/Olympus")
+        .unwrap_err()
+        .message(Locale::Cy);
+    assert!(
+        e.starts_with("nid yw \"Mars/Olympus\" yn gylchfa amser"),
+        "{e}"
+    );
+    let hours = WorkingHours::new("06:00", "22:00", "Europe/London").unwrap();
+    let bounds = WorkingHoursBounds {
+        allowed: Some(Vec::new()),
+        max_hours: Some(12),
+    };
+    let e = hours.check_within(&bounds).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "working hours 06:00-22:00 Europe/London last longer than the 12 hours your organisation allows: choose a shorter day"
+    );
+    assert!(e.message(Locale::Cy).contains("na'r 12 awr"), "{e}");
+    let bounds = WorkingHoursBounds {
+        allowed: Some(Vec::new()),
+        max_hours: None,
+    };
+    let e = hours.check_within(&bounds).unwrap_err();
+    assert!(e.to_string().contains("(no hours)"), "{e}");
+    assert!(e.message(Locale::Cy).contains("(dim oriau)"), "{e}");
+}
+
+#[test]
+fn the_welsh_leaflet_says_in_both_languages_that_its_welsh_awaits_review() {
+    let cy = crate::privacy::render::leaflet(Locale::Cy);
+    let en = crate::privacy::render::leaflet(Locale::En);
+    assert!(
+        cy.contains(&text(Locale::Cy, "privacy-leaflet-review")),
+        "{cy}"
+    );
+    assert!(
+        cy.contains(&text(Locale::En, "privacy-leaflet-review")),
+        "{cy}"
+    );
+    assert!(cy.contains("awaits review by a Welsh speaker"));
+    assert!(!en.contains(&text(Locale::En, "privacy-leaflet-review")));
+}

@@ -8,7 +8,7 @@ use super::strategy::{FailureHistory, Strategy};
 use super::{
     AutoLockRule, FlagRule, OsVersionRule, PatchRule, Policy, RuleSettings, UnknownOutcome,
 };
-use crate::l10n::Locale;
+use crate::l10n::{Locale, Msg};
 use crate::posture::{AutoLock, Fact, Platform, Posture, ScreenLock, StorageEncryption};
 use crate::version::Version;
 
@@ -235,7 +235,7 @@ pub fn evaluate_with_history_in(
             RuleId::DeveloperMode,
             rule,
             &posture.developer_mode,
-            "developer mode",
+            ["finding-developer-mode-off", "finding-developer-mode-on"],
             "check-subject-developer-mode",
         );
         findings.push(ctx.settle(finding, rule.settings()));
@@ -245,7 +245,7 @@ pub fn evaluate_with_history_in(
             RuleId::UsbDebugging,
             rule,
             &posture.usb_debugging,
-            "USB debugging",
+            ["finding-usb-debugging-off", "finding-usb-debugging-on"],
             "check-subject-usb-debugging",
         );
         findings.push(ctx.settle(finding, rule.settings()));
@@ -295,6 +295,16 @@ impl Ctx<'_> {
         self.posture.platform
     }
 
+    /// A message without variables, in the evaluation's language.
+    fn t(&self, id: &'static str) -> String {
+        crate::l10n::text(self.locale, id)
+    }
+
+    /// A message, in the evaluation's language.
+    fn say(&self, msg: Msg) -> String {
+        msg.in_locale(self.locale)
+    }
+
     fn applies(&self, platforms: Option<&Vec<Platform>>) -> bool {
         platforms.is_none_or(|p| p.contains(&self.platform()))
     }
@@ -303,7 +313,9 @@ impl Ctx<'_> {
         Finding {
             rule,
             outcome: Outcome::NotApplicable,
-            observed: format!("not checked on {}", self.platform()),
+            observed: self.say(
+                Msg::new("finding-not-applicable").text("device", self.platform().to_string()),
+            ),
             requirement: None,
             remediation: None,
             deadline: None,
@@ -331,7 +343,7 @@ impl Ctx<'_> {
         Finding {
             rule,
             outcome,
-            observed: format!("unknown: {reason}"),
+            observed: self.say(Msg::new("finding-unknown").text("reason", reason)),
             requirement: Some(requirement),
             remediation,
             deadline: None,
@@ -461,23 +473,23 @@ impl Ctx<'_> {
         let Some((entry, like)) = entry else {
             let reason = match (&os.id, ids.as_slice()) {
                 (Fact::Unknown { reason }, _) => {
-                    format!("the operating system could not be identified ({reason})")
+                    self.say(Msg::new("finding-os-unidentified").text("reason", reason))
                 }
-                (_, [own, like @ ..]) if !like.is_empty() => format!(
-                    "the policy sets no minimum version for {own} or what it is like ({})",
-                    like.join(", ")
+                (_, [own, like @ ..]) if !like.is_empty() => self.say(
+                    Msg::new("finding-os-no-minimum-like")
+                        .text("os", *own)
+                        .text("like", like.join(", ")),
                 ),
-                (_, [own, ..]) => format!("the policy sets no minimum version for {own}"),
-                _ => format!(
-                    "the policy sets no minimum version for {}",
-                    self.platform().display_name()
+                (_, [own, ..]) => self.say(Msg::new("finding-os-no-minimum").text("os", *own)),
+                _ => self.say(
+                    Msg::new("finding-os-no-minimum").text("os", self.platform().display_name()),
                 ),
             };
             return self.unknown(
                 id,
                 "check-subject-os",
                 &reason,
-                "a supported release".into(),
+                self.t("finding-os-supported-release"),
                 rule.unknown,
             );
         };
@@ -486,12 +498,18 @@ impl Ctx<'_> {
             .iter()
             .filter_map(|v| Version::parse(v).ok())
             .collect();
+        let minimums_text = self.describe_minimums(&minimums);
         let requirement = match like {
-            None => format!("{} {}", self.os_label(), describe_minimums(&minimums)),
-            Some(like) => format!(
-                "{} {} (the minimum for {like})",
-                self.os_label(),
-                describe_minimums(&minimums)
+            None => self.say(
+                Msg::new("finding-os-requirement")
+                    .text("os", self.os_label())
+                    .text("minimums", minimums_text),
+            ),
+            Some(like) => self.say(
+                Msg::new("finding-os-requirement-like")
+                    .text("os", self.os_label())
+                    .text("minimums", minimums_text)
+                    .text("like", like),
             ),
         };
         let version = match &self.posture.os.version {
@@ -510,12 +528,19 @@ impl Ctx<'_> {
             return self.unknown(
                 id,
                 "check-subject-os-version",
-                &format!("version {version:?} is not a number"),
+                &self.say(
+                    Msg::new("finding-os-version-not-number")
+                        .text("version", format!("{version:?}")),
+                ),
                 requirement,
                 rule.unknown,
             );
         };
-        let observed = format!("{} {}", self.os_label(), current);
+        let observed = self.say(
+            Msg::new("finding-os-observed")
+                .text("os", self.os_label())
+                .text("version", current.to_string()),
+        );
         match required_for(&current, &minimums) {
             None => Ctx::pass(id, observed, requirement),
             Some(needed) => {
@@ -545,7 +570,8 @@ impl Ctx<'_> {
         let oldest = reference
             .checked_sub(Duration::days(i64::from(rule.max_age_days)))
             .unwrap_or(reference);
-        let requirement = format!("security patch {oldest} or newer");
+        let requirement =
+            self.say(Msg::new("finding-patch-requirement").text("oldest", oldest.to_string()));
         if !self.applies(rule.platforms.as_ref()) {
             return self.not_applicable(id);
         }
@@ -561,7 +587,8 @@ impl Ctx<'_> {
                 );
             }
         };
-        let observed = format!("security patch {patch}");
+        let observed =
+            self.say(Msg::new("finding-patch-observed").text("patch", patch.to_string()));
         if patch.0 >= oldest {
             return Ctx::pass(id, observed, requirement);
         }
@@ -586,7 +613,7 @@ impl Ctx<'_> {
 
     fn storage_encryption(&self, rule: &FlagRule) -> Finding {
         let id = RuleId::StorageEncryption;
-        let requirement = "storage encrypted".to_owned();
+        let requirement = self.t("finding-storage-requirement");
         if !self.applies(rule.platforms.as_ref()) {
             return self.not_applicable(id);
         }
@@ -594,13 +621,17 @@ impl Ctx<'_> {
             Fact::Observed {
                 value: StorageEncryption::Encrypted { method },
                 ..
-            } => Ctx::pass(id, format!("encrypted ({method})"), requirement),
+            } => Ctx::pass(
+                id,
+                self.say(Msg::new("finding-storage-encrypted").text("method", method.as_str())),
+                requirement,
+            ),
             Fact::Observed {
                 value: StorageEncryption::NotEncrypted,
                 ..
             } => self.failure(
                 id,
-                "not encrypted".into(),
+                self.t("finding-storage-not-encrypted"),
                 requirement,
                 fix::storage_encryption(self.locale, self.platform()),
                 rule.settings(),
@@ -618,7 +649,7 @@ impl Ctx<'_> {
 
     fn screen_lock(&self, rule: &FlagRule) -> Finding {
         let id = RuleId::ScreenLock;
-        let requirement = "a secure screen lock".to_owned();
+        let requirement = self.t("finding-screen-lock-requirement");
         if !self.applies(rule.platforms.as_ref()) {
             return self.not_applicable(id);
         }
@@ -626,13 +657,13 @@ impl Ctx<'_> {
             Fact::Observed {
                 value: ScreenLock::Set,
                 ..
-            } => Ctx::pass(id, "screen lock set".into(), requirement),
+            } => Ctx::pass(id, self.t("finding-screen-lock-set"), requirement),
             Fact::Observed {
                 value: ScreenLock::NotSet,
                 ..
             } => self.failure(
                 id,
-                "no secure screen lock".into(),
+                self.t("finding-screen-lock-not-set"),
                 requirement,
                 fix::screen_lock(self.locale, self.platform()),
                 rule.settings(),
@@ -658,18 +689,17 @@ impl Ctx<'_> {
         else {
             return self.not_applicable(id);
         };
-        let requirement = format!(
-            "an automatic screen lock within {}",
-            fix::span(Locale::En, max)
+        let requirement = self.say(
+            Msg::new("finding-auto-lock-requirement").text("within", fix::span(self.locale, max)),
         );
         match &self.posture.auto_lock {
             Fact::Observed {
                 value: value @ AutoLock::After { seconds },
                 ..
-            } if *seconds <= max => Ctx::pass(id, value.to_string(), requirement),
+            } if *seconds <= max => Ctx::pass(id, self.auto_lock_text(value), requirement),
             Fact::Observed { value, .. } => self.failure(
                 id,
-                value.to_string(),
+                self.auto_lock_text(value),
                 requirement,
                 fix::auto_lock(self.locale, self.platform(), max),
                 rule.settings(),
@@ -690,17 +720,15 @@ impl Ctx<'_> {
         id: RuleId,
         rule: &FlagRule,
         fact: &Fact<bool>,
-        name: &str,
+        [off, on]: [&'static str; 2],
         subject: &'static str,
     ) -> Finding {
-        let requirement = format!("{name} off");
+        let requirement = self.t(off);
         if !self.applies(rule.platforms.as_ref()) {
             return self.not_applicable(id);
         }
         match fact {
-            Fact::Observed { value: false, .. } => {
-                Ctx::pass(id, format!("{name} off"), requirement)
-            }
+            Fact::Observed { value: false, .. } => Ctx::pass(id, self.t(off), requirement),
             Fact::Observed { value: true, .. } => {
                 let remediation = match id {
                     RuleId::UsbDebugging => fix::usb_debugging(self.locale, self.platform()),
@@ -708,7 +736,7 @@ impl Ctx<'_> {
                 };
                 self.failure(
                     id,
-                    format!("{name} on"),
+                    self.t(on),
                     requirement,
                     remediation,
                     rule.settings(),
@@ -723,7 +751,7 @@ impl Ctx<'_> {
 
     fn integrity(&self, rule: &FlagRule) -> Finding {
         let id = RuleId::Integrity;
-        let requirement = "no sign of a rooted, jailbroken or modified system".to_owned();
+        let requirement = self.t("finding-integrity-requirement");
         if !self.applies(rule.platforms.as_ref()) {
             return self.not_applicable(id);
         }
@@ -733,7 +761,7 @@ impl Ctx<'_> {
             return self.unknown(
                 id,
                 "check-subject-integrity",
-                "no integrity indicators reported",
+                &self.t("finding-integrity-none-reported"),
                 requirement,
                 rule.unknown,
             );
@@ -744,7 +772,8 @@ impl Ctx<'_> {
             .map(|i| i.name.as_str())
             .collect();
         if !tripped.is_empty() {
-            let observed = format!("tripped: {}", tripped.join(", "));
+            let observed = self
+                .say(Msg::new("finding-integrity-tripped").text("indicators", tripped.join(", ")));
             return self.failure(
                 id,
                 observed,
@@ -760,7 +789,10 @@ impl Ctx<'_> {
             .map(|i| i.name.as_str())
             .collect();
         if !unknown.is_empty() {
-            let reason = format!("could not check {}", unknown.join(", "));
+            let reason = self.say(
+                Msg::new("finding-integrity-could-not-check")
+                    .text("indicators", unknown.join(", ")),
+            );
             return self.unknown(
                 id,
                 "check-subject-integrity",
@@ -769,10 +801,8 @@ impl Ctx<'_> {
                 rule.unknown,
             );
         }
-        let observed = match indicators.len() {
-            1 => "1 indicator checked, not tripped".to_owned(),
-            n => format!("{n} indicators checked, none tripped"),
-        };
+        let checked = u32::try_from(indicators.len()).unwrap_or(u32::MAX);
+        let observed = self.say(Msg::new("finding-integrity-checked").number("n", checked));
         Ctx::pass(id, observed, requirement)
     }
 }
@@ -797,15 +827,32 @@ fn required_for(current: &Version, minimums: &[Version]) -> Option<Version> {
     minimums.iter().filter(|m| current < *m).min().cloned()
 }
 
-fn describe_minimums(minimums: &[Version]) -> String {
-    let mut sorted: Vec<&Version> = minimums.iter().collect();
-    sorted.sort();
-    match sorted.as_slice() {
-        [] => "(no minimum)".into(),
-        [one] => format!("{one} or newer"),
-        many => {
-            let list: Vec<String> = many.iter().map(|v| v.to_string()).collect();
-            format!("{} or newer on its release line", list.join(" / "))
+impl Ctx<'_> {
+    fn describe_minimums(&self, minimums: &[Version]) -> String {
+        let mut sorted: Vec<&Version> = minimums.iter().collect();
+        sorted.sort();
+        match sorted.as_slice() {
+            [] => self.t("finding-os-minimum-none"),
+            [one] => self.say(Msg::new("finding-os-minimum").text("version", one.to_string())),
+            many => {
+                let list: Vec<String> = many.iter().map(|v| v.to_string()).collect();
+                self.say(Msg::new("finding-os-minimums").text("versions", list.join(" / ")))
+            }
+        }
+    }
+
+    /// What the auto-lock is, in words ("locks after 5 min"): in English,
+    /// the fact's own `Display`.
+    fn auto_lock_text(&self, value: &AutoLock) -> String {
+        match value {
+            AutoLock::Never => self.t("finding-auto-lock-never"),
+            AutoLock::After { seconds } => match self.locale {
+                Locale::En => value.to_string(),
+                _ => self.say(
+                    Msg::new("finding-auto-lock-after")
+                        .text("span", fix::span(self.locale, *seconds)),
+                ),
+            },
         }
     }
 }

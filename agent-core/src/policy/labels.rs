@@ -1,8 +1,8 @@
 //! The names people read for rule ids, outcomes and compliance, in their
 //! language (the wire keeps the ids).
 
-use super::{Compliance, Outcome, RuleId};
-use crate::l10n::{Locale, text};
+use super::{Compliance, Finding, Outcome, RuleId, Strategy};
+use crate::l10n::{Locale, Msg, text};
 
 impl RuleId {
     /// The rule's name in `locale` ("screen lock", "clo sgrin").
@@ -51,5 +51,41 @@ impl Compliance {
                 Compliance::NonCompliant => "compliance-non-compliant",
             },
         )
+    }
+}
+
+impl Strategy {
+    /// The strategy's name in `locale` ("warn-then-block", "rhybuddio yna
+    /// rhwystro"); [`Strategy::name`] is the one policies and verdicts use.
+    pub fn label(self, locale: Locale) -> String {
+        text(
+            locale,
+            match self {
+                Strategy::ReportOnly => "strategy-report-only",
+                Strategy::NotifyOnly => "strategy-notify-only",
+                Strategy::WarnThenBlock => "strategy-warn-then-block",
+                Strategy::Block => "strategy-block",
+            },
+        )
+    }
+}
+
+impl Finding {
+    /// What the finding's strategy means for the person, in `locale`, when
+    /// it says more than the outcome does: a `warn-then-block` warning
+    /// names the day the block starts, a `notify-only` one says it is only
+    /// a reminder.
+    pub fn strategy_note(&self, locale: Locale) -> Option<String> {
+        match (self.strategy, self.outcome, self.deadline) {
+            (Some(Strategy::WarnThenBlock), Outcome::Warn, Some(deadline)) => Some(
+                Msg::new("strategy-note-warn-then-block")
+                    .text("date", deadline.to_string())
+                    .in_locale(locale),
+            ),
+            (Some(Strategy::NotifyOnly), Outcome::Warn | Outcome::Fail, _) => {
+                Some(text(locale, "strategy-note-notify-only"))
+            }
+            _ => None,
+        }
     }
 }

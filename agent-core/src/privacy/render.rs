@@ -271,6 +271,17 @@ pub fn leaflet(locale: Locale) -> String {
             )
             .in_locale(locale)
     );
+    if locale != Locale::En {
+        // Its words are not yet checked by a speaker of the language: say
+        // so in that language and in English.
+        let _ = writeln!(
+            out,
+            "> **{}:** {}\n>\n> **English:** {}\n",
+            locale.own_name(),
+            t("privacy-leaflet-review"),
+            text(Locale::En, "privacy-leaflet-review")
+        );
+    }
     let _ = writeln!(out, "{}\n", inv.summary);
     let _ = writeln!(out, "## {}\n", t("privacy-leaflet-sent"));
     for category in DataCategory::ALL {

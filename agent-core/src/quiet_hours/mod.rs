@@ -17,6 +17,8 @@ use time::OffsetDateTime;
 
 use clock::Zone;
 
+use crate::l10n::{Locale, Msg};
+
 /// The working hours a person set: every day from `start` to `end` (an
 /// `end` at or before `start` crosses midnight: "19:00" to "07:30" is a
 /// night shift), in the IANA time zone `time_zone` ("Europe/London").
@@ -72,16 +74,17 @@ pub enum NotifyReason {
 }
 
 impl NotifyReason {
-    /// The reason in words, for the person. Every user-facing string of
-    /// quiet hours is here or in [`QuietHoursError`].
-    pub fn describe(self) -> &'static str {
-        match self {
-            NotifyReason::NoWorkingHours => "no working hours are set, so there are no quiet hours",
-            NotifyReason::WithinWorkingHours => "within your working hours",
-            NotifyReason::OutsideWorkingHours => {
-                "outside your working hours: the agent stays silent until they start"
-            }
-        }
+    /// The reason in words, for the person, in `locale`. Every user-facing
+    /// string of quiet hours is here or in [`QuietHoursError::message`].
+    pub fn describe(self, locale: Locale) -> String {
+        crate::l10n::text(
+            locale,
+            match self {
+                NotifyReason::NoWorkingHours => "notify-reason-no-working-hours",
+                NotifyReason::WithinWorkingHours => "notify-reason-within",
+                NotifyReason::OutsideWorkingHours => "notify-reason-outside",
+            },
+        )
     }
 }
 
@@ -102,37 +105,29 @@ pub struct NotifyDecision {
     pub quiet_from: Option<OffsetDateTime>,
 }
 
-/// Why working hours or their bounds are not usable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why working hours or their bounds are not usable. `Display` is the
+/// English [`QuietHoursError::message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuietHoursError {
     /// A time is not "HH:MM".
-    #[error("{field} {value:?} is not a time of day: write it as HH:MM, 00:00 to 23:59")]
     Time {
-        /// Which time.
+        /// Which time: "start" or "end".
         field: &'static str,
         /// What was given.
         value: String,
     },
     /// Start and end are the same.
-    #[error("working hours from {0} to {0} are empty: give a different end")]
     Empty(String),
     /// The time zone is not an IANA name the bundled database knows.
-    #[error("{0:?} is not a known time zone: give an IANA name such as Europe/London")]
     TimeZone(String),
     /// The hours lie outside every window the policy allows.
-    #[error(
-        "working hours {hours} are outside what your organisation allows ({allowed}): choose hours within them"
-    )]
     OutsideBounds {
         /// The hours asked for.
         hours: String,
-        /// The windows allowed.
-        allowed: String,
+        /// The windows allowed; empty when there are none.
+        allowed: Vec<String>,
     },
     /// The hours are longer than the policy allows.
-    #[error(
-        "working hours {hours} last longer than the {max} hours your organisation allows: choose a shorter day"
-    )]
     TooLong {
         /// The hours asked for.
         hours: String,
@@ -140,6 +135,45 @@ pub enum QuietHoursError {
         max: u32,
     },
 }
+
+impl QuietHoursError {
+    /// What is wrong and what to do, in `locale`.
+    pub fn message(&self, locale: Locale) -> String {
+        let msg = match self {
+            QuietHoursError::Time { field, value } => Msg::new("quiet-hours-error-time")
+                .text("field", *field)
+                .text("value", format!("{value:?}")),
+            QuietHoursError::Empty(time) => {
+                Msg::new("quiet-hours-error-empty").text("time", time.as_str())
+            }
+            QuietHoursError::TimeZone(zone) => {
+                Msg::new("quiet-hours-error-time-zone").text("zone", format!("{zone:?}"))
+            }
+            QuietHoursError::OutsideBounds { hours, allowed } => {
+                let allowed = if allowed.is_empty() {
+                    crate::l10n::text(locale, "quiet-hours-no-hours")
+                } else {
+                    allowed.join(", ")
+                };
+                Msg::new("quiet-hours-error-outside-bounds")
+                    .text("hours", hours.as_str())
+                    .text("allowed", allowed)
+            }
+            QuietHoursError::TooLong { hours, max } => Msg::new("quiet-hours-error-too-long")
+                .text("hours", hours.as_str())
+                .number("max", *max),
+        };
+        msg.in_locale(locale)
+    }
+}
+
+impl std::fmt::Display for QuietHoursError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::En))
+    }
+}
+
+impl std::error::Error for QuietHoursError {}
 
 /// Checked working hours: the times parsed and the zone found.
 struct Checked {
@@ -205,11 +239,7 @@ impl WorkingHours {
             .collect();
         Err(QuietHoursError::OutsideBounds {
             hours: self.to_string(),
-            allowed: if list.is_empty() {
-                "no hours".into()
-            } else {
-                list.join(", ")
-            },
+            allowed: list,
         })
     }
 }

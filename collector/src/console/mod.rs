@@ -14,6 +14,7 @@ mod charts;
 mod evidence;
 mod pages;
 mod preview;
+mod privacy;
 pub(crate) mod session;
 pub(crate) mod store;
 mod views;
@@ -104,6 +105,7 @@ pub(crate) fn router() -> Router<Collector> {
         .route("/console/policy", get(pages::policy))
         .route("/console/policy/preview", post(pages::policy_preview))
         .route("/console/evidence", get(evidence::page))
+        .route("/console/privacy", get(privacy::page))
         .route("/console/evidence/download", get(evidence::download))
 }
 

@@ -560,3 +560,48 @@ async fn the_evidence_report_downloads_for_a_period() {
     .await;
     assert_eq!(odd.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_privacy_page_shows_the_agents_inventory_in_english_or_welsh() {
+    use agent_core::l10n::Locale;
+    use agent_core::privacy::inventory;
+    let c = collector();
+    let r = get(&c, "/console/privacy", None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "a session is needed");
+    let session = log_in(&c).await;
+    let page = get(&c, "/console/privacy", Some(&session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let en = inventory(Locale::En);
+    // Askama escapes apostrophes; compare with the escaped text.
+    let html = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('\'', "&#39;")
+            .replace('"', "&#34;")
+    };
+    assert!(page.body.contains(&html(&en.summary)), "{}", page.body);
+    for f in &en.fields {
+        assert!(
+            page.body.contains(&format!("<code>{}</code>", f.path)),
+            "{}",
+            f.path
+        );
+        assert!(page.body.contains(&html(&f.why)), "{}", f.why);
+    }
+    for item in &en.never_collected {
+        assert!(page.body.contains(&html(item)), "{item}");
+    }
+    assert!(page.body.contains("aria-current=\"page\">Privacy<"));
+    let cy = get(&c, "/console/privacy?lang=cy-GB", Some(&session)).await;
+    assert_eq!(cy.status, StatusCode::OK);
+    assert!(cy.body.contains("<div lang=\"cy\" id=\"inventory\">"));
+    assert!(cy.body.contains(&html(&inventory(Locale::Cy).summary)));
+    let never = agent_core::l10n::text(Locale::Cy, "privacy-leaflet-never");
+    assert!(cy.body.contains(&html(&never)), "{never}");
+    let bad = get(&c, "/console/privacy?lang=fr", Some(&session)).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("is not one this agent speaks"),
+        "{}",
+        bad.body
+    );
+}

@@ -298,3 +298,41 @@ pub(crate) struct EvidencePage {
     pub query: String,
     pub error: String,
 }
+
+/// The Privacy page: the agent's privacy inventory in one language.
+#[derive(Template)]
+#[template(path = "console/privacy.html")]
+pub(crate) struct PrivacyPage {
+    pub title: &'static str,
+    pub nav: &'static str,
+    pub csrf: String,
+    /// The BCP 47 tag of the inventory's language (the section's `lang`).
+    pub lang: &'static str,
+    /// Each language: tag, its own name, whether it is the one shown.
+    pub languages: Vec<(&'static str, &'static str, bool)>,
+    pub summary: String,
+    /// "What is sent", in the inventory's language.
+    pub sent_heading: String,
+    /// "What is never collected", in it too.
+    pub never_heading: String,
+    pub payloads: Vec<PrivacyPayload>,
+    pub never_collected: Vec<String>,
+    pub error: String,
+}
+
+/// One payload the agent sends, and its fields.
+pub(crate) struct PrivacyPayload {
+    /// The payload's wire name (`enrol`, `report`): the table's id.
+    pub id: String,
+    pub name: String,
+    pub rows: Vec<PrivacyRow>,
+}
+
+/// One field that can leave the device.
+pub(crate) struct PrivacyRow {
+    pub path: String,
+    pub members: String,
+    pub category: String,
+    pub what: String,
+    pub why: String,
+}

@@ -32,7 +32,7 @@ pub fn error_kind(e: &AgentError) -> String {
         AgentError::Collector { source, .. } => client_error_kind(source),
         AgentError::NotEnrolled => "not-enrolled".into(),
         AgentError::AlreadyEnrolled { .. } => "already-enrolled".into(),
-        AgentError::InvalidInput(_) => "invalid-input".into(),
+        AgentError::InvalidInput(_) | AgentError::QuietHours(_) => "invalid-input".into(),
         AgentError::State(_) | AgentError::CorruptState(_) => "local-state".into(),
         AgentError::Key(_)
         | AgentError::Store(_)

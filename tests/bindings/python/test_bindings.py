@@ -291,6 +291,11 @@ def test_the_privacy_inventory_and_a_welsh_remediation(agent, probe):
         finding = [f for f in verdict.findings if f.rule == pa.RuleId.DEVELOPER_MODE][0]
         assert finding.remediation.startswith("Trowch yr opsiynau datblygwr i ffwrdd"), finding.remediation
         assert welsh.rule_name(pa.RuleId.DEVELOPER_MODE) == "modd datblygwr"
+        # What the finding observed and requires, and the quiet-hours words.
+        assert finding.observed == "modd datblygwr ymlaen", finding.observed
+        assert finding.requirement == "modd datblygwr i ffwrdd", finding.requirement
+        assert welsh.outcome_label(finding.outcome) == "METHU"
+        assert welsh.notify_reason_text(pa.NotifyReason.WITHIN_WORKING_HOURS) == "o fewn eich oriau gwaith"
         # The same fields in English, from an agent without a locale.
         english = agent.privacy_inventory()
         assert english.locale == pa.Locale.EN
