@@ -42,7 +42,7 @@ pub use attestation::{
     StatusUrl, app_attest_roots_from_pem_file, roots_from_pem_file,
 };
 pub use collector::Collector;
-pub use config::{AttestationConfig, CollectorConfig};
+pub use config::{AttestationConfig, CollectorConfig, GRACE_DEADLINE_SCAN_INTERVAL};
 pub use console::CONSOLE_PATH;
 pub use ear::{
     Appraisal as EarAppraisal, EAR_PROFILE, EarClaims, ResultError, Status as EarStatus,

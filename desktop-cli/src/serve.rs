@@ -153,6 +153,10 @@ pub struct ServeArgs {
     /// (whsec_...) comes from POSTURE_COLLECTOR_WEBHOOK_SECRET. Repeatable.
     #[arg(long = "webhook", value_name = "URL")]
     pub webhooks: Vec<String>,
+    /// How often to look for warn-then-block grace deadlines that passed without a report, in
+    /// seconds; each is announced once, as an event and a webhook.
+    #[arg(long, value_name = "SECS", default_value_t = posture_collector::GRACE_DEADLINE_SCAN_INTERVAL.as_secs())]
+    pub deadline_scan_interval: u64,
     /// The relying parties (JSON: names, scopes, token SHA-256s) that may use
     /// the relying-party API; `gateway token` makes entries.
     #[arg(long, value_name = "FILE")]
@@ -247,6 +251,9 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             reattest_after: std::time::Duration::from_secs(args.reattest_after),
             enrol_failures_per_address: args.enrol_failures_per_address,
             events,
+            grace_deadline_scan_interval: std::time::Duration::from_secs(
+                args.deadline_scan_interval,
+            ),
             ..CollectorConfig::default()
         };
         run(args, config, tls_pem)
@@ -466,6 +473,7 @@ fn run(
                 until_stopped(stopped.clone()),
             ))
         });
+        let scans = collector.start_grace_deadline_scans();
         let served = serve(
             collector.router(),
             listener,
@@ -473,6 +481,9 @@ fn run(
             until_stopped(stopped),
         )
         .await;
+        if let Some(scans) = scans {
+            scans.abort();
+        }
         if let Some(ops) = ops {
             match ops.await {
                 Ok(Err(e)) => tracing::warn!("metrics listener: {e}"),

@@ -35,6 +35,6 @@ pub(crate) fn device_facts(
 }
 
 /// A value from the name the store keeps (its serde name).
-fn from_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+pub(crate) fn from_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
 }

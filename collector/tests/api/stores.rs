@@ -227,7 +227,7 @@ mod migrations {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("c.sqlite3");
         drop(sqlite(&db).unwrap());
-        assert_eq!(sqlite_versions(&db), [1, 2]);
+        assert_eq!(sqlite_versions(&db), [1, 2, 5]);
     }
 
     #[test]
@@ -242,11 +242,13 @@ mod migrations {
         // What the collector made before schema versions: its tables, no
         // version table, no history index.
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("DROP TABLE schema_migrations; DROP INDEX reports_device_iat")
+        conn.execute_batch(
+            "DROP TABLE schema_migrations; DROP INDEX reports_device_iat; DROP TABLE grace_deadline_events",
+        )
             .unwrap();
         drop(conn);
         let c = sqlite(&db).unwrap();
-        assert_eq!(sqlite_versions(&db), [1, 2]);
+        assert_eq!(sqlite_versions(&db), [1, 2, 5]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
@@ -275,12 +277,12 @@ mod migrations {
         });
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version = 2",
+            "DROP INDEX reports_device_iat; DROP TABLE grace_deadline_events; DELETE FROM schema_migrations WHERE version > 1",
         )
         .unwrap();
         drop(conn);
         let c = sqlite(&db).unwrap();
-        assert_eq!(sqlite_versions(&db), [1, 2]);
+        assert_eq!(sqlite_versions(&db), [1, 2, 5]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
@@ -301,7 +303,7 @@ mod migrations {
         drop(conn);
         let err = sqlite(&db).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 2"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 5"),
             "{err}"
         );
     }
@@ -358,18 +360,18 @@ mod migrations {
         let Some(url) = on_postgres() else { return };
         drop(postgres(&url).unwrap());
         let versions = "SELECT version FROM schema_migrations ORDER BY version";
-        assert_eq!(pg(&url, versions), [1, 2]);
+        assert_eq!(pg(&url, versions), [1, 2, 5]);
         with_data(CollectorConfig {
             postgres: Some(url.clone()),
             ..config()
         });
         pg(
             &url,
-            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version = 2",
+            "DROP INDEX reports_device_iat; DROP TABLE grace_deadline_events; DELETE FROM schema_migrations WHERE version > 1",
         );
         assert_eq!(pg(&url, versions), [1]);
         let c = postgres(&url).unwrap();
-        assert_eq!(pg(&url, versions), [1, 2]);
+        assert_eq!(pg(&url, versions), [1, 2, 5]);
         assert_eq!(
             (c.device_count().unwrap(), c.report_count().unwrap()),
             (1, 1)
@@ -388,7 +390,7 @@ mod migrations {
         let Some(url) = on_postgres() else { return };
         let opened = race(|_| postgres(&url).map(drop).map_err(|e| e.to_string()));
         assert!(opened.iter().all(Result::is_ok), "{opened:?}");
-        assert_eq!(pg(&url, "SELECT count(*) FROM schema_migrations"), [2]);
+        assert_eq!(pg(&url, "SELECT count(*) FROM schema_migrations"), [3]);
         assert_eq!(pg(&url, "SELECT count(*) FROM signing_keys"), [1]);
     }
 
@@ -404,7 +406,7 @@ mod migrations {
         );
         let err = postgres(&url).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 2"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 5"),
             "{err}"
         );
     }
