@@ -80,6 +80,10 @@ fn serve_refuses_a_bad_events_output_before_serving() {
     for (spec, needle) in [
         ("syslog+udp://127.0.0.1:514", "unknown scheme"),
         ("syslog+tcp://127.0.0.1", "HOST:PORT"),
+        (
+            "syslog+tcp://siem.example:514",
+            "use syslog+tls://HOST:PORT",
+        ),
         ("splunk-hec://127.0.0.1:8088", "POSTURE_COLLECTOR_HEC_TOKEN"),
     ] {
         let out = bin()

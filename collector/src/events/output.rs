@@ -20,8 +20,8 @@ pub enum EventOutput {
     /// One OCSF JSON object per line in a file, rotated by size
     /// (`jsonl:PATH`).
     JsonLines(PathBuf),
-    /// Syslog (RFC 5424) over TCP, octet-counted (RFC 6587)
-    /// (`syslog+tcp://HOST:PORT`).
+    /// Syslog (RFC 5424) over plain TCP, octet-counted (RFC 6587)
+    /// (`syslog+tcp://HOST:PORT`), to a loopback host only (a local relay).
     SyslogTcp {
         /// Host name or address.
         host: String,
@@ -92,6 +92,18 @@ impl EventOutput {
             ));
         };
         let (host, port) = host_port(rest).ok_or_else(|| bad("expected HOST:PORT"))?;
+        // Plaintext only where nobody else can read it, as the other
+        // outputs and the agent's transport do; TLS anywhere.
+        if matches!(scheme, "syslog+tcp" | "splunk-hec+http") && !is_loopback(&host, port) {
+            let tls = if scheme == "syslog+tcp" {
+                "syslog+tls://HOST:PORT"
+            } else {
+                "splunk-hec://HOST:PORT (HTTPS)"
+            };
+            return Err(bad(&format!(
+                "{host} is not a loopback address: plaintext goes only to 127.0.0.1, ::1 or localhost; use {tls} for another host"
+            )));
+        }
         match scheme {
             "syslog+tcp" => Ok(EventOutput::SyslogTcp { host, port }),
             "syslog+tls" => Ok(EventOutput::SyslogTls { host, port }),
@@ -128,6 +140,17 @@ impl EventOutput {
             EventOutput::SplunkHec { base_url, .. } => format!("splunk-hec {base_url}"),
         }
     }
+}
+
+/// Whether `host` is a loopback address or name, by the rule the agent's
+/// transport applies to plain HTTP (no lookup is made).
+fn is_loopback(host: &str, port: u16) -> bool {
+    let shown = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    agent_core::transport::check_url(&format!("http://{shown}:{port}/")).is_ok()
 }
 
 /// `HOST:PORT` or `[V6]:PORT`, nothing after it.
@@ -197,8 +220,18 @@ mod tests {
             EventOutput::JsonLines("/var/log/e.jsonl".into())
         );
         assert_eq!(
-            EventOutput::parse("syslog+tcp://siem.example:6514", None).unwrap(),
+            EventOutput::parse("syslog+tcp://127.0.0.1:6514", None).unwrap(),
             EventOutput::SyslogTcp {
+                host: "127.0.0.1".into(),
+                port: 6514
+            }
+        );
+        for local in ["syslog+tcp://[::1]:514", "syslog+tcp://localhost:514"] {
+            assert!(EventOutput::parse(local, None).is_ok(), "{local}");
+        }
+        assert_eq!(
+            EventOutput::parse("syslog+tls://siem.example:6514", None).unwrap(),
+            EventOutput::SyslogTls {
                 host: "siem.example".into(),
                 port: 6514
             }
@@ -227,6 +260,13 @@ mod tests {
             ("jsonl:", "give a file"),
             ("syslog+udp://h:1", "unknown scheme"),
             ("syslog+tcp://h", "HOST:PORT"),
+            (
+                "syslog+tcp://siem.example:514",
+                "use syslog+tls://HOST:PORT",
+            ),
+            ("syslog+tcp://10.0.0.5:514", "not a loopback address"),
+            ("syslog+tcp://[2001:db8::1]:514", "not a loopback address"),
+            ("splunk-hec+http://splunk.example:8088", "use splunk-hec://"),
             ("syslog+tcp://h:0", "HOST:PORT"),
             ("syslog+tcp://h:1/x", "HOST:PORT"),
             ("splunk-hec://h:8088", "POSTURE_COLLECTOR_HEC_TOKEN"),
