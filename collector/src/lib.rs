@@ -50,7 +50,7 @@ pub use ear::{
 };
 pub use error::CollectorError;
 pub use events::{
-    EventOutput, EventsConfig, EventsError, HecToken, OutputStats, WEBHOOK_ATTEMPTS,
+    DEFAULT_WEBHOOK_RETRY_FOR, EventOutput, EventsConfig, EventsError, HecToken, OutputStats,
     WebhookEndpoint, WebhookSecret, WebhookStatus,
 };
 pub use relying_party::{GatewayLinks, RelyingParties, RelyingPartyError, gateway_score};

@@ -112,6 +112,16 @@ fn serve_refuses_a_webhook_without_a_good_secret_or_over_plain_http() {
             "http://hooks.example/p",
             "--webhook http://hooks.example/p",
         ),
+        (
+            Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            "SIEM hooks=https://hooks.example/p",
+            "a webhook name is 1 to 64",
+        ),
+        (
+            Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            "siem=http://hooks.example/p?token=t",
+            "--webhook http://hooks.example/p:",
+        ),
     ] {
         let mut cmd = bin();
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--webhook", url])

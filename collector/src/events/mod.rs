@@ -33,7 +33,7 @@ use queries::DeviceFacts;
 pub use output::{EventOutput, EventsConfig, HecToken};
 pub use sink::{OutputStats, Outputs};
 pub(crate) use webhook::Webhooks;
-pub use webhook::{MAX_ATTEMPTS as WEBHOOK_ATTEMPTS, WebhookEndpoint, WebhookSecret};
+pub use webhook::{DEFAULT_RETRY_FOR as DEFAULT_WEBHOOK_RETRY_FOR, WebhookEndpoint, WebhookSecret};
 pub use webhook_store::WebhookStatus;
 
 /// Why the event outputs could not be set up.

@@ -186,8 +186,12 @@ pub struct EventsConfig {
     pub attempts: u32,
     /// Webhook endpoints: every event, signed, from a durable queue.
     pub webhooks: Vec<super::WebhookEndpoint>,
-    /// The wait before a webhook's second attempt; it doubles each time.
+    /// The wait before a webhook's second attempt; it doubles each time,
+    /// up to an hour.
     pub webhook_first_backoff: std::time::Duration,
+    /// How long a webhook delivery is retried, from when its event was
+    /// queued, before it is given up.
+    pub webhook_retry_for: std::time::Duration,
 }
 
 impl Default for EventsConfig {
@@ -201,6 +205,7 @@ impl Default for EventsConfig {
             attempts: 5,
             webhooks: Vec::new(),
             webhook_first_backoff: std::time::Duration::from_secs(5),
+            webhook_retry_for: super::webhook::DEFAULT_RETRY_FOR,
         }
     }
 }

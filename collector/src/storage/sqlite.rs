@@ -82,6 +82,7 @@ impl SqliteStore {
                 events_config.webhooks.clone(),
                 events_config.ca_pem.clone(),
                 events_config.webhook_first_backoff,
+                events_config.webhook_retry_for,
             )
             .map_err(|e| CollectorError::Config(e.to_string()))?;
             Some(crate::events::WebhookQueue {

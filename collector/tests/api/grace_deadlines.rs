@@ -48,6 +48,7 @@ fn start(dir: &Path, db: &Path) -> RunningCollector {
             webhooks: vec![WebhookEndpoint {
                 url: format!("http://{addr}/hooks"),
                 secret: WebhookSecret::parse(SECRET).unwrap(),
+                name: None,
             }],
             webhook_first_backoff: Duration::from_secs(3600),
             ..EventsConfig::default()
