@@ -64,6 +64,8 @@ pub(crate) struct Inner {
     pub relying_parties: RelyingParties,
     /// Gateway device ids linked to device ids, re-read on each use.
     pub gateway_links: Option<PathBuf>,
+    /// How often the grace deadline timer scans.
+    pub grace_deadline_scan_interval: Duration,
     admin_token: String,
     admin_token_generated: bool,
     admin_token_sha256: Vec<u8>,
@@ -82,6 +84,11 @@ impl Collector {
         if config.checkin_interval_secs < 60 {
             return Err(CollectorError::Config(
                 "the check-in interval must be at least 60 s".into(),
+            ));
+        }
+        if config.grace_deadline_scan_interval < Duration::from_secs(1) {
+            return Err(CollectorError::Config(
+                "the grace deadline scan interval must be at least 1 s".into(),
             ));
         }
         let code_ttl_secs = config.code_ttl.as_secs();
@@ -175,6 +182,7 @@ impl Collector {
                 metrics,
                 relying_parties: config.relying_parties,
                 gateway_links: config.gateway_links,
+                grace_deadline_scan_interval: config.grace_deadline_scan_interval,
                 admin_token_sha256: digest(&SHA256, admin_token.as_bytes()).as_ref().to_vec(),
                 admin_token,
                 admin_token_generated,
@@ -274,6 +282,59 @@ impl Collector {
             .attestation
             .refresh_status()
             .map_err(CollectorError::Config)
+    }
+
+    /// Looks for `warn-then-block` grace deadlines passed at `now` with no
+    /// report since the warning, and emits one event (OCSF 2003, to the
+    /// outputs and webhooks) for each (device, rule, failure start) not
+    /// announced before; returns how many it emitted. Without outputs or
+    /// webhooks nothing is looked at. The timer of
+    /// [`Collector::start_grace_deadline_scans`] calls it; tests drive it
+    /// with the `now` they want. Blocking.
+    pub fn scan_grace_deadlines(&self, now: OffsetDateTime) -> Result<usize, CollectorError> {
+        if !self.publishes_events() {
+            return Ok(0);
+        }
+        match &self.inner.store {
+            Store::Sqlite(s) => s
+                .scan_grace_deadlines_blocking(now)
+                .map_err(|e| CollectorError::Config(e.problem.to_string())),
+            // PostgreSQL refuses events and warn-then-block rules at start
+            // (see `open`), so there is nothing to scan yet. Its query and
+            // insert-once are `storage::postgres::deadlines`, tested on
+            // PostgreSQL; wire them here once that store publishes events.
+            Store::Postgres(_) => Ok(0),
+        }
+    }
+
+    /// Starts the grace deadline timer on the current tokio runtime: a
+    /// scan ([`Collector::scan_grace_deadlines`]) every
+    /// `grace_deadline_scan_interval`. `None` when the collector publishes
+    /// no events (nothing to announce). Abort the task to stop it.
+    pub fn start_grace_deadline_scans(&self) -> Option<tokio::task::JoinHandle<()>> {
+        if !self.publishes_events() {
+            return None;
+        }
+        let every = self.inner.grace_deadline_scan_interval;
+        let collector = self.clone();
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let c = collector.clone();
+                match tokio::task::spawn_blocking(move || c.scan_grace_deadlines(now())).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::info!("grace deadlines passed: {n} event(s) emitted"),
+                    Ok(Err(e)) => tracing::error!("grace deadline scan: {e}"),
+                    Err(e) => tracing::error!("grace deadline scan stopped: {e}"),
+                }
+            }
+        }))
+    }
+
+    fn publishes_events(&self) -> bool {
+        self.inner.events.is_some() || self.inner.webhooks.is_some()
     }
 
     /// What each event output delivered, dropped and gave up so far

@@ -55,7 +55,14 @@ pub struct CollectorConfig {
     /// A JSON file linking gateway device ids to device ids
     /// (docs/conditional-access.md), read on every request that needs it.
     pub gateway_links: Option<PathBuf>,
+    /// How often the collector looks for `warn-then-block` grace deadlines
+    /// that passed without a report, to announce each once (at least 1 s).
+    pub grace_deadline_scan_interval: Duration,
 }
+
+/// Default [`CollectorConfig::grace_deadline_scan_interval`]: a block is
+/// announced within a minute of its day starting.
+pub const GRACE_DEADLINE_SCAN_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How the collector checks the key attestation chain of an enrolment
 /// (protocol §5.1). A chain that is sent is always verified; these say
@@ -110,6 +117,7 @@ impl Default for CollectorConfig {
             events: crate::events::EventsConfig::default(),
             relying_parties: RelyingParties::default(),
             gateway_links: None,
+            grace_deadline_scan_interval: GRACE_DEADLINE_SCAN_INTERVAL,
         }
     }
 }

@@ -42,7 +42,7 @@ pub use attestation::{
     StatusUrl, app_attest_roots_from_pem_file, roots_from_pem_file,
 };
 pub use collector::Collector;
-pub use config::{AttestationConfig, CollectorConfig};
+pub use config::{AttestationConfig, CollectorConfig, GRACE_DEADLINE_SCAN_INTERVAL};
 pub use console::CONSOLE_PATH;
 pub use ear::{
     Appraisal as EarAppraisal, EAR_PROFILE, EarClaims, ResultError, Status as EarStatus,
@@ -50,7 +50,7 @@ pub use ear::{
 };
 pub use error::CollectorError;
 pub use events::{
-    EventOutput, EventsConfig, EventsError, HecToken, OutputStats, WEBHOOK_ATTEMPTS,
+    DEFAULT_WEBHOOK_RETRY_FOR, EventOutput, EventsConfig, EventsError, HecToken, OutputStats,
     WebhookEndpoint, WebhookSecret, WebhookStatus,
 };
 pub use relying_party::{GatewayLinks, RelyingParties, RelyingPartyError, gateway_score};

@@ -300,6 +300,7 @@ fn spawn(
         .map_err(|e| CollectorError::io("start the collector's runtime", e))?;
     let (tx, rx) = oneshot::channel::<()>();
     let router = collector.router();
+    let scanner = collector.clone();
     let thread = std::thread::Builder::new()
         .name("collector-server".into())
         .spawn(move || {
@@ -314,8 +315,13 @@ fn spawn(
                 let stop = async {
                     let _ = rx.await;
                 };
+                let scans = scanner.start_grace_deadline_scans();
                 if let Err(e) = serve_with(router, listener, tls, options, stop).await {
                     tracing::error!("collector stopped: {e}");
+                }
+                // Its clone of the collector goes with it.
+                if let Some(scans) = scans {
+                    scans.abort();
                 }
             });
         })

@@ -150,9 +150,18 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = posture_collector::EventsConfig::default().keep_files)]
     pub events_keep: u32,
     /// POST every event, signed (Standard Webhooks), to URL from a durable queue; the secret
-    /// (whsec_...) comes from POSTURE_COLLECTOR_WEBHOOK_SECRET. Repeatable.
-    #[arg(long = "webhook", value_name = "URL")]
+    /// (whsec_...) comes from POSTURE_COLLECTOR_WEBHOOK_SECRET. NAME=URL names the endpoint, so
+    /// deliveries still queued follow it when its URL changes. Repeatable.
+    #[arg(long = "webhook", value_name = "[NAME=]URL")]
     pub webhooks: Vec<String>,
+    /// How long a webhook delivery is retried (once an hour at most, after doubling waits from
+    /// 5 s) before it is given up, in hours.
+    #[arg(long, value_name = "HOURS", default_value_t = posture_collector::DEFAULT_WEBHOOK_RETRY_FOR.as_secs() / 3600)]
+    pub webhook_retry_hours: u64,
+    /// How often to look for warn-then-block grace deadlines that passed without a report, in
+    /// seconds; each is announced once, as an event and a webhook.
+    #[arg(long, value_name = "SECS", default_value_t = posture_collector::GRACE_DEADLINE_SCAN_INTERVAL.as_secs())]
+    pub deadline_scan_interval: u64,
     /// The relying parties (JSON: names, scopes, token SHA-256s) that may use
     /// the relying-party API; `gateway token` makes entries.
     #[arg(long, value_name = "FILE")]
@@ -247,6 +256,9 @@ pub fn serve_command(args: &ServeArgs, state: &Option<PathBuf>) -> Result<u8, Cl
             reattest_after: std::time::Duration::from_secs(args.reattest_after),
             enrol_failures_per_address: args.enrol_failures_per_address,
             events,
+            grace_deadline_scan_interval: std::time::Duration::from_secs(
+                args.deadline_scan_interval,
+            ),
             ..CollectorConfig::default()
         };
         run(args, config, tls_pem)
@@ -287,26 +299,59 @@ fn events_config(args: &ServeArgs) -> Result<EventsConfig, CliError> {
             )
         })?;
         let secret = WebhookSecret::parse(&secret).map_err(|e| CliError::Usage(e.to_string()))?;
-        args.webhooks
+        let endpoints = args
+            .webhooks
             .iter()
-            .map(|url| {
+            .map(|spec| {
+                let (name, url) = split_webhook(spec);
+                let shown = url.split('?').next().unwrap_or_default();
+                if let Some(name) = name {
+                    WebhookEndpoint::check_name(name)
+                        .map_err(|e| CliError::Usage(format!("--webhook: {e}")))?;
+                }
                 agent_core::transport::check_url(url)
-                    .map_err(|e| CliError::Usage(format!("--webhook {url}: {e}")))?;
+                    .map_err(|e| CliError::Usage(format!("--webhook {shown}: {e}")))?;
                 Ok(WebhookEndpoint {
-                    url: url.clone(),
+                    url: url.to_owned(),
                     secret: secret.clone(),
+                    name: name.map(str::to_owned),
                 })
             })
-            .collect::<Result<Vec<_>, CliError>>()?
+            .collect::<Result<Vec<_>, CliError>>()?;
+        let mut ids: Vec<String> = endpoints.iter().map(WebhookEndpoint::id).collect();
+        ids.sort();
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return Err(CliError::Usage(
+                "--webhook: two endpoints have the same name or URL".into(),
+            ));
+        }
+        endpoints
     };
+    if args.webhook_retry_hours == 0 {
+        return Err(CliError::Usage(
+            "--webhook-retry-hours must be at least 1".into(),
+        ));
+    }
     Ok(EventsConfig {
         outputs,
         webhooks,
+        webhook_retry_for: std::time::Duration::from_secs(
+            args.webhook_retry_hours.saturating_mul(3600),
+        ),
         ca_pem,
         rotate_bytes: args.events_rotate_bytes,
         keep_files: args.events_keep,
         ..EventsConfig::default()
     })
+}
+
+/// `NAME=URL` or `URL`: a name is what comes before the first `=` when
+/// that holds no `:` or `/` (a URL's `=` is in its query, after both).
+fn split_webhook(spec: &str) -> (Option<&str>, &str) {
+    match spec.split_once('=') {
+        Some((name, url)) if !name.contains([':', '/']) => (Some(name), url),
+        _ => (None, spec),
+    }
 }
 
 fn attestation_config(
@@ -466,6 +511,7 @@ fn run(
                 until_stopped(stopped.clone()),
             ))
         });
+        let scans = collector.start_grace_deadline_scans();
         let served = serve(
             collector.router(),
             listener,
@@ -473,6 +519,9 @@ fn run(
             until_stopped(stopped),
         )
         .await;
+        if let Some(scans) = scans {
+            scans.abort();
+        }
         if let Some(ops) = ops {
             match ops.await {
                 Ok(Err(e)) => tracing::warn!("metrics listener: {e}"),

@@ -80,6 +80,10 @@ fn serve_refuses_a_bad_events_output_before_serving() {
     for (spec, needle) in [
         ("syslog+udp://127.0.0.1:514", "unknown scheme"),
         ("syslog+tcp://127.0.0.1", "HOST:PORT"),
+        (
+            "syslog+tcp://siem.example:514",
+            "use syslog+tls://HOST:PORT",
+        ),
         ("splunk-hec://127.0.0.1:8088", "POSTURE_COLLECTOR_HEC_TOKEN"),
     ] {
         let out = bin()
@@ -107,6 +111,16 @@ fn serve_refuses_a_webhook_without_a_good_secret_or_over_plain_http() {
             Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
             "http://hooks.example/p",
             "--webhook http://hooks.example/p",
+        ),
+        (
+            Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            "SIEM hooks=https://hooks.example/p",
+            "a webhook name is 1 to 64",
+        ),
+        (
+            Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            "siem=http://hooks.example/p?token=t",
+            "--webhook http://hooks.example/p:",
         ),
     ] {
         let mut cmd = bin();

@@ -8,6 +8,7 @@
 //! the event is dropped for that output, counted and logged. An output that
 //! fails is retried with backoff a bounded number of times.
 
+pub(crate) mod deadlines;
 mod hec;
 mod jsonl;
 pub(crate) mod ocsf;
@@ -20,11 +21,11 @@ pub(crate) mod webhook_store;
 
 use std::sync::Arc;
 
-use agent_core::policy::Compliance;
+use agent_core::policy::{Compliance, RuleId};
 use agent_core::protocol::{AssuranceLevel, DeviceId};
 use agent_core::{Platform, Posture, Verdict};
 use rusqlite::Connection;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::attestation::pin::Downgrade;
 use queries::DeviceFacts;
@@ -32,7 +33,7 @@ use queries::DeviceFacts;
 pub use output::{EventOutput, EventsConfig, HecToken};
 pub use sink::{OutputStats, Outputs};
 pub(crate) use webhook::Webhooks;
-pub use webhook::{MAX_ATTEMPTS as WEBHOOK_ATTEMPTS, WebhookEndpoint, WebhookSecret};
+pub use webhook::{DEFAULT_RETRY_FOR as DEFAULT_WEBHOOK_RETRY_FOR, WebhookEndpoint, WebhookSecret};
 pub use webhook_store::WebhookStatus;
 
 /// Why the event outputs could not be set up.
@@ -114,6 +115,18 @@ pub enum EventKind {
         /// What went down: field, pinned value, value seen.
         downgrades: Vec<(String, String, String)>,
     },
+    /// A `warn-then-block` rule's grace deadline passed with no report
+    /// since the warning: the rule now blocks the device.
+    GraceDeadlinePassed {
+        /// The rule whose grace ran out.
+        rule: RuleId,
+        /// Since when the rule has failed the device.
+        since: OffsetDateTime,
+        /// The deadline: the first day of the block.
+        deadline: Date,
+        /// The latest current report, the one that gave the deadline.
+        jti: String,
+    },
     /// The posture of a stored current report.
     Snapshot {
         /// The report.
@@ -168,6 +181,7 @@ impl WebhookQueue {
             config.ca_pem.clone(),
             config.webhook_first_backoff,
             counters,
+            config.webhook_retry_for,
         )?;
         Ok(Some(WebhookQueue {
             endpoint_ids: config.webhooks.iter().map(|w| w.id()).collect(),
@@ -329,6 +343,51 @@ impl Pending {
                 downgrades,
             },
         );
+    }
+
+    /// A grace deadline the scan found passed: records it once and, when
+    /// this is the first time, adds its event. Nothing at all when no
+    /// output wants events.
+    pub fn grace_deadline_passed(
+        &mut self,
+        conn: &Connection,
+        due: &deadlines::DueDeadline,
+        now: i64,
+    ) -> rusqlite::Result<bool> {
+        if !self.enabled() {
+            return Ok(false);
+        }
+        let Some(id) = new_id() else {
+            tracing::error!(
+                "grace deadline event for device {} not made: no id could be made for it",
+                due.device_id
+            );
+            return Ok(false);
+        };
+        if !deadlines::record_once(conn, due, &id, now)? {
+            return Ok(false);
+        }
+        let (Ok(device), Ok(since)) = (
+            DeviceId::new(due.device_id.as_str()),
+            OffsetDateTime::from_unix_timestamp(due.since),
+        ) else {
+            return Ok(false);
+        };
+        self.events.push(Event {
+            id,
+            // The block began at the start of the deadline day, whenever
+            // the scan noticed: every process would give the same time.
+            time: deadlines::block_starts(due.deadline),
+            device_id: device,
+            platform: due.platform,
+            kind: EventKind::GraceDeadlinePassed {
+                rule: due.rule,
+                since,
+                deadline: due.deadline,
+                jti: due.jti.clone(),
+            },
+        });
+        Ok(true)
     }
 
     /// Inside the transaction, just before its commit: queue every event

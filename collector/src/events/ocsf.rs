@@ -1,5 +1,5 @@
-//! Events as OCSF 1.x JSON: verdicts and attestation pin breaks are
-//! Compliance Findings (class 2003), enrolment and unenrolment Device
+//! Events as OCSF 1.x JSON: verdicts, grace deadlines that passed and
+//! attestation pin breaks are Compliance Findings (class 2003), enrolment and unenrolment Device
 //! Inventory Info (5001), posture snapshots Device Config State (5002).
 //! The device is named only by its random id.
 
@@ -42,7 +42,9 @@ pub(crate) fn class_of(event: &Event) -> (u32, Severity) {
         EventKind::VerdictChanged { verdict, .. } => {
             (COMPLIANCE_FINDING, severity_of(verdict.compliance))
         }
-        EventKind::PinBroken { .. } => (COMPLIANCE_FINDING, Severity::High),
+        EventKind::PinBroken { .. } | EventKind::GraceDeadlinePassed { .. } => {
+            (COMPLIANCE_FINDING, Severity::High)
+        }
         EventKind::Enrolled | EventKind::Unenrolled => (INVENTORY_INFO, Severity::Informational),
         EventKind::Snapshot { verdict, .. } => (CONFIG_STATE, severity_of(verdict.compliance)),
     }
@@ -63,6 +65,8 @@ pub fn render(event: &Event) -> Value {
         EventKind::VerdictChanged { from: None, .. } => (1, "Create"),
         EventKind::VerdictChanged { .. } => (2, "Update"),
         EventKind::PinBroken { .. } => (1, "Create"),
+        // The warning's finding went on to a block.
+        EventKind::GraceDeadlinePassed { .. } => (2, "Update"),
         // Discovery classes: the collector logs what it learnt.
         _ => (1, "Log"),
     };
@@ -165,6 +169,44 @@ pub fn render(event: &Event) -> Value {
                 "status": "New",
                 "device": device(event, Some(Compliance::NonCompliant)),
                 "unmapped": { "report_jti": jti },
+            })
+        }
+        EventKind::GraceDeadlinePassed {
+            rule,
+            since,
+            deadline,
+            jti,
+        } => {
+            let rule = name_of(rule);
+            let since = since.date();
+            json!({
+                "message": format!("device {} grace deadline {deadline} passed for {rule}", event.device_id),
+                "finding_info": {
+                    "uid": event.id,
+                    "title": format!("Grace deadline passed: {rule}"),
+                    "desc": format!("The rule {rule} has failed the device since {since}; its grace ended on {deadline} with no report fixing it, so the rule now blocks the device (non_compliant)."),
+                    "types": ["grace-deadline"],
+                    "created_time": time_ms,
+                },
+                "compliance": {
+                    "standards": ["posture-agent policy"],
+                    "control": rule,
+                    "status_id": 3,
+                    "status": "Fail",
+                    "requirements": [rule],
+                    "status_detail": format!("warn-then-block: failing since {since}, blocked from {deadline}"),
+                },
+                "status_id": 1,
+                "status": "New",
+                "device": device(event, Some(Compliance::NonCompliant)),
+                "unmapped": {
+                    "rule": rule,
+                    "verdict": "block",
+                    "compliance": name_of(&Compliance::NonCompliant),
+                    "failing_since": since.to_string(),
+                    "deadline": deadline.to_string(),
+                    "report_jti": jti,
+                },
             })
         }
         EventKind::Enrolled | EventKind::Unenrolled => {

@@ -20,8 +20,8 @@ pub enum EventOutput {
     /// One OCSF JSON object per line in a file, rotated by size
     /// (`jsonl:PATH`).
     JsonLines(PathBuf),
-    /// Syslog (RFC 5424) over TCP, octet-counted (RFC 6587)
-    /// (`syslog+tcp://HOST:PORT`).
+    /// Syslog (RFC 5424) over plain TCP, octet-counted (RFC 6587)
+    /// (`syslog+tcp://HOST:PORT`), to a loopback host only (a local relay).
     SyslogTcp {
         /// Host name or address.
         host: String,
@@ -92,6 +92,18 @@ impl EventOutput {
             ));
         };
         let (host, port) = host_port(rest).ok_or_else(|| bad("expected HOST:PORT"))?;
+        // Plaintext only where nobody else can read it, as the other
+        // outputs and the agent's transport do; TLS anywhere.
+        if matches!(scheme, "syslog+tcp" | "splunk-hec+http") && !is_loopback(&host, port) {
+            let tls = if scheme == "syslog+tcp" {
+                "syslog+tls://HOST:PORT"
+            } else {
+                "splunk-hec://HOST:PORT (HTTPS)"
+            };
+            return Err(bad(&format!(
+                "{host} is not a loopback address: plaintext goes only to 127.0.0.1, ::1 or localhost; use {tls} for another host"
+            )));
+        }
         match scheme {
             "syslog+tcp" => Ok(EventOutput::SyslogTcp { host, port }),
             "syslog+tls" => Ok(EventOutput::SyslogTls { host, port }),
@@ -130,6 +142,17 @@ impl EventOutput {
     }
 }
 
+/// Whether `host` is a loopback address or name, by the rule the agent's
+/// transport applies to plain HTTP (no lookup is made).
+fn is_loopback(host: &str, port: u16) -> bool {
+    let shown = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    agent_core::transport::check_url(&format!("http://{shown}:{port}/")).is_ok()
+}
+
 /// `HOST:PORT` or `[V6]:PORT`, nothing after it.
 fn host_port(rest: &str) -> Option<(String, u16)> {
     let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
@@ -163,8 +186,12 @@ pub struct EventsConfig {
     pub attempts: u32,
     /// Webhook endpoints: every event, signed, from a durable queue.
     pub webhooks: Vec<super::WebhookEndpoint>,
-    /// The wait before a webhook's second attempt; it doubles each time.
+    /// The wait before a webhook's second attempt; it doubles each time,
+    /// up to an hour.
     pub webhook_first_backoff: std::time::Duration,
+    /// How long a webhook delivery is retried, from when its event was
+    /// queued, before it is given up.
+    pub webhook_retry_for: std::time::Duration,
 }
 
 impl Default for EventsConfig {
@@ -178,6 +205,7 @@ impl Default for EventsConfig {
             attempts: 5,
             webhooks: Vec::new(),
             webhook_first_backoff: std::time::Duration::from_secs(5),
+            webhook_retry_for: super::webhook::DEFAULT_RETRY_FOR,
         }
     }
 }
@@ -197,8 +225,18 @@ mod tests {
             EventOutput::JsonLines("/var/log/e.jsonl".into())
         );
         assert_eq!(
-            EventOutput::parse("syslog+tcp://siem.example:6514", None).unwrap(),
+            EventOutput::parse("syslog+tcp://127.0.0.1:6514", None).unwrap(),
             EventOutput::SyslogTcp {
+                host: "127.0.0.1".into(),
+                port: 6514
+            }
+        );
+        for local in ["syslog+tcp://[::1]:514", "syslog+tcp://localhost:514"] {
+            assert!(EventOutput::parse(local, None).is_ok(), "{local}");
+        }
+        assert_eq!(
+            EventOutput::parse("syslog+tls://siem.example:6514", None).unwrap(),
+            EventOutput::SyslogTls {
                 host: "siem.example".into(),
                 port: 6514
             }
@@ -227,6 +265,13 @@ mod tests {
             ("jsonl:", "give a file"),
             ("syslog+udp://h:1", "unknown scheme"),
             ("syslog+tcp://h", "HOST:PORT"),
+            (
+                "syslog+tcp://siem.example:514",
+                "use syslog+tls://HOST:PORT",
+            ),
+            ("syslog+tcp://10.0.0.5:514", "not a loopback address"),
+            ("syslog+tcp://[2001:db8::1]:514", "not a loopback address"),
+            ("splunk-hec+http://splunk.example:8088", "use splunk-hec://"),
             ("syslog+tcp://h:0", "HOST:PORT"),
             ("syslog+tcp://h:1/x", "HOST:PORT"),
             ("splunk-hec://h:8088", "POSTURE_COLLECTOR_HEC_TOKEN"),

@@ -3,12 +3,13 @@
 //! `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
 //! id.timestamp.body>`).
 //!
-//! Durable and at least once: the store keeps one delivery row per event
-//! and endpoint, written in the same transaction as the change itself, so
-//! a crash loses nothing; a thread of its own sends due rows, marks them
-//! delivered on a 2xx answer, and otherwise retries with doubling backoff
-//! until the attempts run out, keeping the last error for the admin to see.
-//! A receiver deduplicates by `webhook-id`.
+//! Durable and at least once: the writer stores one delivery row per event
+//! and endpoint in the same transaction as the change itself, so a crash
+//! loses nothing; a thread of its own sends due rows, marks them delivered
+//! on a 2xx answer, and otherwise retries with doubling backoff (capped at
+//! an hour) until the delivery is older than the retry horizon (72 hours by
+//! default), keeping the last error for the admin to see. A receiver
+//! deduplicates by `webhook-id`.
 //!
 //! On PostgreSQL every collector process runs this thread on the shared
 //! queue: each claims a due row with `SELECT ... FOR UPDATE SKIP LOCKED`
@@ -35,9 +36,11 @@ use super::webhook_store::{self, Due};
 use crate::metrics::WebhookCounters;
 use crate::storage::PgWebhookQueue;
 
-/// Attempts per delivery before it is given up.
-pub const MAX_ATTEMPTS: u32 = 10;
-/// The longest wait between two attempts.
+/// How long a delivery is retried, by default, before it is given up: 72
+/// hours, so a receiver down for a weekend still gets every event.
+pub const DEFAULT_RETRY_FOR: Duration = Duration::from_secs(72 * 3600);
+/// The longest wait between two attempts: once the doubling waits reach
+/// it, a receiver that is down is tried once an hour.
 const MAX_BACKOFF_MS: i64 = 3_600_000;
 
 /// A webhook endpoint, configured by the collector's admin.
@@ -47,6 +50,10 @@ pub struct WebhookEndpoint {
     pub url: String,
     /// The signing secret.
     pub secret: WebhookSecret,
+    /// The admin's name for the endpoint, its id when given: deliveries
+    /// queued for it follow it to a new URL. Without a name the id comes
+    /// from the URL, and a new URL is a new endpoint.
+    pub name: Option<String>,
 }
 
 impl fmt::Debug for WebhookEndpoint {
@@ -65,12 +72,33 @@ impl WebhookEndpoint {
     }
 
     /// A stable id for the endpoint (its queued deliveries survive a
-    /// restart): the first 16 hex digits of SHA-256 of its URL.
+    /// restart): its name, else the first 16 hex digits of SHA-256 of its
+    /// URL.
     pub fn id(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
         digest(&SHA256, self.url.as_bytes()).as_ref()[..8]
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
+    }
+
+    /// Checks an endpoint name: 1 to 64 of `a-z`, `0-9`, `-`, `_`, `.`
+    /// (it is shown to the admin and kept in the database).
+    pub fn check_name(name: &str) -> Result<(), EventsError> {
+        let ok = (1..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
+        if ok {
+            Ok(())
+        } else {
+            Err(EventsError::Spec {
+                spec: name.to_owned(),
+                reason: "a webhook name is 1 to 64 of a-z, 0-9, -, _ and .".into(),
+            })
+        }
     }
 }
 
@@ -197,6 +225,7 @@ impl Webhooks {
         ca_pem: Option<Vec<u8>>,
         first_backoff: Duration,
         counters: WebhookCounters,
+        retry_for: Duration,
     ) -> Result<Webhooks, EventsError> {
         // A bad CA file stops the start, rather than the first delivery.
         if let Some(pem) = ca_pem.as_deref() {
@@ -211,6 +240,7 @@ impl Webhooks {
             first_backoff_ms: i64::try_from(first_backoff.as_millis())
                 .unwrap_or(MAX_BACKOFF_MS)
                 .max(1),
+            retry_for_ms: i64::try_from(retry_for.as_millis()).unwrap_or(i64::MAX),
         };
         let thread = std::thread::Builder::new()
             .name("collector-webhooks".into())
@@ -255,6 +285,7 @@ struct Sender {
     endpoints: Vec<WebhookEndpoint>,
     ca_pem: Option<Vec<u8>>,
     first_backoff_ms: i64,
+    retry_for_ms: i64,
 }
 
 fn now_ms() -> i64 {
@@ -362,12 +393,14 @@ impl Sender {
             Err(e) => (None, e.to_string()),
         };
         let attempts = row.attempts + 1;
-        let last = attempts >= MAX_ATTEMPTS;
+        let now = now_ms();
+        let last = now.saturating_sub(row.created_at_ms) >= self.retry_for_ms;
         if last {
             tracing::error!(
-                "webhook {}: event {} given up after {attempts} attempts: {error}",
+                "webhook {}: event {} given up after {attempts} attempts over {} s: {error}",
                 endpoint.shown_url(),
-                row.event_id
+                row.event_id,
+                now.saturating_sub(row.created_at_ms) / 1000
             );
         } else {
             tracing::warn!(
@@ -382,7 +415,7 @@ impl Sender {
             .saturating_mul(1 << shift)
             .min(MAX_BACKOFF_MS);
         Attempt::Failed {
-            next_ms: now_ms() + backoff,
+            next_ms: now + backoff,
             status,
             error,
             last,

@@ -28,12 +28,14 @@ pub(crate) struct Due {
     pub endpoint_id: String,
     pub body: String,
     pub attempts: u32,
+    /// When the event was queued: the retry horizon counts from it.
+    pub created_at_ms: i64,
 }
 
 /// Up to `limit` deliveries due at `now_ms`, oldest first.
 pub(crate) fn due(conn: &Connection, now_ms: i64, limit: u32) -> rusqlite::Result<Vec<Due>> {
     conn.prepare_cached(
-        "SELECT event_id, endpoint_id, body, attempts FROM webhook_deliveries
+        "SELECT event_id, endpoint_id, body, attempts, created_at_ms FROM webhook_deliveries
          WHERE delivered_at_ms IS NULL AND failed_at_ms IS NULL AND next_attempt_ms <= ?1
          ORDER BY next_attempt_ms, created_at_ms LIMIT ?2",
     )?
@@ -43,6 +45,7 @@ pub(crate) fn due(conn: &Connection, now_ms: i64, limit: u32) -> rusqlite::Resul
             endpoint_id: r.get(1)?,
             body: r.get(2)?,
             attempts: r.get(3)?,
+            created_at_ms: r.get(4)?,
         })
     })?
     .collect()

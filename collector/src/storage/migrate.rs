@@ -39,6 +39,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "console",
         sql: include_str!("../../migrations/sqlite/0004_console.sql"),
     },
+    Migration {
+        version: 5,
+        name: "grace_deadline_events",
+        sql: include_str!("../../migrations/sqlite/0005_grace_deadline_events.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, oldest first; the same versions as SQLite's.
@@ -62,6 +67,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "console",
         sql: include_str!("../../migrations/postgres/0004_console.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "grace_deadline_events",
+        sql: include_str!("../../migrations/postgres/0005_grace_deadline_events.sql"),
     },
 ];
 
@@ -154,14 +164,14 @@ mod tests {
                 .map(|m| m.version)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(versions(&[]), [1, 2, 3, 4]);
-        assert_eq!(versions(&[1]), [2, 3, 4]);
-        assert!(versions(&[1, 2, 3, 4]).is_empty());
+        assert_eq!(versions(&[]), [1, 2, 3, 4, 5]);
+        assert_eq!(versions(&[1]), [2, 3, 4, 5]);
+        assert!(versions(&[1, 2, 3, 4, 5]).is_empty());
         // A version missed below the newest applied one is still applied.
-        assert_eq!(versions(&[1, 4]), [2, 3]);
-        let err = pending(SQLITE, &[1, 2, 5]).unwrap_err().to_string();
+        assert_eq!(versions(&[1, 4]), [2, 3, 5]);
+        let err = pending(SQLITE, &[1, 2, 6]).unwrap_err().to_string();
         assert!(
-            err.contains("version 5") && err.contains("version 4"),
+            err.contains("version 6") && err.contains("version 5"),
             "{err}"
         );
     }

@@ -21,8 +21,8 @@ use crate::files::{self, DbLock};
 use crate::keys::KeyCache;
 use crate::store::{self, ExportCursor};
 use crate::writer::{
-    Answer, Command, EnrolCmd, EnrolOutcome, IssueCmd, ReportCmd, ReportOutcome, RequestCmd,
-    Settings, WriterHandle,
+    Answer, Command, EnrolCmd, EnrolOutcome, GraceDeadlinesCmd, IssueCmd, ReportCmd, ReportOutcome,
+    RequestCmd, Settings, WriterHandle,
 };
 
 /// The open SQLite database. Field order matters on drop: the writer stops
@@ -125,6 +125,21 @@ impl SqliteStore {
 
     pub async fn issue_codes(&self, cmd: IssueCmd) -> Answer<Vec<IssuedCode>> {
         self.writer.ask(|r| Command::IssueCodes(cmd, r)).await
+    }
+
+    /// Announces the grace deadlines passed at `now` (see
+    /// `crate::events::deadlines`): found on a read connection, each
+    /// checked again and recorded once by the writer. How many were new.
+    /// Blocking.
+    pub fn scan_grace_deadlines_blocking(&self, now: OffsetDateTime) -> Answer<usize> {
+        let due = self
+            .read_blocking(|c| crate::events::deadlines::due(c, now))
+            .map_err(crate::problem::ApiError::internal)?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        self.writer
+            .ask_blocking(|r| Command::GraceDeadlines(GraceDeadlinesCmd { due, now }, r))
     }
 
     /// [`SqliteStore::issue_codes`] from a blocking caller.

@@ -152,6 +152,15 @@ pub(crate) enum Command {
     Challenge(RequestCmd, Reply<Answer<ChallengeResponse>>),
     Unenrol(RequestCmd, Reply<Answer<UnenrolResponse>>),
     IssueCodes(IssueCmd, Reply<Answer<Vec<IssuedCode>>>),
+    /// Grace deadlines a scan found passed: each announced once.
+    GraceDeadlines(GraceDeadlinesCmd, Reply<Answer<usize>>),
+}
+
+/// Grace deadlines found passed at `now` by a scan on a read connection;
+/// the writer checks each again before announcing it.
+pub(crate) struct GraceDeadlinesCmd {
+    pub due: Vec<crate::events::deadlines::DueDeadline>,
+    pub now: OffsetDateTime,
 }
 
 /// A command applied but not yet committed: its answer and reply channel.
@@ -161,6 +170,7 @@ enum Done {
     Challenge(Reply<Answer<ChallengeResponse>>, Answer<ChallengeResponse>),
     Unenrol(Reply<Answer<UnenrolResponse>>, Answer<UnenrolResponse>),
     IssueCodes(Reply<Answer<Vec<IssuedCode>>>, Answer<Vec<IssuedCode>>),
+    GraceDeadlines(Reply<Answer<usize>>, Answer<usize>),
 }
 
 impl Done {
@@ -179,6 +189,7 @@ impl Done {
             Done::Challenge(r, a) => r.send(pick(a, committed)),
             Done::Unenrol(r, a) => r.send(pick(a, committed)),
             Done::IssueCodes(r, a) => r.send(pick(a, committed)),
+            Done::GraceDeadlines(r, a) => r.send(pick(a, committed)),
         }
     }
 }
@@ -330,6 +341,7 @@ impl Writer {
                 Command::Challenge(c, r) => Done::Challenge(r, self.challenge(c)),
                 Command::Unenrol(c, r) => Done::Unenrol(r, self.unenrol(c)),
                 Command::IssueCodes(c, r) => Done::IssueCodes(r, self.issue_codes(c)),
+                Command::GraceDeadlines(c, r) => Done::GraceDeadlines(r, self.grace_deadlines(c)),
             });
         }
         self.prune_request_jtis();
@@ -413,6 +425,23 @@ impl Writer {
         Ok(())
     }
 
+    /// Announces each passed grace deadline once (the insert-once row and
+    /// the event's webhook rows commit together); how many were new.
+    fn grace_deadlines(&mut self, c: GraceDeadlinesCmd) -> Answer<usize> {
+        let now = c.now.unix_timestamp();
+        let mut emitted = 0;
+        for due in &c.due {
+            if self
+                .events
+                .grace_deadline_passed(&self.conn, due, now)
+                .map_err(apply::sql)?
+            {
+                emitted += 1;
+            }
+        }
+        Ok(emitted)
+    }
+
     /// Forgets used request-token ids once their tokens cannot verify any
     /// more (expired beyond the clock skew), at most once a minute.
     fn prune_request_jtis(&mut self) {
@@ -440,5 +469,6 @@ fn fail(command: Command, error: &ApiError) {
         Command::Challenge(_, r) => r.send(Err(error.clone())),
         Command::Unenrol(_, r) => r.send(Err(error.clone())),
         Command::IssueCodes(_, r) => r.send(Err(error.clone())),
+        Command::GraceDeadlines(_, r) => r.send(Err(error.clone())),
     }
 }

@@ -260,6 +260,7 @@ fn a_fleet_through_grace_failure_and_recovery_gives_exactly_the_expected_actions
         webhooks: vec![WebhookEndpoint {
             url,
             secret: WebhookSecret::parse(SECRET).unwrap(),
+            name: None,
         }],
         ..EventsConfig::default()
     };

@@ -13,6 +13,7 @@ mod enrol;
 mod events;
 mod evidence;
 mod fleet_actions;
+mod grace_deadlines;
 mod ocsf;
 mod ops;
 mod reattest;

@@ -267,6 +267,7 @@ fn two_collectors_deliver_each_webhook_once_and_count_the_failed_attempt() {
     let endpoint = WebhookEndpoint {
         url: receiver.url.clone(),
         secret: WebhookSecret::parse(SECRET).unwrap(),
+        name: None,
     };
     let hooked = |c: &mut CollectorConfig| {
         c.events = EventsConfig {
@@ -391,6 +392,7 @@ fn a_delivery_one_collector_is_sending_is_skipped_by_another_which_sends_the_res
     let endpoint = WebhookEndpoint {
         url: hook,
         secret: WebhookSecret::parse(SECRET).unwrap(),
+        name: None,
     };
     let hooked = |c: &mut CollectorConfig| {
         c.events = EventsConfig {

@@ -195,7 +195,7 @@ mod migrations {
 
     const NEWER: i64 = 1000;
     /// Every schema version this build applies, in order.
-    const VERSIONS: [i64; 4] = [1, 2, 3, 4];
+    const VERSIONS: [i64; 5] = [1, 2, 3, 4, 5];
     /// A console session ended before an upgrade, which must stay ended.
     const ENDED: &str = "INSERT INTO console_revoked_sessions (session_id, expires_at)
                          VALUES ('ended-before-the-upgrade', 4102444800)";
@@ -262,7 +262,9 @@ mod migrations {
         // the console's (made at start then), no version table, no history
         // index.
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("DROP TABLE schema_migrations; DROP INDEX reports_device_iat")
+        conn.execute_batch(
+            "DROP TABLE schema_migrations; DROP INDEX reports_device_iat; DROP TABLE grace_deadline_events",
+        )
             .unwrap();
         conn.execute_batch(ENDED).unwrap();
         drop(conn);
@@ -299,7 +301,7 @@ mod migrations {
         // them at start, holding a row.
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP INDEX reports_device_iat; DELETE FROM schema_migrations WHERE version > 1",
+            "DROP INDEX reports_device_iat; DROP TABLE grace_deadline_events; DELETE FROM schema_migrations WHERE version > 1",
         )
         .unwrap();
         conn.execute_batch(ENDED).unwrap();
@@ -372,7 +374,7 @@ mod migrations {
         drop(conn);
         let err = sqlite(&db).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 4"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 5"),
             "{err}"
         );
     }
@@ -427,7 +429,7 @@ mod migrations {
         pg_query(
             &url,
             "DROP INDEX reports_device_iat; DROP TABLE rule_failures; DROP TABLE webhook_deliveries;
-             DELETE FROM schema_migrations WHERE version IN (2, 3)",
+             DROP TABLE grace_deadline_events; DELETE FROM schema_migrations WHERE version IN (2, 3, 5)",
         );
         assert_eq!(pg_query(&url, versions), [1, 4]);
         let c = postgres(&url).unwrap();
@@ -461,7 +463,7 @@ mod migrations {
         assert!(opened.iter().all(Result::is_ok), "{opened:?}");
         assert_eq!(
             pg_query(&url, "SELECT count(*) FROM schema_migrations"),
-            [4]
+            [5]
         );
         assert_eq!(pg_query(&url, "SELECT count(*) FROM policy_revisions"), [1]);
         assert_eq!(pg_query(&url, "SELECT count(*) FROM signing_keys"), [1]);
@@ -479,7 +481,7 @@ mod migrations {
         );
         let err = postgres(&url).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 4"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 5"),
             "{err}"
         );
     }
@@ -498,6 +500,7 @@ mod migrations {
                     url: "http://127.0.0.1:9/hooks".into(),
                     secret: posture_collector::WebhookSecret::parse(crate::webhooks::SECRET)
                         .unwrap(),
+                    name: None,
                 }],
                 ..posture_collector::EventsConfig::default()
             },

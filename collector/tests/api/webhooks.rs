@@ -84,6 +84,7 @@ fn events_arrive_signed_and_a_failed_delivery_is_retried_with_the_same_id() {
     let endpoint = WebhookEndpoint {
         url: url.clone(),
         secret: WebhookSecret::parse(SECRET).unwrap(),
+        name: None,
     };
     let c = spawn_local(CollectorConfig {
         db_path: Some(db.clone()),
@@ -160,6 +161,7 @@ fn deliveries_left_over_are_sent_after_a_restart() {
     let endpoint = WebhookEndpoint {
         url: format!("http://{addr}/hooks/posture"),
         secret: WebhookSecret::parse(SECRET).unwrap(),
+        name: None,
     };
     let open = |backoff: Duration| {
         spawn_local(CollectorConfig {
@@ -210,6 +212,7 @@ fn the_admin_api_shows_each_endpoint_and_its_failures() {
             webhooks: vec![WebhookEndpoint {
                 url: format!("{url}?token=receiver-credential"),
                 secret: WebhookSecret::parse(SECRET).unwrap(),
+                name: None,
             }],
             webhook_first_backoff: Duration::from_millis(50),
             ..EventsConfig::default()
@@ -251,6 +254,7 @@ fn a_bad_ca_for_the_webhooks_stops_the_start() {
             webhooks: vec![WebhookEndpoint {
                 url: "https://hooks.example/posture".into(),
                 secret: WebhookSecret::parse(SECRET).unwrap(),
+                name: None,
             }],
             ca_pem: Some(b"not a certificate".to_vec()),
             ..EventsConfig::default()
@@ -259,4 +263,147 @@ fn a_bad_ca_for_the_webhooks_stops_the_start() {
     })
     .unwrap_err();
     assert!(err.to_string().contains("event output CA"), "{err}");
+}
+
+/// A port nobody listens on.
+fn dead_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/hooks/posture")
+}
+
+/// Waits until the collector's queue for its one endpoint is as `done`
+/// says (a condition, not a time: bounded only so a bug fails the test).
+fn wait_for(c: &Collector, done: impl Fn(&posture_collector::WebhookStatus) -> bool) {
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = c.webhook_status().unwrap();
+        if status.iter().any(&done) {
+            return;
+        }
+        assert!(std::time::Instant::now() < until, "{status:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_named_endpoint_keeps_its_pending_deliveries_when_its_url_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite3");
+    let open = |url: String| {
+        spawn_local(CollectorConfig {
+            db_path: Some(db.clone()),
+            events: EventsConfig {
+                webhooks: vec![WebhookEndpoint {
+                    url,
+                    secret: WebhookSecret::parse(SECRET).unwrap(),
+                    name: Some("siem".into()),
+                }],
+                webhook_first_backoff: Duration::from_secs(3600),
+                ..EventsConfig::default()
+            },
+            ..sqlite_config()
+        })
+        .unwrap()
+    };
+    // The old URL is gone: the enrolment's event waits in the queue.
+    let first = open(dead_url());
+    let d = Device::enrol(&first);
+    drop(first);
+    // The trust moved its receiver; the same endpoint, by name, gets it.
+    let (url, hook) = receiver(1, vec![]);
+    let second = open(url);
+    let got = hook.join().unwrap();
+    assert_eq!(got.len(), 1);
+    verify(&got[0].1);
+    let body: Value = serde_json::from_slice(&got[0].1.body).unwrap();
+    assert_eq!(body["class_uid"], 5001);
+    assert_eq!(body["device"]["uid"], d.id.as_str());
+    wait_for(second.collector(), |s| s.delivered == 1);
+    let status = second.collector().webhook_status().unwrap();
+    assert_eq!(status.len(), 1, "{status:?}");
+    assert_eq!(status[0].endpoint_id, "siem");
+    assert_eq!((status[0].pending, status[0].failed), (0, 0));
+}
+
+#[test]
+fn an_unnamed_endpoint_whose_url_changed_is_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite3");
+    let open = |url: String| {
+        spawn_local(CollectorConfig {
+            db_path: Some(db.clone()),
+            events: EventsConfig {
+                webhooks: vec![WebhookEndpoint {
+                    url,
+                    secret: WebhookSecret::parse(SECRET).unwrap(),
+                    name: None,
+                }],
+                webhook_first_backoff: Duration::from_secs(3600),
+                ..EventsConfig::default()
+            },
+            ..sqlite_config()
+        })
+        .unwrap()
+    };
+    let old = dead_url();
+    let first = open(old.clone());
+    Device::enrol(&first);
+    drop(first);
+    let second = open(dead_url());
+    // The old URL's row has nowhere to go: given up, and said why.
+    wait_for(second.collector(), |s| s.failed == 1);
+    let status = second.collector().webhook_status().unwrap();
+    let gone = status.iter().find(|s| s.failed == 1).unwrap();
+    assert_eq!(gone.url, None, "{status:?}");
+    assert_eq!(
+        gone.last_error.as_deref(),
+        Some("endpoint no longer configured")
+    );
+}
+
+#[test]
+fn a_delivery_is_retried_until_the_horizon_then_given_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite3");
+    let url = dead_url();
+    let open = || {
+        spawn_local(CollectorConfig {
+            db_path: Some(db.clone()),
+            events: EventsConfig {
+                webhooks: vec![WebhookEndpoint {
+                    url: url.clone(),
+                    secret: WebhookSecret::parse(SECRET).unwrap(),
+                    name: Some("siem".into()),
+                }],
+                webhook_first_backoff: Duration::from_secs(3600),
+                webhook_retry_for: Duration::from_secs(2 * 3600),
+                ..EventsConfig::default()
+            },
+            ..sqlite_config()
+        })
+        .unwrap()
+    };
+    let first = open();
+    Device::enrol(&first);
+    Device::enrol(&first);
+    wait_for(first.collector(), |s| s.pending == 2);
+    drop(first);
+    // One event was queued three hours ago, past the two-hour horizon;
+    // the other is new and still inside it.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE webhook_deliveries SET created_at_ms = created_at_ms - 3 * 3600 * 1000
+         WHERE rowid = (SELECT min(rowid) FROM webhook_deliveries)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    // The restart tries both at once: the old one's failure is its last.
+    let second = open();
+    wait_for(second.collector(), |s| s.failed == 1);
+    let status = second.collector().webhook_status().unwrap();
+    assert_eq!((status[0].pending, status[0].failed), (1, 1), "{status:?}");
+    assert_eq!(status[0].delivered, 0);
 }

@@ -15,6 +15,7 @@
 //! store works the same under any server runtime and from the collector's
 //! blocking API.
 
+mod deadlines;
 mod history;
 mod read;
 mod views;

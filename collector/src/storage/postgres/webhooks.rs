@@ -89,7 +89,7 @@ impl PgWebhookQueue {
             client.batch_execute("BEGIN").await.map_err(text)?;
             let row = client
                 .query_opt(
-                    "SELECT event_id, endpoint_id, body, attempts FROM webhook_deliveries
+                    "SELECT event_id, endpoint_id, body, attempts, created_at_ms FROM webhook_deliveries
                      WHERE delivered_at_ms IS NULL AND failed_at_ms IS NULL
                        AND next_attempt_ms <= $1
                      ORDER BY next_attempt_ms, created_at_ms LIMIT 1
@@ -113,6 +113,7 @@ impl PgWebhookQueue {
                         endpoint_id: r.try_get(1).map_err(text)?,
                         body: r.try_get(2).map_err(text)?,
                         attempts: u32::try_from(attempts).unwrap_or(0),
+                        created_at_ms: r.try_get(4).map_err(text)?,
                     })
                 }
             };
