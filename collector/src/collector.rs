@@ -299,11 +299,7 @@ impl Collector {
             Store::Sqlite(s) => s
                 .scan_grace_deadlines_blocking(now)
                 .map_err(|e| CollectorError::Config(e.problem.to_string())),
-            // PostgreSQL refuses events and warn-then-block rules at start
-            // (see `open`), so there is nothing to scan yet. Its query and
-            // insert-once are `storage::postgres::deadlines`, tested on
-            // PostgreSQL; wire them here once that store publishes events.
-            Store::Postgres(_) => Ok(0),
+            Store::Postgres(p) => p.scan_grace_deadlines_blocking(now),
         }
     }
 

@@ -357,21 +357,37 @@ impl Pending {
         if !self.enabled() {
             return Ok(false);
         }
-        let Some(id) = new_id() else {
-            tracing::error!(
-                "grace deadline event for device {} not made: no id could be made for it",
-                due.device_id
-            );
+        let Some(id) = self.grace_deadline_id(due) else {
             return Ok(false);
         };
         if !deadlines::record_once(conn, due, &id, now)? {
             return Ok(false);
         }
+        Ok(self.grace_deadline_recorded(due, id))
+    }
+
+    /// The event id for a grace deadline's event, made before its
+    /// insert-once row (which keeps it); `None`, logged, when no random
+    /// id could be made.
+    pub fn grace_deadline_id(&self, due: &deadlines::DueDeadline) -> Option<String> {
+        let id = new_id();
+        if id.is_none() {
+            tracing::error!(
+                "grace deadline event for device {} not made: no id could be made for it",
+                due.device_id
+            );
+        }
+        id
+    }
+
+    /// Adds the event of a grace deadline whose insert-once row this
+    /// transaction put in, with the id the row keeps; whether it was added.
+    pub fn grace_deadline_recorded(&mut self, due: &deadlines::DueDeadline, id: String) -> bool {
         let (Ok(device), Ok(since)) = (
             DeviceId::new(due.device_id.as_str()),
             OffsetDateTime::from_unix_timestamp(due.since),
         ) else {
-            return Ok(false);
+            return false;
         };
         self.events.push(Event {
             id,
@@ -387,7 +403,7 @@ impl Pending {
                 jti: due.jti.clone(),
             },
         });
-        Ok(true)
+        true
     }
 
     /// Inside the transaction, just before its commit: queue every event

@@ -43,11 +43,10 @@ pub fn config() -> CollectorConfig {
     }
 }
 
-/// The suite's collector settings on SQLite whatever the suite runs on: for
-/// what the PostgreSQL store does not carry yet (the console, evidence,
-/// the relying-party API) and for tests that open the SQLite file
-/// themselves (the event and webhook tests; `shared_database.rs` runs
-/// events and webhooks on PostgreSQL).
+/// The suite's collector settings on SQLite whatever the suite runs on,
+/// for tests that open the SQLite file themselves (the event, webhook and
+/// grace deadline tests; `shared_database.rs` runs events, webhooks and
+/// grace deadlines on PostgreSQL).
 pub fn sqlite_config() -> CollectorConfig {
     CollectorConfig {
         policy: test_policy(),

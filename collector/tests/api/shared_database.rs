@@ -434,3 +434,72 @@ fn a_delivery_one_collector_is_sending_is_skipped_by_another_which_sends_the_res
         [3]
     );
 }
+
+#[test]
+fn a_passed_grace_deadline_is_announced_once_by_collectors_scanning_together() {
+    let Some(url) = database() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let nobody = format!("http://{}/hooks", dead.local_addr().unwrap());
+    drop(dead);
+    let setup = |name: &str| {
+        let path = dir.path().join(name);
+        let nobody = nobody.clone();
+        move |c: &mut CollectorConfig| {
+            c.policy = Policy::parse(GRACE, PolicyFormat::Toml).unwrap();
+            c.events = EventsConfig {
+                outputs: vec![EventOutput::JsonLines(path)],
+                webhooks: vec![WebhookEndpoint {
+                    url: nobody,
+                    secret: WebhookSecret::parse(SECRET).unwrap(),
+                    name: None,
+                }],
+                // The queue is counted, not delivered.
+                webhook_first_backoff: Duration::from_secs(3600),
+                ..EventsConfig::default()
+            };
+        }
+    };
+    let (a, b) = (on(&url, setup("a.jsonl")), on(&url, setup("b.jsonl")));
+    let mut d = Device::enrol(&a);
+    let deadline = lock(&d.check_in(&a, Shape::NonCompliant)).deadline.unwrap();
+    let blocked_from = deadline.midnight().assume_utc();
+
+    // Both scan at once, each several times, from the block's first second.
+    let scans: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = [&a, &b, &a, &b]
+            .into_iter()
+            .map(|c| s.spawn(move || c.collector().scan_grace_deadlines(blocked_from).unwrap()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(
+        scans, 1,
+        "one scan announces the deadline, the others find it made"
+    );
+    assert_eq!(
+        pg_query(&url, "SELECT count(*) FROM grace_deadline_events"),
+        [1]
+    );
+    drop((a, b));
+
+    let announced: Vec<Value> = events_in(&dir.path().join("a.jsonl"))
+        .into_iter()
+        .chain(events_in(&dir.path().join("b.jsonl")))
+        .filter(|e| e["unmapped"]["verdict"] == "block")
+        .collect();
+    assert_eq!(announced.len(), 1, "{announced:#?}");
+    let e = &announced[0];
+    assert_valid(e);
+    assert_eq!(e["class_uid"], 2003);
+    assert_eq!(e["device"]["uid"], d.id.as_str());
+    assert_eq!(e["unmapped"]["deadline"], deadline.to_string());
+    let id = e["metadata"]["uid"].as_str().unwrap();
+    assert_eq!(
+        pg_query(
+            &url,
+            &format!("SELECT count(*) FROM webhook_deliveries WHERE event_id = '{id}'")
+        ),
+        [1]
+    );
+}

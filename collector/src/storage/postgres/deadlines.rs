@@ -5,19 +5,66 @@
 //! others' `ON CONFLICT DO NOTHING` insert nothing, and only the process
 //! whose row went in emits the event.
 //!
-//! Not wired yet: the PostgreSQL store refuses event outputs, webhooks and
-//! warn-then-block rules at start, and keeps no `rule_failures` of its own
-//! so far. Once it does, the scan is `due` on any connection, then, per
-//! deadline, `record_once` in the transaction that queues the event's
-//! webhook rows, emitting when it returns true
-//! (`Collector::scan_grace_deadlines` marks the place).
-#![allow(dead_code)]
+//! The scan reads what is due on any connection, then gives each deadline
+//! a transaction of its own: `record_once`, and when its row went in, the
+//! event's webhook rows; the event goes to the outputs after the commit.
 
 use time::OffsetDateTime;
 use tokio_postgres::GenericClient;
 
-use super::PgError;
+use super::write::queue_webhooks;
+use super::{PgError, PgInner, PgStore};
+use crate::error::CollectorError;
 use crate::events::deadlines::{self, Candidate, DueDeadline};
+
+impl PgStore {
+    /// Announces each grace deadline passed at `now` once across every
+    /// collector on the database (see `Collector::scan_grace_deadlines`);
+    /// how many this call announced.
+    pub fn scan_grace_deadlines_blocking(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<usize, CollectorError> {
+        let inner = self.inner.clone();
+        Ok(self.block_on(async move { inner.scan_grace_deadlines(now).await })??)
+    }
+}
+
+impl PgInner {
+    async fn scan_grace_deadlines(&self, now: OffsetDateTime) -> Result<usize, PgError> {
+        let mut client = self.pool.get().await?;
+        let found = due(&**client, now).await?;
+        let mut emitted = 0;
+        for d in &found {
+            let mut events = self.pending();
+            if !events.enabled() {
+                return Ok(0);
+            }
+            let Some(id) = events.grace_deadline_id(d) else {
+                continue;
+            };
+            let tx = client.transaction().await?;
+            if !record_once(&*tx, d, &id, now.unix_timestamp()).await? {
+                // Announced already, by this process or another.
+                continue;
+            }
+            if events.grace_deadline_recorded(d, id) {
+                queue_webhooks(&tx, &events).await?;
+            }
+            match tx.commit().await {
+                Ok(()) => {
+                    events.committed();
+                    emitted += 1;
+                }
+                Err(e) => {
+                    events.discard();
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(emitted)
+    }
+}
 
 /// The insert-once, as on SQLite, with PostgreSQL's parameters.
 const RECORD_ONCE: &str = "

@@ -109,7 +109,7 @@ async fn lock_device(tx: &Transaction<'_>, device_id: &str) -> Result<Option<Dev
 
 /// Queues the webhook deliveries of the transaction's events in it, so
 /// they commit with the change or not at all.
-async fn queue_webhooks(tx: &Transaction<'_>, events: &Pending) -> Result<(), PgError> {
+pub(super) async fn queue_webhooks(tx: &Transaction<'_>, events: &Pending) -> Result<(), PgError> {
     let deliveries = events.deliveries();
     if deliveries.is_empty() {
         return Ok(());
@@ -133,7 +133,7 @@ async fn queue_webhooks(tx: &Transaction<'_>, events: &Pending) -> Result<(), Pg
 
 impl PgInner {
     /// The events of one command, published by [`PgInner::finish`].
-    fn pending(&self) -> Pending {
+    pub(super) fn pending(&self) -> Pending {
         Pending::new(self.events.clone(), self.webhooks.clone())
     }
 
