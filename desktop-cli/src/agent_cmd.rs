@@ -188,7 +188,13 @@ fn effective(outcome: &CheckInOutcome) -> Compliance {
 /// `check-in`.
 pub fn check_in(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent(g)?;
-    let outcome = agent.check_in().map_err(CliError::Agent)?;
+    // The text is for the person, in their language; the JSON as stored.
+    let outcome = if json {
+        agent.check_in()
+    } else {
+        agent.check_in_localised(g.locale)
+    }
+    .map_err(CliError::Agent)?;
     if json {
         print_json(&outcome);
     } else {
@@ -216,7 +222,12 @@ pub fn flush(json: bool, g: &Globals) -> Result<u8, CliError> {
 /// `status`.
 pub fn status(json: bool, g: &Globals) -> Result<u8, CliError> {
     let agent = open_agent_to_read(g)?;
-    let status = agent.status().map_err(CliError::Agent)?;
+    let status = if json {
+        agent.status()
+    } else {
+        agent.status_localised(g.locale)
+    }
+    .map_err(CliError::Agent)?;
     if json {
         print_json(&status);
     } else {

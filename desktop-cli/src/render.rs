@@ -139,7 +139,8 @@ pub fn posture_table(p: &Posture) -> String {
 /// The verdict: headline, then each finding, worst first, with its fix.
 ///
 /// The labels are in `locale`; the findings' words are as the verdict has
-/// them (a collector's verdict comes in the collector's language).
+/// them: the agent renders those it knows in `locale` first
+/// (`Agent::status_localised`), a collector's own keep its words.
 pub fn verdict_text(v: &Verdict, locale: Locale) -> String {
     let mut out = String::new();
     let headline = v.compliance.headline(locale);
@@ -261,7 +262,8 @@ fn when(t: Option<time::OffsetDateTime>) -> String {
 /// What a check-in did: the verdict with remediation, then delivery.
 ///
 /// The labels and messages are in `locale`; the findings' words are as the
-/// verdict has them (the report's, and the collector's, are in English).
+/// verdict has them (`Agent::check_in_localised` renders in `locale` those
+/// the core knows; a collector's own keep the collector's English).
 pub fn check_in_text(o: &agent_core::agent::CheckInOutcome, locale: Locale) -> String {
     let mut out = String::new();
     if !o.notify.notify {

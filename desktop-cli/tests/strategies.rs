@@ -354,9 +354,25 @@ fn check_ins_quiet_hours_and_errors_speak_welsh_with_lang_cy() {
         words.contains("(hysbysu yn unig: nodyn atgoffa;"),
         "the strategy's note in Welsh: {words}"
     );
+    // The collector's findings that the core knows, rendered in Welsh from
+    // the facts; the report and the collector's verdict stay in English.
+    let welsh_fix = "→ Mae eich dyfais yn rhedeg Debian GNU/Linux 12; mae ar yr ymddiriedolaeth angen 999 neu fersiwn mwy diweddar.";
+    assert!(words.contains(welsh_fix), "{words}");
+    assert!(!words.contains("Your device runs"), "{words}");
+    let status = text(&d.run(&["status", "--lang", "cy"]).stdout);
+    assert!(status.contains(welsh_fix), "{status}");
+    let json = text(&d.run(&["status", "--json", "--lang", "cy"]).stdout);
+    assert!(
+        json.contains("Your device runs Debian GNU/Linux 12"),
+        "{json}"
+    );
     // The same check-in in English, word for word as before.
     let out = d.run(&["check-in", "--lang", "en"]);
     let words = text(&out.stdout);
+    assert!(
+        words.contains("→ Your device runs Debian GNU/Linux 12; the trust needs 999 or newer."),
+        "{words}"
+    );
     assert!(
         words.contains("(notify-only: a reminder; it never makes this device non-compliant)"),
         "{words}"

@@ -137,8 +137,12 @@ impl PostureAgent {
     }
 
     /// One check-in: collect, evaluate, sign, queue and deliver a report.
+    /// The verdicts' findings are in the agent's locale (a collector's
+    /// finding the core does not know keeps the collector's words).
     pub async fn check_in(&self) -> Result<CheckInOutcome, PostureAgentError> {
-        self.run(|agent| agent.check_in().map(Into::into)).await
+        let locale = self.locale;
+        self.run(move |agent| agent.check_in_localised(locale).map(Into::into))
+            .await
     }
 
     /// Sends every queued report now (e.g. the network just came back).
@@ -146,9 +150,11 @@ impl PostureAgent {
         self.run(|agent| agent.flush()).await
     }
 
-    /// The agent's status.
+    /// The agent's status, its verdicts' findings in the agent's locale.
     pub async fn status(&self) -> Result<Status, PostureAgentError> {
-        self.run(|agent| agent.status().map(Into::into)).await
+        let locale = self.locale;
+        self.run(move |agent| agent.status_localised(locale).map(Into::into))
+            .await
     }
 
     /// The collector's latest attestation result for this device (an EAR

@@ -7,7 +7,8 @@ use super::client::Client;
 use super::deliver::FlushOutcome;
 use super::{Agent, AgentError, Inner, Status, policy_in_force};
 use crate::keys::DeviceSigner;
-use crate::policy::{Verdict, evaluate, evaluate_with_history};
+use crate::l10n::Locale;
+use crate::policy::{Verdict, evaluate, evaluate_with_history, localise};
 use crate::protocol::app_attest::{enrol_client_data_hash, report_client_data_hash};
 use crate::protocol::{
     DeviceId, EnrolRequest, EnrolmentCode, RequestPurpose, report_attestation_challenge,
@@ -180,7 +181,7 @@ impl Agent {
         let pushed = inner.state.batch(|state| {
             let pushed = state.push(&queued)?;
             state.set_next_nonce(None, None)?;
-            state.set_verdicts(&verdicts, now)?;
+            state.set_verdicts_from(&verdicts, &claims.posture, now)?;
             state.set_failure_history(&history)?;
             Ok(pushed)
         })?;
@@ -201,6 +202,32 @@ impl Agent {
             status: inner.status()?,
             notify,
         })
+    }
+
+    /// [`Agent::check_in`] with the verdicts' findings in `locale`, for the
+    /// person holding the device (the report itself stays in English); see
+    /// [`crate::policy::localise`].
+    pub fn check_in_localised(&self, locale: Locale) -> Result<CheckInOutcome, AgentError> {
+        let mut outcome = self.check_in()?;
+        if locale == Locale::En {
+            return Ok(outcome);
+        }
+        let (policy, posture) = {
+            let inner = self.lock()?;
+            (
+                policy_in_force(&inner.state)?,
+                inner.state.verdict_posture()?,
+            )
+        };
+        if let Some(posture) = &posture {
+            outcome.local_verdict = localise(&outcome.local_verdict, posture, &policy, locale);
+        }
+        outcome.status.verdicts =
+            outcome
+                .status
+                .verdicts
+                .localised(posture.as_ref(), &policy, locale);
+        Ok(outcome)
     }
 
     /// The exact payload a check-in would sign now (nothing is signed,

@@ -257,6 +257,19 @@ impl Agent {
         inner.status()
     }
 
+    /// [`Agent::status`] with the verdicts' findings in `locale`; see
+    /// [`crate::policy::localise`].
+    pub fn status_localised(&self, locale: crate::l10n::Locale) -> Result<Status, AgentError> {
+        let inner = self.lock()?;
+        let mut status = inner.status()?;
+        if locale != crate::l10n::Locale::En {
+            let policy = policy_in_force(&inner.state)?;
+            let posture = inner.state.verdict_posture()?;
+            status.verdicts = status.verdicts.localised(posture.as_ref(), &policy, locale);
+        }
+        Ok(status)
+    }
+
     /// Registers a listener told of every status change; dropping the
     /// returned [`Subscription`] unregisters it.
     pub fn subscribe(&self, listener: Arc<dyn StatusListener>) -> Subscription {

@@ -265,6 +265,39 @@ pub fn evaluate_with_history_in(
     }
 }
 
+/// `verdict`'s findings in `locale`, rendered from their structured data
+/// (rule, outcome, deadline, strategy and the fact in `posture`) with the
+/// messages [`evaluate_in`] uses: the verdict a device stored or a collector
+/// sent, shown in the language of the person holding the device.
+///
+/// A finding is re-rendered only when the core, evaluating `posture` under
+/// `policy` on the verdict's day, reaches the same finding word for word in
+/// English; any other (one a collector added, one reached under another
+/// policy or from other facts) keeps the text it came with. Outcomes, rule
+/// ids and dates never change.
+pub fn localise(verdict: &Verdict, posture: &Posture, policy: &Policy, locale: Locale) -> Verdict {
+    let mut out = verdict.clone();
+    if locale == Locale::En {
+        return out;
+    }
+    let mut history = FailureHistory::new();
+    for f in &verdict.findings {
+        if let Some(since) = f.failing_since {
+            history.insert(f.rule, since.midnight().assume_utc());
+        }
+    }
+    let at = verdict.evaluated_at;
+    let english = evaluate_with_history_in(posture, policy, at, &history, Locale::En);
+    let local = evaluate_with_history_in(posture, policy, at, &history, locale);
+    for f in &mut out.findings {
+        let same = english.findings.iter().position(|e| e == f);
+        if let Some(i) = same {
+            *f = local.findings[i].clone();
+        }
+    }
+    out
+}
+
 /// The compliance of a set of findings: a `report-only` finding never
 /// counts.
 pub fn compliance_of(findings: &[Finding]) -> Compliance {

@@ -11,7 +11,7 @@ mod strategy;
 
 pub use evaluate::{
     Compliance, Finding, Outcome, PolicyRef, RuleId, Verdict, compliance_of, evaluate, evaluate_in,
-    evaluate_with_history, evaluate_with_history_in,
+    evaluate_with_history, evaluate_with_history_in, localise,
 };
 pub use strategy::{FailureHistory, Strategy};
 

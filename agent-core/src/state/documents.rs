@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use super::Cached;
 use super::stamp::from_db;
 use crate::policy::{Policy, PolicyFormat, Verdict};
+use crate::posture::Posture;
 use crate::protocol::Freshness;
 
 /// The verdicts the agent last saw: its own (immediate) and the server's
@@ -25,6 +26,31 @@ pub struct VerdictRecord {
     /// The server's evaluation of the last report it acknowledged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<ServerVerdict>,
+}
+
+impl VerdictRecord {
+    /// The verdicts with their findings in `locale`, rendered from
+    /// `posture` (the last report's) under `policy` (see
+    /// [`crate::policy::localise`]); as stored without a posture.
+    pub fn localised(
+        &self,
+        posture: Option<&Posture>,
+        policy: &Policy,
+        locale: crate::l10n::Locale,
+    ) -> VerdictRecord {
+        let mut out = self.clone();
+        let Some(posture) = posture else {
+            return out;
+        };
+        let localise = |v: &Verdict| crate::policy::localise(v, posture, policy, locale);
+        if let Some(local) = &mut out.local {
+            *local = localise(local);
+        }
+        if let Some(server) = &mut out.server {
+            server.verdict = localise(&server.verdict);
+        }
+        out
+    }
 }
 
 /// The server's answer to a report.
@@ -43,6 +69,17 @@ pub struct ServerVerdict {
     pub next_checkin_at: OffsetDateTime,
 }
 
+/// The verdicts as stored, with the posture of the last report (the one
+/// the device's own verdict was reached from), so that its findings can be
+/// shown in the language of the person reading them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredVerdicts {
+    #[serde(flatten)]
+    pub(crate) record: VerdictRecord,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) posture: Option<Posture>,
+}
+
 /// A parsed document, or why its stored text does not parse (reported on
 /// every read, so a damaged record does not stop the state from opening:
 /// unenrolling and resetting still work).
@@ -57,14 +94,14 @@ pub(crate) struct Documents {
     /// The policy the collector sent, or None before the first.
     pub(crate) policy: Parsed<Option<Policy>>,
     /// The verdicts, empty before the first.
-    pub(crate) verdicts: Parsed<VerdictRecord>,
+    pub(crate) verdicts: Parsed<StoredVerdicts>,
 }
 
 impl Default for Documents {
     fn default() -> Self {
         Documents {
             policy: Ok(None),
-            verdicts: Ok(VerdictRecord::default()),
+            verdicts: Ok(StoredVerdicts::default()),
         }
     }
 }
@@ -96,7 +133,7 @@ impl Documents {
                 .map_err(|e| format!("the stored policy is invalid: {e}")),
         });
         let verdicts = stored("verdict", verdicts, verdicts_at).and_then(|json| match json {
-            None => Ok(VerdictRecord::default()),
+            None => Ok(StoredVerdicts::default()),
             Some(json) => crate::json::from_str(&json)
                 .map_err(|e| format!("the stored verdict is invalid: {e}")),
         });

@@ -7,11 +7,12 @@
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::documents::VerdictRecord;
+use super::documents::{StoredVerdicts, VerdictRecord};
 use super::error::{DbError, StateError};
 use super::stamp::{from_db, from_db_opt, to_db};
 use super::{Cached, State};
 use crate::policy::Policy;
+use crate::posture::Posture;
 use crate::protocol::{DeviceId, Nonce};
 
 /// What the backend said when this device enrolled.
@@ -180,16 +181,58 @@ impl State {
     /// The verdicts last seen (empty before the first check-in). Parsed
     /// when the state was opened, not at each read.
     pub fn verdicts(&self) -> Result<VerdictRecord, StateError> {
-        self.documents(|d| d.verdicts.clone())
+        self.documents(|d| {
+            d.verdicts
+                .as_ref()
+                .map(|v| v.record.clone())
+                .map_err(Clone::clone)
+        })
     }
 
-    /// Stores the verdicts and when the newest was reached.
+    /// The posture of the last report, which the device's own verdict was
+    /// reached from (None before the first check-in).
+    pub fn verdict_posture(&self) -> Result<Option<Posture>, StateError> {
+        self.documents(|d| {
+            d.verdicts
+                .as_ref()
+                .map(|v| v.posture.clone())
+                .map_err(Clone::clone)
+        })
+    }
+
+    /// Stores the verdicts and when the newest was reached, keeping the
+    /// posture stored with them.
     pub fn set_verdicts(
         &mut self,
         verdicts: &VerdictRecord,
         at: OffsetDateTime,
     ) -> Result<(), StateError> {
-        let json = serde_json::to_string(verdicts).map_err(|e| StateError::Invalid {
+        let posture = self.verdict_posture().ok().flatten();
+        self.store_verdicts(verdicts, posture.as_ref(), at)
+    }
+
+    /// Stores the verdicts with the posture of the report the device's own
+    /// verdict was reached from.
+    pub fn set_verdicts_from(
+        &mut self,
+        verdicts: &VerdictRecord,
+        posture: &Posture,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        self.store_verdicts(verdicts, Some(posture), at)
+    }
+
+    fn store_verdicts(
+        &mut self,
+        verdicts: &VerdictRecord,
+        posture: Option<&Posture>,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        let stored = StoredVerdicts {
+            record: verdicts.clone(),
+            posture: posture.cloned(),
+        };
+        let json = serde_json::to_string(&stored).map_err(|e| StateError::Invalid {
             what: "verdicts",
             detail: format!("cannot be encoded: {e}"),
         })?;
@@ -201,7 +244,7 @@ impl State {
             )?;
             Ok(())
         })?;
-        self.written(|d| d.verdicts = Ok(verdicts.clone()));
+        self.written(|d| d.verdicts = Ok(stored));
         Ok(())
     }
 
@@ -377,11 +420,26 @@ mod tests {
         let at = datetime!(2026-11-02 10:00 UTC);
         state.set_verdicts(&verdicts(at), at).unwrap();
         assert_eq!(state.verdicts().unwrap(), verdicts(at));
+        assert_eq!(state.verdict_posture().unwrap(), None);
+        // The posture stored with the verdicts stays when only the verdicts
+        // change (the collector's answer arrives later).
+        let posture = crate::posture::Posture::unknown(crate::Platform::Linux, "test", at);
+        state
+            .set_verdicts_from(&verdicts(at), &posture, at)
+            .unwrap();
+        state.set_verdicts(&verdicts(at), at).unwrap();
+        assert_eq!(state.verdict_posture().unwrap(), Some(posture.clone()));
         drop(state);
 
         let state = State::open(dir.path()).unwrap();
         assert_eq!(state.documents.policy, Ok(Some(policy("nhs"))));
-        assert_eq!(state.documents.verdicts, Ok(verdicts(at)));
+        assert_eq!(
+            state.documents.verdicts,
+            Ok(StoredVerdicts {
+                record: verdicts(at),
+                posture: Some(posture),
+            })
+        );
         assert_eq!(state.policy().unwrap(), Some(policy("nhs")));
         assert_eq!(state.verdicts().unwrap(), verdicts(at));
         let (policy_at, verdict_at): (i64, i64) = state

@@ -268,3 +268,38 @@ strategy = "block"
     .to_string();
     assert!(e.contains("report-only"), "{e}");
 }
+
+#[test]
+fn a_stored_verdict_is_shown_in_welsh_as_evaluate_in_gives_it() {
+    let policy = with_strategy(Strategy::WarnThenBlock, Some(7));
+    let posture = unencrypted();
+    let mut history = FailureHistory::new();
+    history.insert(RuleId::StorageEncryption, NOW - Duration::days(3));
+    let stored = evaluate_with_history(&posture, &policy, NOW, &history);
+    let welsh = evaluate_with_history_in(&posture, &policy, NOW, &history, Locale::Cy);
+    assert_ne!(stored, welsh, "the Welsh verdict has Welsh words");
+    assert_eq!(localise(&stored, &posture, &policy, Locale::Cy), welsh);
+    assert_eq!(localise(&stored, &posture, &policy, Locale::En), stored);
+
+    // A finding the core does not reach from these facts keeps its words:
+    // one with other text, and one a collector added.
+    let mut other = stored.clone();
+    other.findings[0].remediation = Some("Ask the service desk.".into());
+    let added = Finding {
+        rule: RuleId::Assurance,
+        outcome: Outcome::Fail,
+        observed: "assurance basic".into(),
+        requirement: Some("assurance strong".into()),
+        remediation: Some("Update the app.".into()),
+        deadline: None,
+        strategy: None,
+        failing_since: None,
+    };
+    other.findings.push(added.clone());
+    let shown = localise(&other, &posture, &policy, Locale::Cy);
+    assert_eq!(shown.findings[0], other.findings[0]);
+    assert_eq!(shown.findings.last(), Some(&added));
+    let n = welsh.findings.len();
+    assert_eq!(shown.findings[1..n], welsh.findings[1..]);
+    assert_eq!(shown.compliance, other.compliance);
+}
