@@ -566,6 +566,31 @@ def test_enrol_check_in_preview_and_unenrol_against_the_collector(
     assert [r["jti"] for r in exported if r["device_id"] == device_id] == [jti]
 
 
+def test_a_welsh_agent_shows_the_collectors_verdict_in_welsh(collector, storage_dir, probe, signer):
+    welsh = pa.PostureAgent(storage_dir, probe=probe, signer=signer, locale="cy-GB")
+
+    async def flow():
+        await welsh.enrol(collector.url, collector.take_code())
+        return await welsh.check_in(), await welsh.status()
+
+    outcome, status = asyncio.run(flow())
+    rule = pa.RuleId.DEVELOPER_MODE
+    in_welsh = next(f for f in welsh.evaluate(welsh.collect(), pa.default_policy()).findings if f.rule == rule)
+    with tempfile.TemporaryDirectory() as d:
+        plain = pa.PostureAgent(d, probe=probe)
+        english = plain.evaluate(plain.collect(), pa.default_policy())
+    in_english = next(f for f in english.findings if f.rule == rule)
+    assert in_welsh.observed != in_english.observed
+    server = outcome.status.verdicts.server
+    assert server is not None
+    # The report and the collector's verdict are in English; the agent
+    # shows each finding it knows in its own language.
+    for verdict in (outcome.local_verdict, server.verdict, status.verdicts.server.verdict, status.verdicts.local):
+        finding = next(f for f in verdict.findings if f.rule == rule)
+        assert finding.observed == in_welsh.observed
+    assert server.verdict.compliance == outcome.local_verdict.compliance
+
+
 def test_check_in_before_enrolling_is_a_typed_not_enrolled_error(agent):
     with pytest.raises(pa.PostureAgentError.NotEnrolled) as caught:
         asyncio.run(agent.check_in())
