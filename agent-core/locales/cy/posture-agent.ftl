@@ -313,7 +313,7 @@ privacy-leaflet-review = Mae'r Gymraeg yn y daflen hon yn aros i siaradwr Cymrae
 
 # needs-review: own translation
 finding-not-applicable = heb ei wirio ar { $device }
-# needs-review: own translation; the reason after it comes from the device, in English
+# needs-review: own translation; the reason after it is the device's, in Welsh where the core has the words (reason-...)
 finding-unknown = anhysbys: { $reason }
 # needs-review: own translation
 finding-os-unidentified = nid oedd modd adnabod y system weithredu ({ $reason })
@@ -471,3 +471,14 @@ status-own-verdict = Dyfarniad diwethaf y ddyfais hon ei hun:
 error-not-enrolled = nid yw'r ddyfais hon wedi'i chofrestru; cofrestrwch hi yn gyntaf gyda chod untro gan eich sefydliad
 # needs-review: own translation
 error-already-enrolled = mae'r ddyfais hon eisoes wedi'i chofrestru gyda { $server }; dadgofrestrwch hi yn gyntaf i gofrestru eto
+
+## Rhesymau pam nad yw ffaith yn hysbys
+
+# needs-review: own translation; "clwt" for a software patch is own choice
+reason-ios-no-patch-level = nid oes gan iOS lefel clwt diogelwch fel Android: fersiwn y system weithredu sy'n ei chario
+# needs-review: own translation; "Auto-Lock" is Apple's name for the setting
+reason-ios-no-auto-lock-api = ni all ap trydydd parti ei ddarllen: nid yw iOS yn rhoi API i apiau ddarllen y gosodiad Auto-Lock
+# needs-review: own translation
+reason-ios-no-developer-mode-api = nid yw iOS yn rhoi API i apiau ddarllen y modd datblygwr
+# needs-review: own translation; "dadfygio" for debugging is own choice
+reason-ios-no-usb-debugging = nid oes gan iOS osodiad dadfygio USB

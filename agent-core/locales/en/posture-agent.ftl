@@ -276,3 +276,10 @@ status-own-verdict = This device's last own verdict:
 
 error-not-enrolled = this device is not enrolled; enrol it first with a one-time code from your organisation
 error-already-enrolled = this device is already enrolled with { $server }; unenrol it first to enrol again
+
+## Reasons a fact is unknown (the English is what the probe reports)
+
+reason-ios-no-patch-level = iOS has no Android-style security patch level: the OS version carries it
+reason-ios-no-auto-lock-api = not readable by a third-party app: iOS gives apps no API to read the Auto-Lock setting
+reason-ios-no-developer-mode-api = iOS gives apps no API to read Developer Mode
+reason-ios-no-usb-debugging = iOS has no USB debugging setting

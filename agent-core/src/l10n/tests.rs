@@ -563,3 +563,41 @@ fn the_welsh_leaflet_says_in_both_languages_that_its_welsh_awaits_review() {
     assert!(cy.contains("awaits review by a Welsh speaker"));
     assert!(!en.contains(&text(Locale::En, "privacy-leaflet-review")));
 }
+
+#[test]
+fn the_cores_reasons_for_an_unknown_fact_are_shown_in_welsh() {
+    for &id in REASONS {
+        let english = text(Locale::En, id);
+        assert_eq!(reason(Locale::En, &english), english);
+        let welsh = reason(Locale::Cy, &english);
+        assert_eq!(welsh, text(Locale::Cy, id));
+        assert_ne!(welsh, english, "{id}");
+    }
+    // A platform's own words (an error, a path) are shown as they came.
+    let theirs = "cannot read /etc/os-release: denied";
+    assert_eq!(reason(Locale::Cy, theirs), theirs);
+
+    // In a verdict: the wire's English is as before, the Welsh is Welsh.
+    let at = time::macros::datetime!(2026-11-02 10:00 UTC);
+    let english = "iOS gives apps no API to read Developer Mode";
+    assert_eq!(
+        text(Locale::En, "reason-ios-no-developer-mode-api"),
+        english
+    );
+    let posture = crate::posture::Posture::unknown(crate::Platform::Ios, english, at);
+    let policy = crate::policy::Policy::default_policy();
+    let observed = |locale| -> Vec<String> {
+        crate::policy::evaluate_in(&posture, &policy, at, locale)
+            .findings
+            .into_iter()
+            .map(|f| f.observed)
+            .collect()
+    };
+    assert!(observed(Locale::En).contains(&format!("unknown: {english}")));
+    let welsh = "anhysbys: nid yw iOS yn rhoi API i apiau ddarllen y modd datblygwr".to_owned();
+    assert!(
+        observed(Locale::Cy).contains(&welsh),
+        "{:?}",
+        observed(Locale::Cy)
+    );
+}

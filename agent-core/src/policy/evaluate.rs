@@ -376,7 +376,10 @@ impl Ctx<'_> {
         Finding {
             rule,
             outcome,
-            observed: self.say(Msg::new("finding-unknown").text("reason", reason)),
+            observed: self.say(
+                Msg::new("finding-unknown")
+                    .text("reason", crate::l10n::reason(self.locale, reason)),
+            ),
             requirement: Some(requirement),
             remediation,
             deadline: None,

@@ -11,6 +11,7 @@
 use time::OffsetDateTime;
 
 use super::reading::Reading;
+use crate::l10n::Locale;
 use crate::posture::{
     Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
     ScreenLock, StorageEncryption,
@@ -108,8 +109,7 @@ pub fn ios_posture(r: &IosReadings, collected_at: OffsetDateTime) -> Posture {
         build: text(&r.build, "sysctl kern.osversion"),
         kernel: text(&r.kernel, "uname release"),
     };
-    p.security_patch =
-        Fact::unknown("iOS has no Android-style security patch level: the OS version carries it");
+    p.security_patch = Fact::unknown(reason("reason-ios-no-patch-level"));
     p.storage_encryption = if simulator {
         Fact::unknown(
             "a simulator has no data protection of its own: its storage is a folder on the Mac",
@@ -129,11 +129,9 @@ pub fn ios_posture(r: &IosReadings, collected_at: OffsetDateTime) -> Posture {
             Err(why) => Fact::unknown(why.clone()),
         }
     };
-    p.auto_lock = Fact::unknown(
-        "not readable by a third-party app: iOS gives apps no API to read the Auto-Lock setting",
-    );
-    p.developer_mode = Fact::unknown("iOS gives apps no API to read Developer Mode");
-    p.usb_debugging = Fact::unknown("iOS has no USB debugging setting");
+    p.auto_lock = Fact::unknown(reason("reason-ios-no-auto-lock-api"));
+    p.developer_mode = Fact::unknown(reason("reason-ios-no-developer-mode-api"));
+    p.usb_debugging = Fact::unknown(reason("reason-ios-no-usb-debugging"));
     p.integrity = if simulator {
         vec![heuristic(
             "jailbreak",
@@ -286,3 +284,9 @@ fn first_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// One of the core's own reasons for an unknown fact, in English as the
+/// posture carries it (shown in the person's language by the evaluation).
+fn reason(id: &'static str) -> String {
+    crate::l10n::text(Locale::En, id)
+}
