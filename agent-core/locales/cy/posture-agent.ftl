@@ -482,3 +482,5 @@ reason-ios-no-auto-lock-api = ni all ap trydydd parti ei ddarllen: nid yw iOS yn
 reason-ios-no-developer-mode-api = nid yw iOS yn rhoi API i apiau ddarllen y modd datblygwr
 # needs-review: own translation; "dadfygio" for debugging is own choice
 reason-ios-no-usb-debugging = nid oes gan iOS osodiad dadfygio USB
+# needs-review: own translation; "ystum" for posture as in privacy-payload-report
+reason-auto-lock-not-reported = heb ei adrodd: mae'r asiant a gasglodd yr ystum hwn yn hŷn na'r ffaith auto_lock

@@ -283,3 +283,4 @@ reason-ios-no-patch-level = iOS has no Android-style security patch level: the O
 reason-ios-no-auto-lock-api = not readable by a third-party app: iOS gives apps no API to read the Auto-Lock setting
 reason-ios-no-developer-mode-api = iOS gives apps no API to read Developer Mode
 reason-ios-no-usb-debugging = iOS has no USB debugging setting
+reason-auto-lock-not-reported = not reported: the agent that collected this posture predates the auto_lock fact

@@ -237,6 +237,7 @@ const REASONS: &[&str] = &[
     "reason-ios-no-auto-lock-api",
     "reason-ios-no-developer-mode-api",
     "reason-ios-no-usb-debugging",
+    "reason-auto-lock-not-reported",
 ];
 
 /// The reason a fact is unknown, as a probe reported it (in English), in

@@ -84,7 +84,10 @@ pub enum PostureError {
 
 /// `auto_lock` of a posture document that has none.
 fn auto_lock_not_reported() -> Fact<AutoLock> {
-    Fact::unknown("not reported: the agent that collected this posture predates the auto_lock fact")
+    Fact::unknown(crate::l10n::text(
+        crate::l10n::Locale::En,
+        "reason-auto-lock-not-reported",
+    ))
 }
 
 impl Posture {
