@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agent_core::Platform;
-use agent_core::protocol::{DeviceDetail, FleetSummary, IssuedCode, limits};
+use agent_core::protocol::{ComplianceAnswer, DeviceDetail, FleetSummary, IssuedCode, limits};
 use agent_core::token::{Verifier, random_id};
 use ring::digest::{SHA256, digest};
 use time::OffsetDateTime;
@@ -223,10 +223,16 @@ impl Collector {
         &self,
         stale_after_secs: Option<u64>,
     ) -> Result<FleetSummary, CollectorError> {
-        let (now, stale) = (
-            now(),
-            stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
-        );
+        self.fleet_summary_at(stale_after_secs, now())
+    }
+
+    /// [`Collector::fleet_summary`] as it stands at `now`.
+    pub fn fleet_summary_at(
+        &self,
+        stale_after_secs: Option<u64>,
+        now: OffsetDateTime,
+    ) -> Result<FleetSummary, CollectorError> {
+        let stale = stale_after_secs.unwrap_or_else(|| self.default_stale_after());
         match &self.inner.store {
             Store::Sqlite(s) => s.read_blocking(|c| store::fleet_summary(c, now, stale)),
             Store::Postgres(p) => p.block_on(p.fleet_summary(now, stale))?,
@@ -240,14 +246,35 @@ impl Collector {
         device_id: &str,
         stale_after_secs: Option<u64>,
     ) -> Result<Option<DeviceDetail>, CollectorError> {
-        let (now, stale) = (
-            now(),
-            stale_after_secs.unwrap_or_else(|| self.default_stale_after()),
-        );
+        self.device_detail_at(device_id, stale_after_secs, now())
+    }
+
+    /// [`Collector::device_detail`] as it stands at `now`: stale, and a
+    /// warning whose grace deadline day has begun non-compliant, by then.
+    pub fn device_detail_at(
+        &self,
+        device_id: &str,
+        stale_after_secs: Option<u64>,
+        now: OffsetDateTime,
+    ) -> Result<Option<DeviceDetail>, CollectorError> {
+        let stale = stale_after_secs.unwrap_or_else(|| self.default_stale_after());
         match &self.inner.store {
             Store::Sqlite(s) => s.read_blocking(|c| store::device_detail(c, device_id, now, stale)),
             Store::Postgres(p) => p.block_on(p.device_detail(device_id.to_owned(), now, stale))?,
         }
+    }
+
+    /// The relying-party answer for the enrolled device `device_id` as it
+    /// stands at `now` (protocol §11.1); `None` when no enrolled device
+    /// has it. Blocking.
+    pub fn compliance_answer_at(
+        &self,
+        device_id: &str,
+        stale_after_secs: Option<u64>,
+        now: OffsetDateTime,
+    ) -> Result<Option<ComplianceAnswer>, CollectorError> {
+        let stale = stale_after_secs.unwrap_or_else(|| self.default_stale_after());
+        crate::relying_party::answer_by_id(self, device_id, stale, now)
     }
 
     /// The JWK set of the key that signs attestation results (protocol §5.3.2).

@@ -15,7 +15,7 @@
 //! can carry the same statements (`storage::postgres::deadlines`).
 
 use agent_core::Platform;
-use agent_core::policy::{Outcome, RuleId, Verdict};
+use agent_core::policy::{Compliance, Finding, Outcome, RuleId, Verdict};
 use rusqlite::{Connection, params};
 use time::{Date, OffsetDateTime};
 
@@ -79,6 +79,21 @@ pub(crate) fn block_starts(deadline: Date) -> OffsetDateTime {
     deadline.midnight().assume_utc()
 }
 
+/// Whether `finding` is a warning whose grace has run out at `now`: a
+/// warning with a deadline whose day has begun (UTC). The one rule for
+/// the scan and for every view that shows compliance from a stored
+/// verdict, so a gateway sees the block from the deadline's first second
+/// whether or not the device reported again.
+pub(crate) fn grace_over(finding: &Finding, now: OffsetDateTime) -> bool {
+    finding.outcome == Outcome::Warn && finding.deadline.is_some_and(|d| block_starts(d) <= now)
+}
+
+/// Whether a stored verdict's warning has become a block at `now`: one of
+/// its warnings' grace has run out ([`grace_over`]).
+pub(crate) fn verdict_blocks(verdict: &Verdict, now: OffsetDateTime) -> bool {
+    verdict.compliance == Compliance::Warning && verdict.findings.iter().any(|f| grace_over(f, now))
+}
+
 /// The candidate, when its deadline has passed at `now`: its verdict's
 /// finding for the rule is a warning with a deadline whose day has begun.
 /// A row that does not parse (a newer collector's rule, a damaged verdict)
@@ -97,12 +112,12 @@ pub(crate) fn due_at(c: Candidate, now: OffsetDateTime) -> Option<DueDeadline> {
         );
         return None;
     };
-    let deadline = verdict
+    let finding = verdict
         .findings
         .iter()
-        .find(|f| f.rule == rule && f.outcome == Outcome::Warn)?
-        .deadline?;
-    if block_starts(deadline) > now {
+        .find(|f| f.rule == rule && f.outcome == Outcome::Warn)?;
+    let deadline = finding.deadline?;
+    if !grace_over(finding, now) {
         return None;
     }
     Some(DueDeadline {

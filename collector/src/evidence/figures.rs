@@ -355,6 +355,19 @@ impl Builder {
     ) -> EvidenceReport {
         self.close_device();
         let mut exceptions = self.exceptions;
+        // An exception still open whose grace deadline day had begun by
+        // the period's end (or by now, for a period still running) is a
+        // block, as the compliance views show it from that day.
+        let end = at(self.period.end());
+        for e in &mut exceptions {
+            let blocked = e.deadline.is_some_and(|d| {
+                let starts = crate::events::deadlines::block_starts(d);
+                starts < end && starts <= generated_at
+            });
+            if e.resolved_at.is_none() && e.state == ExceptionState::Grace && blocked {
+                e.state = ExceptionState::Fail;
+            }
+        }
         exceptions.sort_by(|a, b| {
             (a.device_id.as_str(), rule_order(a.rule), a.since).cmp(&(
                 b.device_id.as_str(),

@@ -209,6 +209,48 @@ fn an_exception_open_before_the_period_keeps_its_start_and_grace_counts_as_faili
 }
 
 #[test]
+fn an_open_exception_past_its_grace_deadline_is_listed_as_failing() {
+    let grace = RuleState {
+        deadline: Some(date!(2026 - 11 - 20)),
+        ..rule(RuleId::SecurityPatch, Outcome::Warn)
+    };
+    let rows = || {
+        vec![row(
+            "a",
+            datetime!(2026-11-11 09:00 UTC),
+            vec![grace.clone()],
+        )]
+    };
+    let state = |from, to| {
+        let r = report(Period::new(from, to).unwrap(), &[("a", false)], rows());
+        assert_eq!(r.exceptions.len(), 1);
+        r.exceptions[0].state
+    };
+    // The period ends the day before the deadline: still in grace.
+    assert_eq!(
+        state(date!(2026 - 11 - 09), date!(2026 - 11 - 19)),
+        ExceptionState::Grace
+    );
+    // It takes in the deadline day: blocked from its start.
+    assert_eq!(
+        state(date!(2026 - 11 - 09), date!(2026 - 11 - 20)),
+        ExceptionState::Fail
+    );
+    // A period still running (generated on 2026-12-03) past a deadline
+    // that has not come yet keeps the grace.
+    let later = RuleState {
+        deadline: Some(date!(2026 - 12 - 10)),
+        ..grace.clone()
+    };
+    let r = report(
+        Period::new(date!(2026 - 11 - 30), date!(2026 - 12 - 13)).unwrap(),
+        &[("a", false)],
+        vec![row("a", datetime!(2026-12-01 09:00 UTC), vec![later])],
+    );
+    assert_eq!(r.exceptions[0].state, ExceptionState::Grace);
+}
+
+#[test]
 fn shares_round_to_four_decimals() {
     assert_eq!(share(0, 0), None);
     assert_eq!(share(1, 2), Some(0.3333));

@@ -16,7 +16,7 @@ use axum::response::Response;
 
 use super::admin::{query_param, stale_after};
 use super::{json_value, read_body_limited, respond};
-use crate::collector::Collector;
+use crate::collector::{Collector, now};
 use crate::problem::ApiError;
 use crate::relying_party::cloudflare::{self, DeviceScore, PostureRequest, PostureResponse};
 use crate::relying_party::{GatewayLinks, answer_by_id, answer_by_jkt};
@@ -49,7 +49,7 @@ async fn by_id_inner(
     if !crate::relying_party::is_device_id(&device_id) {
         return Err(unknown());
     }
-    let answer = blocking(move || answer_by_id(&c, &device_id, stale_after)).await?;
+    let answer = blocking(move || answer_by_id(&c, &device_id, stale_after, now())).await?;
     answer.map(no_store).ok_or_else(unknown)
 }
 
@@ -65,7 +65,7 @@ async fn by_jkt_inner(c: Collector, request: Request) -> Result<Response, ApiErr
         .authorize(&parts.headers, SCOPE_COMPLIANCE_READ)?;
     let stale_after = stale_after(&c, &parts)?;
     let jkt = jkt_param(&parts)?;
-    let answer = blocking(move || answer_by_jkt(&c, &jkt, stale_after)).await?;
+    let answer = blocking(move || answer_by_jkt(&c, &jkt, stale_after, now())).await?;
     answer.map(no_store).ok_or_else(|| {
         ApiError::new(
             ProblemKind::NotFound,

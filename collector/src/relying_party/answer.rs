@@ -3,22 +3,25 @@
 
 use agent_core::policy::Outcome;
 use agent_core::protocol::{ComplianceAnswer, ComplianceFreshness, DeviceStatus};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
-use crate::collector::{Collector, now};
+use crate::collector::Collector;
 use crate::error::CollectorError;
 
-/// The answer for the enrolled device `device_id`; `None` when no
+/// The answer for the enrolled device `device_id` at `now` (a warning
+/// whose grace deadline day has begun answers non-compliant, with the
+/// deadline that passed); `None` when no
 /// enrolled device has it. Blocking.
 pub(crate) fn answer_by_id(
     c: &Collector,
     device_id: &str,
     stale_after_secs: u64,
+    now: OffsetDateTime,
 ) -> Result<Option<ComplianceAnswer>, CollectorError> {
     let Some(jkt) = c.inner.store.kid_of_device(device_id)? else {
         return Ok(None);
     };
-    answer(c, device_id, jkt, stale_after_secs)
+    answer(c, device_id, jkt, stale_after_secs, now)
 }
 
 /// The answer for the enrolled device whose key has thumbprint `jkt`;
@@ -27,11 +30,12 @@ pub(crate) fn answer_by_jkt(
     c: &Collector,
     jkt: &str,
     stale_after_secs: u64,
+    now: OffsetDateTime,
 ) -> Result<Option<ComplianceAnswer>, CollectorError> {
     let Some(device_id) = c.inner.store.device_of_kid(jkt)? else {
         return Ok(None);
     };
-    answer(c, &device_id, jkt.to_owned(), stale_after_secs)
+    answer(c, &device_id, jkt.to_owned(), stale_after_secs, now)
 }
 
 fn answer(
@@ -39,9 +43,10 @@ fn answer(
     device_id: &str,
     jkt: String,
     stale_after_secs: u64,
+    now: OffsetDateTime,
 ) -> Result<Option<ComplianceAnswer>, CollectorError> {
     // Unenrolled between the two reads: as unknown as never enrolled.
-    let Some(detail) = c.device_detail(device_id, Some(stale_after_secs))? else {
+    let Some(detail) = c.device_detail_at(device_id, Some(stale_after_secs), now)? else {
         return Ok(None);
     };
     let device = detail.device;
@@ -73,6 +78,6 @@ fn answer(
         },
         grace_deadline,
         policy: verdict.map(|v| v.policy),
-        checked_at: now(),
+        checked_at: now,
     }))
 }

@@ -2,7 +2,7 @@
 //! the writer (WAL gives each reader a consistent snapshot).
 
 use agent_core::Platform;
-use agent_core::policy::Compliance;
+use agent_core::policy::{Compliance, Verdict};
 use agent_core::protocol::{
     AppAttestEnvironment, AppAttestSummary, Assessment, AssuranceLevel, AttestationMismatch,
     AttestationPin, AttestedBootState, AttestedSecurityLevel, DEVICE_HISTORY_LEN, DeviceDetail,
@@ -289,6 +289,9 @@ pub(crate) struct RawFleetRow {
     pub jti: Option<String>,
     pub assessment: Option<String>,
     pub attestation_result: Option<String>,
+    /// The latest current report's verdict when it was a warning: a
+    /// warning whose grace has run out shows as non-compliant.
+    pub warning_verdict: Option<String>,
 }
 
 /// The fleet rows of every enrolled device (or of `only` that one), each
@@ -308,9 +311,11 @@ fn fleet_rows(
         "SELECT d.device_id, d.platform, d.enrolled_at, d.last_current_at, d.last_compliance,
                 {ATTESTATION_COLUMNS},
                 a.reported_os_patch_level, a.reported_at,
-                s.jti, s.assessment, s.attestation_result
+                s.jti, s.assessment, s.attestation_result,
+                CASE WHEN d.last_compliance = 'warning' THEN r.verdict END
          FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
          LEFT JOIN device_assessments s ON s.device_id = d.device_id
+         LEFT JOIN reports r ON r.jti = s.jti
          WHERE d.unenrolled_at IS NULL {filter} ORDER BY d.enrolled_at, d.device_id"
     ))?;
     let map = |r: &rusqlite::Row<'_>| {
@@ -326,6 +331,7 @@ fn fleet_rows(
             jti: r.get(18)?,
             assessment: r.get(19)?,
             attestation_result: r.get(20)?,
+            warning_verdict: r.get(21)?,
         })
     };
     let rows = match only {
@@ -359,6 +365,7 @@ pub(crate) fn fleet_devices(
             jti,
             assessment,
             attestation_result,
+            warning_verdict,
         } = row;
         let (provenance, key_attestation) = match attested {
             Some((p, s)) => (p, s),
@@ -369,7 +376,17 @@ pub(crate) fn fleet_devices(
         else {
             continue;
         };
-        let compliance = compliance.as_deref().and_then(from_name::<Compliance>);
+        let mut compliance = compliance.as_deref().and_then(from_name::<Compliance>);
+        // A warning stored before its grace deadline is a block once the
+        // deadline's day has begun, report or not (docs/policy.md §8.4).
+        if compliance == Some(Compliance::Warning)
+            && warning_verdict
+                .as_deref()
+                .and_then(|v| serde_json::from_str::<Verdict>(v).ok())
+                .is_some_and(|v| crate::events::deadlines::verdict_blocks(&v, now))
+        {
+            compliance = Some(Compliance::NonCompliant);
+        }
         let status = match (last_current_at, compliance) {
             (Some(t), Some(c)) if t >= threshold => match c {
                 Compliance::Compliant => DeviceStatus::Compliant,

@@ -3,7 +3,10 @@
 //! into failure and recover, or lose their screen lock and get it back.
 //! A collector with a webhook receiver on loopback and a JSON-lines event
 //! file must deliver exactly the events, OCSF records, compliance answers
-//! and evidence figures computed here from what the test sent.
+//! and evidence figures computed here from what the test sent; then the
+//! grace deadlines of the devices left in grace pass without a report,
+//! and the deadline scan, run at chosen times, must announce exactly
+//! those, once, while the answers turn to a block from each deadline day.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufReader, Write};
@@ -16,7 +19,8 @@ use agent_core::policy::Compliance;
 use agent_core::protocol::{ComplianceAnswer, DeviceStatus, Freshness, ReportAck, paths};
 use posture_collector::evidence::FigureKind;
 use posture_collector::{
-    EventOutput, EventsConfig, RunningCollector, WebhookEndpoint, WebhookSecret, spawn_local,
+    EventOutput, EventsConfig, RunningCollector, WebhookEndpoint, WebhookSecret, gateway_score,
+    spawn_local,
 };
 use serde_json::Value;
 use time::{Date, Duration, OffsetDateTime};
@@ -165,6 +169,37 @@ fn expected_events(fleet: &[Virtual]) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// The grace deadline of device `v`'s patch rule, as its latest current
+/// report left it: (the first day of the block, the event that announces
+/// it once that day has begun). Only the patch rule has a deadline here.
+fn patch_deadline(v: &Virtual) -> Option<(Date, String)> {
+    let current: Vec<&Sent> = v.sent.iter().filter(|s| s.current).collect();
+    let last = current.last()?;
+    let Expect::Grace(deadline) = expect(&last.spec, FigureKind::Patched, last.iat) else {
+        return None;
+    };
+    // Failing since the first current report of the trailing run that
+    // did not pass the rule.
+    let failing = |s: &Sent| {
+        matches!(
+            expect(&s.spec, FigureKind::Patched, s.iat),
+            Expect::Grace(_) | Expect::Fail
+        )
+    };
+    let since = current
+        .iter()
+        .rev()
+        .take_while(|s| failing(s))
+        .last()
+        .map(|s| s.iat.date())?;
+    Some((
+        deadline,
+        format!(
+            "2003 grace-deadline security_patch since {since} blocked from {deadline} -> non_compliant sev 4"
+        ),
+    ))
+}
+
 /// An OCSF record as (device, what it says), checking it on the way.
 fn event_key(e: &Value) -> (String, String) {
     assert_valid(e);
@@ -173,6 +208,13 @@ fn event_key(e: &Value) -> (String, String) {
     let s = |v: &Value| v.as_str().unwrap().to_owned();
     let what = match e["class_uid"].as_u64().unwrap() {
         5001 => format!("5001 {}", s(&u["lifecycle"])),
+        2003 if e["finding_info"]["types"][0] == "grace-deadline" => format!(
+            "2003 grace-deadline {} since {} blocked from {} -> {}",
+            s(&u["rule"]),
+            s(&u["failing_since"]),
+            s(&u["deadline"]),
+            s(&u["compliance"])
+        ),
         2003 => format!(
             "2003 {} -> {}",
             s(&u["previous_compliance"]),
@@ -272,7 +314,7 @@ fn a_fleet_through_grace_failure_and_recovery_gives_exactly_the_expected_actions
         send_round(&c, &mut fleet, round, t0);
     }
     let virtuals: Vec<Virtual> = fleet.iter().map(|(v, _)| v.clone()).collect();
-    let want = expected_events(&virtuals);
+    let mut want = expected_events(&virtuals);
     let total: usize = want.values().map(Vec::len).sum();
 
     // Every device's stories are among them.
@@ -349,6 +391,81 @@ fn a_fleet_through_grace_failure_and_recovery_gives_exactly_the_expected_actions
         }
     }
     assert_evidence(&c, &virtuals, t0);
+
+    // Grace deadlines passing with no report since: the devices left in
+    // their patch grace. Scanned first at the earliest deadline's day, so
+    // the later ones are not due yet, then at the latest's.
+    let deadlines: BTreeMap<&str, (Date, String)> = virtuals
+        .iter()
+        .filter_map(|v| Some((v.id.as_str(), patch_deadline(v)?)))
+        .collect();
+    let days: BTreeSet<Date> = deadlines.values().map(|(d, _)| *d).collect();
+    assert!(days.len() >= 2, "deadlines on more than one day: {days:?}");
+    let (first, latest) = (*days.first().unwrap(), *days.last().unwrap());
+    let midnight = |d: Date| d.midnight().assume_utc();
+    // Long enough for no report to go stale by the latest deadline.
+    let stale = Some(u64::try_from((midnight(latest) - t0).whole_seconds()).unwrap() + 86_400);
+    let mut announced = 0;
+    let mut blocked_answers = 0;
+    for at in [
+        midnight(first) - Duration::seconds(1),
+        midnight(first),
+        midnight(latest),
+    ] {
+        let due: Vec<&str> = deadlines
+            .iter()
+            .filter(|(_, (d, _))| midnight(*d) <= at)
+            .map(|(id, _)| *id)
+            .collect();
+        let scanned = c.collector().scan_grace_deadlines(at).unwrap();
+        assert_eq!(scanned, due.len() - announced, "scan at {at}");
+        announced = due.len();
+        // The answers at that time: a warning whose deadline passed
+        // blocks; every other device answers as before.
+        for v in &virtuals {
+            let a = c
+                .collector()
+                .compliance_answer_at(&v.id, stale, at)
+                .unwrap()
+                .unwrap();
+            let Some(s) = v.sent.iter().rfind(|s| s.current) else {
+                assert_eq!(a.status, DeviceStatus::Stale, "{}", v.id);
+                continue;
+            };
+            let (verdict, deadline) = verdict_of(&s.spec, s.iat);
+            let blocked =
+                verdict == Compliance::Warning && deadline.is_some_and(|d| midnight(d) <= at);
+            blocked_answers += usize::from(blocked);
+            let want_status = match verdict {
+                _ if blocked => DeviceStatus::NonCompliant,
+                Compliance::Compliant => DeviceStatus::Compliant,
+                Compliance::Warning => DeviceStatus::Warning,
+                Compliance::NonCompliant => DeviceStatus::NonCompliant,
+            };
+            assert_eq!(
+                (a.status, a.grace_deadline, a.checked_at),
+                (want_status, deadline, at),
+                "{} at {at}",
+                v.id
+            );
+            assert_eq!(
+                gateway_score(Some(&a)) == 0,
+                blocked || verdict == Compliance::NonCompliant
+            );
+        }
+    }
+    assert!(blocked_answers > 0, "some warnings turned to blocks");
+    // Their webhook rows wait in the queue until the block's start (the
+    // event's time), days ahead of this run's clock: queued, not sent.
+    let status = c.collector().webhook_status().unwrap();
+    assert_eq!(
+        (status[0].delivered, status[0].pending, status[0].failed),
+        (total as u64, deadlines.len() as u64, 0)
+    );
+    let hooked_want = want.clone();
+    for (id, (_, event)) in &deadlines {
+        want.get_mut(*id).unwrap().push(event.clone());
+    }
     // Stopping flushes the JSON-lines file.
     drop(c);
 
@@ -380,7 +497,7 @@ fn a_fleet_through_grace_failure_and_recovery_gives_exactly_the_expected_actions
             })
             .collect()
     };
-    assert_eq!(sorted(&hooked), sorted(&want));
+    assert_eq!(sorted(&hooked), sorted(&hooked_want));
 
     // The file: the same events, each device's in the order they happened.
     let lines: Vec<Value> = std::fs::read_to_string(&jsonl)
@@ -388,7 +505,7 @@ fn a_fleet_through_grace_failure_and_recovery_gives_exactly_the_expected_actions
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), total);
+    assert_eq!(lines.len(), total + deadlines.len());
     let mut filed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in &lines {
         let (device, what) = event_key(e);
@@ -400,5 +517,9 @@ fn a_fleet_through_grace_failure_and_recovery_gives_exactly_the_expected_actions
         .map(|e| e["metadata"]["uid"].as_str().unwrap())
         .collect();
     let hook_ids: BTreeSet<&str> = by_id.keys().map(String::as_str).collect();
-    assert_eq!(file_ids, hook_ids, "both outputs carry the same events");
+    assert!(
+        file_ids.is_superset(&hook_ids),
+        "both outputs carry the same events"
+    );
+    assert_eq!(file_ids.len(), hook_ids.len() + deadlines.len());
 }

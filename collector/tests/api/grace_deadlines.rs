@@ -7,11 +7,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use agent_core::policy::{Outcome, Policy, PolicyFormat, RuleId};
-use agent_core::protocol::ReportAck;
+use agent_core::policy::{Compliance, Outcome, Policy, PolicyFormat, RuleId};
+use agent_core::protocol::{DeviceStatus, ReportAck};
 use posture_collector::{
     CollectorConfig, EventOutput, EventsConfig, RunningCollector, WebhookEndpoint, WebhookSecret,
-    spawn_local,
+    gateway_score, spawn_local,
 };
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
@@ -269,4 +269,81 @@ fn the_scan_interval_must_be_at_least_a_second() {
     })
     .unwrap_err();
     assert!(err.to_string().contains("at least 1 s"), "{err}");
+}
+
+/// A gateway sees the block from the deadline's first second, report or
+/// not: the compliance answer, the device view, the fleet summary and the
+/// Cloudflare score all read the stored warning as non-compliant once its
+/// grace deadline day has begun (on the suite's store, SQLite or
+/// PostgreSQL).
+#[test]
+fn a_passed_deadline_answers_non_compliant_without_a_new_report() {
+    let c = spawn_local(CollectorConfig {
+        policy: Policy::parse(POLICY, PolicyFormat::Toml).unwrap(),
+        ..config()
+    })
+    .unwrap();
+    let mut d = Device::enrol(&c);
+    let deadline = lock_deadline(&d.check_in(&c, Shape::NonCompliant));
+    let mut ok = Device::enrol(&c);
+    ok.check_in(&c, Shape::Compliant);
+    let collector = c.collector();
+    // Long enough for no report to go stale by the deadline.
+    const STALE: Option<u64> = Some(30 * 86_400);
+    let last_grace = midnight(deadline) - time::Duration::seconds(1);
+    let blocked = midnight(deadline);
+
+    let before = collector
+        .compliance_answer_at(&d.id, STALE, last_grace)
+        .unwrap()
+        .unwrap();
+    assert_eq!(before.status, DeviceStatus::Warning);
+    assert_eq!(before.compliance, Some(Compliance::Warning));
+    assert_eq!(before.grace_deadline, Some(deadline));
+    assert_eq!(before.checked_at, last_grace);
+    assert!(gateway_score(Some(&before)) > 0);
+
+    for at in [blocked, blocked + time::Duration::hours(1)] {
+        let after = collector
+            .compliance_answer_at(&d.id, STALE, at)
+            .unwrap()
+            .unwrap();
+        assert_eq!(after.status, DeviceStatus::NonCompliant, "{after:?}");
+        assert_eq!(after.compliance, Some(Compliance::NonCompliant));
+        // The deadline that passed stays in the answer: when the block began.
+        assert_eq!(after.grace_deadline, Some(deadline));
+        assert_eq!(gateway_score(Some(&after)), 0);
+        let detail = collector
+            .device_detail_at(&d.id, STALE, at)
+            .unwrap()
+            .unwrap();
+        assert_eq!(detail.device.status, DeviceStatus::NonCompliant);
+        // The stored verdict is the report's own: still the warning.
+        assert_eq!(detail.verdict.unwrap().compliance, Compliance::Warning);
+        let fleet = collector.fleet_summary_at(STALE, at).unwrap();
+        assert_eq!(
+            (fleet.compliant, fleet.warning, fleet.non_compliant),
+            (1, 0, 1)
+        );
+    }
+    let fleet = collector.fleet_summary_at(STALE, last_grace).unwrap();
+    assert_eq!(
+        (fleet.compliant, fleet.warning, fleet.non_compliant),
+        (1, 1, 0)
+    );
+    // A compliant device has no deadline to pass.
+    let fine = collector
+        .compliance_answer_at(&ok.id, STALE, blocked + time::Duration::days(1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(fine.status, DeviceStatus::Compliant);
+
+    // A report fixing the rule ends the block, whatever the date.
+    d.check_in(&c, Shape::Compliant);
+    let fixed = collector
+        .compliance_answer_at(&d.id, STALE, blocked)
+        .unwrap()
+        .unwrap();
+    assert_eq!(fixed.status, DeviceStatus::Compliant);
+    assert_eq!(fixed.grace_deadline, None);
 }

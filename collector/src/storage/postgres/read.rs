@@ -32,9 +32,11 @@ impl PgInner {
             "SELECT d.device_id, d.platform, d.enrolled_at, d.last_current_at, d.last_compliance,
                     {ATTESTATION_COLUMNS},
                     a.reported_os_patch_level, a.reported_at,
-                    s.jti, s.assessment, s.attestation_result
+                    s.jti, s.assessment, s.attestation_result,
+                CASE WHEN d.last_compliance = 'warning' THEN r.verdict END
              FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
              LEFT JOIN device_assessments s ON s.device_id = d.device_id
+         LEFT JOIN reports r ON r.jti = s.jti
              WHERE d.unenrolled_at IS NULL {filter} ORDER BY d.enrolled_at, d.device_id"
         );
         let rows = match only {
@@ -55,6 +57,7 @@ impl PgInner {
                 jti: r.try_get(18)?,
                 assessment: r.try_get(19)?,
                 attestation_result: r.try_get(20)?,
+                warning_verdict: r.try_get(21)?,
             });
         }
         Ok(fleet_devices(raw, now, stale_after_secs))
