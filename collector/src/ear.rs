@@ -139,6 +139,24 @@ pub(crate) struct Subject<'a> {
     pub lifetime_secs: i64,
 }
 
+/// When the result expires: after its lifetime, or when the first grace
+/// deadline among the verdict's warnings turns it into a block, if that
+/// is sooner, so a gateway never holds a "warning" past the block's
+/// start.
+fn expiry(s: &Subject<'_>) -> i64 {
+    let lifetime = s.iat.saturating_add(s.lifetime_secs);
+    s.verdict
+        .findings
+        .iter()
+        .filter(|f| f.outcome == Outcome::Warn)
+        .filter_map(|f| f.deadline)
+        .map(|d| crate::events::deadlines::block_starts(d).unix_timestamp())
+        .min()
+        .map_or(lifetime, |block| {
+            lifetime.min(block.max(s.iat.saturating_add(1)))
+        })
+}
+
 /// The claims for `s`.
 pub(crate) fn claims(s: &Subject<'_>) -> EarClaims {
     let applicable = || {
@@ -200,7 +218,7 @@ pub(crate) fn claims(s: &Subject<'_>) -> EarClaims {
     EarClaims {
         eat_profile: EAR_PROFILE.to_owned(),
         iat: s.iat,
-        exp: s.iat.saturating_add(s.lifetime_secs),
+        exp: expiry(s),
         sub: s.device_id.to_owned(),
         verifier_id: VerifierId {
             developer: DEVELOPER.to_owned(),

@@ -266,3 +266,43 @@ fn the_key_is_kept_in_the_database_or_in_a_private_file() {
     let err = Signer::load(&conn, Some(&path)).unwrap_err().to_string();
     assert!(err.contains("PRIVATE KEY"), "{err}");
 }
+
+#[test]
+fn a_warning_expires_when_its_grace_deadline_turns_it_into_a_block() {
+    let signer = Signer::load(&db(), None).unwrap();
+    let a = assessment(AssuranceLevel::SelfReported);
+    // 2026-06-20T10:00:00Z; the block starts at 2026-06-21T00:00:00Z.
+    let iat = datetime!(2026-06-20 10:00 UTC).unix_timestamp();
+    let block = datetime!(2026-06-21 00:00 UTC).unix_timestamp();
+    let exp_of = |v: &Verdict, lifetime_secs: i64| {
+        let subject = Subject {
+            device_id: "dev_abc",
+            jkt: "device-thumbprint",
+            verdict: v,
+            assessment: &a,
+            attested: None,
+            iat,
+            lifetime_secs,
+        };
+        let token = signer.sign(&claims(&subject)).unwrap();
+        verify_attestation_result(&token, &signer.jwks(), iat)
+            .unwrap()
+            .exp
+    };
+    let mut warned = finding(RuleId::ScreenLock, Outcome::Warn);
+    warned.deadline = Some(time::macros::date!(2026 - 06 - 21));
+    let warning = verdict(
+        Compliance::Warning,
+        vec![warned, finding(RuleId::SecurityPatch, Outcome::Pass)],
+    );
+    // A day's lifetime would outlast the grace: the block's start caps it.
+    assert_eq!(exp_of(&warning, 86_400), block);
+    // A shorter lifetime ends first and stands.
+    assert_eq!(exp_of(&warning, 3600), iat + 3600);
+    // Without a deadline, the lifetime.
+    let plain = verdict(
+        Compliance::Compliant,
+        vec![finding(RuleId::ScreenLock, Outcome::Pass)],
+    );
+    assert_eq!(exp_of(&plain, 86_400), iat + 86_400);
+}
