@@ -410,9 +410,14 @@ impl Pending {
     /// for every webhook endpoint, so the queue commits with the change.
     pub fn store(&self, conn: &Connection) {
         for d in self.deliveries() {
-            if let Err(e) =
-                webhook_store::enqueue(conn, d.event_id, d.endpoint_id, &d.body, d.created_at_ms)
-            {
+            if let Err(e) = webhook_store::enqueue(
+                conn,
+                d.event_id,
+                d.endpoint_id,
+                &d.body,
+                d.created_at_ms,
+                d.due_at_ms,
+            ) {
                 tracing::error!(
                     "webhook event {} not queued for {}: {e}",
                     d.event_id,
@@ -429,6 +434,10 @@ impl Pending {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(self.events.len() * w.endpoint_ids.len());
+        // The retry horizon counts from now, when the delivery is queued,
+        // even for an event dated earlier (a grace deadline's block start,
+        // found late); the first attempt waits for the event's time.
+        let queued = webhook::now_ms();
         for event in &self.events {
             let body = ocsf::render(event).to_string();
             let at = event.time.unix_timestamp() * 1000;
@@ -437,7 +446,8 @@ impl Pending {
                     event_id: &event.id,
                     endpoint_id: endpoint,
                     body: body.clone(),
-                    created_at_ms: at,
+                    created_at_ms: queued,
+                    due_at_ms: at,
                 });
             }
         }
@@ -474,7 +484,10 @@ pub(crate) struct Delivery<'a> {
     pub endpoint_id: &'a str,
     /// The event's OCSF JSON.
     pub body: String,
+    /// When it was queued: the retry horizon counts from it.
     pub created_at_ms: i64,
+    /// Its first attempt: the event's time.
+    pub due_at_ms: i64,
 }
 
 /// What [`Pending::current_report`] needs of a stored current report.

@@ -288,7 +288,7 @@ struct Sender {
     retry_for_ms: i64,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
 }
@@ -331,7 +331,11 @@ impl Sender {
                     .map_err(|e| EventsError::Delivery(format!("open the database: {e}")))?,
             ),
             QueueDb::Postgres(config) => Queue::Postgres(Box::new(
-                PgWebhookQueue::open((**config).clone()).map_err(EventsError::Delivery)?,
+                PgWebhookQueue::open(
+                    (**config).clone(),
+                    self.endpoints.iter().map(WebhookEndpoint::id).collect(),
+                )
+                .map_err(EventsError::Delivery)?,
             )),
         };
         let transport = HttpTransport::new(TransportConfig {

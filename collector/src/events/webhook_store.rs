@@ -10,14 +10,15 @@ pub(crate) fn enqueue(
     event_id: &str,
     endpoint_id: &str,
     body: &str,
-    now_ms: i64,
+    queued_ms: i64,
+    due_ms: i64,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO webhook_deliveries
          (event_id, endpoint_id, body, created_at_ms, next_attempt_ms)
-         VALUES (?1, ?2, ?3, ?4, ?4)",
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![event_id, endpoint_id, body, now_ms])
+    .execute(params![event_id, endpoint_id, body, queued_ms, due_ms])
     .map(drop)
 }
 

@@ -139,6 +139,27 @@ fn a_deadline_passing_without_a_report_is_announced_once_even_after_a_restart() 
         [e["metadata"]["uid"].as_str().unwrap()]
     );
     let conn = rusqlite::Connection::open(&db).unwrap();
+    // Its retry horizon counts from when it was queued, not from the
+    // block's start (the event's time): a deadline found days late still
+    // gets the whole horizon.
+    let queued: i64 = conn
+        .query_row(
+            "SELECT created_at_ms FROM webhook_deliveries WHERE event_id = ?1",
+            [e["metadata"]["uid"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    assert!(
+        queued <= now_ms && now_ms - queued < 600_000,
+        "queued at {queued}, now {now_ms}"
+    );
     let (rows, stored_deadline): (i64, i64) = conn
         .query_row(
             "SELECT count(*), max(deadline) FROM grace_deadline_events WHERE device_id = ?1",

@@ -26,6 +26,10 @@ use crate::events::webhook_store::Due;
 pub(crate) struct PgWebhookQueue {
     runtime: tokio::runtime::Runtime,
     pool: Pool,
+    /// The endpoints this process sends to: it claims only their rows, so
+    /// a process started with fewer `--webhook`s (during a rolling change)
+    /// leaves the others' rows to the processes that have them.
+    endpoints: Vec<String>,
     /// The connection whose open transaction holds the claimed row.
     held: Option<Object>,
 }
@@ -36,7 +40,10 @@ fn text(e: impl Into<PgError>) -> String {
 
 impl PgWebhookQueue {
     /// A runtime and a pool of one connection (made on first use).
-    pub fn open(config: tokio_postgres::Config) -> Result<PgWebhookQueue, String> {
+    pub fn open(
+        config: tokio_postgres::Config,
+        endpoints: Vec<String>,
+    ) -> Result<PgWebhookQueue, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -56,6 +63,7 @@ impl PgWebhookQueue {
         Ok(PgWebhookQueue {
             runtime,
             pool,
+            endpoints,
             held: None,
         })
     }
@@ -83,7 +91,7 @@ impl PgWebhookQueue {
     /// stays open (the row locked) until [`PgWebhookQueue::finish`].
     pub fn claim(&mut self, now_ms: i64) -> Result<Option<Due>, String> {
         self.release();
-        let pool = &self.pool;
+        let (pool, endpoints) = (&self.pool, &self.endpoints);
         let (client, due) = self.runtime.block_on(async {
             let client = pool.get().await.map_err(text)?;
             client.batch_execute("BEGIN").await.map_err(text)?;
@@ -91,33 +99,36 @@ impl PgWebhookQueue {
                 .query_opt(
                     "SELECT event_id, endpoint_id, body, attempts, created_at_ms FROM webhook_deliveries
                      WHERE delivered_at_ms IS NULL AND failed_at_ms IS NULL
-                       AND next_attempt_ms <= $1
+                       AND next_attempt_ms <= $1 AND endpoint_id = ANY($2)
                      ORDER BY next_attempt_ms, created_at_ms LIMIT 1
                      FOR UPDATE SKIP LOCKED",
-                    &[&now_ms],
+                    &[&now_ms, endpoints],
                 )
                 .await;
-            let row = match row {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = client.batch_execute("ROLLBACK").await;
-                    return Err(text(e));
-                }
-            };
-            let due = match row {
-                None => None,
-                Some(r) => {
-                    let attempts: i32 = r.try_get(3).map_err(text)?;
-                    Some(Due {
-                        event_id: r.try_get(0).map_err(text)?,
-                        endpoint_id: r.try_get(1).map_err(text)?,
-                        body: r.try_get(2).map_err(text)?,
+            let due = row.map_err(text).and_then(|row| {
+                row.map(|r| {
+                    let attempts: i32 = r.try_get(3)?;
+                    Ok(Due {
+                        event_id: r.try_get(0)?,
+                        endpoint_id: r.try_get(1)?,
+                        body: r.try_get(2)?,
                         attempts: u32::try_from(attempts).unwrap_or(0),
-                        created_at_ms: r.try_get(4).map_err(text)?,
+                        created_at_ms: r.try_get(4)?,
                     })
+                })
+                .transpose()
+                .map_err(|e: tokio_postgres::Error| text(e))
+            });
+            match due {
+                Ok(due) => Ok((client, due)),
+                Err(e) => {
+                    // Never back into the pool inside the transaction.
+                    if client.batch_execute("ROLLBACK").await.is_err() {
+                        drop(Object::take(client));
+                    }
+                    Err(e)
                 }
-            };
-            Ok::<_, String>((client, due))
+            }
         })?;
         if due.is_some() {
             self.held = Some(client);
@@ -189,15 +200,15 @@ impl PgWebhookQueue {
     /// another process holds are not counted: it is sending them, and a
     /// wait for them would spin.
     pub fn next_due(&mut self, now_ms: i64) -> Result<Option<i64>, String> {
-        let pool = &self.pool;
+        let (pool, endpoints) = (&self.pool, &self.endpoints);
         self.runtime.block_on(async {
             let client = pool.get().await.map_err(text)?;
             let row = client
                 .query_one(
                     "SELECT MIN(next_attempt_ms) FROM webhook_deliveries
                      WHERE delivered_at_ms IS NULL AND failed_at_ms IS NULL
-                       AND next_attempt_ms > $1",
-                    &[&now_ms],
+                       AND next_attempt_ms > $1 AND endpoint_id = ANY($2)",
+                    &[&now_ms, endpoints],
                 )
                 .await
                 .map_err(text)?;
@@ -263,5 +274,81 @@ impl PgStore {
     pub fn webhook_status_blocking(&self) -> Result<Vec<WebhookStatus>, CollectorError> {
         let inner = self.inner.clone();
         Ok(self.block_on(async move { inner.webhook_status().await })??)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::storage::migrate::POSTGRES;
+
+    /// A fresh database at the latest schema with one due delivery for
+    /// endpoint `x` and one for `y`; its URL.
+    fn database(server: &str) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let connect = |url: String| async move {
+                let (client, conn) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+                tokio::spawn(conn);
+                client
+            };
+            let name = format!("posture_webhook_claims_{}", std::process::id());
+            let admin = connect(server.to_owned()).await;
+            for sql in [
+                format!("DROP DATABASE IF EXISTS {name}"),
+                format!("CREATE DATABASE {name}"),
+            ] {
+                admin.batch_execute(&sql).await.unwrap();
+            }
+            let mut url = url::Url::parse(server).unwrap();
+            url.set_path(&name);
+            let c = connect(url.to_string()).await;
+            for m in POSTGRES {
+                c.batch_execute(m.sql).await.unwrap();
+            }
+            c.batch_execute(
+                "INSERT INTO webhook_deliveries (event_id, endpoint_id, body, created_at_ms, next_attempt_ms)
+                 VALUES ('e1', 'x', '{}', 1, 1), ('e2', 'y', '{}', 2, 2)",
+            )
+            .await
+            .unwrap();
+            url.to_string()
+        })
+    }
+
+    /// A process claims only the rows of the endpoints it sends to: one
+    /// started without `x` (during a rolling change of `--webhook`) leaves
+    /// `x`'s rows pending for the processes that have it, rather than
+    /// giving them up as "endpoint no longer configured".
+    #[test]
+    fn a_process_claims_only_its_own_endpoints_rows() {
+        let Ok(server) = std::env::var("POSTURE_TEST_POSTGRES_URL") else {
+            eprintln!("no POSTURE_TEST_POSTGRES_URL: the PostgreSQL webhook claim is not tried");
+            return;
+        };
+        let url: tokio_postgres::Config = database(&server).parse().unwrap();
+        let mut only_y = PgWebhookQueue::open(url.clone(), vec!["y".into()]).unwrap();
+        let claimed = only_y.claim(10).unwrap().unwrap();
+        assert_eq!(
+            (claimed.event_id.as_str(), claimed.endpoint_id.as_str()),
+            ("e2", "y")
+        );
+        only_y.finish(&claimed, &Attempt::Delivered(10)).unwrap();
+        assert!(
+            only_y.claim(10).unwrap().is_none(),
+            "x's row is not y's to send"
+        );
+        assert_eq!(only_y.next_due(0).unwrap(), None);
+
+        let mut with_x = PgWebhookQueue::open(url, vec!["x".into(), "y".into()]).unwrap();
+        let claimed = with_x.claim(10).unwrap().unwrap();
+        assert_eq!(
+            (claimed.event_id.as_str(), claimed.endpoint_id.as_str()),
+            ("e1", "x")
+        );
     }
 }

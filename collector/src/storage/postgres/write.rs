@@ -118,13 +118,19 @@ pub(super) async fn queue_webhooks(tx: &Transaction<'_>, events: &Pending) -> Re
         .prepare_cached(
             "INSERT INTO webhook_deliveries
              (event_id, endpoint_id, body, created_at_ms, next_attempt_ms)
-             VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )
         .await?;
     for d in &deliveries {
         tx.execute(
             &st,
-            &[&d.event_id, &d.endpoint_id, &d.body, &d.created_at_ms],
+            &[
+                &d.event_id,
+                &d.endpoint_id,
+                &d.body,
+                &d.created_at_ms,
+                &d.due_at_ms,
+            ],
         )
         .await?;
     }
