@@ -131,15 +131,6 @@ mod tests {
     use super::*;
     use crate::storage::migrate::POSTGRES;
 
-    /// The table as the SQLite store has it, for a database whose schema
-    /// does not carry it yet; nothing when it does.
-    const RULE_FAILURES: &str = "CREATE TABLE IF NOT EXISTS rule_failures (
-        device_id TEXT NOT NULL REFERENCES devices (device_id),
-        rule      TEXT NOT NULL,
-        since     BIGINT NOT NULL,
-        PRIMARY KEY (device_id, rule)
-    )";
-
     const SINCE: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
     const BLOCK: i64 = 1_767_484_800; // 2026-01-04T00:00:00Z
 
@@ -187,7 +178,6 @@ mod tests {
         for m in POSTGRES {
             c.batch_execute(m.sql).await.unwrap();
         }
-        c.batch_execute(RULE_FAILURES).await.unwrap();
         c.execute(
             "INSERT INTO devices (device_id, kid, jwk, platform, agent_version, enrolled_at,
              nonce, nonce_expires_at) VALUES ('dev_a', 'kid_a', '{}', 'android', '0.1.0', $1, 'n', $1)",
