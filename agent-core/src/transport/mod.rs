@@ -33,7 +33,7 @@ use time::OffsetDateTime;
 #[cfg(feature = "http")]
 pub use http::{HttpTransport, TransportConfig};
 pub use retry_after::parse_retry_after;
-pub use url_policy::check_url;
+pub use url_policy::{check_url, shown_url};
 
 /// Default cap on a response body, in bytes.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = crate::protocol::limits::MAX_BODY_BYTES;
@@ -110,13 +110,16 @@ impl HttpRequest {
     }
 }
 
-// The body is a signed token or an enrolment code: never print it.
+// The body is a signed token or an enrolment code, a header may be an
+// admin's bearer token or a webhook's signature, and a URL's query or user
+// part may hold a token: Debug shows none of them.
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
-            .field("url", &self.url)
-            .field("headers", &self.headers)
+            .field("url", &shown_url(&self.url))
+            .field("headers", &header_names)
             .field("body", &format_args!("<{} bytes>", self.body.len()))
             .finish()
     }

@@ -207,6 +207,33 @@ fn request_debug_never_shows_the_body() {
 }
 
 #[test]
+fn request_debug_never_shows_a_header_value_or_a_urls_secrets() {
+    let request = HttpRequest::get("https://user:hunter2@x.example:8443/v1/a?token=t0k3n#frag")
+        .with_header("authorization", "Bearer admin-s3cret");
+    let text = format!("{request:?}");
+    for secret in ["hunter2", "user", "t0k3n", "frag", "admin-s3cret"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    assert!(text.contains("https://x.example:8443/v1/a"), "{text}");
+    assert!(text.contains("authorization"), "{text}");
+}
+
+#[test]
+fn a_shown_url_keeps_scheme_host_port_and_path_only() {
+    use super::shown_url;
+    assert_eq!(
+        shown_url("https://u:p@hooks.example.org:9443/in/abc?sig=1#x"),
+        "https://hooks.example.org:9443/in/abc"
+    );
+    assert_eq!(
+        shown_url("http://127.0.0.1:8080/"),
+        "http://127.0.0.1:8080/"
+    );
+    assert_eq!(shown_url("s3cret-token-pasted-here"), "(not a URL)");
+    assert_eq!(shown_url("mailto:a@b.example"), "(not a URL)");
+}
+
+#[test]
 fn the_test_server_reads_a_bare_request() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

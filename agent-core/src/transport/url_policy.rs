@@ -36,6 +36,24 @@ pub fn check_url(url: &str) -> Result<Url, TransportError> {
     }
 }
 
+/// A URL as it may be logged or shown: without a user name or password,
+/// query or fragment, which often carry a token (`https://user:pass@h/p?t=…`
+/// shows as `https://h/p`). Text that is not a URL shows as a placeholder,
+/// never as itself: it may be a secret pasted in the wrong place.
+pub fn shown_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.has_host() => {
+            // Setting these fails only on URLs without a host: excluded.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.into()
+        }
+        _ => "(not a URL)".to_owned(),
+    }
+}
+
 fn is_loopback(host: &Host<&str>) -> bool {
     match host {
         Host::Ipv4(ip) => ip.is_loopback(),

@@ -188,7 +188,7 @@ impl WebhookQueue {
             shown: config
                 .webhooks
                 .iter()
-                .map(|w| (w.id(), w.shown_url().to_owned()))
+                .map(|w| (w.id(), w.shown_url()))
                 .collect(),
             worker: Arc::new(worker),
         }))

@@ -65,10 +65,10 @@ impl fmt::Debug for WebhookEndpoint {
 }
 
 impl WebhookEndpoint {
-    /// The URL without its query, to log and show: a receiver's query often
-    /// carries a token.
-    pub fn shown_url(&self) -> &str {
-        self.url.split('?').next().unwrap_or_default()
+    /// The URL without its user part, query and fragment, to log and show:
+    /// a receiver's query or user part often carries a token.
+    pub fn shown_url(&self) -> String {
+        agent_core::transport::shown_url(&self.url)
     }
 
     /// A stable id for the endpoint (its queued deliveries survive a
