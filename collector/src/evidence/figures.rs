@@ -355,16 +355,19 @@ impl Builder {
     ) -> EvidenceReport {
         self.close_device();
         let mut exceptions = self.exceptions;
-        // An exception still open whose grace deadline day had begun by
-        // the period's end (or by now, for a period still running) is a
-        // block, as the compliance views show it from that day.
+        // An exception whose grace deadline day began before it was
+        // resolved (an open one: by the period's end, or by now for a period
+        // still running) was a block from that day, as the compliance views
+        // showed it: it is listed as failing, not as in grace.
         let end = at(self.period.end());
         for e in &mut exceptions {
             let blocked = e.deadline.is_some_and(|d| {
                 let starts = crate::events::deadlines::block_starts(d);
-                starts < end && starts <= generated_at
+                starts < end
+                    && starts <= generated_at
+                    && e.resolved_at.is_none_or(|resolved| starts <= resolved)
             });
-            if e.resolved_at.is_none() && e.state == ExceptionState::Grace && blocked {
+            if e.state == ExceptionState::Grace && blocked {
                 e.state = ExceptionState::Fail;
             }
         }

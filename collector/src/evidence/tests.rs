@@ -251,6 +251,38 @@ fn an_open_exception_past_its_grace_deadline_is_listed_as_failing() {
 }
 
 #[test]
+fn an_exception_resolved_after_its_grace_deadline_is_listed_as_failing() {
+    let grace = RuleState {
+        deadline: Some(date!(2026 - 11 - 20)),
+        ..rule(RuleId::SecurityPatch, Outcome::Warn)
+    };
+    let fixed = rule(RuleId::SecurityPatch, Outcome::Pass);
+    let resolved_on = |day: OffsetDateTime| {
+        let r = report(
+            Period::new(date!(2026 - 11 - 09), date!(2026 - 11 - 29)).unwrap(),
+            &[("a", false)],
+            vec![
+                row("a", datetime!(2026-11-11 09:00 UTC), vec![grace.clone()]),
+                row("a", day, vec![fixed.clone()]),
+            ],
+        );
+        assert_eq!(r.exceptions.len(), 1);
+        assert_eq!(r.exceptions[0].resolved_at, Some(day));
+        r.exceptions[0].state
+    };
+    // Fixed the day before the deadline: it stayed in grace.
+    assert_eq!(
+        resolved_on(datetime!(2026-11-19 23:59 UTC)),
+        ExceptionState::Grace
+    );
+    // Fixed days after the block began: it was a block until then.
+    assert_eq!(
+        resolved_on(datetime!(2026-11-23 09:00 UTC)),
+        ExceptionState::Fail
+    );
+}
+
+#[test]
 fn shares_round_to_four_decimals() {
     assert_eq!(share(0, 0), None);
     assert_eq!(share(1, 2), Some(0.3333));
