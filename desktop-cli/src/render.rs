@@ -5,7 +5,7 @@ use std::fmt::Write;
 use agent_core::l10n::{Locale, Msg, text};
 use agent_core::policy::{Compliance, Verdict};
 use agent_core::posture::{
-    AutoLock, Fact, HardwareKeyStore, Posture, ScreenLock, StorageEncryption, Tpm,
+    AutoLock, Fact, HardwareKeyStore, IndicatorKind, Posture, ScreenLock, StorageEncryption, Tpm,
 };
 
 /// A point in time for people: RFC 3339 in UTC, to the second.
@@ -48,10 +48,14 @@ struct Table {
 }
 
 impl Table {
-    fn row<T>(&mut self, name: &str, fact: &Fact<T>, show: impl Fn(&T) -> String) {
+    fn row<T>(&mut self, name: &str, fact: &Fact<T>, show: impl Fn(&T) -> String, l: Locale) {
         let row = match fact {
             Fact::Observed { value, source } => [name.to_owned(), show(value), source.clone()],
-            Fact::Unknown { reason } => [name.to_owned(), "unknown".into(), reason.clone()],
+            Fact::Unknown { reason } => [
+                name.to_owned(),
+                text(l, "table-value-unknown"),
+                agent_core::l10n::reason(l, reason),
+            ],
         };
         self.rows.push(row);
     }
@@ -74,65 +78,131 @@ impl Table {
     }
 }
 
-fn yes_no(b: &bool) -> String {
-    if *b { "on".into() } else { "off".into() }
-}
-
-/// The posture as a table: fact, value, source (or why unknown).
-pub fn posture_table(p: &Posture) -> String {
+/// The posture as a table: fact, value, source (or why unknown), in
+/// `locale`; the sources are the names of what was read, as they are.
+pub fn posture_table(p: &Posture, l: Locale) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Posture of this device ({}), collected {} by agent {}\n",
-        p.platform,
-        timestamp(p.collected_at),
-        p.agent_version
-    );
+    let title = Msg::new("table-posture-title")
+        .text("platform", p.platform.to_string())
+        .text("at", timestamp(p.collected_at))
+        .text("version", p.agent_version.as_str());
+    let _ = writeln!(out, "{}\n", title.in_locale(l));
+    let t_ = |id: &'static str| text(l, id);
+    let on_off = |b: &bool| {
+        t_(if *b {
+            "table-value-on"
+        } else {
+            "table-value-off"
+        })
+    };
     let mut t = Table::default();
-    t.row("OS", &p.os.name, String::clone);
-    t.row("OS id", &p.os.id, String::clone);
-    t.row("OS version", &p.os.version, String::clone);
-    t.row("OS build", &p.os.build, String::clone);
-    t.row("kernel", &p.os.kernel, String::clone);
-    t.row("security patch", &p.security_patch, |v| v.to_string());
-    t.row("storage encryption", &p.storage_encryption, |v| match v {
-        StorageEncryption::Encrypted { method } => format!("encrypted ({method})"),
-        StorageEncryption::NotEncrypted => "not encrypted".into(),
-    });
-    t.row("screen lock", &p.screen_lock, |v| match v {
-        ScreenLock::Set => "set".into(),
-        ScreenLock::NotSet => "not set".into(),
-    });
-    t.row("auto-lock", &p.auto_lock, |v| match v {
-        AutoLock::After { seconds } => format!("after {}", duration(u64::from(*seconds))),
-        AutoLock::Never => "never".into(),
-    });
-    t.row("developer mode", &p.developer_mode, yes_no);
-    t.row("USB debugging", &p.usb_debugging, yes_no);
+    t.row(&t_("table-fact-os"), &p.os.name, String::clone, l);
+    t.row(&t_("table-fact-os-id"), &p.os.id, String::clone, l);
+    t.row(
+        &t_("table-fact-os-version"),
+        &p.os.version,
+        String::clone,
+        l,
+    );
+    t.row(&t_("table-fact-os-build"), &p.os.build, String::clone, l);
+    t.row(&t_("table-fact-kernel"), &p.os.kernel, String::clone, l);
+    t.row(
+        &t_("table-fact-security-patch"),
+        &p.security_patch,
+        |v| v.to_string(),
+        l,
+    );
+    t.row(
+        &t_("table-fact-storage-encryption"),
+        &p.storage_encryption,
+        |v| match v {
+            StorageEncryption::Encrypted { method } => Msg::new("table-value-encrypted")
+                .text("method", method.as_str())
+                .in_locale(l),
+            StorageEncryption::NotEncrypted => t_("table-value-not-encrypted"),
+        },
+        l,
+    );
+    t.row(
+        &t_("table-fact-screen-lock"),
+        &p.screen_lock,
+        |v| match v {
+            ScreenLock::Set => t_("table-value-set"),
+            ScreenLock::NotSet => t_("table-value-not-set"),
+        },
+        l,
+    );
+    t.row(
+        &t_("table-fact-auto-lock"),
+        &p.auto_lock,
+        |v| match v {
+            AutoLock::After { seconds } => Msg::new("table-value-after")
+                .text("duration", duration(u64::from(*seconds)))
+                .in_locale(l),
+            AutoLock::Never => t_("table-value-never"),
+        },
+        l,
+    );
+    t.row(
+        &t_("table-fact-developer-mode"),
+        &p.developer_mode,
+        on_off,
+        l,
+    );
+    t.row(&t_("table-fact-usb-debugging"), &p.usb_debugging, on_off, l);
     for i in &p.integrity {
-        let label = format!("{} ({:?})", i.name, i.kind).to_lowercase();
-        t.row(&label, &i.tripped, |t| {
-            if *t {
-                "TRIPPED".into()
-            } else {
-                "not tripped".into()
-            }
-        });
+        let kind = match i.kind {
+            IndicatorKind::Heuristic => "table-kind-heuristic",
+            IndicatorKind::PlatformAttestation => "table-kind-platform-attestation",
+        };
+        let label = Msg::new("table-fact-indicator")
+            .text("name", i.name.to_lowercase())
+            .text("kind", t_(kind))
+            .in_locale(l);
+        t.row(
+            &label,
+            &i.tripped,
+            |t| {
+                t_(if *t {
+                    "table-value-tripped"
+                } else {
+                    "table-value-not-tripped"
+                })
+            },
+            l,
+        );
     }
-    t.row("hardware key store", &p.hardware_key_store, |v| match v {
-        HardwareKeyStore::StrongBox => "StrongBox".into(),
-        HardwareKeyStore::Tee => "TEE".into(),
-        HardwareKeyStore::SecureEnclave => "Secure Enclave".into(),
-        HardwareKeyStore::Tpm => "TPM".into(),
-        HardwareKeyStore::None => "none".into(),
-    });
-    t.row("Secure Boot", &p.secure_boot, yes_no);
-    t.row("TPM", &p.tpm, |v| match v {
-        Tpm::Present { version: Some(v) } => format!("present (TPM {v})"),
-        Tpm::Present { version: None } => "present".into(),
-        Tpm::Absent => "absent".into(),
-    });
-    t.render(&mut out, ["FACT", "VALUE", "SOURCE / REASON"]);
+    t.row(
+        &t_("table-fact-hardware-key-store"),
+        &p.hardware_key_store,
+        |v| match v {
+            HardwareKeyStore::StrongBox => "StrongBox".into(),
+            HardwareKeyStore::Tee => "TEE".into(),
+            HardwareKeyStore::SecureEnclave => "Secure Enclave".into(),
+            HardwareKeyStore::Tpm => "TPM".into(),
+            HardwareKeyStore::None => t_("table-value-none"),
+        },
+        l,
+    );
+    t.row(&t_("table-fact-secure-boot"), &p.secure_boot, on_off, l);
+    t.row(
+        &t_("table-fact-tpm"),
+        &p.tpm,
+        |v| match v {
+            Tpm::Present { version: Some(v) } => Msg::new("table-value-present-version")
+                .text("version", v.as_str())
+                .in_locale(l),
+            Tpm::Present { version: None } => t_("table-value-present"),
+            Tpm::Absent => t_("table-value-absent"),
+        },
+        l,
+    );
+    let header = [
+        t_("table-header-fact"),
+        t_("table-header-value"),
+        t_("table-header-source"),
+    ];
+    t.render(&mut out, [&header[0], &header[1], &header[2]]);
     out
 }
 
@@ -291,38 +361,34 @@ pub fn check_in_text(o: &agent_core::agent::CheckInOutcome, locale: Locale) -> S
         }
     }
     out.push('\n');
-    out.push_str(&flush_text(&o.delivery));
+    out.push_str(&flush_text(&o.delivery, locale));
     if !o.fresh_nonce {
         let _ = writeln!(out, "{}", text(locale, "checkin-no-fresh-nonce"));
     }
     out
 }
 
-/// What a delivery round did.
-pub fn flush_text(f: &agent_core::agent::FlushOutcome) -> String {
+/// What a delivery round did, in `locale`; the collector's reasons and
+/// the transport's errors are quoted as they came.
+pub fn flush_text(f: &agent_core::agent::FlushOutcome, l: Locale) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Delivered {}; {} still queued.",
-        count(u64::from(f.delivered), "report", "reports"),
-        f.still_queued
-    );
+    let delivered = Msg::new("flush-delivered")
+        .number("n", f.delivered)
+        .text("queued", f.still_queued.to_string());
+    let _ = writeln!(out, "{}", delivered.in_locale(l));
     for r in &f.rejected {
-        let _ = writeln!(
-            out,
-            "Refused by the collector and removed: report {}: {}",
-            r.jti, r.reason
-        );
+        let rejected = Msg::new("flush-rejected")
+            .text("jti", r.jti.as_str())
+            .text("reason", r.reason.as_str());
+        let _ = writeln!(out, "{}", rejected.in_locale(l));
     }
     if f.protocol_errors > 0 {
-        let _ = writeln!(
-            out,
-            "The collector's answer broke the protocol {} (not an acknowledgement of the report); the report is kept.",
-            count(u64::from(f.protocol_errors), "time", "times")
-        );
+        let broke = Msg::new("flush-protocol-errors").number("n", f.protocol_errors);
+        let _ = writeln!(out, "{}", broke.in_locale(l));
     }
     if let Some(e) = &f.error {
-        let _ = writeln!(out, "Not delivered now (kept for retry): {e}");
+        let kept = Msg::new("flush-not-delivered").text("error", e.as_str());
+        let _ = writeln!(out, "{}", kept.in_locale(l));
     }
     out
 }

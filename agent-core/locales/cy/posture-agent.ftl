@@ -472,6 +472,92 @@ error-not-enrolled = nid yw'r ddyfais hon wedi'i chofrestru; cofrestrwch hi yn g
 # needs-review: own translation
 error-already-enrolled = mae'r ddyfais hon eisoes wedi'i chofrestru gyda { $server }; dadgofrestrwch hi yn gyntaf i gofrestru eto
 
+## Tabl ystum y CLI a chyfrif anfon
+
+# needs-review: own translation; "ystum" for posture as in privacy-payload-report
+table-posture-title = Ystum y ddyfais hon ({ $platform }), wedi'i gasglu { $at } gan asiant { $version }
+# needs-review: own translation
+table-header-fact = FFAITH
+# needs-review: own translation
+table-header-value = GWERTH
+# needs-review: own translation
+table-header-source = FFYNHONNELL / RHESWM
+# needs-review: own translation; "system weithredu" is common usage, not checked against TermCymru
+table-fact-os = system weithredu
+# needs-review: own translation; "dynodwr" as in the IICSA notice
+table-fact-os-id = dynodwr y system
+# needs-review: own translation
+table-fact-os-version = fersiwn y system
+# needs-review: own translation; "adeiledd" for a build is own choice
+table-fact-os-build = adeiledd y system
+# needs-review: own translation
+table-fact-kernel = cnewyllyn
+# needs-review: own translation; "clwt" as in reason-ios-no-patch-level
+table-fact-security-patch = clwt diogelwch
+# needs-review: own translation; "amgryptio" as in Aberystwyth University's IT regulations
+table-fact-storage-encryption = amgryptio'r storfa
+# needs-review: own translation
+table-fact-screen-lock = clo sgrin
+# needs-review: own translation
+table-fact-auto-lock = cloi awtomatig
+# needs-review: own translation
+table-fact-developer-mode = modd datblygwr
+# needs-review: own translation; "dadfygio" for debugging is own choice
+table-fact-usb-debugging = dadfygio USB
+# needs-review: punctuation only: the indicator's name is the wire's, its kind is table-kind-...
+table-fact-indicator = { $name } ({ $kind })
+# needs-review: own translation
+table-kind-heuristic = hewristig
+# needs-review: own translation; "ardystio" for attestation is own choice
+table-kind-platform-attestation = ardystiad y platfform
+# needs-review: own translation
+table-fact-hardware-key-store = storfa allweddi caledwedd
+# needs-review: the feature's name, kept as the firmware shows it
+table-fact-secure-boot = Secure Boot
+# needs-review: the chip's name, kept as it is
+table-fact-tpm = TPM
+# needs-review: own translation; as in finding-unknown
+table-value-unknown = anhysbys
+# needs-review: own translation
+table-value-on = ymlaen
+# needs-review: own translation
+table-value-off = i ffwrdd
+# needs-review: own translation
+table-value-encrypted = wedi'i amgryptio ({ $method })
+# needs-review: own translation
+table-value-not-encrypted = heb ei amgryptio
+# needs-review: own translation
+table-value-set = wedi'i osod
+# needs-review: own translation
+table-value-not-set = heb ei osod
+# needs-review: own translation; the duration's units (s, min, h, d) stay as they are
+table-value-after = ar ôl { $duration }
+# needs-review: own translation
+table-value-never = byth
+# needs-review: own translation
+table-value-tripped = WEDI'I SBARDUNO
+# needs-review: own translation
+table-value-not-tripped = heb ei sbarduno
+# needs-review: own translation
+table-value-none = dim
+# needs-review: own translation
+table-value-present-version = yn bresennol (TPM { $version })
+# needs-review: own translation
+table-value-present = yn bresennol
+# needs-review: own translation
+table-value-absent = absennol
+# needs-review: own translation; a Welsh noun stays singular after a numeral
+flush-delivered = Wedi cyflwyno { $n } adroddiad; { $queued } yn dal yn y ciw.
+# needs-review: own translation; the collector's reason is quoted as it came
+flush-rejected = Gwrthodwyd gan y casglwr a'i dynnu: adroddiad { $jti }: { $reason }
+# needs-review: own translation
+flush-protocol-errors = Torrodd ateb y casglwr y protocol { $n ->
+        [one] unwaith
+       *[other] { $n } o weithiau
+    } (nid oedd yn cydnabod yr adroddiad); cedwir yr adroddiad.
+# needs-review: own translation; the error is quoted as it came
+flush-not-delivered = Heb ei gyflwyno nawr (wedi'i gadw i roi cynnig arall arni): { $error }
+
 ## Rhesymau pam nad yw ffaith yn hysbys
 
 # needs-review: own translation; "clwt" for a software patch is own choice

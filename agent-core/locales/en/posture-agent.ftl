@@ -277,6 +277,55 @@ status-own-verdict = This device's last own verdict:
 error-not-enrolled = this device is not enrolled; enrol it first with a one-time code from your organisation
 error-already-enrolled = this device is already enrolled with { $server }; unenrol it first to enrol again
 
+## The CLI's posture table and delivery counts
+
+table-posture-title = Posture of this device ({ $platform }), collected { $at } by agent { $version }
+table-header-fact = FACT
+table-header-value = VALUE
+table-header-source = SOURCE / REASON
+table-fact-os = OS
+table-fact-os-id = OS id
+table-fact-os-version = OS version
+table-fact-os-build = OS build
+table-fact-kernel = kernel
+table-fact-security-patch = security patch
+table-fact-storage-encryption = storage encryption
+table-fact-screen-lock = screen lock
+table-fact-auto-lock = auto-lock
+table-fact-developer-mode = developer mode
+table-fact-usb-debugging = USB debugging
+table-fact-indicator = { $name } ({ $kind })
+table-kind-heuristic = heuristic
+table-kind-platform-attestation = platformattestation
+table-fact-hardware-key-store = hardware key store
+table-fact-secure-boot = Secure Boot
+table-fact-tpm = TPM
+table-value-unknown = unknown
+table-value-on = on
+table-value-off = off
+table-value-encrypted = encrypted ({ $method })
+table-value-not-encrypted = not encrypted
+table-value-set = set
+table-value-not-set = not set
+table-value-after = after { $duration }
+table-value-never = never
+table-value-tripped = TRIPPED
+table-value-not-tripped = not tripped
+table-value-none = none
+table-value-present-version = present (TPM { $version })
+table-value-present = present
+table-value-absent = absent
+flush-delivered = Delivered { $n ->
+        [one] { $n } report
+       *[other] { $n } reports
+    }; { $queued } still queued.
+flush-rejected = Refused by the collector and removed: report { $jti }: { $reason }
+flush-protocol-errors = The collector's answer broke the protocol { $n ->
+        [one] { $n } time
+       *[other] { $n } times
+    } (not an acknowledgement of the report); the report is kept.
+flush-not-delivered = Not delivered now (kept for retry): { $error }
+
 ## Reasons a fact is unknown (the English is what the probe reports)
 
 reason-ios-no-patch-level = iOS has no Android-style security patch level: the OS version carries it
