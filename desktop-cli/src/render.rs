@@ -325,10 +325,6 @@ fn stayed_silent(
     format!("{}\n", silent.in_locale(locale))
 }
 
-fn when(t: Option<time::OffsetDateTime>) -> String {
-    t.map_or_else(|| "never".into(), timestamp)
-}
-
 /// What a check-in did: the verdict with remediation, then delivery.
 ///
 /// The labels and messages are in `locale`; the findings' words are as the
@@ -393,95 +389,94 @@ pub fn flush_text(f: &agent_core::agent::FlushOutcome, l: Locale) -> String {
     out
 }
 
-/// The agent's status for a person.
-///
-/// The verdict's labels and headings are in `locale`; the table of the
-/// agent's state stays in English, as IT reads it.
+/// The agent's status for a person, in `locale`: the table of the
+/// agent's state, then the last verdict. Identifiers, addresses, paths and
+/// times are shown as they are.
 pub fn status_text(s: &agent_core::agent::Status, locale: Locale) -> String {
+    let l = locale;
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut row = |label: &'static str, value: String| rows.push((text(l, label), value));
+    let when =
+        |t: Option<time::OffsetDateTime>| t.map_or_else(|| text(l, "status-never"), timestamp);
     let mut out = String::new();
     match s.state {
         agent_core::agent::AgentState::Unenrolled => {
-            let _ = writeln!(
-                out,
-                "Not enrolled. Enrol with `posture-agent enrol --server URL --code CODE`."
-            );
+            let _ = writeln!(out, "{}", text(l, "status-not-enrolled"));
         }
         agent_core::agent::AgentState::Enrolled => {
-            let _ = writeln!(
-                out,
-                "Enrolled with {}",
-                s.server_url.as_deref().unwrap_or("?")
+            let with = Msg::new("status-enrolled-with")
+                .text("server", s.server_url.as_deref().unwrap_or("?"));
+            let _ = writeln!(out, "{}", with.in_locale(l));
+            row(
+                "status-device-id",
+                s.device_id.as_ref().map_or("?", |d| d.as_str()).to_owned(),
             );
-            let _ = writeln!(
-                out,
-                "  device id        {}",
-                s.device_id.as_ref().map(|d| d.as_str()).unwrap_or("?")
+            row(
+                "status-device-key",
+                s.kid.as_deref().unwrap_or("?").to_owned(),
             );
-            let _ = writeln!(
-                out,
-                "  device key (kid) {}",
-                s.kid.as_deref().unwrap_or("?")
-            );
-            let _ = writeln!(out, "  enrolled at      {}", when(s.enrolled_at));
+            row("status-enrolled-at", when(s.enrolled_at));
             if let Some(p) = &s.policy {
-                let _ = writeln!(
-                    out,
-                    "  policy           {} (revision {})",
-                    p.name, p.revision
-                );
+                let policy = Msg::new("status-policy-value")
+                    .text("name", p.name.as_str())
+                    .text("revision", p.revision.to_string());
+                row("status-policy", policy.in_locale(l));
             }
             if let Some(every) = s.checkin_interval_secs {
-                let _ = writeln!(out, "  check-in every   {}", duration(u64::from(every)));
+                row("status-checkin-every", duration(u64::from(every)));
             }
-            let _ = writeln!(out, "  last check-in    {}", when(s.last_checkin_at));
+            row("status-last-checkin", when(s.last_checkin_at));
         }
     }
-    let _ = match s.oldest_queued_at.filter(|_| s.queued_reports > 0) {
-        Some(oldest) => writeln!(
-            out,
-            "  queued reports   {} (oldest {})",
-            s.queued_reports,
-            timestamp(oldest)
-        ),
-        None => writeln!(out, "  queued reports   {}", s.queued_reports),
+    let queued = match s.oldest_queued_at.filter(|_| s.queued_reports > 0) {
+        Some(oldest) => Msg::new("status-queued-oldest")
+            .text("n", s.queued_reports.to_string())
+            .text("at", timestamp(oldest))
+            .in_locale(l),
+        None => s.queued_reports.to_string(),
     };
+    row("status-queued", queued);
     if s.evicted_reports > 0 {
-        let _ = writeln!(
-            out,
-            "  evicted reports  {} (the outbox was full)",
-            s.evicted_reports
-        );
+        let evicted = Msg::new("status-evicted-value").text("n", s.evicted_reports.to_string());
+        row("status-evicted", evicted.in_locale(l));
     }
     if s.server_wait_until.is_some() {
-        let _ = writeln!(
-            out,
-            "  collector asked  to wait until {} (Retry-After)",
-            when(s.server_wait_until)
-        );
+        let wait = Msg::new("status-wait-value").text("at", when(s.server_wait_until));
+        row("status-wait", wait.in_locale(l));
     }
     if s.protocol_errors > 0 {
-        let _ = writeln!(
-            out,
-            "  protocol errors  {} (answers that were not an acknowledgement; the reports were kept)",
-            s.protocol_errors
-        );
+        let broke =
+            Msg::new("status-protocol-errors-value").text("n", s.protocol_errors.to_string());
+        row("status-protocol-errors", broke.in_locale(l));
     }
     if let Some(a) = &s.attestation {
         let expired = if a.is_expired(time::OffsetDateTime::now_utc()) {
-            " (expired; check in for a fresh one)"
+            text(l, "status-attestation-expired")
         } else {
-            ""
+            String::new()
         };
-        let _ = writeln!(
-            out,
-            "  attestation      {} (assurance {}), valid until {}{expired}; `posture-agent compliance-token` prints it",
-            a.status,
-            a.assurance
-                .map_or_else(|| "not named".to_owned(), |l| l.to_string()),
-            timestamp(a.expires_at)
+        let assurance = a.assurance.map_or_else(
+            || text(l, "status-attestation-no-assurance"),
+            |v| v.to_string(),
         );
+        let attestation = Msg::new("status-attestation-value")
+            .text("status", a.status.to_string())
+            .text("assurance", assurance)
+            .text("until", timestamp(a.expires_at))
+            .text("expired", expired);
+        row("status-attestation", attestation.in_locale(l));
     }
-    let _ = writeln!(out, "  state directory  {}", s.state_dir.display());
+    row("status-state-dir", s.state_dir.display().to_string());
+    // The labels in one column, at least as wide as the English layout's.
+    let width = rows
+        .iter()
+        .map(|(label, _)| label.chars().count() + 1)
+        .chain([17])
+        .max()
+        .unwrap_or(17);
+    for (label, value) in &rows {
+        let _ = writeln!(out, "  {label:<width$}{value}");
+    }
     if let Some(server) = &s.verdicts.server {
         let heading =
             Msg::new("status-collector-verdict").text("at", when(Some(server.accepted_at)));

@@ -558,6 +558,55 @@ flush-protocol-errors = Torrodd ateb y casglwr y protocol { $n ->
 # needs-review: own translation; the error is quoted as it came
 flush-not-delivered = Heb ei gyflwyno nawr (wedi'i gadw i roi cynnig arall arni): { $error }
 
+## Tabl statws y CLI
+
+# needs-review: own translation
+status-never = byth
+# needs-review: own translation; the command stays as it is typed
+status-not-enrolled = Heb ei chofrestru. Cofrestrwch gyda `posture-agent enrol --server URL --code CODE`.
+# needs-review: own translation
+status-enrolled-with = Wedi'i chofrestru gyda { $server }
+# needs-review: own translation; "dynodwr" as in the IICSA notice
+status-device-id = dynodwr y ddyfais
+# needs-review: own translation
+status-device-key = allwedd y ddyfais (kid)
+# needs-review: own translation
+status-enrolled-at = cofrestrwyd
+# needs-review: own translation
+status-policy = polisi
+# needs-review: own translation; as in verdict-policy
+status-policy-value = { $name } (diwygiad { $revision })
+# needs-review: own translation
+status-checkin-every = gwirio bob
+# needs-review: own translation
+status-last-checkin = gwiriad diwethaf
+# needs-review: own translation
+status-queued = adroddiadau yn y ciw
+# needs-review: own translation
+status-queued-oldest = { $n } (yr hynaf { $at })
+# needs-review: own translation
+status-evicted = adroddiadau a daflwyd
+# needs-review: own translation
+status-evicted-value = { $n } (roedd y blwch anfon yn llawn)
+# needs-review: own translation
+status-wait = cais y casglwr
+# needs-review: own translation; Retry-After is the HTTP header's name
+status-wait-value = aros tan { $at } (Retry-After)
+# needs-review: own translation
+status-protocol-errors = gwallau protocol
+# needs-review: own translation
+status-protocol-errors-value = { $n } (atebion nad oeddent yn cydnabod yr adroddiad; cadwyd yr adroddiadau)
+# needs-review: own translation; "ardystio" for attestation is own choice
+status-attestation = ardystiad
+# needs-review: own translation; the status and assurance are the collector's words
+status-attestation-value = { $status } (sicrwydd { $assurance }), yn ddilys tan { $until }{ $expired }; mae `posture-agent compliance-token` yn ei argraffu
+# needs-review: own translation
+status-attestation-expired = { " " }(wedi dod i ben; gwiriwch i mewn am un newydd)
+# needs-review: own translation
+status-attestation-no-assurance = heb ei enwi
+# needs-review: own translation
+status-state-dir = ffolder cyflwr
+
 ## Rhesymau pam nad yw ffaith yn hysbys
 
 # needs-review: own translation; "clwt" for a software patch is own choice

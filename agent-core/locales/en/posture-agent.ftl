@@ -326,6 +326,32 @@ flush-protocol-errors = The collector's answer broke the protocol { $n ->
     } (not an acknowledgement of the report); the report is kept.
 flush-not-delivered = Not delivered now (kept for retry): { $error }
 
+## The CLI's status table
+
+status-never = never
+status-not-enrolled = Not enrolled. Enrol with `posture-agent enrol --server URL --code CODE`.
+status-enrolled-with = Enrolled with { $server }
+status-device-id = device id
+status-device-key = device key (kid)
+status-enrolled-at = enrolled at
+status-policy = policy
+status-policy-value = { $name } (revision { $revision })
+status-checkin-every = check-in every
+status-last-checkin = last check-in
+status-queued = queued reports
+status-queued-oldest = { $n } (oldest { $at })
+status-evicted = evicted reports
+status-evicted-value = { $n } (the outbox was full)
+status-wait = collector asked
+status-wait-value = to wait until { $at } (Retry-After)
+status-protocol-errors = protocol errors
+status-protocol-errors-value = { $n } (answers that were not an acknowledgement; the reports were kept)
+status-attestation = attestation
+status-attestation-value = { $status } (assurance { $assurance }), valid until { $until }{ $expired }; `posture-agent compliance-token` prints it
+status-attestation-expired = { " " }(expired; check in for a fresh one)
+status-attestation-no-assurance = not named
+status-state-dir = state directory
+
 ## Reasons a fact is unknown (the English is what the probe reports)
 
 reason-ios-no-patch-level = iOS has no Android-style security patch level: the OS version carries it
