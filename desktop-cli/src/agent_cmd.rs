@@ -210,7 +210,7 @@ pub fn flush(json: bool, g: &Globals) -> Result<u8, CliError> {
     if json {
         print_json(&outcome);
     } else {
-        print!("{}", render::flush_text(&outcome));
+        print!("{}", render::flush_text(&outcome, g.locale));
     }
     Ok(if outcome.error.is_some() {
         EXIT_ERROR

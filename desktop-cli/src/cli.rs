@@ -388,6 +388,8 @@ pub struct CollectArgs {
     /// Print the exact posture document (JSON) instead of a table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub lang: LangArg,
 }
 
 /// Arguments of `check`.

@@ -106,7 +106,7 @@ pub fn collect(args: &CollectArgs) -> Result<u8, CliError> {
     if args.json {
         println!("{}", posture.to_json_pretty());
     } else {
-        print!("{}", render::posture_table(&posture));
+        print!("{}", render::posture_table(&posture, args.lang.locale()));
     }
     Ok(EXIT_OK)
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use agent_core::l10n::{Locale, Msg, text};
 use agent_core::policy::{Compliance, Verdict};
 use agent_core::posture::{
-    AutoLock, Fact, HardwareKeyStore, Posture, ScreenLock, StorageEncryption, Tpm,
+    AutoLock, Fact, HardwareKeyStore, IndicatorKind, Posture, ScreenLock, StorageEncryption, Tpm,
 };
 
 /// A point in time for people: RFC 3339 in UTC, to the second.
@@ -48,10 +48,14 @@ struct Table {
 }
 
 impl Table {
-    fn row<T>(&mut self, name: &str, fact: &Fact<T>, show: impl Fn(&T) -> String) {
+    fn row<T>(&mut self, name: &str, fact: &Fact<T>, show: impl Fn(&T) -> String, l: Locale) {
         let row = match fact {
             Fact::Observed { value, source } => [name.to_owned(), show(value), source.clone()],
-            Fact::Unknown { reason } => [name.to_owned(), "unknown".into(), reason.clone()],
+            Fact::Unknown { reason } => [
+                name.to_owned(),
+                text(l, "table-value-unknown"),
+                agent_core::l10n::reason(l, reason),
+            ],
         };
         self.rows.push(row);
     }
@@ -74,65 +78,131 @@ impl Table {
     }
 }
 
-fn yes_no(b: &bool) -> String {
-    if *b { "on".into() } else { "off".into() }
-}
-
-/// The posture as a table: fact, value, source (or why unknown).
-pub fn posture_table(p: &Posture) -> String {
+/// The posture as a table: fact, value, source (or why unknown), in
+/// `locale`; the sources are the names of what was read, as they are.
+pub fn posture_table(p: &Posture, l: Locale) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Posture of this device ({}), collected {} by agent {}\n",
-        p.platform,
-        timestamp(p.collected_at),
-        p.agent_version
-    );
+    let title = Msg::new("table-posture-title")
+        .text("platform", p.platform.to_string())
+        .text("at", timestamp(p.collected_at))
+        .text("version", p.agent_version.as_str());
+    let _ = writeln!(out, "{}\n", title.in_locale(l));
+    let t_ = |id: &'static str| text(l, id);
+    let on_off = |b: &bool| {
+        t_(if *b {
+            "table-value-on"
+        } else {
+            "table-value-off"
+        })
+    };
     let mut t = Table::default();
-    t.row("OS", &p.os.name, String::clone);
-    t.row("OS id", &p.os.id, String::clone);
-    t.row("OS version", &p.os.version, String::clone);
-    t.row("OS build", &p.os.build, String::clone);
-    t.row("kernel", &p.os.kernel, String::clone);
-    t.row("security patch", &p.security_patch, |v| v.to_string());
-    t.row("storage encryption", &p.storage_encryption, |v| match v {
-        StorageEncryption::Encrypted { method } => format!("encrypted ({method})"),
-        StorageEncryption::NotEncrypted => "not encrypted".into(),
-    });
-    t.row("screen lock", &p.screen_lock, |v| match v {
-        ScreenLock::Set => "set".into(),
-        ScreenLock::NotSet => "not set".into(),
-    });
-    t.row("auto-lock", &p.auto_lock, |v| match v {
-        AutoLock::After { seconds } => format!("after {}", duration(u64::from(*seconds))),
-        AutoLock::Never => "never".into(),
-    });
-    t.row("developer mode", &p.developer_mode, yes_no);
-    t.row("USB debugging", &p.usb_debugging, yes_no);
+    t.row(&t_("table-fact-os"), &p.os.name, String::clone, l);
+    t.row(&t_("table-fact-os-id"), &p.os.id, String::clone, l);
+    t.row(
+        &t_("table-fact-os-version"),
+        &p.os.version,
+        String::clone,
+        l,
+    );
+    t.row(&t_("table-fact-os-build"), &p.os.build, String::clone, l);
+    t.row(&t_("table-fact-kernel"), &p.os.kernel, String::clone, l);
+    t.row(
+        &t_("table-fact-security-patch"),
+        &p.security_patch,
+        |v| v.to_string(),
+        l,
+    );
+    t.row(
+        &t_("table-fact-storage-encryption"),
+        &p.storage_encryption,
+        |v| match v {
+            StorageEncryption::Encrypted { method } => Msg::new("table-value-encrypted")
+                .text("method", method.as_str())
+                .in_locale(l),
+            StorageEncryption::NotEncrypted => t_("table-value-not-encrypted"),
+        },
+        l,
+    );
+    t.row(
+        &t_("table-fact-screen-lock"),
+        &p.screen_lock,
+        |v| match v {
+            ScreenLock::Set => t_("table-value-set"),
+            ScreenLock::NotSet => t_("table-value-not-set"),
+        },
+        l,
+    );
+    t.row(
+        &t_("table-fact-auto-lock"),
+        &p.auto_lock,
+        |v| match v {
+            AutoLock::After { seconds } => Msg::new("table-value-after")
+                .text("duration", duration(u64::from(*seconds)))
+                .in_locale(l),
+            AutoLock::Never => t_("table-value-never"),
+        },
+        l,
+    );
+    t.row(
+        &t_("table-fact-developer-mode"),
+        &p.developer_mode,
+        on_off,
+        l,
+    );
+    t.row(&t_("table-fact-usb-debugging"), &p.usb_debugging, on_off, l);
     for i in &p.integrity {
-        let label = format!("{} ({:?})", i.name, i.kind).to_lowercase();
-        t.row(&label, &i.tripped, |t| {
-            if *t {
-                "TRIPPED".into()
-            } else {
-                "not tripped".into()
-            }
-        });
+        let kind = match i.kind {
+            IndicatorKind::Heuristic => "table-kind-heuristic",
+            IndicatorKind::PlatformAttestation => "table-kind-platform-attestation",
+        };
+        let label = Msg::new("table-fact-indicator")
+            .text("name", i.name.to_lowercase())
+            .text("kind", t_(kind))
+            .in_locale(l);
+        t.row(
+            &label,
+            &i.tripped,
+            |t| {
+                t_(if *t {
+                    "table-value-tripped"
+                } else {
+                    "table-value-not-tripped"
+                })
+            },
+            l,
+        );
     }
-    t.row("hardware key store", &p.hardware_key_store, |v| match v {
-        HardwareKeyStore::StrongBox => "StrongBox".into(),
-        HardwareKeyStore::Tee => "TEE".into(),
-        HardwareKeyStore::SecureEnclave => "Secure Enclave".into(),
-        HardwareKeyStore::Tpm => "TPM".into(),
-        HardwareKeyStore::None => "none".into(),
-    });
-    t.row("Secure Boot", &p.secure_boot, yes_no);
-    t.row("TPM", &p.tpm, |v| match v {
-        Tpm::Present { version: Some(v) } => format!("present (TPM {v})"),
-        Tpm::Present { version: None } => "present".into(),
-        Tpm::Absent => "absent".into(),
-    });
-    t.render(&mut out, ["FACT", "VALUE", "SOURCE / REASON"]);
+    t.row(
+        &t_("table-fact-hardware-key-store"),
+        &p.hardware_key_store,
+        |v| match v {
+            HardwareKeyStore::StrongBox => "StrongBox".into(),
+            HardwareKeyStore::Tee => "TEE".into(),
+            HardwareKeyStore::SecureEnclave => "Secure Enclave".into(),
+            HardwareKeyStore::Tpm => "TPM".into(),
+            HardwareKeyStore::None => t_("table-value-none"),
+        },
+        l,
+    );
+    t.row(&t_("table-fact-secure-boot"), &p.secure_boot, on_off, l);
+    t.row(
+        &t_("table-fact-tpm"),
+        &p.tpm,
+        |v| match v {
+            Tpm::Present { version: Some(v) } => Msg::new("table-value-present-version")
+                .text("version", v.as_str())
+                .in_locale(l),
+            Tpm::Present { version: None } => t_("table-value-present"),
+            Tpm::Absent => t_("table-value-absent"),
+        },
+        l,
+    );
+    let header = [
+        t_("table-header-fact"),
+        t_("table-header-value"),
+        t_("table-header-source"),
+    ];
+    t.render(&mut out, [&header[0], &header[1], &header[2]]);
     out
 }
 
@@ -255,10 +325,6 @@ fn stayed_silent(
     format!("{}\n", silent.in_locale(locale))
 }
 
-fn when(t: Option<time::OffsetDateTime>) -> String {
-    t.map_or_else(|| "never".into(), timestamp)
-}
-
 /// What a check-in did: the verdict with remediation, then delivery.
 ///
 /// The labels and messages are in `locale`; the findings' words are as the
@@ -291,131 +357,126 @@ pub fn check_in_text(o: &agent_core::agent::CheckInOutcome, locale: Locale) -> S
         }
     }
     out.push('\n');
-    out.push_str(&flush_text(&o.delivery));
+    out.push_str(&flush_text(&o.delivery, locale));
     if !o.fresh_nonce {
         let _ = writeln!(out, "{}", text(locale, "checkin-no-fresh-nonce"));
     }
     out
 }
 
-/// What a delivery round did.
-pub fn flush_text(f: &agent_core::agent::FlushOutcome) -> String {
+/// What a delivery round did, in `locale`; the collector's reasons and
+/// the transport's errors are quoted as they came.
+pub fn flush_text(f: &agent_core::agent::FlushOutcome, l: Locale) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Delivered {}; {} still queued.",
-        count(u64::from(f.delivered), "report", "reports"),
-        f.still_queued
-    );
+    let delivered = Msg::new("flush-delivered")
+        .number("n", f.delivered)
+        .text("queued", f.still_queued.to_string());
+    let _ = writeln!(out, "{}", delivered.in_locale(l));
     for r in &f.rejected {
-        let _ = writeln!(
-            out,
-            "Refused by the collector and removed: report {}: {}",
-            r.jti, r.reason
-        );
+        let rejected = Msg::new("flush-rejected")
+            .text("jti", r.jti.as_str())
+            .text("reason", r.reason.as_str());
+        let _ = writeln!(out, "{}", rejected.in_locale(l));
     }
     if f.protocol_errors > 0 {
-        let _ = writeln!(
-            out,
-            "The collector's answer broke the protocol {} (not an acknowledgement of the report); the report is kept.",
-            count(u64::from(f.protocol_errors), "time", "times")
-        );
+        let broke = Msg::new("flush-protocol-errors").number("n", f.protocol_errors);
+        let _ = writeln!(out, "{}", broke.in_locale(l));
     }
     if let Some(e) = &f.error {
-        let _ = writeln!(out, "Not delivered now (kept for retry): {e}");
+        let kept = Msg::new("flush-not-delivered").text("error", e.as_str());
+        let _ = writeln!(out, "{}", kept.in_locale(l));
     }
     out
 }
 
-/// The agent's status for a person.
-///
-/// The verdict's labels and headings are in `locale`; the table of the
-/// agent's state stays in English, as IT reads it.
+/// The agent's status for a person, in `locale`: the table of the
+/// agent's state, then the last verdict. Identifiers, addresses, paths and
+/// times are shown as they are.
 pub fn status_text(s: &agent_core::agent::Status, locale: Locale) -> String {
+    let l = locale;
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut row = |label: &'static str, value: String| rows.push((text(l, label), value));
+    let when =
+        |t: Option<time::OffsetDateTime>| t.map_or_else(|| text(l, "status-never"), timestamp);
     let mut out = String::new();
     match s.state {
         agent_core::agent::AgentState::Unenrolled => {
-            let _ = writeln!(
-                out,
-                "Not enrolled. Enrol with `posture-agent enrol --server URL --code CODE`."
-            );
+            let _ = writeln!(out, "{}", text(l, "status-not-enrolled"));
         }
         agent_core::agent::AgentState::Enrolled => {
-            let _ = writeln!(
-                out,
-                "Enrolled with {}",
-                s.server_url.as_deref().unwrap_or("?")
+            let with = Msg::new("status-enrolled-with")
+                .text("server", s.server_url.as_deref().unwrap_or("?"));
+            let _ = writeln!(out, "{}", with.in_locale(l));
+            row(
+                "status-device-id",
+                s.device_id.as_ref().map_or("?", |d| d.as_str()).to_owned(),
             );
-            let _ = writeln!(
-                out,
-                "  device id        {}",
-                s.device_id.as_ref().map(|d| d.as_str()).unwrap_or("?")
+            row(
+                "status-device-key",
+                s.kid.as_deref().unwrap_or("?").to_owned(),
             );
-            let _ = writeln!(
-                out,
-                "  device key (kid) {}",
-                s.kid.as_deref().unwrap_or("?")
-            );
-            let _ = writeln!(out, "  enrolled at      {}", when(s.enrolled_at));
+            row("status-enrolled-at", when(s.enrolled_at));
             if let Some(p) = &s.policy {
-                let _ = writeln!(
-                    out,
-                    "  policy           {} (revision {})",
-                    p.name, p.revision
-                );
+                let policy = Msg::new("status-policy-value")
+                    .text("name", p.name.as_str())
+                    .text("revision", p.revision.to_string());
+                row("status-policy", policy.in_locale(l));
             }
             if let Some(every) = s.checkin_interval_secs {
-                let _ = writeln!(out, "  check-in every   {}", duration(u64::from(every)));
+                row("status-checkin-every", duration(u64::from(every)));
             }
-            let _ = writeln!(out, "  last check-in    {}", when(s.last_checkin_at));
+            row("status-last-checkin", when(s.last_checkin_at));
         }
     }
-    let _ = match s.oldest_queued_at.filter(|_| s.queued_reports > 0) {
-        Some(oldest) => writeln!(
-            out,
-            "  queued reports   {} (oldest {})",
-            s.queued_reports,
-            timestamp(oldest)
-        ),
-        None => writeln!(out, "  queued reports   {}", s.queued_reports),
+    let queued = match s.oldest_queued_at.filter(|_| s.queued_reports > 0) {
+        Some(oldest) => Msg::new("status-queued-oldest")
+            .text("n", s.queued_reports.to_string())
+            .text("at", timestamp(oldest))
+            .in_locale(l),
+        None => s.queued_reports.to_string(),
     };
+    row("status-queued", queued);
     if s.evicted_reports > 0 {
-        let _ = writeln!(
-            out,
-            "  evicted reports  {} (the outbox was full)",
-            s.evicted_reports
-        );
+        let evicted = Msg::new("status-evicted-value").text("n", s.evicted_reports.to_string());
+        row("status-evicted", evicted.in_locale(l));
     }
     if s.server_wait_until.is_some() {
-        let _ = writeln!(
-            out,
-            "  collector asked  to wait until {} (Retry-After)",
-            when(s.server_wait_until)
-        );
+        let wait = Msg::new("status-wait-value").text("at", when(s.server_wait_until));
+        row("status-wait", wait.in_locale(l));
     }
     if s.protocol_errors > 0 {
-        let _ = writeln!(
-            out,
-            "  protocol errors  {} (answers that were not an acknowledgement; the reports were kept)",
-            s.protocol_errors
-        );
+        let broke =
+            Msg::new("status-protocol-errors-value").text("n", s.protocol_errors.to_string());
+        row("status-protocol-errors", broke.in_locale(l));
     }
     if let Some(a) = &s.attestation {
         let expired = if a.is_expired(time::OffsetDateTime::now_utc()) {
-            " (expired; check in for a fresh one)"
+            text(l, "status-attestation-expired")
         } else {
-            ""
+            String::new()
         };
-        let _ = writeln!(
-            out,
-            "  attestation      {} (assurance {}), valid until {}{expired}; `posture-agent compliance-token` prints it",
-            a.status,
-            a.assurance
-                .map_or_else(|| "not named".to_owned(), |l| l.to_string()),
-            timestamp(a.expires_at)
+        let assurance = a.assurance.map_or_else(
+            || text(l, "status-attestation-no-assurance"),
+            |v| v.to_string(),
         );
+        let attestation = Msg::new("status-attestation-value")
+            .text("status", a.status.to_string())
+            .text("assurance", assurance)
+            .text("until", timestamp(a.expires_at))
+            .text("expired", expired);
+        row("status-attestation", attestation.in_locale(l));
     }
-    let _ = writeln!(out, "  state directory  {}", s.state_dir.display());
+    row("status-state-dir", s.state_dir.display().to_string());
+    // The labels in one column, at least as wide as the English layout's.
+    let width = rows
+        .iter()
+        .map(|(label, _)| label.chars().count() + 1)
+        .chain([17])
+        .max()
+        .unwrap_or(17);
+    for (label, value) in &rows {
+        let _ = writeln!(out, "  {label:<width$}{value}");
+    }
     if let Some(server) = &s.verdicts.server {
         let heading =
             Msg::new("status-collector-verdict").text("at", when(Some(server.accepted_at)));

@@ -74,6 +74,41 @@ fn collect_table_columns_line_up_with_long_heuristic_names() {
     }
 }
 
+/// This machine's posture table in Welsh: the headers, the facts' names
+/// and values, and the core's reasons; the sources are names, as they are.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_posture_table_reads_in_welsh_with_lang_cy() {
+    let text = stdout(&run(&["collect", "--lang", "cy"]));
+    assert!(text.starts_with("Ystum y ddyfais hon ("), "{text}");
+    let rows: Vec<&str> = text.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    assert!(rows[0].trim_start().starts_with("FFAITH"), "{text}");
+    let value_col = rows[0].find("GWERTH").unwrap();
+    let source_col = rows[0].find("FFYNHONNELL / RHESWM").unwrap();
+    let patch = rows
+        .iter()
+        .find(|r| r.trim_start().starts_with("clwt diogelwch"))
+        .unwrap();
+    assert_eq!(&patch[value_col..value_col + 9], "anhysbys ", "{text}");
+    assert_eq!(
+        patch[source_col..].trim_end(),
+        "nid oes gan Linux lefel clwt diogelwch fel Android",
+        "{text}"
+    );
+    // The same table in English, word for word as before.
+    let text = stdout(&run(&["collect", "--lang", "en"]));
+    assert!(text.starts_with("Posture of this device ("), "{text}");
+    let patch = text
+        .lines()
+        .find(|r| r.trim_start().starts_with("security patch"))
+        .unwrap();
+    assert!(patch.contains("unknown"), "{patch}");
+    assert!(
+        patch.ends_with("Linux has no Android-style security patch level"),
+        "{patch}"
+    );
+}
+
 #[test]
 fn rules_that_do_not_apply_state_no_requirement() {
     let text = stdout(&run(&["check", "--target", &profile("ios-compliant.toml")]));
@@ -120,6 +155,11 @@ fn status_shows_timestamps_and_interval_for_people() {
         checked.contains("Delivered 1 report; 0 still queued."),
         "{checked}"
     );
+    // The delivery count in the person's language.
+    let flushed = stdout(&with(&["flush", "--lang", "cy"]));
+    assert_eq!(flushed, "Wedi cyflwyno 0 adroddiad; 0 yn dal yn y ciw.\n");
+    let flushed = stdout(&with(&["flush", "--lang", "en"]));
+    assert_eq!(flushed, "Delivered 0 reports; 0 still queued.\n");
 
     let text = stdout(&with(&["status"]));
     let field = |name: &str| {

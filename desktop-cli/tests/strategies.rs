@@ -361,6 +361,20 @@ fn check_ins_quiet_hours_and_errors_speak_welsh_with_lang_cy() {
     assert!(!words.contains("Your device runs"), "{words}");
     let status = text(&d.run(&["status", "--lang", "cy"]).stdout);
     assert!(status.contains(welsh_fix), "{status}");
+    // The table of the agent's state has its labels in Welsh too.
+    assert!(status.starts_with("Wedi'i chofrestru gyda "), "{status}");
+    for label in [
+        "dynodwr y ddyfais",
+        "gwiriad diwethaf",
+        "adroddiadau yn y ciw",
+    ] {
+        assert!(
+            status
+                .lines()
+                .any(|l| l.starts_with(&format!("  {label} "))),
+            "{label}: {status}"
+        );
+    }
     let json = text(&d.run(&["status", "--json", "--lang", "cy"]).stdout);
     assert!(
         json.contains("Your device runs Debian GNU/Linux 12"),

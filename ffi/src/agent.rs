@@ -292,6 +292,15 @@ impl PostureAgent {
         reason.describe(self.locale)
     }
 
+    /// Why a fact is unknown (the `reason` of a posture fact's `Unknown`,
+    /// which stays in English, as the wire carries it), in the agent's
+    /// language: the core's own reasons are translated, with the names and
+    /// the platform's error text in them as they are; any other text comes
+    /// back as it is.
+    pub fn reason_text(&self, reason: String) -> String {
+        agent_core::l10n::reason(self.locale, &reason)
+    }
+
     /// Signs a posture report (an ES256 Entity Attestation Token) answering
     /// `nonce` for `device_id`, with the host's device signer (not queued
     /// or sent: for testers and backends).

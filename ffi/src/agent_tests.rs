@@ -110,6 +110,17 @@ fn findings_strategies_quiet_hours_and_errors_come_across_in_welsh() {
         welsh.notify_reason_text(NotifyReason::OutsideWorkingHours),
         "y tu allan i'ch oriau gwaith: mae'r asiant yn aros yn dawel nes iddyn nhw ddechrau"
     );
+    // A posture fact's reason for Unknown: English in the posture, the
+    // agent's language on screen.
+    assert_eq!(
+        welsh.reason_text("Settings.Global.ADB_ENABLED is not set".into()),
+        "Settings.Global.ADB_ENABLED: heb ei osod"
+    );
+    assert_eq!(
+        english.reason_text("Settings.Global.ADB_ENABLED is not set".into()),
+        "Settings.Global.ADB_ENABLED is not set"
+    );
+    assert_eq!(welsh.reason_text("no keyguard".into()), "no keyguard");
 
     // Errors a person can act on carry their reason in the agent's language.
     let refused = |a: &PostureAgent| {

@@ -472,6 +472,141 @@ error-not-enrolled = nid yw'r ddyfais hon wedi'i chofrestru; cofrestrwch hi yn g
 # needs-review: own translation
 error-already-enrolled = mae'r ddyfais hon eisoes wedi'i chofrestru gyda { $server }; dadgofrestrwch hi yn gyntaf i gofrestru eto
 
+## Tabl ystum y CLI a chyfrif anfon
+
+# needs-review: own translation; "ystum" for posture as in privacy-payload-report
+table-posture-title = Ystum y ddyfais hon ({ $platform }), wedi'i gasglu { $at } gan asiant { $version }
+# needs-review: own translation
+table-header-fact = FFAITH
+# needs-review: own translation
+table-header-value = GWERTH
+# needs-review: own translation
+table-header-source = FFYNHONNELL / RHESWM
+# needs-review: own translation; "system weithredu" is common usage, not checked against TermCymru
+table-fact-os = system weithredu
+# needs-review: own translation; "dynodwr" as in the IICSA notice
+table-fact-os-id = dynodwr y system
+# needs-review: own translation
+table-fact-os-version = fersiwn y system
+# needs-review: own translation; "adeiledd" for a build is own choice
+table-fact-os-build = adeiledd y system
+# needs-review: own translation
+table-fact-kernel = cnewyllyn
+# needs-review: own translation; "clwt" as in reason-ios-no-patch-level
+table-fact-security-patch = clwt diogelwch
+# needs-review: own translation; "amgryptio" as in Aberystwyth University's IT regulations
+table-fact-storage-encryption = amgryptio'r storfa
+# needs-review: own translation
+table-fact-screen-lock = clo sgrin
+# needs-review: own translation
+table-fact-auto-lock = cloi awtomatig
+# needs-review: own translation
+table-fact-developer-mode = modd datblygwr
+# needs-review: own translation; "dadfygio" for debugging is own choice
+table-fact-usb-debugging = dadfygio USB
+# needs-review: punctuation only: the indicator's name is the wire's, its kind is table-kind-...
+table-fact-indicator = { $name } ({ $kind })
+# needs-review: own translation
+table-kind-heuristic = hewristig
+# needs-review: own translation; "ardystio" for attestation is own choice
+table-kind-platform-attestation = ardystiad y platfform
+# needs-review: own translation
+table-fact-hardware-key-store = storfa allweddi caledwedd
+# needs-review: the feature's name, kept as the firmware shows it
+table-fact-secure-boot = Secure Boot
+# needs-review: the chip's name, kept as it is
+table-fact-tpm = TPM
+# needs-review: own translation; as in finding-unknown
+table-value-unknown = anhysbys
+# needs-review: own translation
+table-value-on = ymlaen
+# needs-review: own translation
+table-value-off = i ffwrdd
+# needs-review: own translation
+table-value-encrypted = wedi'i amgryptio ({ $method })
+# needs-review: own translation
+table-value-not-encrypted = heb ei amgryptio
+# needs-review: own translation
+table-value-set = wedi'i osod
+# needs-review: own translation
+table-value-not-set = heb ei osod
+# needs-review: own translation; the duration's units (s, min, h, d) stay as they are
+table-value-after = ar ôl { $duration }
+# needs-review: own translation
+table-value-never = byth
+# needs-review: own translation
+table-value-tripped = WEDI'I SBARDUNO
+# needs-review: own translation
+table-value-not-tripped = heb ei sbarduno
+# needs-review: own translation
+table-value-none = dim
+# needs-review: own translation
+table-value-present-version = yn bresennol (TPM { $version })
+# needs-review: own translation
+table-value-present = yn bresennol
+# needs-review: own translation
+table-value-absent = absennol
+# needs-review: own translation; a Welsh noun stays singular after a numeral
+flush-delivered = Wedi cyflwyno { $n } adroddiad; { $queued } yn dal yn y ciw.
+# needs-review: own translation; the collector's reason is quoted as it came
+flush-rejected = Gwrthodwyd gan y casglwr a'i dynnu: adroddiad { $jti }: { $reason }
+# needs-review: own translation
+flush-protocol-errors = Torrodd ateb y casglwr y protocol { $n ->
+        [one] unwaith
+       *[other] { $n } o weithiau
+    } (nid oedd yn cydnabod yr adroddiad); cedwir yr adroddiad.
+# needs-review: own translation; the error is quoted as it came
+flush-not-delivered = Heb ei gyflwyno nawr (wedi'i gadw i roi cynnig arall arni): { $error }
+
+## Tabl statws y CLI
+
+# needs-review: own translation
+status-never = byth
+# needs-review: own translation; the command stays as it is typed
+status-not-enrolled = Heb ei chofrestru. Cofrestrwch gyda `posture-agent enrol --server URL --code CODE`.
+# needs-review: own translation
+status-enrolled-with = Wedi'i chofrestru gyda { $server }
+# needs-review: own translation; "dynodwr" as in the IICSA notice
+status-device-id = dynodwr y ddyfais
+# needs-review: own translation
+status-device-key = allwedd y ddyfais (kid)
+# needs-review: own translation
+status-enrolled-at = cofrestrwyd
+# needs-review: own translation
+status-policy = polisi
+# needs-review: own translation; as in verdict-policy
+status-policy-value = { $name } (diwygiad { $revision })
+# needs-review: own translation
+status-checkin-every = gwirio bob
+# needs-review: own translation
+status-last-checkin = gwiriad diwethaf
+# needs-review: own translation
+status-queued = adroddiadau yn y ciw
+# needs-review: own translation
+status-queued-oldest = { $n } (yr hynaf { $at })
+# needs-review: own translation
+status-evicted = adroddiadau a daflwyd
+# needs-review: own translation
+status-evicted-value = { $n } (roedd y blwch anfon yn llawn)
+# needs-review: own translation
+status-wait = cais y casglwr
+# needs-review: own translation; Retry-After is the HTTP header's name
+status-wait-value = aros tan { $at } (Retry-After)
+# needs-review: own translation
+status-protocol-errors = gwallau protocol
+# needs-review: own translation
+status-protocol-errors-value = { $n } (atebion nad oeddent yn cydnabod yr adroddiad; cadwyd yr adroddiadau)
+# needs-review: own translation; "ardystio" for attestation is own choice
+status-attestation = ardystiad
+# needs-review: own translation; the status and assurance are the collector's words
+status-attestation-value = { $status } (sicrwydd { $assurance }), yn ddilys tan { $until }{ $expired }; mae `posture-agent compliance-token` yn ei argraffu
+# needs-review: own translation
+status-attestation-expired = { " " }(wedi dod i ben; gwiriwch i mewn am un newydd)
+# needs-review: own translation
+status-attestation-no-assurance = heb ei enwi
+# needs-review: own translation
+status-state-dir = ffolder cyflwr
+
 ## Rhesymau pam nad yw ffaith yn hysbys
 
 # needs-review: own translation; "clwt" for a software patch is own choice
@@ -484,3 +619,170 @@ reason-ios-no-developer-mode-api = nid yw iOS yn rhoi API i apiau ddarllen y mod
 reason-ios-no-usb-debugging = nid oes gan iOS osodiad dadfygio USB
 # needs-review: own translation; "ystum" for posture as in privacy-payload-report
 reason-auto-lock-not-reported = heb ei adrodd: mae'r asiant a gasglodd yr ystum hwn yn hŷn na'r ffaith auto_lock
+
+# needs-review: own translation
+reason-not-read = heb ei ddarllen
+# needs-review: punctuation only: the source is a name, the error the platform's (or one of these reasons, shown in Welsh)
+reason-source-error = { $source }: { $error }
+# needs-review: own translation
+reason-could-not-be-read = nid oedd modd darllen { $source }: { $error }
+# needs-review: own translation
+reason-could-not-be-checked = nid oedd modd gwirio { $source }: { $error }
+# needs-review: own translation; "darllenydd" for the app or harness that takes the readings is own choice
+reason-not-read-by-reader = nid yw'r darllenydd hwn yn darllen { $source }
+# needs-review: own translation
+reason-not-set = { $source }: heb ei osod
+# needs-review: own translation
+reason-failed = methodd { $source }: { $error }
+# needs-review: own translation
+reason-cannot-read = ni ellir darllen { $path }: { $error }
+# needs-review: own translation
+reason-cannot-list = ni ellir rhestru { $path }: { $error }
+# needs-review: own translation
+reason-could-not-run = nid oedd modd rhedeg { $program }: { $error }
+# needs-review: own translation; the status is the operating system's words
+reason-exited = daeth { $program } i ben gyda { $status }: { $error }
+# needs-review: own translation
+reason-not-a-known-state = mae { $source } yn { $value }, nid yn gyflwr hysbys
+# needs-review: own translation
+reason-not-zero-or-one = mae { $source } yn { $value }, nid 0 neu 1
+# needs-review: own translation; true and false are the values the API gives, kept as they are
+reason-returned-not-true-or-false = dychwelodd { $source } { $value }, nid true neu false
+# needs-review: own translation; true and false are the values the API gives, kept as they are
+reason-is-not-true-or-false = mae { $source } yn { $value }, nid true neu false
+# needs-review: own translation; "clo sgrin" as in the screen-lock messages
+reason-subject-screen-lock = y clo sgrin
+# needs-review: own translation
+reason-subject-su-paths = y llwybrau su
+# needs-review: own translation; "jailbreak" kept as the technical name
+reason-subject-jailbreak-paths = y llwybrau jailbreak
+# needs-review: own translation
+reason-android-not-read = heb ei ddarllen ar Android
+# needs-review: own translation
+reason-android-kernel-not-collected = heb ei gasglu ar Android: nid oes rheol polisi yn ei ddefnyddio
+# needs-review: own translation; "uniondeb" for integrity as in the police.uk notice
+reason-android-secure-boot-desktop = ffaith cyfrifiadur bwrdd gwaith yw UEFI Secure Boot; gweler y dangosyddion uniondeb
+# needs-review: own translation
+reason-android-no-tpm = nid oes gan ffonau TPM; gweler hardware_key_store
+# needs-review: own translation; the date format is kept as the setting writes it
+reason-android-patch-not-a-date = mae { $source } yn { $value }, nid yn ddyddiad YYYY-MM-DD
+# needs-review: own translation; "clwt" as in reason-ios-no-patch-level
+reason-android-patch-empty = { $reason } (gwag: nid oes gan Android cyn 6.0 lefel clwt diogelwch)
+# needs-review: own translation
+reason-android-encryption-activating = { $source } ({ $value }): mae amgryptio'n cael ei droi ymlaen ac nid yw wedi'i gwblhau
+# needs-review: own translation
+reason-android-encryption-status-unknown = dychwelodd { $source } { $value }, nid gwerth ENCRYPTION_STATUS_ hysbys
+# needs-review: own translation; "credential" given as PIN, pattern or password, as in the remediation
+reason-android-lock-disabled-false = argraffodd { $source } false, y mae AOSP yn ei argraffu ar gyfer clo diogel ac ar gyfer sweipio heb PIN, patrwm na chyfrinair; ni all adb wahaniaethu rhyngddynt heb roi cynnig ar un
+# needs-review: own translation
+reason-android-lock-disabled-other = argraffodd { $source } { $value }, nid true neu false (nid oes gan Android cyn 8 orchymyn locksettings)
+# needs-review: own translation
+reason-android-lock-after-unknown = { $reason }; mae'r sgrin yn diffodd ar ôl { $ms } ms, ond ni wyddys pa mor hir y mae'r clo yn aros ar ôl hynny
+# needs-review: own translation
+reason-android-not-milliseconds = mae { $source } yn { $value }, nid yn nifer o filieiliadau
+# needs-review: own translation; "eng" is Android's name for the build type
+reason-android-developer-eng-build = nid yw { $source } wedi'i osod, ac mae opsiynau datblygwr ymlaen yn ddiofyn mewn adeiladau eng
+# needs-review: own translation
+reason-android-developer-build-type-unknown = nid yw { $source } wedi'i osod ac nid yw { $build_type } yn hysbys
+# needs-review: own translation; "efelychydd" for emulator is own choice
+reason-android-verified-boot-not-read = { $reason } (efelychwyr a dyfeisiau heb gychwyn wedi'i ddilysu)
+# needs-review: own translation
+reason-android-flash-locked-not-read = { $reason } (efelychwyr a rhai gwerthwyr)
+# needs-review: own translation
+reason-android-su-paths-failed = nid oedd modd gwirio'r llwybrau su: { $error }
+# needs-review: own translation; "ardystio" for attestation is own choice
+reason-android-keystore-over-adb = ni ellir ei ddarllen dros adb: dim ond ap (KeyInfo) neu ardystio allweddi sy'n gweld lefel diogelwch y Keystore
+# needs-review: own translation
+reason-android-hardware-keystore-not-declared = nid yw { $source } wedi'i ddatgan ac nid oes StrongBox; efallai na fydd dyfeisiau a uwchraddiwyd i Android 12 yn ei ddatgan
+# needs-review: own translation
+reason-android-no-strongbox = dim StrongBox, a chyn Android 12 nid yw'r fframwaith yn datgan Keystore caledwedd
+# needs-review: own translation
+reason-ios-not-read = heb ei ddarllen ar iOS
+# needs-review: own translation; "efelychydd" for simulator is own choice
+reason-ios-simulator-no-data-protection = nid oes gan efelychydd ddiogelu data ei hun: ffolder ar y Mac yw ei storfa
+# needs-review: own translation; "cod pas" for passcode is own choice
+reason-ios-simulator-no-passcode = nid oes gan efelychydd god pas i'w adrodd
+# needs-review: own translation
+reason-ios-simulator-no-jailbreak-checks = mae gwiriadau jailbreak angen y ddyfais ei hun, nid efelychydd
+# needs-review: own translation; Secure Enclave is Apple's name
+reason-ios-simulator-no-secure-enclave = nid oes gan efelychydd Secure Enclave i'w adrodd
+# needs-review: own translation
+reason-ios-secure-boot-desktop = ffaith cyfrifiadur bwrdd gwaith yw UEFI Secure Boot
+# needs-review: own translation
+reason-ios-no-tpm = nid oes gan ffonau TPM
+# needs-review: own translation
+reason-ios-la-error = methodd { $source }: LAError { $code }
+# needs-review: own translation
+reason-ios-false-without-error = dychwelodd { $source } false heb wall
+# needs-review: own translation; Data Protection is Apple's name
+reason-ios-data-protection-passcode = cyflwr y cod pas sy'n penderfynu Data Protection, ac nid oedd modd ei ddarllen: { $reason }
+# needs-review: own translation
+reason-ios-cydia-not-declared = nid yw'r ap yn rhestru cydia yn LSApplicationQueriesSchemes, felly ni fydd iOS yn ateb
+# needs-review: own translation
+reason-ios-flag-not-true-or-false = { $source }: { $value }, nid true neu false
+# needs-review: own translation
+reason-linux-no-patch-level = nid oes gan Linux lefel clwt diogelwch fel Android
+# needs-review: own translation
+reason-linux-no-developer-mode = nid oes gan gyfrifiaduron bwrdd gwaith Linux osodiad modd datblygwr
+# needs-review: own translation
+reason-linux-no-usb-debugging = nid oes gan gyfrifiaduron bwrdd gwaith Linux osodiad dadfygio USB
+# needs-review: own translation; "rolling release" given in words
+reason-linux-no-version-id = nid oes VERSION_ID na VERSION yn { $source } (dosbarthiad sy'n rhyddhau'n barhaus?)
+# needs-review: own translation
+reason-linux-no-build-id = nid oes BUILD_ID yn { $source }
+# needs-review: punctuation only: two reasons, each shown in Welsh where the core has the words
+reason-linux-os-release-neither = { $first }; { $second }
+# needs-review: own translation; "mownt" is own choice
+reason-linux-no-root-mount = nid yw { $source } yn rhestru mownt yn /
+# needs-review: own translation
+reason-linux-a-device-path = "llwybr dyfais"
+# needs-review: own translation; "chwiliedydd" for probe is own choice
+reason-linux-root-not-block-device = mae'r system ffeiliau yn / yn { $fs_type } o { $from }, nid yn ddyfais bloc y gall y chwiliedydd hwn ei dilyn (cynhwysydd neu system ffeiliau rhwydwaith?)
+# needs-review: own translation; "cadarnwedd" for firmware is own choice
+reason-linux-no-efi = dim /sys/firmware/efi: wedi cychwyn heb UEFI, neu mae'r cadarnwedd wedi'i guddio o'r amgylchedd hwn
+# needs-review: own translation
+reason-linux-device-stack-too-deep = pentwr dyfeisiau yn ddyfnach nag 8 haen
+# needs-review: own translation; "dyfais dolen" for loop device is own choice
+reason-linux-loop-device = mae / ar ddyfais dolen sydd wedi'i seilio ar ffeil; ni ellir gweld ei amgryptio o'r fan hon
+# needs-review: own translation
+reason-linux-device-not-in-sys = nid yw'r ddyfais yn /sys/dev/block
+# needs-review: own translation
+reason-linux-no-graphical-session = dim sesiwn graffigol (nid yw DISPLAY na WAYLAND_DISPLAY wedi'u gosod)
+# needs-review: own translation
+reason-linux-no-current-desktop = sesiwn graffigol heb XDG_CURRENT_DESKTOP: ni ellir dweud pa raglen cloi sgrin sy'n rhedeg
+# needs-review: own translation
+reason-linux-desktop-not-read = nid yw'r asiant hwn yn darllen gosodiadau clo sgrin bwrdd gwaith { $desktop }
+# needs-review: own translation
+reason-linux-gnome-lock-delay = { $source }: { $error } (mae'r sgrin yn diffodd ar ôl { $seconds } eiliad)
+# needs-review: own translation
+reason-linux-no-home = nid yw HOME wedi'i osod: ni ellir dod o hyd i kscreenlockerrc
+# needs-review: own translation
+reason-macos-no-patch-level = nid oes gan macOS lefel clwt diogelwch fel Android
+# needs-review: own translation
+reason-macos-no-developer-mode = nid oes gan macOS osodiad modd datblygwr
+# needs-review: own translation
+reason-macos-no-usb-debugging = nid oes gan macOS osodiad dadfygio USB
+# needs-review: own translation
+reason-macos-secure-enclave-not-probed = nid yw'r asiant yn gwirio a oes Secure Enclave ar macOS eto
+# needs-review: own translation
+reason-macos-secure-boot-not-probed = nid yw'r asiant yn gwirio lefel cychwyn diogel Apple eto
+# needs-review: own translation
+reason-macos-no-tpm = nid oes gan Macs TPM; y Secure Enclave sy'n gwneud y gwaith hwnnw
+# needs-review: own translation
+reason-macos-idle-time-not-set = nid yw { $source } wedi'i osod ar gyfer y defnyddiwr hwn: gwerth diofyn macOS sy'n berthnasol, ac nid yw'r asiant hwn yn tybio beth yw hwnnw
+# needs-review: own translation; UBR is Windows' name; "diweddariadau" as in the Dyfed-Powys Police advice
+reason-windows-no-patch-level = mae Windows yn adrodd diweddariadau fel UBR yr adeiledd, nid fel dyddiad clwt
+# needs-review: own translation
+reason-windows-developer-mode-not-probed = nid yw'r asiant yn gwirio modd datblygwr Windows
+# needs-review: own translation
+reason-windows-no-usb-debugging = nid oes gan Windows osodiad dadfygio USB
+# needs-review: own translation
+reason-windows-tpm-not-probed = nid yw'r asiant yn gwirio a oes TPM ar Windows eto
+# needs-review: own translation
+reason-windows-secure-boot-not-probed = nid yw'r asiant yn gwirio Secure Boot ar Windows eto
+# needs-review: own translation
+reason-windows-system-drive-not-listed = nid yw gyriant y system wedi'i restru
+# needs-review: own translation; "arbedwr sgrin" and "cofrestrfa" are own choices
+reason-windows-no-screen-saver-lock = dim gosodiad cloi arbedwr sgrin yn y gofrestrfa
+# needs-review: own translation
+reason-windows-no-screen-saver-timeout = dim terfyn amser arbedwr sgrin a dim { $setting } yn y gofrestrfa

@@ -277,6 +277,81 @@ status-own-verdict = This device's last own verdict:
 error-not-enrolled = this device is not enrolled; enrol it first with a one-time code from your organisation
 error-already-enrolled = this device is already enrolled with { $server }; unenrol it first to enrol again
 
+## The CLI's posture table and delivery counts
+
+table-posture-title = Posture of this device ({ $platform }), collected { $at } by agent { $version }
+table-header-fact = FACT
+table-header-value = VALUE
+table-header-source = SOURCE / REASON
+table-fact-os = OS
+table-fact-os-id = OS id
+table-fact-os-version = OS version
+table-fact-os-build = OS build
+table-fact-kernel = kernel
+table-fact-security-patch = security patch
+table-fact-storage-encryption = storage encryption
+table-fact-screen-lock = screen lock
+table-fact-auto-lock = auto-lock
+table-fact-developer-mode = developer mode
+table-fact-usb-debugging = USB debugging
+table-fact-indicator = { $name } ({ $kind })
+table-kind-heuristic = heuristic
+table-kind-platform-attestation = platformattestation
+table-fact-hardware-key-store = hardware key store
+table-fact-secure-boot = Secure Boot
+table-fact-tpm = TPM
+table-value-unknown = unknown
+table-value-on = on
+table-value-off = off
+table-value-encrypted = encrypted ({ $method })
+table-value-not-encrypted = not encrypted
+table-value-set = set
+table-value-not-set = not set
+table-value-after = after { $duration }
+table-value-never = never
+table-value-tripped = TRIPPED
+table-value-not-tripped = not tripped
+table-value-none = none
+table-value-present-version = present (TPM { $version })
+table-value-present = present
+table-value-absent = absent
+flush-delivered = Delivered { $n ->
+        [one] { $n } report
+       *[other] { $n } reports
+    }; { $queued } still queued.
+flush-rejected = Refused by the collector and removed: report { $jti }: { $reason }
+flush-protocol-errors = The collector's answer broke the protocol { $n ->
+        [one] { $n } time
+       *[other] { $n } times
+    } (not an acknowledgement of the report); the report is kept.
+flush-not-delivered = Not delivered now (kept for retry): { $error }
+
+## The CLI's status table
+
+status-never = never
+status-not-enrolled = Not enrolled. Enrol with `posture-agent enrol --server URL --code CODE`.
+status-enrolled-with = Enrolled with { $server }
+status-device-id = device id
+status-device-key = device key (kid)
+status-enrolled-at = enrolled at
+status-policy = policy
+status-policy-value = { $name } (revision { $revision })
+status-checkin-every = check-in every
+status-last-checkin = last check-in
+status-queued = queued reports
+status-queued-oldest = { $n } (oldest { $at })
+status-evicted = evicted reports
+status-evicted-value = { $n } (the outbox was full)
+status-wait = collector asked
+status-wait-value = to wait until { $at } (Retry-After)
+status-protocol-errors = protocol errors
+status-protocol-errors-value = { $n } (answers that were not an acknowledgement; the reports were kept)
+status-attestation = attestation
+status-attestation-value = { $status } (assurance { $assurance }), valid until { $until }{ $expired }; `posture-agent compliance-token` prints it
+status-attestation-expired = { " " }(expired; check in for a fresh one)
+status-attestation-no-assurance = not named
+status-state-dir = state directory
+
 ## Reasons a fact is unknown (the English is what the probe reports)
 
 reason-ios-no-patch-level = iOS has no Android-style security patch level: the OS version carries it
@@ -284,3 +359,92 @@ reason-ios-no-auto-lock-api = not readable by a third-party app: iOS gives apps 
 reason-ios-no-developer-mode-api = iOS gives apps no API to read Developer Mode
 reason-ios-no-usb-debugging = iOS has no USB debugging setting
 reason-auto-lock-not-reported = not reported: the agent that collected this posture predates the auto_lock fact
+
+# What a probe writes when it cannot read a fact. The variables are names
+# (a setting, a path, a command) and a platform's own error text, shown as
+# they are; a `reason` (or `error`) that is itself one of these messages is
+# shown in the person's language too.
+
+reason-not-read = not read
+reason-source-error = { $source }: { $error }
+reason-could-not-be-read = { $source } could not be read: { $error }
+reason-could-not-be-checked = { $source } could not be checked: { $error }
+reason-not-read-by-reader = { $source } is not read by this reader
+reason-not-set = { $source } is not set
+reason-failed = { $source } failed: { $error }
+reason-cannot-read = cannot read { $path }: { $error }
+reason-cannot-list = cannot list { $path }: { $error }
+reason-could-not-run = could not run { $program }: { $error }
+reason-exited = { $program } exited with { $status }: { $error }
+reason-not-a-known-state = { $source } is { $value }, not a known state
+reason-not-zero-or-one = { $source } is { $value }, not 0 or 1
+reason-returned-not-true-or-false = { $source } returned { $value }, not true or false
+reason-is-not-true-or-false = { $source } is { $value }, not true or false
+reason-subject-screen-lock = the screen lock
+reason-subject-su-paths = the su paths
+reason-subject-jailbreak-paths = the jailbreak paths
+reason-android-not-read = not read on Android
+reason-android-kernel-not-collected = not collected on Android: no policy rule uses it
+reason-android-secure-boot-desktop = UEFI Secure Boot is a desktop fact; see the integrity indicators
+reason-android-no-tpm = phones have no TPM; see hardware_key_store
+reason-android-patch-not-a-date = { $source } is { $value }, not a YYYY-MM-DD date
+reason-android-patch-empty = { $reason } (empty: Android before 6.0 has no security patch level)
+reason-android-encryption-activating = { $source } ({ $value }): encryption is being turned on and is not complete
+reason-android-encryption-status-unknown = { $source } returned { $value }, not a known ENCRYPTION_STATUS_ value
+reason-android-lock-disabled-false = { $source } printed false, which AOSP prints both for a secure lock and for a swipe without a credential; adb cannot tell them apart without trying a credential
+reason-android-lock-disabled-other = { $source } printed { $value }, not true or false (Android before 8 has no locksettings command)
+reason-android-lock-after-unknown = { $reason }; the screen turns off after { $ms } ms, but how long the lock waits after that is not known
+reason-android-not-milliseconds = { $source } is { $value }, not a number of milliseconds
+reason-android-developer-eng-build = { $source } is not set, and eng builds default developer options on
+reason-android-developer-build-type-unknown = { $source } is not set and { $build_type } is unknown
+reason-android-verified-boot-not-read = { $reason } (emulators and devices without verified boot)
+reason-android-flash-locked-not-read = { $reason } (emulators and some vendors)
+reason-android-su-paths-failed = the su paths could not be checked: { $error }
+reason-android-keystore-over-adb = not readable over adb: the Keystore's security level is visible only to an app (KeyInfo) or through key attestation
+reason-android-hardware-keystore-not-declared = { $source } is not declared and there is no StrongBox; devices upgraded to Android 12 may not declare it
+reason-android-no-strongbox = no StrongBox, and before Android 12 the framework does not declare a hardware Keystore
+reason-ios-not-read = not read on iOS
+reason-ios-simulator-no-data-protection = a simulator has no data protection of its own: its storage is a folder on the Mac
+reason-ios-simulator-no-passcode = a simulator has no passcode to report
+reason-ios-simulator-no-jailbreak-checks = jailbreak checks need the device itself, not a simulator
+reason-ios-simulator-no-secure-enclave = a simulator has no Secure Enclave to report
+reason-ios-secure-boot-desktop = UEFI Secure Boot is a desktop fact
+reason-ios-no-tpm = phones have no TPM
+reason-ios-la-error = { $source } failed: LAError { $code }
+reason-ios-false-without-error = { $source } returned false without an error
+reason-ios-data-protection-passcode = the passcode state decides Data Protection and could not be read: { $reason }
+reason-ios-cydia-not-declared = the app does not list cydia in LSApplicationQueriesSchemes, so iOS will not answer
+reason-ios-flag-not-true-or-false = { $source }: { $value }, not true or false
+reason-linux-no-patch-level = Linux has no Android-style security patch level
+reason-linux-no-developer-mode = Linux desktops have no developer mode setting
+reason-linux-no-usb-debugging = Linux desktops have no USB debugging setting
+reason-linux-no-version-id = { $source } has no VERSION_ID or VERSION (a rolling release?)
+reason-linux-no-build-id = { $source } has no BUILD_ID
+reason-linux-os-release-neither = { $first }; { $second }
+reason-linux-no-root-mount = { $source } lists no mount at /
+reason-linux-a-device-path = "a device path"
+reason-linux-root-not-block-device = the filesystem at / is { $fs_type } from { $from }, not a block device this probe can follow (a container or network filesystem?)
+reason-linux-no-efi = no /sys/firmware/efi: booted without UEFI, or the firmware is hidden from this environment
+reason-linux-device-stack-too-deep = device stack deeper than 8 layers
+reason-linux-loop-device = / is on a loop device backed by a file; its encryption cannot be seen from here
+reason-linux-device-not-in-sys = the device is not in /sys/dev/block
+reason-linux-no-graphical-session = no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)
+reason-linux-no-current-desktop = graphical session without XDG_CURRENT_DESKTOP: cannot tell which screen locker runs
+reason-linux-desktop-not-read = screen lock settings of the { $desktop } desktop are not read by this agent
+reason-linux-gnome-lock-delay = { $source }: { $error } (the screen blanks after { $seconds } s)
+reason-linux-no-home = HOME is unset: cannot find kscreenlockerrc
+reason-macos-no-patch-level = macOS has no Android-style security patch level
+reason-macos-no-developer-mode = macOS has no developer mode setting
+reason-macos-no-usb-debugging = macOS has no USB debugging setting
+reason-macos-secure-enclave-not-probed = Secure Enclave presence is not probed on macOS yet
+reason-macos-secure-boot-not-probed = Apple secure boot level is not probed yet
+reason-macos-no-tpm = Macs have no TPM; the Secure Enclave plays that role
+reason-macos-idle-time-not-set = { $source } is not set for this user: the macOS default applies, and this agent does not assume it
+reason-windows-no-patch-level = Windows reports updates as the build's UBR, not a patch date
+reason-windows-developer-mode-not-probed = Windows developer mode is not probed
+reason-windows-no-usb-debugging = Windows has no USB debugging setting
+reason-windows-tpm-not-probed = TPM presence is not probed on Windows yet
+reason-windows-secure-boot-not-probed = Secure Boot is not probed on Windows yet
+reason-windows-system-drive-not-listed = the system drive is not listed
+reason-windows-no-screen-saver-lock = no screen-saver lock setting in the registry
+reason-windows-no-screen-saver-timeout = no screen-saver timeout and no { $setting } in the registry

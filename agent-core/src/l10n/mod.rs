@@ -230,28 +230,10 @@ pub fn text(locale: Locale, id: &'static str) -> String {
     format(locale, &Msg::new(id))
 }
 
-/// The reasons for an unknown fact that the core gives in words of its own
-/// (the probes and mappings report them in English, on the wire too).
-const REASONS: &[&str] = &[
-    "reason-ios-no-patch-level",
-    "reason-ios-no-auto-lock-api",
-    "reason-ios-no-developer-mode-api",
-    "reason-ios-no-usb-debugging",
-    "reason-auto-lock-not-reported",
-];
+pub(crate) mod reason;
+pub use reason::{MAX_REASON_BYTES, english_reason, reason};
 
-/// The reason a fact is unknown, as a probe reported it (in English), in
-/// `locale`: the core's own reasons are translated, any other (a platform's
-/// error, a path) is shown as it came.
-pub fn reason(locale: Locale, english: &str) -> String {
-    if locale == Locale::En {
-        return english.to_owned();
-    }
-    REASONS
-        .iter()
-        .find(|&&id| text(Locale::En, id) == english)
-        .map_or_else(|| english.to_owned(), |&id| text(locale, id))
-}
-
+#[cfg(test)]
+mod reason_tests;
 #[cfg(test)]
 mod tests;

@@ -71,7 +71,11 @@ impl<T, E: std::fmt::Display> From<(Result<T, E>, &str)> for Fact<T> {
     fn from((result, source): (Result<T, E>, &str)) -> Self {
         match result {
             Ok(value) => Fact::observed(value, source),
-            Err(e) => Fact::unknown(format!("{source}: {e}")),
+            Err(e) => Fact::unknown(crate::l10n::english_reason(
+                crate::l10n::Msg::new("reason-source-error")
+                    .text("source", source)
+                    .text("error", e.to_string()),
+            )),
         }
     }
 }

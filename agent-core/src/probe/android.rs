@@ -12,6 +12,7 @@
 use time::OffsetDateTime;
 
 pub use super::reading::Reading;
+use super::why;
 
 use crate::posture::{
     AutoLock, Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform,
@@ -221,7 +222,8 @@ pub fn android_posture(
     collected_at: OffsetDateTime,
 ) -> Posture {
     let n = Names(r.reader);
-    let mut p = Posture::unknown(Platform::Android, "not read on Android", collected_at);
+    let not_read_here = why("reason-android-not-read", &[]);
+    let mut p = Posture::unknown(Platform::Android, &not_read_here, collected_at);
     let mut version = text(&r.release, &n.prop(RELEASE.0, RELEASE.1));
     if let (Fact::Observed { source, .. }, AndroidReader::App, Some(sdk)) =
         (&mut version, r.reader, r.sdk.value())
@@ -234,7 +236,7 @@ pub fn android_posture(
         name: Fact::observed("Android".to_owned(), n.os_source()),
         version,
         build: text(&r.build_id, &n.prop(BUILD_ID.0, BUILD_ID.1)),
-        kernel: Fact::unknown("not collected on Android: no policy rule uses it"),
+        kernel: Fact::unknown(why("reason-android-kernel-not-collected", &[])),
     };
     p.security_patch = security_patch(&r.security_patch, &n.prop(PATCH.0, PATCH.1));
     p.storage_encryption = match r.encryption_status {
@@ -251,9 +253,8 @@ pub fn android_posture(
     p.integrity = integrity(r, &n);
     p.integrity.extend(attested);
     p.hardware_key_store = hardware_key_store(&r.strong_box, &r.hardware_keystore);
-    p.secure_boot =
-        Fact::unknown("UEFI Secure Boot is a desktop fact; see the integrity indicators");
-    p.tpm = Fact::unknown("phones have no TPM; see hardware_key_store");
+    p.secure_boot = Fact::unknown(why("reason-android-secure-boot-desktop", &[]));
+    p.tpm = Fact::unknown(why("reason-android-no-tpm", &[]));
     p
 }
 
@@ -269,9 +270,12 @@ fn text(reading: &Reading, source: &str) -> Fact<String> {
 /// The reason for a reading that gave no value.
 fn not_read(reading: &Reading, source: &str) -> String {
     match reading {
-        Reading::Failed { error } => format!("{source} could not be read: {error}"),
-        Reading::NotRead => format!("{source} is not read by this reader"),
-        _ => format!("{source} is not set"),
+        Reading::Failed { error } => why(
+            "reason-could-not-be-read",
+            &[("source", source), ("error", error)],
+        ),
+        Reading::NotRead => why("reason-not-read-by-reader", &[("source", source)]),
+        _ => why("reason-not-set", &[("source", source)]),
     }
 }
 
@@ -279,14 +283,17 @@ fn security_patch(reading: &Reading, source: &str) -> Fact<SecurityPatch> {
     match reading.value().filter(|v| !v.is_empty()) {
         Some(v) => match SecurityPatch::parse(v) {
             Ok(patch) => Fact::observed(patch, source),
-            Err(_) => Fact::unknown(format!(
-                "{source} is {}, not a YYYY-MM-DD date",
-                v.chars().take(32).collect::<String>()
+            Err(_) => Fact::unknown(why(
+                "reason-android-patch-not-a-date",
+                &[
+                    ("source", source),
+                    ("value", &v.chars().take(32).collect::<String>()),
+                ],
             )),
         },
-        None => Fact::unknown(format!(
-            "{} (empty: Android before 6.0 has no security patch level)",
-            not_read(reading, source)
+        None => Fact::unknown(why(
+            "reason-android-patch-empty",
+            &[("reason", &not_read(reading, source))],
         )),
     }
 }
@@ -317,7 +324,10 @@ fn crypto_props(r: &AndroidReadings, n: &Names) -> Fact<StorageEncryption> {
             StorageEncryption::NotEncrypted,
             format!("{source} (unsupported: the device cannot encrypt)"),
         ),
-        Some(other) => Fact::unknown(format!("{state_key} is {other:?}, not a known state")),
+        Some(other) => Fact::unknown(why(
+            "reason-not-a-known-state",
+            &[("source", state_key), ("value", &format!("{other:?}"))],
+        )),
         None => Fact::unknown(not_read(&r.crypto_state, state_key)),
     }
 }
@@ -329,7 +339,7 @@ fn encryption_status(reading: &Reading) -> Fact<StorageEncryption> {
     use encryption_status as s;
     let Some(text) = reading.value() else {
         return Fact::unknown(match reading {
-            Reading::Failed { error } => format!("{DPM} failed: {error}"),
+            Reading::Failed { error } => failed(DPM, error),
             other => not_read(other, DPM),
         });
     };
@@ -362,12 +372,13 @@ fn encryption_status(reading: &Reading) -> Fact<StorageEncryption> {
         Ok(v @ s::INACTIVE) => not_encrypted("inactive: supported but not turned on", v),
         Ok(v @ s::UNSUPPORTED) => not_encrypted("unsupported: the device cannot encrypt", v),
         // Being switched on (Android 9 and older): neither state holds yet.
-        Ok(v @ s::ACTIVATING) => Fact::unknown(format!(
-            "{DPM} ({v}): encryption is being turned on and is not complete"
+        Ok(v @ s::ACTIVATING) => Fact::unknown(why(
+            "reason-android-encryption-activating",
+            &[("source", DPM), ("value", &v.to_string())],
         )),
-        _ => Fact::unknown(format!(
-            "{DPM} returned {}, not a known ENCRYPTION_STATUS_ value",
-            first_line(text)
+        _ => Fact::unknown(why(
+            "reason-android-encryption-status-unknown",
+            &[("source", DPM), ("value", &first_line(text))],
         )),
     }
 }
@@ -376,12 +387,15 @@ fn device_secure(reading: &Reading) -> Fact<ScreenLock> {
     match reading.value() {
         Some("true") => Fact::observed(ScreenLock::Set, KEYGUARD),
         Some("false") => Fact::observed(ScreenLock::NotSet, KEYGUARD),
-        Some(other) => Fact::unknown(format!(
-            "{KEYGUARD} returned {:?}, not true or false",
-            first_line(other)
+        Some(other) => Fact::unknown(why(
+            "reason-returned-not-true-or-false",
+            &[
+                ("source", KEYGUARD),
+                ("value", &format!("{:?}", first_line(other))),
+            ],
         )),
         None => Fact::unknown(match reading {
-            Reading::Failed { error } => format!("{KEYGUARD} failed: {error}"),
+            Reading::Failed { error } => failed(KEYGUARD, error),
             other => not_read(other, KEYGUARD),
         }),
     }
@@ -399,16 +413,23 @@ fn lock_disabled(reading: &Reading) -> Fact<ScreenLock> {
                 ScreenLock::NotSet,
                 format!("{LOCK_DISABLED} (true: the lock screen is disabled)"),
             ),
-            "false" => Fact::unknown(format!(
-                "{LOCK_DISABLED} printed false, which AOSP prints both for a secure lock and for a swipe without a credential; adb cannot tell them apart without trying a credential"
+            "false" => Fact::unknown(why(
+                "reason-android-lock-disabled-false",
+                &[("source", LOCK_DISABLED)],
             )),
-            other => Fact::unknown(format!(
-                "{LOCK_DISABLED} printed {:?}, not true or false (Android before 8 has no locksettings command)",
-                first_line(other)
+            other => Fact::unknown(why(
+                "reason-android-lock-disabled-other",
+                &[
+                    ("source", LOCK_DISABLED),
+                    ("value", &format!("{:?}", first_line(other))),
+                ],
             )),
         },
-        Reading::Failed { error } => Fact::unknown(format!("{LOCK_DISABLED}: {error}")),
-        other => Fact::unknown(not_read(other, "the screen lock")),
+        Reading::Failed { error } => Fact::unknown(why(
+            "reason-source-error",
+            &[("source", LOCK_DISABLED), ("error", error)],
+        )),
+        other => Fact::unknown(not_read(other, &why("reason-subject-screen-lock", &[]))),
     }
 }
 
@@ -439,9 +460,12 @@ fn auto_lock(r: &AndroidReadings, n: &Names) -> Fact<AutoLock> {
             ),
         ),
         Ok(None) => {
-            return Fact::unknown(format!(
-                "{}; the screen turns off after {off_ms} ms, but how long the lock waits after that is not known",
-                not_read(&r.lock_after_timeout, &after_name)
+            return Fact::unknown(why(
+                "reason-android-lock-after-unknown",
+                &[
+                    ("reason", &not_read(&r.lock_after_timeout, &after_name)),
+                    ("ms", &off_ms.to_string()),
+                ],
             ));
         }
         Err(reason) => return Fact::unknown(reason),
@@ -459,9 +483,12 @@ fn auto_lock(r: &AndroidReadings, n: &Names) -> Fact<AutoLock> {
 fn millis(reading: &Reading, name: &str) -> Result<Option<u64>, String> {
     match reading.value() {
         Some(text) => text.parse::<u64>().map(Some).map_err(|_| {
-            format!(
-                "{name} is {:?}, not a number of milliseconds",
-                first_line(text)
+            why(
+                "reason-android-not-milliseconds",
+                &[
+                    ("source", name),
+                    ("value", &format!("{:?}", first_line(text))),
+                ],
             )
         }),
         None => Ok(None),
@@ -474,16 +501,20 @@ fn developer_mode(r: &AndroidReadings, n: &Names) -> Fact<bool> {
     let name = n.global(DEV_SETTINGS.0, DEV_SETTINGS.1);
     if r.development_settings_enabled == Reading::NotSet {
         return match r.build_type.value() {
-            Some("eng") => Fact::unknown(format!(
-                "{name} is not set, and eng builds default developer options on"
+            Some("eng") => Fact::unknown(why(
+                "reason-android-developer-eng-build",
+                &[("source", &name)],
             )),
             Some(build_type) => Fact::observed(
                 false,
                 format!("{name} (not set: off by default on {build_type} builds)"),
             ),
-            None => Fact::unknown(format!(
-                "{name} is not set and {} is unknown",
-                n.prop(BUILD_TYPE.0, BUILD_TYPE.1)
+            None => Fact::unknown(why(
+                "reason-android-developer-build-type-unknown",
+                &[
+                    ("source", &name),
+                    ("build_type", &n.prop(BUILD_TYPE.0, BUILD_TYPE.1)),
+                ],
             )),
         };
     }
@@ -494,7 +525,13 @@ fn flag(reading: &Reading, name: &str) -> Fact<bool> {
     match reading.value() {
         Some("1") => Fact::observed(true, name),
         Some("0") => Fact::observed(false, name),
-        Some(other) => Fact::unknown(format!("{name} is {:?}, not 0 or 1", first_line(other))),
+        Some(other) => Fact::unknown(why(
+            "reason-not-zero-or-one",
+            &[
+                ("source", name),
+                ("value", &format!("{:?}", first_line(other))),
+            ],
+        )),
         None => Fact::unknown(not_read(reading, name)),
     }
 }
@@ -519,10 +556,13 @@ fn integrity(r: &AndroidReadings, n: &Names) -> Vec<IntegrityIndicator> {
         Some(s @ ("green" | "yellow" | "orange" | "red")) => {
             Fact::observed(s != "green", format!("{} ({s})", n.prop(boot_key, "")))
         }
-        Some(other) => Fact::unknown(format!("{boot_key} is {other:?}, not a known state")),
-        None => Fact::unknown(format!(
-            "{} (emulators and devices without verified boot)",
-            not_read(&r.verified_boot_state, boot_key)
+        Some(other) => Fact::unknown(why(
+            "reason-not-a-known-state",
+            &[("source", boot_key), ("value", &format!("{other:?}"))],
+        )),
+        None => Fact::unknown(why(
+            "reason-android-verified-boot-not-read",
+            &[("reason", &not_read(&r.verified_boot_state, boot_key))],
         )),
     };
     heuristic("verified_boot_not_green", &r.verified_boot_state, boot);
@@ -530,10 +570,13 @@ fn integrity(r: &AndroidReadings, n: &Names) -> Vec<IntegrityIndicator> {
     let unlocked = match r.flash_locked.value() {
         Some("1") => Fact::observed(false, n.prop(locked_key, "")),
         Some("0") => Fact::observed(true, n.prop(locked_key, "")),
-        Some(other) => Fact::unknown(format!("{locked_key} is {other:?}, not 0 or 1")),
-        None => Fact::unknown(format!(
-            "{} (emulators and some vendors)",
-            not_read(&r.flash_locked, locked_key)
+        Some(other) => Fact::unknown(why(
+            "reason-not-zero-or-one",
+            &[("source", locked_key), ("value", &format!("{other:?}"))],
+        )),
+        None => Fact::unknown(why(
+            "reason-android-flash-locked-not-read",
+            &[("reason", &not_read(&r.flash_locked, locked_key))],
         )),
     };
     heuristic("bootloader_unlocked", &r.flash_locked, unlocked);
@@ -563,9 +606,9 @@ fn integrity(r: &AndroidReadings, n: &Names) -> Vec<IntegrityIndicator> {
             }
         }
         Reading::Failed { error } => {
-            Fact::unknown(format!("the su paths could not be checked: {error}"))
+            Fact::unknown(why("reason-android-su-paths-failed", &[("error", error)]))
         }
-        other => Fact::unknown(not_read(other, "the su paths")),
+        other => Fact::unknown(not_read(other, &why("reason-subject-su-paths", &[]))),
     };
     heuristic("su_binary", &r.su_paths_found, su);
     let debuggable_source = n.prop("ro.debuggable", "");
@@ -577,7 +620,7 @@ fn integrity(r: &AndroidReadings, n: &Names) -> Vec<IntegrityIndicator> {
         Reading::Read { .. } | Reading::NotSet => {
             Fact::observed(false, format!("{debuggable_source} (not set: read as 0)"))
         }
-        Reading::Failed { error } => Fact::unknown(format!("{debuggable_source} failed: {error}")),
+        Reading::Failed { error } => Fact::unknown(failed(&debuggable_source, error)),
         Reading::NotRead => Fact::unknown(not_read(&r.debuggable, &debuggable_source)),
     };
     heuristic("ro_debuggable", &r.debuggable, debuggable);
@@ -592,12 +635,13 @@ fn hardware_key_store(strong_box: &Reading, hardware: &Reading) -> Fact<Hardware
     let hw = "PackageManager.FEATURE_HARDWARE_KEYSTORE";
     match (strong_box, hardware) {
         (Reading::NotRead, Reading::NotRead) => {
-            return Fact::unknown(
-                "not readable over adb: the Keystore's security level is visible only to an app (KeyInfo) or through key attestation",
-            );
+            return Fact::unknown(why("reason-android-keystore-over-adb", &[]));
         }
         (Reading::Failed { error }, _) => {
-            return Fact::unknown(format!("{strong} could not be read: {error}"));
+            return Fact::unknown(why(
+                "reason-could-not-be-read",
+                &[("source", strong), ("error", error)],
+            ));
         }
         _ => {}
     }
@@ -610,15 +654,22 @@ fn hardware_key_store(strong_box: &Reading, hardware: &Reading) -> Fact<Hardware
         }
         // Declared by every device launched with Android 12+ that has a
         // hardware Keystore; absence on an upgraded device proves nothing.
-        Reading::Read { .. } => Fact::unknown(format!(
-            "{hw} is not declared and there is no StrongBox; devices upgraded to Android 12 may not declare it"
+        Reading::Read { .. } => Fact::unknown(why(
+            "reason-android-hardware-keystore-not-declared",
+            &[("source", hw)],
         )),
-        Reading::NotSet => Fact::unknown(
-            "no StrongBox, and before Android 12 the framework does not declare a hardware Keystore",
-        ),
-        Reading::Failed { error } => Fact::unknown(format!("{hw} could not be read: {error}")),
+        Reading::NotSet => Fact::unknown(why("reason-android-no-strongbox", &[])),
+        Reading::Failed { error } => Fact::unknown(why(
+            "reason-could-not-be-read",
+            &[("source", hw), ("error", error)],
+        )),
         Reading::NotRead => Fact::unknown(not_read(hardware, hw)),
     }
+}
+
+/// A reading that failed: its source and the platform's error.
+fn failed(source: &str, error: &str) -> String {
+    why("reason-failed", &[("source", source), ("error", error)])
 }
 
 fn first_line(text: &str) -> String {

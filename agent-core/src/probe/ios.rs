@@ -11,7 +11,7 @@
 use time::OffsetDateTime;
 
 use super::reading::Reading;
-use crate::l10n::Locale;
+use super::why;
 use crate::posture::{
     Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
     ScreenLock, StorageEncryption,
@@ -100,7 +100,8 @@ const CYDIA_SCHEME: &str = "UIApplication.canOpenURL(cydia://)";
 pub fn ios_posture(r: &IosReadings, collected_at: OffsetDateTime) -> Posture {
     let simulator = r.simulator.value() == Some("true");
     let passcode = passcode(r);
-    let mut p = Posture::unknown(Platform::Ios, "not read on iOS", collected_at);
+    let not_read_here = why("reason-ios-not-read", &[]);
+    let mut p = Posture::unknown(Platform::Ios, &not_read_here, collected_at);
     p.os = OsFacts {
         id: Fact::observed("ios".to_owned(), "the platform this library was built for"),
         id_like: Vec::new(),
@@ -109,16 +110,14 @@ pub fn ios_posture(r: &IosReadings, collected_at: OffsetDateTime) -> Posture {
         build: text(&r.build, "sysctl kern.osversion"),
         kernel: text(&r.kernel, "uname release"),
     };
-    p.security_patch = Fact::unknown(reason("reason-ios-no-patch-level"));
+    p.security_patch = Fact::unknown(why("reason-ios-no-patch-level", &[]));
     p.storage_encryption = if simulator {
-        Fact::unknown(
-            "a simulator has no data protection of its own: its storage is a folder on the Mac",
-        )
+        Fact::unknown(why("reason-ios-simulator-no-data-protection", &[]))
     } else {
         storage_encryption(&passcode)
     };
     p.screen_lock = if simulator {
-        Fact::unknown("a simulator has no passcode to report")
+        Fact::unknown(why("reason-ios-simulator-no-passcode", &[]))
     } else {
         match &passcode {
             Ok(true) => Fact::observed(ScreenLock::Set, PASSCODE),
@@ -126,35 +125,38 @@ pub fn ios_posture(r: &IosReadings, collected_at: OffsetDateTime) -> Posture {
                 ScreenLock::NotSet,
                 format!("{PASSCODE}: LAError.passcodeNotSet"),
             ),
-            Err(why) => Fact::unknown(why.clone()),
+            Err(e) => Fact::unknown(e.clone()),
         }
     };
-    p.auto_lock = Fact::unknown(reason("reason-ios-no-auto-lock-api"));
-    p.developer_mode = Fact::unknown(reason("reason-ios-no-developer-mode-api"));
-    p.usb_debugging = Fact::unknown(reason("reason-ios-no-usb-debugging"));
+    p.auto_lock = Fact::unknown(why("reason-ios-no-auto-lock-api", &[]));
+    p.developer_mode = Fact::unknown(why("reason-ios-no-developer-mode-api", &[]));
+    p.usb_debugging = Fact::unknown(why("reason-ios-no-usb-debugging", &[]));
     p.integrity = if simulator {
         vec![heuristic(
             "jailbreak",
-            Fact::unknown("jailbreak checks need the device itself, not a simulator"),
+            Fact::unknown(why("reason-ios-simulator-no-jailbreak-checks", &[])),
         )]
     } else {
         integrity(r)
     };
     p.hardware_key_store = if simulator {
-        Fact::unknown("a simulator has no Secure Enclave to report")
+        Fact::unknown(why("reason-ios-simulator-no-secure-enclave", &[]))
     } else {
         match r.secure_enclave_available.value() {
             Some("true") => Fact::observed(HardwareKeyStore::SecureEnclave, SECURE_ENCLAVE),
             Some("false") => Fact::observed(HardwareKeyStore::None, SECURE_ENCLAVE),
-            Some(other) => Fact::unknown(format!(
-                "{SECURE_ENCLAVE} is {:?}, not true or false",
-                first_line(other)
+            Some(other) => Fact::unknown(why(
+                "reason-is-not-true-or-false",
+                &[
+                    ("source", SECURE_ENCLAVE),
+                    ("value", &format!("{:?}", first_line(other))),
+                ],
             )),
             None => Fact::unknown(not_read(&r.secure_enclave_available, SECURE_ENCLAVE)),
         }
     };
-    p.secure_boot = Fact::unknown("UEFI Secure Boot is a desktop fact");
-    p.tpm = Fact::unknown("phones have no TPM");
+    p.secure_boot = Fact::unknown(why("reason-ios-secure-boot-desktop", &[]));
+    p.tpm = Fact::unknown(why("reason-ios-no-tpm", &[]));
     p
 }
 
@@ -164,15 +166,25 @@ fn passcode(r: &IosReadings) -> Result<bool, String> {
         Some("true") => Ok(true),
         Some("false") => match &r.device_owner_auth_error {
             Reading::Read { value } if value.trim() == LA_PASSCODE_NOT_SET => Ok(false),
-            Reading::Read { value } => {
-                Err(format!("{PASSCODE} failed: LAError {}", first_line(value)))
-            }
-            Reading::Failed { error } => Err(format!("{PASSCODE} failed: {error}")),
-            _ => Err(format!("{PASSCODE} returned false without an error")),
+            Reading::Read { value } => Err(why(
+                "reason-ios-la-error",
+                &[("source", PASSCODE), ("code", &first_line(value))],
+            )),
+            Reading::Failed { error } => Err(why(
+                "reason-failed",
+                &[("source", PASSCODE), ("error", error)],
+            )),
+            _ => Err(why(
+                "reason-ios-false-without-error",
+                &[("source", PASSCODE)],
+            )),
         },
-        Some(other) => Err(format!(
-            "{PASSCODE} returned {:?}, not true or false",
-            first_line(other)
+        Some(other) => Err(why(
+            "reason-returned-not-true-or-false",
+            &[
+                ("source", PASSCODE),
+                ("value", &format!("{:?}", first_line(other))),
+            ],
         )),
         None => Err(not_read(&r.device_owner_auth, PASSCODE)),
     }
@@ -195,9 +207,7 @@ fn storage_encryption(passcode: &Result<bool, String>) -> Fact<StorageEncryption
             StorageEncryption::NotEncrypted,
             format!("{source}: no passcode"),
         ),
-        Err(why) => Fact::unknown(format!(
-            "the passcode state decides Data Protection and could not be read: {why}"
-        )),
+        Err(e) => Fact::unknown(why("reason-ios-data-protection-passcode", &[("reason", e)])),
     }
 }
 
@@ -215,10 +225,13 @@ fn integrity(r: &IosReadings) -> Vec<IntegrityIndicator> {
             let source = format!("{path} exists");
             let tripped = match &r.jailbreak_paths_found {
                 Reading::Read { .. } => Fact::observed(found.contains(path), source),
-                Reading::Failed { error } => {
-                    Fact::unknown(format!("{path} could not be checked: {error}"))
+                Reading::Failed { error } => Fact::unknown(why(
+                    "reason-could-not-be-checked",
+                    &[("source", path), ("error", error)],
+                )),
+                other => {
+                    Fact::unknown(not_read(other, &why("reason-subject-jailbreak-paths", &[])))
                 }
-                other => Fact::unknown(not_read(other, "the jailbreak paths")),
             };
             out.push(heuristic(name, tripped));
         }
@@ -233,9 +246,7 @@ fn integrity(r: &IosReadings) -> Vec<IntegrityIndicator> {
     if r.cydia_url_scheme != Reading::NotRead || r.cydia_scheme_declared != Reading::NotRead {
         let tripped = match r.cydia_scheme_declared.value() {
             Some("true") => flag(&r.cydia_url_scheme, CYDIA_SCHEME),
-            _ => Fact::unknown(
-                "the app does not list cydia in LSApplicationQueriesSchemes, so iOS will not answer",
-            ),
+            _ => Fact::unknown(why("reason-ios-cydia-not-declared", &[])),
         };
         out.push(heuristic("cydia_url_scheme", tripped));
     }
@@ -254,9 +265,12 @@ fn flag(reading: &Reading, source: &str) -> Fact<bool> {
     match reading.value() {
         Some("true") => Fact::observed(true, source),
         Some("false") => Fact::observed(false, source),
-        Some(other) => Fact::unknown(format!(
-            "{source}: {:?}, not true or false",
-            first_line(other)
+        Some(other) => Fact::unknown(why(
+            "reason-ios-flag-not-true-or-false",
+            &[
+                ("source", source),
+                ("value", &format!("{:?}", first_line(other))),
+            ],
         )),
         None => Fact::unknown(not_read(reading, source)),
     }
@@ -272,9 +286,12 @@ fn text(reading: &Reading, source: &str) -> Fact<String> {
 /// The reason for a reading that gave no value.
 fn not_read(reading: &Reading, source: &str) -> String {
     match reading {
-        Reading::Failed { error } => format!("{source} could not be read: {error}"),
-        Reading::NotRead => format!("{source} is not read by this reader"),
-        _ => format!("{source} is not set"),
+        Reading::Failed { error } => why(
+            "reason-could-not-be-read",
+            &[("source", source), ("error", error)],
+        ),
+        Reading::NotRead => why("reason-not-read-by-reader", &[("source", source)]),
+        _ => why("reason-not-set", &[("source", source)]),
     }
 }
 
@@ -284,9 +301,3 @@ fn first_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests;
-
-/// One of the core's own reasons for an unknown fact, in English as the
-/// posture carries it (shown in the person's language by the evaluation).
-fn reason(id: &'static str) -> String {
-    crate::l10n::text(Locale::En, id)
-}

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::parse::efivar::{SECURE_BOOT_VAR, parse_efivar_bool};
 use super::parse::mountinfo::{dm_crypt_method, parse_dev, parse_mountinfo, root_mount};
 use super::parse::os_release::{OsRelease, parse_os_release};
-use super::{MAX_SOURCE_BYTES, PostureProbe};
+use super::{MAX_SOURCE_BYTES, PostureProbe, source_error, why};
 use crate::posture::{
     Fact, HardwareKeyStore, IndicatorKind, IntegrityIndicator, OsFacts, Platform, Posture,
     StorageEncryption, Tpm,
@@ -40,7 +40,7 @@ impl LinuxProbe {
     }
 
     fn read(&self, p: &str) -> Result<String, String> {
-        read_bounded(&self.path(p)).map_err(|e| format!("cannot read {p}: {e}"))
+        read_bounded(&self.path(p)).map_err(|e| cannot("reason-cannot-read", p, &e))
     }
 }
 
@@ -52,13 +52,14 @@ impl Default for LinuxProbe {
 
 impl PostureProbe for LinuxProbe {
     fn collect(&self) -> Posture {
-        let mut p = Posture::unknown(Platform::Linux, "not read", OffsetDateTime::now_utc());
+        let not_read = why("reason-not-read", &[]);
+        let mut p = Posture::unknown(Platform::Linux, &not_read, OffsetDateTime::now_utc());
         p.os = self.os();
-        p.security_patch = Fact::unknown("Linux has no Android-style security patch level");
+        p.security_patch = Fact::unknown(why("reason-linux-no-patch-level", &[]));
         p.storage_encryption = self.storage_encryption();
         (p.screen_lock, p.auto_lock) = lock::screen_lock();
-        p.developer_mode = Fact::unknown("Linux desktops have no developer mode setting");
-        p.usb_debugging = Fact::unknown("Linux desktops have no USB debugging setting");
+        p.developer_mode = Fact::unknown(why("reason-linux-no-developer-mode", &[]));
+        p.usb_debugging = Fact::unknown(why("reason-linux-no-usb-debugging", &[]));
         p.integrity = vec![self.unsigned_module()];
         p.secure_boot = self.secure_boot();
         p.tpm = self.tpm();
@@ -99,13 +100,13 @@ impl LinuxProbe {
         };
         let version = match (release.version_id, release.version) {
             (Some(v), _) | (None, Some(v)) => Fact::observed(v, source.clone()),
-            (None, None) => Fact::unknown(format!(
-                "{source} has no VERSION_ID or VERSION (a rolling release?)"
-            )),
+            (None, None) => {
+                Fact::unknown(why("reason-linux-no-version-id", &[("source", &source)]))
+            }
         };
         let build = match release.build_id {
             Some(b) => Fact::observed(b, source.clone()),
-            None => Fact::unknown(format!("{source} has no BUILD_ID")),
+            None => Fact::unknown(why("reason-linux-no-build-id", &[("source", &source)])),
         };
         OsFacts {
             id: Fact::observed(release.id, source.clone()),
@@ -123,10 +124,14 @@ impl LinuxProbe {
     fn os_release(&self) -> Result<(OsRelease, String), String> {
         let mut reasons = Vec::new();
         for path in ["/etc/os-release", "/usr/lib/os-release"] {
-            match self
-                .read(path)
-                .and_then(|t| parse_os_release(&t).map_err(|e| format!("{path}: {e}")))
-            {
+            match self.read(path).and_then(|t| {
+                parse_os_release(&t).map_err(|e| {
+                    why(
+                        "reason-source-error",
+                        &[("source", path), ("error", &e.to_string())],
+                    )
+                })
+            }) {
                 Ok(release) => {
                     let source = match release.skipped_lines.as_slice() {
                         [] => path.to_owned(),
@@ -145,7 +150,13 @@ impl LinuxProbe {
                 Err(reason) => reasons.push(reason),
             }
         }
-        Err(reasons.join("; "))
+        Err(why(
+            "reason-linux-os-release-neither",
+            &[
+                ("first", reasons.first().map_or("", String::as_str)),
+                ("second", reasons.get(1).map_or("", String::as_str)),
+            ],
+        ))
     }
 
     /// Follows the `/` mount to its block device and down through
@@ -154,13 +165,13 @@ impl LinuxProbe {
         const SRC: &str = "/proc/self/mountinfo";
         let entries = match self
             .read(SRC)
-            .and_then(|t| parse_mountinfo(&t).map_err(|e| e.to_string()))
+            .and_then(|t| parse_mountinfo(&t).map_err(|e| source_error(SRC, &e.to_string())))
         {
             Ok(e) => e,
             Err(reason) => return Fact::unknown(reason),
         };
         let Some(root) = root_mount(&entries) else {
-            return Fact::unknown(format!("{SRC} lists no mount at /"));
+            return Fact::unknown(why("reason-linux-no-root-mount", &[("source", SRC)]));
         };
         let (major, minor) = if root.major != 0 {
             (root.major, root.minor)
@@ -170,14 +181,15 @@ impl LinuxProbe {
             match device_of(&root.source) {
                 Some(dev) => dev,
                 None => {
-                    return Fact::unknown(format!(
-                        "the filesystem at / is {} from {:?}, not a block device this probe can follow (a container or network filesystem?)",
-                        root.fs_type,
-                        if root.source.starts_with('/') {
-                            "a device path"
-                        } else {
-                            root.source.as_str()
-                        }
+                    // A path is the machine's, not the person's: say what it is.
+                    let from = if root.source.starts_with('/') {
+                        why("reason-linux-a-device-path", &[])
+                    } else {
+                        format!("{:?}", root.source)
+                    };
+                    return Fact::unknown(why(
+                        "reason-linux-root-not-block-device",
+                        &[("fs_type", &root.fs_type), ("from", &from)],
                     ));
                 }
             }
@@ -192,16 +204,17 @@ impl LinuxProbe {
                 StorageEncryption::NotEncrypted,
                 format!("{source}: no dm-crypt layer beneath /"),
             ),
-            Err(reason) => Fact::unknown(format!("{source}: {reason}")),
+            Err(reason) => Fact::unknown(why(
+                "reason-source-error",
+                &[("source", &source), ("error", &reason)],
+            )),
         }
     }
 
     fn secure_boot(&self) -> Fact<bool> {
         let efi = self.path("/sys/firmware/efi");
         if !efi.exists() {
-            return Fact::unknown(
-                "no /sys/firmware/efi: booted without UEFI, or the firmware is hidden from this environment",
-            );
+            return Fact::unknown(why("reason-linux-no-efi", &[]));
         }
         let var = format!("/sys/firmware/efi/efivars/{SECURE_BOOT_VAR}");
         match fs::read(self.path(&var)) {
@@ -210,7 +223,7 @@ impl LinuxProbe {
                 // UEFI without the variable means firmware without Secure Boot.
                 Fact::observed(false, format!("{var} absent"))
             }
-            Err(e) => Fact::unknown(format!("cannot read {var}: {e}")),
+            Err(e) => Fact::unknown(cannot("reason-cannot-read", &var, &e)),
         }
     }
 
@@ -225,7 +238,7 @@ impl LinuxProbe {
                     format!("{SRC} missing: the kernel exposes no TPM"),
                 );
             }
-            Err(e) => return Fact::unknown(format!("cannot list {SRC}: {e}")),
+            Err(e) => return Fact::unknown(cannot("reason-cannot-list", SRC, &e)),
         };
         let mut names: Vec<String> = entries
             .filter_map(Result::ok)
@@ -248,7 +261,14 @@ impl LinuxProbe {
         const SRC: &str = "/proc/sys/kernel/tainted";
         let tripped = self
             .read(SRC)
-            .and_then(|t| t.trim().parse::<u64>().map_err(|e| format!("{SRC}: {e}")))
+            .and_then(|t| {
+                t.trim().parse::<u64>().map_err(|e| {
+                    why(
+                        "reason-source-error",
+                        &[("source", SRC), ("error", &e.to_string())],
+                    )
+                })
+            })
             .map(|mask| mask & (1 << 13) != 0);
         IntegrityIndicator {
             name: "unsigned_kernel_module".into(),
@@ -256,6 +276,12 @@ impl LinuxProbe {
             tripped: Fact::from((tripped, SRC)),
         }
     }
+}
+
+/// `cannot read {path}: {error}` and the like: `id` with the path and the
+/// operating system's error text.
+fn cannot(id: &'static str, path: &str, e: &std::io::Error) -> String {
+    why(id, &[("path", path), ("error", &e.to_string())])
 }
 
 enum Layers {
@@ -267,7 +293,7 @@ enum Layers {
 /// path down to the disks passes through dm-crypt.
 fn crypt_layers(dev_dir: &Path, depth: u32) -> Result<Layers, String> {
     if depth > 8 {
-        return Err("device stack deeper than 8 layers".into());
+        return Err(why("reason-linux-device-stack-too-deep", &[]));
     }
     if let Ok(uuid) = read_bounded(&dev_dir.join("dm/uuid"))
         && let Some(method) = dm_crypt_method(&uuid)
@@ -275,19 +301,16 @@ fn crypt_layers(dev_dir: &Path, depth: u32) -> Result<Layers, String> {
         return Ok(Layers::Encrypted(method));
     }
     if dev_dir.join("loop/backing_file").exists() {
-        return Err(
-            "/ is on a loop device backed by a file; its encryption cannot be seen from here"
-                .into(),
-        );
+        return Err(why("reason-linux-loop-device", &[]));
     }
     let slaves: Vec<PathBuf> = match fs::read_dir(dev_dir.join("slaves")) {
         Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(format!("cannot list slaves: {e}")),
+        Err(e) => return Err(cannot("reason-cannot-list", "slaves", &e)),
     };
     if slaves.is_empty() {
         if !dev_dir.exists() {
-            return Err("the device is not in /sys/dev/block".into());
+            return Err(why("reason-linux-device-not-in-sys", &[]));
         }
         return Ok(Layers::Plain);
     }
@@ -422,6 +445,25 @@ mod tests {
         let probe = LinuxProbe { root: empty.root() };
         assert_eq!(probe.tpm().value(), Some(&Tpm::Absent));
         assert!(probe.secure_boot().value().is_none());
+    }
+
+    #[test]
+    fn every_reason_on_a_bare_or_broken_system_can_be_read_back() {
+        use crate::l10n::reason::unrecoverable_reasons;
+        // Nothing to read at all.
+        let empty = tempdir::TempTree::new();
+        let posture = LinuxProbe { root: empty.root() }.collect();
+        assert!(posture.storage_encryption.value().is_none());
+        assert_eq!(unrecoverable_reasons(&posture), Vec::<String>::new());
+        // Files that are there but say nothing useful.
+        let t = tempdir::TempTree::new();
+        t.file("etc/os-release", "ID=debian\n");
+        t.file("proc/self/mountinfo", "");
+        t.file("proc/sys/kernel/tainted", "lots\n");
+        t.file("sys/firmware/efi/.keep", "");
+        let posture = LinuxProbe { root: t.root() }.collect();
+        assert!(posture.os.version.value().is_none());
+        assert_eq!(unrecoverable_reasons(&posture), Vec::<String>::new());
     }
 
     #[test]

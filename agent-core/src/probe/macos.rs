@@ -12,7 +12,7 @@ use super::parse::macos::{
     FileVault, ScreenLockSetting, parse_fdesetup_status, parse_pmset_display_sleep,
     parse_screensaver_idle_time, parse_sw_vers, parse_sysadminctl_screenlock,
 };
-use super::{PostureProbe, run_command};
+use super::{PostureProbe, run_command, source_error, why};
 use crate::posture::{
     AutoLock, Fact, HardwareKeyStore, OsFacts, Platform, Posture, ScreenLock, StorageEncryption,
 };
@@ -23,18 +23,19 @@ pub struct MacProbe;
 
 impl PostureProbe for MacProbe {
     fn collect(&self) -> Posture {
-        let mut p = Posture::unknown(Platform::Macos, "not read", OffsetDateTime::now_utc());
+        let not_read = why("reason-not-read", &[]);
+        let mut p = Posture::unknown(Platform::Macos, &not_read, OffsetDateTime::now_utc());
         p.os = os();
-        p.security_patch = Fact::unknown("macOS has no Android-style security patch level");
+        p.security_patch = Fact::unknown(why("reason-macos-no-patch-level", &[]));
         p.storage_encryption = filevault();
         let lock = screen_lock_setting();
         p.screen_lock = screen_lock(lock.clone());
         p.auto_lock = auto_lock(lock);
-        p.developer_mode = Fact::unknown("macOS has no developer mode setting");
-        p.usb_debugging = Fact::unknown("macOS has no USB debugging setting");
-        p.hardware_key_store = Fact::unknown("Secure Enclave presence is not probed on macOS yet");
-        p.secure_boot = Fact::unknown("Apple secure boot level is not probed yet");
-        p.tpm = Fact::unknown("Macs have no TPM; the Secure Enclave plays that role");
+        p.developer_mode = Fact::unknown(why("reason-macos-no-developer-mode", &[]));
+        p.usb_debugging = Fact::unknown(why("reason-macos-no-usb-debugging", &[]));
+        p.hardware_key_store = Fact::unknown(why("reason-macos-secure-enclave-not-probed", &[]));
+        p.secure_boot = Fact::unknown(why("reason-macos-secure-boot-not-probed", &[]));
+        p.tpm = Fact::unknown(why("reason-macos-no-tpm", &[]));
         p
     }
 }
@@ -65,9 +66,9 @@ fn os() -> OsFacts {
         Err(reason) => OsFacts {
             id: Fact::observed("macos".into(), "compiled for macOS"),
             id_like: Vec::new(),
-            name: Fact::unknown(format!("{SRC}: {reason}")),
-            version: Fact::unknown(format!("{SRC}: {reason}")),
-            build: Fact::unknown(format!("{SRC}: {reason}")),
+            name: Fact::unknown(source_error(SRC, &reason)),
+            version: Fact::unknown(source_error(SRC, &reason)),
+            build: Fact::unknown(source_error(SRC, &reason)),
             kernel,
         },
     }
@@ -98,7 +99,7 @@ fn filevault() -> Fact<StorageEncryption> {
             StorageEncryption::NotEncrypted,
             format!("{SRC}: enablement deferred to the next login or restart"),
         ),
-        Err(reason) => Fact::unknown(format!("{SRC}: {reason}")),
+        Err(reason) => Fact::unknown(source_error(SRC, &reason)),
     }
 }
 
@@ -120,7 +121,7 @@ fn screen_lock(status: Result<ScreenLockSetting, String>) -> Fact<ScreenLock> {
         Ok(ScreenLockSetting::Immediate | ScreenLockSetting::AfterSeconds(_)) => {
             Fact::observed(ScreenLock::Set, SRC)
         }
-        Err(reason) => Fact::unknown(format!("{SRC}: {reason}")),
+        Err(reason) => Fact::unknown(source_error(SRC, &reason)),
     }
 }
 

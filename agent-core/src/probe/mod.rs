@@ -50,6 +50,27 @@ pub fn local_probe() -> Option<Box<dyn PostureProbe>> {
     None
 }
 
+/// One of the core's reasons for an unknown fact, in English as the posture
+/// carries it: the `reason-...` message `id` with its variables (names,
+/// values, a platform's error text), shown to a person in their language by
+/// [`crate::l10n::reason`].
+pub(crate) fn why(id: &'static str, vars: &[(&'static str, &str)]) -> String {
+    let mut msg = crate::l10n::Msg::new(id);
+    for &(name, value) in vars {
+        msg = msg.text(name, value);
+    }
+    crate::l10n::english_reason(msg)
+}
+
+/// `{source}: {error}`: what was read, and why that failed (a platform's
+/// error text, or one of the core's reasons).
+pub(crate) fn source_error(source: &str, error: &str) -> String {
+    why(
+        "reason-source-error",
+        &[("source", source), ("error", error)],
+    )
+}
+
 /// Bytes read from any single file or command output by a probe: posture
 /// sources are small, and a bound keeps a strange system from costing memory.
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
@@ -62,7 +83,13 @@ pub(crate) fn run_command(program: &str, args: &[&str]) -> Result<(String, Strin
         .args(args)
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| format!("could not run {program}: {e}"))?;
+        .map_err(|e| {
+            let error = e.to_string();
+            why(
+                "reason-could-not-run",
+                &[("program", program), ("error", &error)],
+            )
+        })?;
     let cap = |bytes: &[u8]| {
         let end = bytes.len().min(MAX_SOURCE_BYTES as usize);
         String::from_utf8_lossy(&bytes[..end]).into_owned()
@@ -70,7 +97,11 @@ pub(crate) fn run_command(program: &str, args: &[&str]) -> Result<(String, Strin
     let (stdout, stderr) = (cap(&output.stdout), cap(&output.stderr));
     if !output.status.success() {
         let first = stderr.lines().next().unwrap_or("").trim();
-        return Err(format!("{program} exited with {}: {first}", output.status));
+        let status = output.status.to_string();
+        return Err(why(
+            "reason-exited",
+            &[("program", program), ("status", &status), ("error", first)],
+        ));
     }
     Ok((stdout, stderr))
 }

@@ -11,7 +11,7 @@ use super::parse::windows::{
     ScreenSaver, os_volume_encrypted, parse_current_version, parse_inactivity_limit,
     parse_manage_bde_status, parse_screensaver_policy,
 };
-use super::{PostureProbe, run_command};
+use super::{PostureProbe, run_command, source_error, why};
 use crate::posture::{AutoLock, Fact, OsFacts, Platform, Posture, ScreenLock, StorageEncryption};
 
 /// Reads posture from the running Windows PC.
@@ -20,19 +20,19 @@ pub struct WindowsProbe;
 
 impl PostureProbe for WindowsProbe {
     fn collect(&self) -> Posture {
-        let mut p = Posture::unknown(Platform::Windows, "not read", OffsetDateTime::now_utc());
+        let not_read = why("reason-not-read", &[]);
+        let mut p = Posture::unknown(Platform::Windows, &not_read, OffsetDateTime::now_utc());
         p.os = os();
-        p.security_patch =
-            Fact::unknown("Windows reports updates as the build's UBR, not a patch date");
+        p.security_patch = Fact::unknown(why("reason-windows-no-patch-level", &[]));
         p.storage_encryption = bitlocker();
         let keys = screen_saver_keys();
         p.screen_lock = screen_lock(&keys);
         p.auto_lock = auto_lock(&keys);
-        p.developer_mode = Fact::unknown("Windows developer mode is not probed");
-        p.usb_debugging = Fact::unknown("Windows has no USB debugging setting");
-        p.hardware_key_store = Fact::unknown("TPM presence is not probed on Windows yet");
-        p.secure_boot = Fact::unknown("Secure Boot is not probed on Windows yet");
-        p.tpm = Fact::unknown("TPM presence is not probed on Windows yet");
+        p.developer_mode = Fact::unknown(why("reason-windows-developer-mode-not-probed", &[]));
+        p.usb_debugging = Fact::unknown(why("reason-windows-no-usb-debugging", &[]));
+        p.hardware_key_store = Fact::unknown(why("reason-windows-tpm-not-probed", &[]));
+        p.secure_boot = Fact::unknown(why("reason-windows-secure-boot-not-probed", &[]));
+        p.tpm = Fact::unknown(why("reason-windows-tpm-not-probed", &[]));
         p
     }
 }
@@ -52,7 +52,7 @@ fn os() -> OsFacts {
             kernel: Fact::observed(v.version_string(), src.as_str()),
         },
         Err(reason) => {
-            let r = format!("{src}: {reason}");
+            let r = source_error(&src, &reason);
             OsFacts {
                 id: Fact::observed("windows".into(), "compiled for Windows"),
                 id_like: Vec::new(),
@@ -78,9 +78,12 @@ fn bitlocker() -> Fact<StorageEncryption> {
             src,
         ),
         Ok(Some(false)) => Fact::observed(StorageEncryption::NotEncrypted, src),
-        Ok(None) => Fact::unknown(format!("{src}: the system drive is not listed")),
+        Ok(None) => Fact::unknown(source_error(
+            &src,
+            &why("reason-windows-system-drive-not-listed", &[]),
+        )),
         // manage-bde needs an elevated prompt; without it the state is unknown.
-        Err(reason) => Fact::unknown(format!("{src}: {reason}")),
+        Err(reason) => Fact::unknown(source_error(&src, &reason)),
     }
 }
 
@@ -105,10 +108,10 @@ fn screen_lock(keys: &[(Result<ScreenSaver, String>, String)]) -> Fact<ScreenLoc
             Ok(Some(true)) => return Fact::observed(ScreenLock::Set, src.as_str()),
             Ok(Some(false)) => return Fact::observed(ScreenLock::NotSet, src.as_str()),
             Ok(None) => continue,
-            Err(e) => return Fact::unknown(format!("{src}: {e}")),
+            Err(e) => return Fact::unknown(source_error(src, e)),
         }
     }
-    Fact::unknown("no screen-saver lock setting in the registry")
+    Fact::unknown(why("reason-windows-no-screen-saver-lock", &[]))
 }
 
 fn auto_lock(keys: &[(Result<ScreenSaver, String>, String)]) -> Fact<AutoLock> {
@@ -120,12 +123,12 @@ fn auto_lock(keys: &[(Result<ScreenSaver, String>, String)]) -> Fact<AutoLock> {
                 break;
             }
             Ok(None) => continue,
-            Err(e) => return Fact::unknown(format!("{src}: {e}")),
+            Err(e) => return Fact::unknown(source_error(src, e)),
         }
     }
     const SYSTEM: &str = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System";
     let limit = run_command("reg", &["query", SYSTEM])
         .and_then(|(out, _)| parse_inactivity_limit(&out).map_err(|e| e.to_string()))
-        .map_err(|e| format!("reg query \"{SYSTEM}\": {e}"));
+        .map_err(|e| source_error(&format!("reg query \"{SYSTEM}\""), &e));
     windows_auto_lock(decided, limit)
 }

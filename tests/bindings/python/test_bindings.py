@@ -296,6 +296,20 @@ def test_the_privacy_inventory_and_a_welsh_remediation(agent, probe):
         assert finding.requirement == "modd datblygwr i ffwrdd", finding.requirement
         assert welsh.outcome_label(finding.outcome) == "METHU"
         assert welsh.notify_reason_text(pa.NotifyReason.WITHIN_WORKING_HOURS) == "o fewn eich oriau gwaith"
+        # A reason for Unknown: English in the posture (as the wire carries
+        # it), Welsh on screen; a formatted one keeps the setting's name.
+        assert isinstance(posture.os.kernel, pa.FactText.UNKNOWN)
+        assert posture.os.kernel.reason == "not collected on Android: no policy rule uses it"
+        assert welsh.reason_text(posture.os.kernel.reason) == (
+            "heb ei gasglu ar Android: nid oes rheol polisi yn ei ddefnyddio"
+        )
+        assert welsh.reason_text("Settings.Global.ADB_ENABLED is not set") == (
+            "Settings.Global.ADB_ENABLED: heb ei osod"
+        )
+        posture.usb_debugging = pa.FactBool.UNKNOWN(reason="Settings.Global.ADB_ENABLED is not set")
+        verdict = welsh.evaluate(posture, pa.default_policy())
+        usb = [f for f in verdict.findings if f.rule == pa.RuleId.USB_DEBUGGING][0]
+        assert usb.observed == "anhysbys: Settings.Global.ADB_ENABLED: heb ei osod", usb.observed
         # The same fields in English, from an agent without a locale.
         english = agent.privacy_inventory()
         assert english.locale == pa.Locale.EN

@@ -9,7 +9,7 @@ use crate::posture::{AutoLock, Fact, ScreenLock};
 use crate::probe::parse::desktop_lock::{
     KdeLock, gnome_auto_lock, parse_gsettings_bool, parse_gsettings_uint, parse_kscreenlockerrc,
 };
-use crate::probe::run_command;
+use crate::probe::{run_command, why};
 
 /// GNOME or KDE screen lock of the graphical session this process runs in:
 /// whether it locks, and how soon.
@@ -19,7 +19,7 @@ pub(super) fn screen_lock() -> (Fact<ScreenLock>, Fact<AutoLock>) {
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
     if !graphical {
-        return both("no graphical session (DISPLAY and WAYLAND_DISPLAY are unset)".into());
+        return both(why("reason-linux-no-graphical-session", &[]));
     }
     let desktop = std::env::var("XDG_CURRENT_DESKTOP").unwrap_or_default();
     let desktops: Vec<&str> = desktop.split(':').collect();
@@ -36,13 +36,11 @@ pub(super) fn screen_lock() -> (Fact<ScreenLock>, Fact<AutoLock>) {
             Err(reason) => both(reason),
         }
     } else if desktop.is_empty() {
-        both(
-            "graphical session without XDG_CURRENT_DESKTOP: cannot tell which screen locker runs"
-                .into(),
-        )
+        both(why("reason-linux-no-current-desktop", &[]))
     } else {
-        both(format!(
-            "screen lock settings of the {desktop} desktop are not read by this agent"
+        both(why(
+            "reason-linux-desktop-not-read",
+            &[("desktop", &desktop)],
         ))
     }
 }
@@ -78,7 +76,10 @@ fn gnome_lock(g: &GnomeReads) -> (Fact<ScreenLock>, Fact<AutoLock>) {
     let enabled = match &g.enabled {
         Ok(v) => *v,
         Err(reason) => {
-            let r = format!("{GNOME_LOCK}: {reason}");
+            let r = why(
+                "reason-source-error",
+                &[("source", GNOME_LOCK), ("error", reason)],
+            );
             return (Fact::unknown(r.clone()), Fact::unknown(r));
         }
     };
@@ -92,7 +93,10 @@ fn gnome_lock(g: &GnomeReads) -> (Fact<ScreenLock>, Fact<AutoLock>) {
     let idle = match &g.idle_delay {
         Ok(v) => *v,
         Err(reason) => {
-            let r = format!("{GNOME_IDLE}: {reason}");
+            let r = why(
+                "reason-source-error",
+                &[("source", GNOME_IDLE), ("error", reason)],
+            );
             return (Fact::unknown(r.clone()), Fact::unknown(r));
         }
     };
@@ -109,8 +113,13 @@ fn gnome_lock(g: &GnomeReads) -> (Fact<ScreenLock>, Fact<AutoLock>) {
             gnome_auto_lock(enabled, idle, *delay),
             format!("{GNOME_IDLE} ({idle} s) + {GNOME_DELAY} ({delay} s)"),
         ),
-        Err(reason) => Fact::unknown(format!(
-            "{GNOME_DELAY}: {reason} (the screen blanks after {idle} s)"
+        Err(reason) => Fact::unknown(why(
+            "reason-linux-gnome-lock-delay",
+            &[
+                ("source", GNOME_DELAY),
+                ("error", reason),
+                ("seconds", &idle.to_string()),
+            ],
         )),
     };
     (screen_lock, auto_lock)
@@ -128,17 +137,27 @@ fn kde_settings() -> Result<(KdeLock, &'static str), String> {
                 PathBuf::from(home).join(".config/kscreenlockerrc"),
                 "~/.config/kscreenlockerrc",
             ),
-            None => return Err("HOME is unset: cannot find kscreenlockerrc".into()),
+            None => return Err(why("reason-linux-no-home", &[])),
         },
     };
     let text = match read_bounded(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(format!("cannot read {shown}: {e}")),
+        Err(e) => {
+            return Err(why(
+                "reason-cannot-read",
+                &[("path", shown), ("error", &e.to_string())],
+            ));
+        }
     };
     parse_kscreenlockerrc(&text)
         .map(|lock| (lock, shown))
-        .map_err(|e| format!("{shown}: {e}"))
+        .map_err(|e| {
+            why(
+                "reason-source-error",
+                &[("source", shown), ("error", &e.to_string())],
+            )
+        })
 }
 
 fn kde_lock(lock: &KdeLock, shown: &str) -> (Fact<ScreenLock>, Fact<AutoLock>) {

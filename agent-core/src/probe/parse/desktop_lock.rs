@@ -6,6 +6,7 @@ use super::MAX_INPUT_BYTES;
 use super::macos::ScreenLockSetting;
 use super::windows::ScreenSaver;
 use crate::posture::{AutoLock, Fact};
+use crate::probe::{source_error, why};
 
 /// Why a screen-lock setting could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -181,20 +182,18 @@ pub fn macos_auto_lock(
         }
         Ok(ScreenLockSetting::Immediate) => 0,
         Ok(ScreenLockSetting::AfterSeconds(s)) => s,
-        Err(reason) => return Fact::unknown(format!("{LOCK}: {reason}")),
+        Err(reason) => return Fact::unknown(source_error(LOCK, &reason)),
     };
     let idle = match screen_saver_idle {
         Ok(Some(s)) => s,
         Ok(None) => {
-            return Fact::unknown(format!(
-                "{IDLE} is not set for this user: the macOS default applies, and this agent does not assume it"
-            ));
+            return Fact::unknown(why("reason-macos-idle-time-not-set", &[("source", IDLE)]));
         }
-        Err(reason) => return Fact::unknown(format!("{IDLE}: {reason}")),
+        Err(reason) => return Fact::unknown(source_error(IDLE, &reason)),
     };
     let display = match display_sleep_minutes {
         Ok(m) => m,
-        Err(reason) => return Fact::unknown(format!("{DISPLAY}: {reason}")),
+        Err(reason) => return Fact::unknown(source_error(DISPLAY, &reason)),
     };
     let source = format!("{IDLE} ({idle} s); {DISPLAY} ({display} min); {LOCK} (delay {delay} s)");
     let first = [idle, display.saturating_mul(60)]
@@ -230,7 +229,7 @@ pub fn windows_auto_lock(
     const LIMIT: &str = "InactivityTimeoutSecs";
     let limit = match inactivity_limit {
         Ok(limit) => limit,
-        Err(reason) => return Fact::unknown(format!("{LIMIT}: {reason}")),
+        Err(reason) => return Fact::unknown(source_error(LIMIT, &reason)),
     };
     match (screen_saver, limit) {
         (Some((AutoLock::After { seconds }, source)), Some(limit)) => Fact::observed(
@@ -251,8 +250,9 @@ pub fn windows_auto_lock(
             AutoLock::Never,
             format!("{source} (the screen saver does not lock); no {LIMIT}"),
         ),
-        (None, None) => Fact::unknown(format!(
-            "no screen-saver timeout and no {LIMIT} in the registry"
+        (None, None) => Fact::unknown(why(
+            "reason-windows-no-screen-saver-timeout",
+            &[("setting", LIMIT)],
         )),
     }
 }

@@ -265,6 +265,18 @@ class BindingsTest {
         val fix = finding.remediation ?: ""
         assertTrue(fix.startsWith("Trowch yr opsiynau datblygwr i ffwrdd"), fix)
         assertEquals("modd datblygwr", welsh.ruleName(RuleId.DEVELOPER_MODE))
+        // A reason for Unknown: English in the posture (as the wire carries
+        // it), Welsh on screen.
+        val kernel = posture.os.kernel as FactText.Unknown
+        assertEquals("not collected on Android: no policy rule uses it", kernel.reason)
+        assertEquals(
+            "heb ei gasglu ar Android: nid oes rheol polisi yn ei ddefnyddio",
+            welsh.reasonText(kernel.reason),
+        )
+        assertEquals(
+            "Settings.Global.ADB_ENABLED: heb ei osod",
+            welsh.reasonText("Settings.Global.ADB_ENABLED is not set"),
+        )
         // The same fields in English, from an agent without a locale.
         val english = agent.privacyInventory()
         assertEquals(Locale.EN, english.locale)

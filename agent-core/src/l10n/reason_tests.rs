@@ -1,0 +1,408 @@
+//! Reasons for an unknown fact: every one the core writes can be read back
+//! from its English and shown in Welsh; anything else is shown as it came.
+
+use super::reason::{MAX_REASON_BYTES, recover, unmatchable, unrecoverable_reasons};
+use super::*;
+use crate::probe::android::{AndroidReader, AndroidReadings, android_posture};
+use crate::probe::ios::{IosReadings, ios_posture};
+
+/// Each reason message's id and its variables, from the English file.
+fn reason_messages() -> Vec<(String, Vec<String>)> {
+    let resource = fluent_syntax::parser::parse(EN_FTL).expect("en parses");
+    let mut out = Vec::new();
+    for entry in &resource.body {
+        let fluent_syntax::ast::Entry::Message(m) = entry else {
+            continue;
+        };
+        if !m.id.name.starts_with("reason-") {
+            continue;
+        }
+        let mut vars = Vec::new();
+        for element in m.value.iter().flat_map(|v| &v.elements) {
+            if let fluent_syntax::ast::PatternElement::Placeable {
+                expression:
+                    fluent_syntax::ast::Expression::Inline(
+                        fluent_syntax::ast::InlineExpression::VariableReference { id },
+                    ),
+            } = element
+            {
+                vars.push(id.name.to_owned());
+            }
+        }
+        out.push((m.id.name.to_owned(), vars));
+    }
+    out
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
+
+#[test]
+fn every_reason_message_can_be_matched() {
+    assert_eq!(unmatchable(EN_FTL), Vec::<String>::new());
+    assert!(reason_messages().len() > 60, "{}", reason_messages().len());
+}
+
+#[test]
+fn a_reason_that_cannot_be_matched_is_named() {
+    let errors =
+        unmatchable("reason-a = { $x }{ $y }\nreason-b = { $n ->\n    [one] a\n   *[other] b\n}\n");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].starts_with("reason-a: two variables"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].starts_with("reason-b: a reason is plain"),
+        "{errors:?}"
+    );
+}
+
+/// Each message, filled in with values of its own, reads back as itself
+/// (or as a message that says the same in both languages).
+#[test]
+fn every_reason_reads_back_from_its_english() {
+    for (id, vars) in reason_messages() {
+        let mut msg = Msg::named(id.clone());
+        for v in &vars {
+            // Values like a platform's: a name with dots, an error with spaces.
+            msg = msg.text(leak(v), format!("Some.Value_{v} (x)"));
+        }
+        let english = english_reason_named(&msg);
+        let (found, values) =
+            recover(&english).unwrap_or_else(|| panic!("{id}: {english:?} is not recovered"));
+        let mut again = Msg::named(found.to_owned());
+        for (name, value) in &values {
+            again = again.text(name, *value);
+        }
+        assert_eq!(again.in_locale(Locale::En), english, "{id} read as {found}");
+        assert_eq!(
+            again.in_locale(Locale::Cy),
+            msg.in_locale(Locale::Cy),
+            "{id} read as {found}: the Welsh differs"
+        );
+    }
+}
+
+fn english_reason_named(msg: &Msg) -> String {
+    format(Locale::En, msg)
+}
+
+#[test]
+fn fixed_and_formatted_reasons_read_in_welsh() {
+    // A fixed reason.
+    let english = english_reason(Msg::new("reason-android-no-strongbox"));
+    assert_eq!(
+        english,
+        "no StrongBox, and before Android 12 the framework does not declare a hardware Keystore"
+    );
+    assert_eq!(
+        reason(Locale::Cy, &english),
+        "dim StrongBox, a chyn Android 12 nid yw'r fframwaith yn datgan Keystore caledwedd"
+    );
+    // A formatted one: the setting's name and the platform's error stay.
+    let english = english_reason(
+        Msg::new("reason-could-not-be-read")
+            .text("source", "Settings.Global.ADB_ENABLED")
+            .text("error", "SecurityException: denied"),
+    );
+    assert_eq!(
+        english,
+        "Settings.Global.ADB_ENABLED could not be read: SecurityException: denied"
+    );
+    assert_eq!(
+        reason(Locale::Cy, &english),
+        "nid oedd modd darllen Settings.Global.ADB_ENABLED: SecurityException: denied"
+    );
+    // A reason within a reason: both in Welsh.
+    let inner = english_reason(Msg::new("reason-not-set").text("source", "ro.boot.flash.locked"));
+    let english =
+        english_reason(Msg::new("reason-android-flash-locked-not-read").text("reason", inner));
+    assert_eq!(
+        english,
+        "ro.boot.flash.locked is not set (emulators and some vendors)"
+    );
+    assert_eq!(
+        reason(Locale::Cy, &english),
+        "ro.boot.flash.locked: heb ei osod (efelychwyr a rhai gwerthwyr)"
+    );
+    // A phrase of the core's own as a variable ("the screen lock").
+    let english = english_reason(Msg::new("reason-not-read-by-reader").text(
+        "source",
+        english_reason(Msg::new("reason-subject-screen-lock")),
+    ));
+    assert_eq!(english, "the screen lock is not read by this reader");
+    assert_eq!(
+        reason(Locale::Cy, &english),
+        "nid yw'r darllenydd hwn yn darllen y clo sgrin"
+    );
+    // A command that failed, its error quoted as the system gave it.
+    let english = "gsettings get org.gnome.desktop.session idle-delay: could not run gsettings: No such file or directory (os error 2)";
+    assert_eq!(
+        reason(Locale::Cy, english),
+        "gsettings get org.gnome.desktop.session idle-delay: nid oedd modd rhedeg gsettings: No such file or directory (os error 2)"
+    );
+    // English is as it came.
+    assert_eq!(reason(Locale::En, english), english);
+}
+
+#[test]
+fn text_the_core_did_not_write_is_shown_as_it_came() {
+    for text in [
+        "cannot read /etc/os-release: denied",
+        "",
+        "a reason from a newer agent",
+        "no keyguard service",
+    ] {
+        if text.starts_with("cannot read") {
+            // Ours, with the platform's words kept.
+            assert_eq!(
+                reason(Locale::Cy, text),
+                "ni ellir darllen /etc/os-release: denied"
+            );
+        } else {
+            assert_eq!(reason(Locale::Cy, text), text);
+        }
+    }
+}
+
+#[test]
+fn the_matcher_refuses_text_over_its_limit() {
+    let long = format!("{} is not set", "x".repeat(MAX_REASON_BYTES));
+    assert!(long.len() > MAX_REASON_BYTES);
+    assert_eq!(reason(Locale::Cy, &long), long);
+    let short = format!("{} is not set", "x".repeat(MAX_REASON_BYTES - 20));
+    assert_ne!(reason(Locale::Cy, &short), short);
+    // Many separators: each pattern is one pass, the answer stays the text.
+    let colons = ": ".repeat(MAX_REASON_BYTES / 2 - 1);
+    assert_eq!(reason(Locale::Cy, &colons), colons);
+}
+
+fn android_variants() -> Vec<Reading> {
+    let mut out = vec![
+        Reading::NotRead,
+        Reading::NotSet,
+        Reading::Failed {
+            error: "SecurityException: denied".into(),
+        },
+    ];
+    for v in [
+        "",
+        "true",
+        "false",
+        "0",
+        "1",
+        "2",
+        "9",
+        "eng",
+        "user",
+        "x",
+        "2025-13-40",
+        "encrypted",
+        "green",
+        "/system/bin/su",
+    ] {
+        out.push(Reading::Read { value: v.into() });
+    }
+    out
+}
+
+use crate::probe::android::Reading;
+
+macro_rules! android_fields {
+    ($($field:ident),* $(,)?) => {
+        fn android_fields() -> Vec<fn(&mut AndroidReadings) -> &mut Reading> {
+            vec![$(|r: &mut AndroidReadings| &mut r.$field),*]
+        }
+    };
+}
+android_fields!(
+    release,
+    sdk,
+    build_id,
+    build_type,
+    build_tags,
+    security_patch,
+    debuggable,
+    crypto_state,
+    crypto_type,
+    verified_boot_state,
+    flash_locked,
+    encryption_status,
+    device_secure,
+    lock_screen_disabled,
+    screen_off_timeout,
+    lock_after_timeout,
+    adb_enabled,
+    development_settings_enabled,
+    su_paths_found,
+    strong_box,
+    hardware_keystore,
+);
+
+macro_rules! ios_fields {
+    ($($field:ident),* $(,)?) => {
+        fn ios_fields() -> Vec<fn(&mut IosReadings) -> &mut Reading> {
+            vec![$(|r: &mut IosReadings| &mut r.$field),*]
+        }
+    };
+}
+ios_fields!(
+    system_name,
+    system_version,
+    build,
+    kernel,
+    device_owner_auth,
+    device_owner_auth_error,
+    secure_enclave_available,
+    simulator,
+    jailbreak_paths_found,
+    sandbox_write,
+    cydia_scheme_declared,
+    cydia_url_scheme,
+);
+
+/// The Android and iOS mappings, fed every kind of reading in every field
+/// (one field at a time, and all at once), give only reasons the core can
+/// show in the person's language.
+#[test]
+fn every_reason_the_phone_mappings_write_can_be_read_back() {
+    let at = time::macros::datetime!(2026-12-04 12:00 UTC);
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for reader in [AndroidReader::App, AndroidReader::Adb] {
+        for variant in android_variants() {
+            let mut all = AndroidReadings::none(reader);
+            for field in android_fields() {
+                *field(&mut all) = variant.clone();
+                let mut one = AndroidReadings::none(reader);
+                *field(&mut one) = variant.clone();
+                // With the lock screen read, the lock-after path is taken.
+                one.screen_off_timeout = Reading::Read {
+                    value: "30000".into(),
+                };
+                bad.extend(unrecoverable_reasons(&android_posture(
+                    &one,
+                    Vec::new(),
+                    at,
+                )));
+                seen += 1;
+            }
+            bad.extend(unrecoverable_reasons(&android_posture(
+                &all,
+                Vec::new(),
+                at,
+            )));
+        }
+    }
+    for variant in android_variants() {
+        for simulator in ["true", "false"] {
+            let mut all = IosReadings::none();
+            for field in ios_fields() {
+                *field(&mut all) = variant.clone();
+                let mut one = IosReadings::none();
+                *field(&mut one) = variant.clone();
+                one.simulator = Reading::Read {
+                    value: simulator.into(),
+                };
+                bad.extend(unrecoverable_reasons(&ios_posture(&one, at)));
+                seen += 1;
+            }
+            bad.extend(unrecoverable_reasons(&ios_posture(&all, at)));
+        }
+    }
+    assert!(seen > 500, "{seen}");
+    bad.sort();
+    bad.dedup();
+    assert!(
+        bad.is_empty(),
+        "reasons with no message:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// Where `code` writes a reason as a bare literal or a `format!`, rather
+/// than through a message: the calls that take a reason, followed by a
+/// string or `format!`.
+fn bare_reasons(code: &str) -> Vec<String> {
+    const CALLS: [&str; 4] = [
+        "Fact::unknown(",
+        "Posture::unknown(",
+        "Err(",
+        "map_err(|e| ",
+    ];
+    let mut out = Vec::new();
+    for call in CALLS {
+        for (at, _) in code.match_indices(call) {
+            let mut rest = code[at + call.len()..].trim_start();
+            if call == "Posture::unknown(" {
+                // The reason is the second argument.
+                rest = rest.split_once(',').map_or("", |(_, r)| r.trim_start());
+            }
+            if rest.starts_with('"') || rest.starts_with("format!") {
+                let line = code[..at].lines().count();
+                out.push(format!(
+                    "line {line}: {call}{}",
+                    rest.lines().next().unwrap_or("")
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_scan_finds_bare_reasons_and_passes_messages() {
+    let code = r#"
+        p.tpm = Fact::unknown("phones have no TPM");
+        p.os = Fact::unknown(
+            format!("{source} is not set"));
+        let p = Posture::unknown(Platform::Ios, "not read on iOS", at);
+        return Err("the device is not in /sys/dev/block".into());
+        p.tpm = Fact::unknown(why("reason-ios-no-tpm", &[]));
+        let p = Posture::unknown(Platform::Ios, &not_read_here, at);
+        Err(reason) => Fact::unknown(reason),
+    "#;
+    let found = bare_reasons(code);
+    assert_eq!(found.len(), 4, "{found:?}");
+}
+
+/// The probes write every reason through a message: no reason is a bare
+/// literal or a `format!` (a source scan of the code that writes them; the
+/// parsers' typed errors are shown through their Display, as the
+/// platform's words, and are not scanned).
+#[test]
+fn the_probes_write_reasons_only_through_messages() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for dir in ["probe", "posture"] {
+        collect(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 10, "{}", files.len());
+    let mut found = Vec::new();
+    for file in &files {
+        let parser = file.parent().is_some_and(|p| p.ends_with("parse"));
+        if file.ends_with("tests.rs") || (parser && !file.ends_with("desktop_lock.rs")) {
+            continue;
+        }
+        let source = std::fs::read_to_string(file).unwrap();
+        // The code before the file's own tests.
+        let code = source.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+        for bare in bare_reasons(code) {
+            found.push(format!("{}: {bare}", file.display()));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
