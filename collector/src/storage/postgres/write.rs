@@ -142,6 +142,45 @@ pub(super) async fn queue_webhooks(
     Ok(())
 }
 
+/// A current report's writes, one statement: the report and its
+/// assessment, the device's latest assessment, what its attested pin was
+/// last told, and the device's row with the next nonce. $1 jti, $2 token
+/// hash, $3 device, $4 iat, $5 now, $6 compliance, $7 verdict, $8 ack,
+/// $9 token, $10 assurance, $11 assessment, $12 attestation result,
+/// $13 reported patch level, $14 wants fresh facts, $15 nonce, $16 its
+/// expiry.
+const STORE_CURRENT: &str = "WITH report AS (
+        INSERT INTO reports (jti, token_sha256, device_id, iat, accepted_at, freshness,
+        compliance, verdict, ack, token)
+        VALUES ($1, $2, $3, $4, $5, 'current', $6, $7, $8, $9)
+    ), assessment AS (
+        INSERT INTO report_assessments (jti, assurance, assessment, attestation_result)
+        VALUES ($1, $10, $11, $12) ON CONFLICT (jti) DO NOTHING
+    ), latest AS (
+        INSERT INTO device_assessments (device_id, jti, assessment, attestation_result)
+        VALUES ($3, $1, $11, $12)
+        ON CONFLICT (device_id) DO UPDATE SET jti = excluded.jti,
+        assessment = excluded.assessment, attestation_result = excluded.attestation_result
+    ), pin AS (
+        -- No row (no verified attestation): nothing to compare with.
+        UPDATE device_attestations SET reported_os_patch_level = $13, reported_at = $4,
+        wants_fresh_facts = $14 WHERE device_id = $3
+    )
+    UPDATE devices SET last_report_at = $5, last_current_at = $5, last_compliance = $6,
+    nonce = $15, nonce_expires_at = $16 WHERE device_id = $3";
+
+/// A historical report's writes, one statement; the parameters are
+/// [`STORE_CURRENT`]'s first eleven.
+const STORE_HISTORICAL: &str = "WITH report AS (
+        INSERT INTO reports (jti, token_sha256, device_id, iat, accepted_at, freshness,
+        compliance, verdict, ack, token)
+        VALUES ($1, $2, $3, $4, $5, 'historical', $6, $7, $8, $9)
+    ), assessment AS (
+        INSERT INTO report_assessments (jti, assurance, assessment, attestation_result)
+        VALUES ($1, $10, $11, NULL) ON CONFLICT (jti) DO NOTHING
+    )
+    UPDATE devices SET last_report_at = $5 WHERE device_id = $3";
+
 /// A transaction whose BEGIN and COMMIT go out pipelined with its other
 /// statements (`Client::transaction` waits for BEGIN's answer alone, and
 /// `Transaction::commit` for COMMIT's): prepared once per connection,
@@ -559,7 +598,6 @@ impl PgInner {
                 return Ok((Err(json(e)), Vec::new()));
             }
         };
-        let freshness = if current { "current" } else { "historical" };
         let compliance = name_of(&c.verdict.compliance);
         let next_nonce = ack.nonce.as_str();
         if current {
@@ -574,104 +612,66 @@ impl PgInner {
             events.current_report(before, report, now);
             queue_webhooks(tx.client(), events).await?;
         }
-        // The writes and COMMIT are independent of each other's results:
-        // sent pipelined, they cost one round trip, in this order on the
-        // server. The report goes in first and without ON CONFLICT: when
-        // another device's report took this jti meanwhile, its unique
-        // violation aborts the transaction, the statements after it do
-        // nothing and COMMIT rolls back.
+        // The writes are one statement (data-modifying CTEs), sent with
+        // COMMIT: one round trip, two statements for the server. The
+        // report goes in without ON CONFLICT: when another device's report
+        // took this jti meanwhile, its unique violation fails the whole
+        // statement, and COMMIT rolls the transaction back.
         let client = tx.client();
-        let st = futures_util::future::try_join4(
-            client.prepare_cached(
-                "INSERT INTO reports (jti, token_sha256, device_id, iat, accepted_at, freshness,
-                 compliance, verdict, ack, token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            ),
-            client.prepare_cached(
-                "UPDATE devices SET last_report_at = $1, last_current_at = $1,
-                 last_compliance = $2, nonce = $3, nonce_expires_at = $4 WHERE device_id = $5",
-            ),
-            client.prepare_cached("UPDATE devices SET last_report_at = $1 WHERE device_id = $2"),
-            client.prepare_cached(
-                "INSERT INTO report_assessments (jti, assurance, assessment, attestation_result)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (jti) DO NOTHING",
-            ),
-        )
-        .await?;
-        let (insert_report, update_current, update_historical, insert_assessment) = st;
-        let report_params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
-            &c.jti.as_str(),
-            &c.token_sha256,
-            &device_id,
-            &c.iat,
-            &now,
-            &freshness,
-            &compliance,
-            &verdict_json,
-            &ack_json,
-            &c.token,
-        ];
         let assurance = c.assessment.assurance.name();
-        let assessment_params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
-            &c.jti.as_str(),
-            &assurance,
-            &assessment_json,
-            &ack.attestation_result,
-        ];
+        let jti = c.jti.as_str();
         let results = if current {
-            let st = futures_util::future::try_join(
-                client.prepare_cached(
-                    "INSERT INTO device_assessments (device_id, jti, assessment, attestation_result)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (device_id) DO UPDATE SET jti = excluded.jti,
-                     assessment = excluded.assessment,
-                     attestation_result = excluded.attestation_result",
-                ),
-                // No row (no verified attestation): nothing to compare with.
-                client.prepare_cached(
-                    "UPDATE device_attestations SET reported_os_patch_level = $1,
-                     reported_at = $2, wants_fresh_facts = $3 WHERE device_id = $4",
-                ),
-            )
-            .await?;
+            let st = client.prepare_cached(STORE_CURRENT).await?;
             let wants = dev.pin.is_some_and(|p| p.wants_fresh_facts);
-            let ((report, device, assessment), (latest, attestation, commit)) =
-                futures_util::future::join(
-                    futures_util::future::join3(
-                        client.execute(&insert_report, &report_params),
-                        client.execute(
-                            &update_current,
-                            &[&now, &compliance, &next_nonce, &nonce_expires, &device_id],
-                        ),
-                        client.execute(&insert_assessment, &assessment_params),
-                    ),
-                    futures_util::future::join3(
-                        client.execute(
-                            &st.0,
-                            &[
-                                &device_id,
-                                &c.jti.as_str(),
-                                &assessment_json,
-                                &ack.attestation_result,
-                            ],
-                        ),
-                        client.execute(
-                            &st.1,
-                            &[&c.reported_os_patch_level, &c.iat, &wants, &device_id],
-                        ),
-                        tx.commit(),
-                    ),
-                )
-                .await;
-            [report, device, assessment, latest, attestation, commit]
-        } else {
-            let (report, device, assessment, commit) = futures_util::future::join4(
-                client.execute(&insert_report, &report_params),
-                client.execute(&update_historical, &[&now, &device_id]),
-                client.execute(&insert_assessment, &assessment_params),
+            let (stored, commit) = futures_util::future::join(
+                client.execute(
+                    &st,
+                    &[
+                        &jti,
+                        &c.token_sha256,
+                        &device_id,
+                        &c.iat,
+                        &now,
+                        &compliance,
+                        &verdict_json,
+                        &ack_json,
+                        &c.token,
+                        &assurance,
+                        &assessment_json,
+                        &ack.attestation_result,
+                        &c.reported_os_patch_level,
+                        &wants,
+                        &next_nonce,
+                        &nonce_expires,
+                    ],
+                ),
                 tx.commit(),
             )
             .await;
-            [report, device, assessment, Ok(0), Ok(0), commit]
+            [stored, commit]
+        } else {
+            let st = client.prepare_cached(STORE_HISTORICAL).await?;
+            let (stored, commit) = futures_util::future::join(
+                client.execute(
+                    &st,
+                    &[
+                        &jti,
+                        &c.token_sha256,
+                        &device_id,
+                        &c.iat,
+                        &now,
+                        &compliance,
+                        &verdict_json,
+                        &ack_json,
+                        &c.token,
+                        &assurance,
+                        &assessment_json,
+                    ],
+                ),
+                tx.commit(),
+            )
+            .await;
+            [stored, commit]
         };
         // COMMIT answered: the transaction is over, committed only if no
         // statement before it failed.
