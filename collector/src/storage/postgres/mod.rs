@@ -397,11 +397,11 @@ impl PgInner {
         let client = self.pool.get().await.map_err(PgError::from)?;
         let st = client
             .prepare_cached(&format!(
-                "{}, ARRAY(SELECT f.rule FROM rule_failures f
-                           WHERE f.device_id = d.device_id ORDER BY f.rule),
-                    ARRAY(SELECT f.since FROM rule_failures f
-                          WHERE f.device_id = d.device_id ORDER BY f.rule)
+                "{}, COALESCE(h.rules, '{{}}'), COALESCE(h.since, '{{}}')
                  FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
+                 CROSS JOIN LATERAL (SELECT array_agg(f.rule ORDER BY f.rule) AS rules,
+                                            array_agg(f.since ORDER BY f.rule) AS since
+                                     FROM rule_failures f WHERE f.device_id = d.device_id) h
                  WHERE d.kid = $1 AND d.unenrolled_at IS NULL",
                 key_columns()
             ))
