@@ -44,6 +44,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "grace_deadline_events",
         sql: include_str!("../../migrations/sqlite/0005_grace_deadline_events.sql"),
     },
+    Migration {
+        version: 6,
+        name: "report_compression",
+        sql: include_str!("../../migrations/sqlite/0006_report_compression.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, oldest first; the same versions as SQLite's.
@@ -72,6 +77,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         name: "grace_deadline_events",
         sql: include_str!("../../migrations/postgres/0005_grace_deadline_events.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "report_compression",
+        sql: include_str!("../../migrations/postgres/0006_report_compression.sql"),
     },
 ];
 
@@ -164,14 +174,14 @@ mod tests {
                 .map(|m| m.version)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(versions(&[]), [1, 2, 3, 4, 5]);
-        assert_eq!(versions(&[1]), [2, 3, 4, 5]);
-        assert!(versions(&[1, 2, 3, 4, 5]).is_empty());
+        assert_eq!(versions(&[]), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(versions(&[1]), [2, 3, 4, 5, 6]);
+        assert!(versions(&[1, 2, 3, 4, 5, 6]).is_empty());
         // A version missed below the newest applied one is still applied.
-        assert_eq!(versions(&[1, 4]), [2, 3, 5]);
-        let err = pending(SQLITE, &[1, 2, 6]).unwrap_err().to_string();
+        assert_eq!(versions(&[1, 4]), [2, 3, 5, 6]);
+        let err = pending(SQLITE, &[1, 2, 7]).unwrap_err().to_string();
         assert!(
-            err.contains("version 6") && err.contains("version 5"),
+            err.contains("version 7") && err.contains("version 6"),
             "{err}"
         );
     }

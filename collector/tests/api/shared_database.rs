@@ -503,3 +503,61 @@ fn a_passed_grace_deadline_is_announced_once_by_collectors_scanning_together() {
         [1]
     );
 }
+
+/// Two devices' reports carrying one `jti`, raced through two collectors
+/// round after round: one of each pair is stored, the other is refused as
+/// a replay and changes nothing (not even its device's nonce, whether it
+/// lost on the stored report or on the unique key while both were in
+/// flight).
+#[test]
+fn one_jti_raced_from_two_devices_is_stored_once_and_the_loser_changes_nothing() {
+    use agent_core::token::{Claims, sign};
+    let Some(url) = database() else { return };
+    let collectors = [on(&url, |_| {}), on(&url, |_| {})];
+    let mut devices = [Device::enrol(&collectors[0]), Device::enrol(&collectors[1])];
+    const ROUNDS: usize = 20;
+    for round in 0..ROUNDS {
+        let now = OffsetDateTime::now_utc();
+        let claims = devices.each_ref().map(|d| {
+            let p = posture(Shape::Compliant);
+            let v = agent_core::evaluate(&p, &test_policy(), now);
+            Claims::new(d.nonce.clone(), &d.device_id(), p, v, now).unwrap()
+        });
+        let jti = claims[0].jti.clone();
+        let tokens = [0, 1].map(|i| {
+            let mut c = claims[i].clone();
+            c.jti = jti.clone();
+            sign(&c, &devices[i].signer).unwrap()
+        });
+        // Each device through the collector the other enrolled.
+        let answers = std::thread::scope(|s| {
+            let sent = [0, 1].map(|i| {
+                let (d, c, t) = (&devices[i], &collectors[1 - i], &tokens[i]);
+                s.spawn(move || d.send(c, t))
+            });
+            sent.map(|h| h.join().unwrap())
+        });
+        let stored: Vec<usize> = (0..2).filter(|&i| answers[i].status == 201).collect();
+        assert_eq!(stored.len(), 1, "round {round}: {answers:?}");
+        let (won, lost) = (stored[0], 1 - stored[0]);
+        assert_problem(&answers[lost], 409, "replayed-token");
+        let ack: ReportAck = serde_json::from_slice(&answers[won].body).unwrap();
+        assert_eq!(ack.jti, jti);
+        devices[won].nonce = ack.nonce;
+        // The loser's nonce is still its latest: its next report is current.
+        let ack = devices[lost].check_in(&collectors[won], Shape::Compliant);
+        assert_eq!(
+            ack.freshness,
+            agent_core::protocol::Freshness::Current,
+            "round {round}"
+        );
+    }
+    assert_eq!(
+        collectors[0].collector().report_count().unwrap(),
+        2 * ROUNDS as u64
+    );
+    assert_eq!(
+        pg_query(&url, "SELECT count(*) FROM report_assessments"),
+        [2 * ROUNDS as i64]
+    );
+}

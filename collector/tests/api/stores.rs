@@ -195,7 +195,7 @@ mod migrations {
 
     const NEWER: i64 = 1000;
     /// Every schema version this build applies, in order.
-    const VERSIONS: [i64; 5] = [1, 2, 3, 4, 5];
+    const VERSIONS: [i64; 6] = [1, 2, 3, 4, 5, 6];
     /// A console session ended before an upgrade, which must stay ended.
     const ENDED: &str = "INSERT INTO console_revoked_sessions (session_id, expires_at)
                          VALUES ('ended-before-the-upgrade', 4102444800)";
@@ -374,7 +374,7 @@ mod migrations {
         drop(conn);
         let err = sqlite(&db).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 5"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 6"),
             "{err}"
         );
     }
@@ -407,6 +407,12 @@ mod migrations {
         let console_tables = "SELECT count(*) FROM information_schema.tables WHERE table_name IN
             ('console_revoked_sessions', 'console_used_links', 'console_code_revocations', 'policy_revisions')";
         assert_eq!(pg_query(&url, console_tables), [4]);
+        // Version 6: a report's large columns are compressed with lz4.
+        let lz4_columns = "SELECT count(*) FROM pg_attribute WHERE attcompression = 'l' AND
+            (attrelid = 'reports'::regclass AND attname IN ('token', 'ack', 'verdict')
+             OR attrelid IN ('report_assessments'::regclass, 'device_assessments'::regclass)
+                AND attname IN ('assessment', 'attestation_result'))";
+        assert_eq!(pg_query(&url, lz4_columns), [7]);
         with_data(CollectorConfig {
             postgres: Some(url.clone()),
             ..config()
@@ -429,7 +435,8 @@ mod migrations {
         pg_query(
             &url,
             "DROP INDEX reports_device_iat; DROP TABLE rule_failures; DROP TABLE webhook_deliveries;
-             DROP TABLE grace_deadline_events; DELETE FROM schema_migrations WHERE version IN (2, 3, 5)",
+             DROP TABLE grace_deadline_events;
+             DELETE FROM schema_migrations WHERE version IN (2, 3, 5, 6)",
         );
         assert_eq!(pg_query(&url, versions), [1, 4]);
         let c = postgres(&url).unwrap();
@@ -463,7 +470,7 @@ mod migrations {
         assert!(opened.iter().all(Result::is_ok), "{opened:?}");
         assert_eq!(
             pg_query(&url, "SELECT count(*) FROM schema_migrations"),
-            [5]
+            [6]
         );
         assert_eq!(pg_query(&url, "SELECT count(*) FROM policy_revisions"), [1]);
         assert_eq!(pg_query(&url, "SELECT count(*) FROM signing_keys"), [1]);
@@ -481,7 +488,7 @@ mod migrations {
         );
         let err = postgres(&url).unwrap_err().to_string();
         assert!(
-            err.contains(&format!("version {NEWER}")) && err.contains("version 5"),
+            err.contains(&format!("version {NEWER}")) && err.contains("version 6"),
             "{err}"
         );
     }

@@ -5,7 +5,7 @@
 //! current report that changes it, under that device's row lock.
 
 use agent_core::policy::{FailureHistory, Verdict};
-use deadpool_postgres::Transaction;
+use deadpool_postgres::GenericClient;
 use time::OffsetDateTime;
 
 use super::{PgError, PgInner, PgStore};
@@ -17,30 +17,52 @@ const SELECT: &str = "SELECT rule, since FROM rule_failures WHERE device_id = $1
 /// The history from its rows; a row naming a rule this build does not know
 /// (a newer collector's) is skipped.
 fn history(device_id: &str, rows: &[tokio_postgres::Row]) -> Result<FailureHistory, PgError> {
-    let mut out = FailureHistory::new();
+    let mut pairs = Vec::with_capacity(rows.len());
     for row in rows {
         let rule: String = row.try_get(0)?;
         let since: i64 = row.try_get(1)?;
-        let (Some(r), Ok(at)) = (rule_of(&rule), OffsetDateTime::from_unix_timestamp(since)) else {
+        pairs.push((rule, since));
+    }
+    Ok(from_pairs(device_id, pairs.iter().map(|(r, s)| (r, *s))))
+}
+
+/// The history from (rule, since) pairs, as [`history`] reads rows.
+pub(super) fn from_pairs<'a>(
+    device_id: &str,
+    pairs: impl Iterator<Item = (&'a String, i64)>,
+) -> FailureHistory {
+    let mut out = FailureHistory::new();
+    for (rule, since) in pairs {
+        let (Some(r), Ok(at)) = (rule_of(rule), OffsetDateTime::from_unix_timestamp(since)) else {
             tracing::warn!(device_id, rule, since, "skipped an unreadable rule failure");
             continue;
         };
         out.insert(r, at);
     }
-    Ok(out)
+    out
 }
 
-/// Takes a current report's verdict, reached at `iat`, into the history of
-/// the device the transaction has locked: the rows read here are the ones
-/// the last committed report left, whichever process stored it.
-pub(super) async fn record(
-    tx: &Transaction<'_>,
+/// The history of the device the transaction has locked, read after the
+/// lock was granted (a statement of its own, after the one that locks):
+/// the rows the last committed report left, whichever process stored it.
+pub(super) async fn read(
+    tx: &impl GenericClient,
     device_id: &str,
+) -> Result<FailureHistory, PgError> {
+    let st = tx.prepare_cached(SELECT).await?;
+    history(device_id, &tx.query(&st, &[&device_id]).await?)
+}
+
+/// Takes a current report's verdict, reached at `iat`, into the history
+/// `before` that [`read`] read under the device's row lock in this
+/// transaction: writes only the rows that change.
+pub(super) async fn record(
+    tx: &impl GenericClient,
+    device_id: &str,
+    before: &FailureHistory,
     verdict: &Verdict,
     iat: OffsetDateTime,
 ) -> Result<(), PgError> {
-    let st = tx.prepare_cached(SELECT).await?;
-    let before = history(device_id, &tx.query(&st, &[&device_id]).await?)?;
     let after = before.after(verdict, iat);
     for (rule, since) in after.entries() {
         if before.since(rule) != Some(since) {
@@ -71,14 +93,17 @@ pub(super) async fn record(
 impl PgInner {
     async fn failure_history(&self, device_id: &str) -> Result<FailureHistory, PgError> {
         let client = self.pool.get().await?;
-        let st = client.prepare_cached(SELECT).await?;
-        history(device_id, &client.query(&st, &[&device_id]).await?)
+        read(&client, device_id).await
     }
 }
 
 impl PgStore {
     /// The device's failure history as the database has it now.
     pub async fn failure_history(&self, device_id: &str) -> Result<FailureHistory, CollectorError> {
+        // Most often read already, with the key (no task, no round trip).
+        if let Some(history) = self.inner.take_history_hint(device_id) {
+            return Ok(history);
+        }
         let device_id = device_id.to_owned();
         self.run(|inner| async move { inner.failure_history(&device_id).await })
             .await?

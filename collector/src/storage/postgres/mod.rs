@@ -10,10 +10,11 @@
 //! key cache is a hint filled from the database on a miss.
 //!
 //! tokio-postgres (with deadpool-postgres for the pool): hand-written SQL,
-//! pipelined queries, prepared statements cached per connection. The pool
-//! and its connection tasks live on a small runtime of their own, so the
-//! store works the same under any server runtime and from the collector's
-//! blocking API.
+//! pipelined queries, prepared statements cached per connection. A store
+//! call from async code runs as a task on the caller's runtime, and the
+//! connections it opens live there too, so a request costs no hop between
+//! runtimes; the store's own small runtime serves the collector's blocking
+//! API (and opening the store, before any server runtime exists).
 
 mod deadlines;
 mod history;
@@ -24,11 +25,14 @@ mod write;
 
 pub(crate) use webhooks::PgWebhookQueue;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use agent_core::policy::FailureHistory;
 use agent_core::protocol::DeviceId;
 use agent_core::token::VerifyingKey;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -48,6 +52,11 @@ use crate::writer::Settings;
 const POOL_SIZE: usize = 16;
 /// How often a transaction that lost a serialization race is tried again.
 const MAX_ATTEMPTS: usize = 5;
+/// How long a failure history read with a device's key may stand in for
+/// reading it again (see [`PgInner::lookup_key`]).
+const HISTORY_HINT_LIFETIME: Duration = Duration::from_secs(1);
+/// Above this many unclaimed history hints, the expired ones are dropped.
+const HISTORY_HINTS_MAX: usize = 4096;
 /// The advisory lock held while migrating or making the signing key, so
 /// collectors starting together do it once (any fixed number: "posture").
 const ADVISORY_LOCK: i64 = 0x0070_6f73_7475_7265;
@@ -131,6 +140,9 @@ pub(crate) struct PgInner {
     /// The webhook endpoints (deliveries are queued in each transaction)
     /// and this process's delivery thread.
     webhooks: Option<crate::events::WebhookQueue>,
+    /// Failure histories read with a device's key for the request that
+    /// appraises its report next, by device id, with when they were read.
+    history_hints: Mutex<HashMap<String, (Instant, FailureHistory)>>,
 }
 
 /// The open PostgreSQL store.
@@ -198,6 +210,7 @@ impl PgStore {
             last_prune: AtomicI64::new(0),
             events: events.outputs.clone(),
             webhooks: None,
+            history_hints: Mutex::new(HashMap::new()),
         });
         let store = PgStore {
             inner,
@@ -229,6 +242,9 @@ impl PgStore {
             events.counters,
         )
         .map_err(|e| CollectorError::Config(e.to_string()))?;
+        // The connections opened so far belong to the store's runtime: let
+        // the server's runtime open its own (see `run`).
+        store.inner.pool.retain(|_, _| false);
         let mut store = store;
         match Arc::get_mut(&mut store.inner) {
             Some(inner) => inner.webhooks = webhooks.clone(),
@@ -253,15 +269,25 @@ impl PgStore {
         Ok(rt.block_on(future))
     }
 
-    /// Runs `f` with the shared state on the store's runtime and awaits it
-    /// from whichever runtime the caller is on.
+    /// Runs `f` with the shared state as a task of the caller's runtime
+    /// (the store's own outside one) and awaits it. A task, not inline:
+    /// a request whose client goes away still finishes its transaction and
+    /// publishes what it committed. On the caller's runtime the task, the
+    /// connection it uses and the request share the runtime's threads: a
+    /// task on the store's runtime cost two wake-ups of another thread per
+    /// call, more than the call's own work.
     async fn run<T, Fut>(&self, f: impl FnOnce(Arc<PgInner>) -> Fut) -> Result<T, CollectorError>
     where
         Fut: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
         let rt = self.runtime.as_ref().ok_or(CollectorError::WriterGone)?;
-        rt.spawn(f(self.inner.clone()))
+        let task = f(self.inner.clone());
+        let handle = match tokio::runtime::Handle::try_current() {
+            Ok(current) => current.spawn(task),
+            Err(_) => rt.spawn(task),
+        };
+        handle
             .await
             .map_err(|e| CollectorError::Postgres(format!("a database task stopped: {e}")))
     }
@@ -363,22 +389,63 @@ impl PgInner {
     }
 
     /// The enrolled device with key `kid`, from the database, cached.
+    /// The device's failure history comes with it, in the same statement,
+    /// kept for [`PgInner::take_history_hint`]: a report's request looks
+    /// up its key and then reads the history to appraise it with, and one
+    /// query serves both.
     async fn lookup_key(&self, kid: &str) -> Result<Option<KeyEntry>, CollectorError> {
         let client = self.pool.get().await.map_err(PgError::from)?;
+        let st = client
+            .prepare_cached(&format!(
+                "{}, COALESCE(h.rules, '{{}}'), COALESCE(h.since, '{{}}')
+                 FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
+                 CROSS JOIN LATERAL (SELECT array_agg(f.rule ORDER BY f.rule) AS rules,
+                                            array_agg(f.since ORDER BY f.rule) AS since
+                                     FROM rule_failures f WHERE f.device_id = d.device_id) h
+                 WHERE d.kid = $1 AND d.unenrolled_at IS NULL",
+                key_columns()
+            ))
+            .await
+            .map_err(PgError::from)?;
+        let read = Instant::now();
         let row = client
-            .query_opt(
-                &key_query("d.kid = $1 AND d.unenrolled_at IS NULL"),
-                &[&kid],
-            )
+            .query_opt(&st, &[&kid])
             .await
             .map_err(PgError::from)?;
         let entry = row.as_ref().and_then(key_entry);
-        match &entry {
-            Some(e) => self.keys.insert(e.clone()),
+        match (&entry, &row) {
+            (Some(e), Some(row)) => {
+                self.keys.insert(e.clone());
+                let rules: Vec<String> = row.try_get(KEY_COLUMNS).map_err(PgError::from)?;
+                let since: Vec<i64> = row.try_get(KEY_COLUMNS + 1).map_err(PgError::from)?;
+                let history = history::from_pairs(e.device_id.as_str(), rules.iter().zip(since));
+                self.put_history_hint(e.device_id.as_str(), read, history);
+            }
             // Unenrolled (or never enrolled) as far as the database knows.
-            None => self.keys.remove(kid),
+            _ => self.keys.remove(kid),
         }
         Ok(entry)
+    }
+
+    fn put_history_hint(&self, device_id: &str, read: Instant, history: FailureHistory) {
+        let Ok(mut hints) = self.history_hints.lock() else {
+            return;
+        };
+        if hints.len() >= HISTORY_HINTS_MAX {
+            hints.retain(|_, (at, _)| at.elapsed() < HISTORY_HINT_LIFETIME);
+        }
+        hints.insert(device_id.to_owned(), (read, history));
+    }
+
+    /// The failure history [`PgInner::lookup_key`] read with the device's
+    /// key, if that was under [`HISTORY_HINT_LIFETIME`] ago, used once: no
+    /// older than a read of its own would be by the time the report is
+    /// stored (the history is read unlocked before the appraisal either
+    /// way; the report's transaction reads it again under the device's row
+    /// lock to record the verdict).
+    pub(super) fn take_history_hint(&self, device_id: &str) -> Option<FailureHistory> {
+        let (read, history) = self.history_hints.lock().ok()?.remove(device_id)?;
+        (read.elapsed() < HISTORY_HINT_LIFETIME).then_some(history)
     }
 }
 
@@ -413,13 +480,25 @@ impl PgStore {
     }
 }
 
+/// How many columns [`key_columns`] selects.
+const KEY_COLUMNS: usize = 14;
+
+/// The select list of a [`key_entry`] row, from `devices d` and
+/// `device_attestations a`.
+fn key_columns() -> String {
+    format!(
+        "SELECT d.device_id, d.jwk, {ATTESTATION_COLUMNS},
+                EXISTS (SELECT 1 FROM attestation_pin_breaks b WHERE b.device_id = d.device_id)"
+    )
+}
+
 /// The devices' keys, attestations and pin state, filtered by `filter`.
 fn key_query(filter: &str) -> String {
     format!(
-        "SELECT d.device_id, d.jwk, {ATTESTATION_COLUMNS},
-                EXISTS (SELECT 1 FROM attestation_pin_breaks b WHERE b.device_id = d.device_id)
+        "{}
          FROM devices d LEFT JOIN device_attestations a ON a.device_id = d.device_id
-         WHERE {filter}"
+         WHERE {filter}",
+        key_columns()
     )
 }
 

@@ -12,7 +12,9 @@ use agent_core::protocol::{
     ProblemKind, ReportAck, UnenrolResponse,
 };
 use agent_core::token::random_id;
-use deadpool_postgres::{Object, Transaction};
+use deadpool_postgres::{GenericClient, Object};
+use futures_util::FutureExt;
+use tokio_postgres::error::SqlState;
 
 use super::{PgError, PgInner, PgStore, retrying};
 use crate::attestation::Attested;
@@ -71,7 +73,7 @@ struct Dev {
 }
 
 /// Locks the enrolled device `device_id` (`None`: not enrolled).
-async fn lock_device(tx: &Transaction<'_>, device_id: &str) -> Result<Option<Dev>, PgError> {
+async fn lock_device(tx: &impl GenericClient, device_id: &str) -> Result<Option<Dev>, PgError> {
     let st = tx
         .prepare_cached(
             "SELECT d.kid, d.nonce, d.nonce_expires_at, a.attested_at, a.wants_fresh_facts,
@@ -109,7 +111,10 @@ async fn lock_device(tx: &Transaction<'_>, device_id: &str) -> Result<Option<Dev
 
 /// Queues the webhook deliveries of the transaction's events in it, so
 /// they commit with the change or not at all.
-pub(super) async fn queue_webhooks(tx: &Transaction<'_>, events: &Pending) -> Result<(), PgError> {
+pub(super) async fn queue_webhooks(
+    tx: &impl GenericClient,
+    events: &Pending,
+) -> Result<(), PgError> {
     let deliveries = events.deliveries();
     if deliveries.is_empty() {
         return Ok(());
@@ -135,6 +140,107 @@ pub(super) async fn queue_webhooks(tx: &Transaction<'_>, events: &Pending) -> Re
         .await?;
     }
     Ok(())
+}
+
+/// A current report's writes, one statement: the report and its
+/// assessment, the device's latest assessment, what its attested pin was
+/// last told, and the device's row with the next nonce. $1 jti, $2 token
+/// hash, $3 device, $4 iat, $5 now, $6 compliance, $7 verdict, $8 ack,
+/// $9 token, $10 assurance, $11 assessment, $12 attestation result,
+/// $13 reported patch level, $14 wants fresh facts, $15 nonce, $16 its
+/// expiry.
+const STORE_CURRENT: &str = "WITH report AS (
+        INSERT INTO reports (jti, token_sha256, device_id, iat, accepted_at, freshness,
+        compliance, verdict, ack, token)
+        VALUES ($1, $2, $3, $4, $5, 'current', $6, $7, $8, $9)
+    ), assessment AS (
+        INSERT INTO report_assessments (jti, assurance, assessment, attestation_result)
+        VALUES ($1, $10, $11, $12) ON CONFLICT (jti) DO NOTHING
+    ), latest AS (
+        INSERT INTO device_assessments (device_id, jti, assessment, attestation_result)
+        VALUES ($3, $1, $11, $12)
+        ON CONFLICT (device_id) DO UPDATE SET jti = excluded.jti,
+        assessment = excluded.assessment, attestation_result = excluded.attestation_result
+    ), pin AS (
+        -- No row (no verified attestation): nothing to compare with.
+        UPDATE device_attestations SET reported_os_patch_level = $13, reported_at = $4,
+        wants_fresh_facts = $14 WHERE device_id = $3
+    )
+    UPDATE devices SET last_report_at = $5, last_current_at = $5, last_compliance = $6,
+    nonce = $15, nonce_expires_at = $16 WHERE device_id = $3";
+
+/// A historical report's writes, one statement; the parameters are
+/// [`STORE_CURRENT`]'s first eleven.
+const STORE_HISTORICAL: &str = "WITH report AS (
+        INSERT INTO reports (jti, token_sha256, device_id, iat, accepted_at, freshness,
+        compliance, verdict, ack, token)
+        VALUES ($1, $2, $3, $4, $5, 'historical', $6, $7, $8, $9)
+    ), assessment AS (
+        INSERT INTO report_assessments (jti, assurance, assessment, attestation_result)
+        VALUES ($1, $10, $11, NULL) ON CONFLICT (jti) DO NOTHING
+    )
+    UPDATE devices SET last_report_at = $5 WHERE device_id = $3";
+
+/// A transaction whose BEGIN and COMMIT go out pipelined with its other
+/// statements (`Client::transaction` waits for BEGIN's answer alone, and
+/// `Transaction::commit` for COMMIT's): prepared once per connection,
+/// sent as the first and the last of a batch. Dropped while it may be
+/// open (an error, a refusal answered without committing, a cancelled
+/// task), it sends ROLLBACK before the connection goes back to the pool.
+struct Pipelined<'a> {
+    client: &'a Object,
+    begin: tokio_postgres::Statement,
+    commit: tokio_postgres::Statement,
+    open: bool,
+}
+
+impl<'a> Pipelined<'a> {
+    /// The statements prepared (cached after the first time); not begun.
+    async fn new(client: &'a Object) -> Result<Pipelined<'a>, PgError> {
+        let (begin, commit) = futures_util::future::try_join(
+            client.prepare_cached("BEGIN"),
+            client.prepare_cached("COMMIT"),
+        )
+        .await?;
+        Ok(Pipelined {
+            client,
+            begin,
+            commit,
+            open: true,
+        })
+    }
+
+    fn client(&self) -> &'a Object {
+        self.client
+    }
+
+    /// Sends BEGIN (the statements sent after it are in the transaction).
+    async fn begin(&self) -> Result<u64, PgError> {
+        Ok(self.client.execute(&self.begin, &[]).await?)
+    }
+
+    /// Sends COMMIT; after its answer (whatever it was) call
+    /// [`Pipelined::ended`]. On a transaction a statement failed in, it
+    /// rolls back instead.
+    async fn commit(&self) -> Result<u64, tokio_postgres::Error> {
+        self.client.execute(&self.commit, &[]).await
+    }
+
+    /// COMMIT answered: nothing to roll back.
+    fn ended(&mut self) {
+        self.open = false;
+    }
+}
+
+impl Drop for Pipelined<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Sent now (the first poll sends), its answer ignored, as
+            // `tokio_postgres::Transaction` does when dropped; before the
+            // connection's next user sends anything.
+            let _ = self.client.batch_execute("ROLLBACK").now_or_never();
+        }
+    }
 }
 
 impl PgInner {
@@ -203,7 +309,7 @@ impl PgInner {
     /// Issues and stores a new latest nonce for the locked device.
     async fn replace_nonce(
         &self,
-        tx: &Transaction<'_>,
+        tx: &impl GenericClient,
         device_id: &str,
         now: i64,
     ) -> Result<(Nonce, i64), PgError> {
@@ -222,7 +328,7 @@ impl PgInner {
     /// The locked device's latest nonce if unexpired, else a new one.
     async fn usable_nonce(
         &self,
-        tx: &Transaction<'_>,
+        tx: &impl GenericClient,
         device_id: &str,
         dev: &Dev,
         now: i64,
@@ -235,7 +341,7 @@ impl PgInner {
         self.replace_nonce(tx, device_id, now).await
     }
 
-    async fn code_failed(&self, tx: &Transaction<'_>, hash: &[u8]) -> Result<(), PgError> {
+    async fn code_failed(&self, tx: &impl GenericClient, hash: &[u8]) -> Result<(), PgError> {
         tx.execute(
             "UPDATE codes SET failed_attempts = failed_attempts + 1 WHERE hash = $1",
             &[&hash],
@@ -382,15 +488,21 @@ impl PgInner {
         events: &mut Pending,
     ) -> Result<Outcome2<ReportOutcome>, PgError> {
         events.discard();
-        let tx = client.transaction().await?;
         let now = c.now.unix_timestamp();
         let device_id = c.device_id.as_str();
+        let mut tx = Pipelined::new(client).await?;
         // The device's row lock puts this device's reports in line: the
         // nonce and the jti are decided one report at a time.
-        // Pipelined, one round trip: the server runs the jti lookup after
-        // the lock is granted, so it sees any report committed before.
-        let (dev, known) =
-            futures_util::future::try_join(lock_device(&tx, device_id), stored_ack(&tx, c)).await?;
+        // Pipelined with BEGIN, one round trip: the server runs the jti
+        // lookup and the history read after the lock is granted, each a
+        // statement of its own, so they see any report committed before.
+        let (_, dev, known, history) = futures_util::future::try_join4(
+            tx.begin(),
+            lock_device(tx.client(), device_id),
+            stored_ack(tx.client(), c),
+            super::history::read(tx.client(), device_id),
+        )
+        .await?;
         if let Some(known) = known {
             return Ok((known, Vec::new()));
         }
@@ -402,7 +514,14 @@ impl PgInner {
         };
         if let Some(assertion) = &c.app_attest
             && let Err(e) = self
-                .check_assertion(&tx, device_id, assertion, &c.eat_nonce, c.jti.as_str(), now)
+                .check_assertion(
+                    tx.client(),
+                    device_id,
+                    assertion,
+                    &c.eat_nonce,
+                    c.jti.as_str(),
+                    now,
+                )
                 .await?
         {
             return Ok((Err(e), Vec::new()));
@@ -411,7 +530,7 @@ impl PgInner {
         let current = c.eat_nonce == dev.nonce && now <= dev.nonce_expires_at && now <= c.exp;
         if current && let Some(fresh) = &c.fresh {
             match self
-                .reattested(&tx, device_id, c.jti.as_str(), &dev, fresh, now)
+                .reattested(tx.client(), device_id, c.jti.as_str(), &dev, fresh, now)
                 .await?
             {
                 Reattest::Downgrade(e, found) => {
@@ -419,8 +538,9 @@ impl PgInner {
                     if let Some(f) = dev.facts {
                         events.pin_broken_as(f.platform, device_id, c.jti.as_str(), &found, now);
                     }
-                    queue_webhooks(&tx, events).await?;
+                    queue_webhooks(tx.client(), events).await?;
                     tx.commit().await?;
+                    tx.ended();
                     return Ok((Err(e), vec![CacheChange::PinBroken(dev.kid)]));
                 }
                 Reattest::Raised => {
@@ -435,7 +555,7 @@ impl PgInner {
         // docs/policy.md §8.4: only current reports move the history (a
         // refused downgrade above does not).
         if current {
-            super::history::record(&tx, device_id, &c.verdict, at(c.iat)).await?;
+            super::history::record(tx.client(), device_id, &history, &c.verdict, at(c.iat)).await?;
         }
         if current && let Some(p) = dev.pin.as_mut() {
             p.wants_fresh_facts = c.assessment.facts.iter().any(|f| {
@@ -450,7 +570,7 @@ impl PgInner {
             let nonce = new_nonce().map_err(|_| PgError::Pool("no random bytes".into()))?;
             (nonce, now + self.settings.nonce_lifetime_secs)
         } else {
-            self.usable_nonce(&tx, device_id, &dev, now).await?
+            self.usable_nonce(tx.client(), device_id, &dev, now).await?
         };
         let ack = ReportAck {
             jti: c.jti.clone(),
@@ -478,108 +598,8 @@ impl PgInner {
                 return Ok((Err(json(e)), Vec::new()));
             }
         };
-        let freshness = if current { "current" } else { "historical" };
         let compliance = name_of(&c.verdict.compliance);
         let next_nonce = ack.nonce.as_str();
-        // The writes are independent of each other's results: sent
-        // pipelined, they cost one round trip, in this order on the server.
-        let st = futures_util::future::try_join4(
-            tx.prepare_cached(
-                "INSERT INTO reports (jti, token_sha256, device_id, iat, accepted_at, freshness,
-                 compliance, verdict, ack, token) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                 ON CONFLICT (jti) DO NOTHING",
-            ),
-            tx.prepare_cached(
-                "UPDATE devices SET last_report_at = $1, last_current_at = $1,
-                 last_compliance = $2, nonce = $3, nonce_expires_at = $4 WHERE device_id = $5",
-            ),
-            tx.prepare_cached("UPDATE devices SET last_report_at = $1 WHERE device_id = $2"),
-            tx.prepare_cached(
-                "INSERT INTO report_assessments (jti, assurance, assessment, attestation_result)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (jti) DO NOTHING",
-            ),
-        )
-        .await?;
-        let (insert_report, update_current, update_historical, insert_assessment) = st;
-        let report_params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
-            &c.jti.as_str(),
-            &c.token_sha256,
-            &device_id,
-            &c.iat,
-            &now,
-            &freshness,
-            &compliance,
-            &verdict_json,
-            &ack_json,
-            &c.token,
-        ];
-        let assurance = c.assessment.assurance.name();
-        let assessment_params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
-            &c.jti.as_str(),
-            &assurance,
-            &assessment_json,
-            &ack.attestation_result,
-        ];
-        let inserted = if current {
-            let st = futures_util::future::try_join(
-                tx.prepare_cached(
-                    "INSERT INTO device_assessments (device_id, jti, assessment, attestation_result)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (device_id) DO UPDATE SET jti = excluded.jti,
-                     assessment = excluded.assessment,
-                     attestation_result = excluded.attestation_result",
-                ),
-                // No row (no verified attestation): nothing to compare with.
-                tx.prepare_cached(
-                    "UPDATE device_attestations SET reported_os_patch_level = $1,
-                     reported_at = $2, wants_fresh_facts = $3 WHERE device_id = $4",
-                ),
-            )
-            .await?;
-            let wants = dev.pin.is_some_and(|p| p.wants_fresh_facts);
-            let (inserted, ..) = futures_util::future::try_join5(
-                tx.execute(&insert_report, &report_params),
-                tx.execute(
-                    &update_current,
-                    &[&now, &compliance, &next_nonce, &nonce_expires, &device_id],
-                ),
-                tx.execute(&insert_assessment, &assessment_params),
-                tx.execute(
-                    &st.0,
-                    &[
-                        &device_id,
-                        &c.jti.as_str(),
-                        &assessment_json,
-                        &ack.attestation_result,
-                    ],
-                ),
-                tx.execute(
-                    &st.1,
-                    &[&c.reported_os_patch_level, &c.iat, &wants, &device_id],
-                ),
-            )
-            .await?;
-            inserted
-        } else {
-            let (inserted, ..) = futures_util::future::try_join3(
-                tx.execute(&insert_report, &report_params),
-                tx.execute(&update_historical, &[&now, &device_id]),
-                tx.execute(&insert_assessment, &assessment_params),
-            )
-            .await?;
-            inserted
-        };
-        if inserted == 0 {
-            // Another device's report took this jti meanwhile: undo this
-            // one and answer as for any known jti.
-            drop(tx);
-            let tx = client.transaction().await?;
-            let known = stored_ack(&tx, c).await?;
-            return Ok((
-                known.unwrap_or_else(|| Err(ApiError::internal("a jti vanished"))),
-                Vec::new(),
-            ));
-        }
         if current {
             let report = crate::events::CurrentReport {
                 device_id,
@@ -590,9 +610,90 @@ impl PgInner {
             };
             let before = dev.facts.filter(|_| events.enabled());
             events.current_report(before, report, now);
-            queue_webhooks(&tx, events).await?;
+            queue_webhooks(tx.client(), events).await?;
         }
-        tx.commit().await?;
+        // The writes are one statement (data-modifying CTEs), sent with
+        // COMMIT: one round trip, two statements for the server. The
+        // report goes in without ON CONFLICT: when another device's report
+        // took this jti meanwhile, its unique violation fails the whole
+        // statement, and COMMIT rolls the transaction back.
+        let client = tx.client();
+        let assurance = c.assessment.assurance.name();
+        let jti = c.jti.as_str();
+        let results = if current {
+            let st = client.prepare_cached(STORE_CURRENT).await?;
+            let wants = dev.pin.is_some_and(|p| p.wants_fresh_facts);
+            let (stored, commit) = futures_util::future::join(
+                client.execute(
+                    &st,
+                    &[
+                        &jti,
+                        &c.token_sha256,
+                        &device_id,
+                        &c.iat,
+                        &now,
+                        &compliance,
+                        &verdict_json,
+                        &ack_json,
+                        &c.token,
+                        &assurance,
+                        &assessment_json,
+                        &ack.attestation_result,
+                        &c.reported_os_patch_level,
+                        &wants,
+                        &next_nonce,
+                        &nonce_expires,
+                    ],
+                ),
+                tx.commit(),
+            )
+            .await;
+            [stored, commit]
+        } else {
+            let st = client.prepare_cached(STORE_HISTORICAL).await?;
+            let (stored, commit) = futures_util::future::join(
+                client.execute(
+                    &st,
+                    &[
+                        &jti,
+                        &c.token_sha256,
+                        &device_id,
+                        &c.iat,
+                        &now,
+                        &compliance,
+                        &verdict_json,
+                        &ack_json,
+                        &c.token,
+                        &assurance,
+                        &assessment_json,
+                    ],
+                ),
+                tx.commit(),
+            )
+            .await;
+            [stored, commit]
+        };
+        // COMMIT answered: the transaction is over, committed only if no
+        // statement before it failed.
+        tx.ended();
+        let [report, ..] = &results;
+        if let Err(e) = report
+            && e.as_db_error().is_some_and(|db| {
+                *db.code() == SqlState::UNIQUE_VIOLATION && db.constraint() == Some("reports_pkey")
+            })
+        {
+            // Another device's report took this jti: nothing of this one
+            // was stored; answer as for any known jti.
+            events.discard();
+            let known = stored_ack(tx.client(), c).await?;
+            return Ok((
+                known.unwrap_or_else(|| Err(ApiError::internal("a jti vanished"))),
+                Vec::new(),
+            ));
+        }
+        for r in results {
+            r?;
+        }
         Ok((Ok(ReportOutcome::New(ack_json)), changes))
     }
 
@@ -600,7 +701,7 @@ impl PgInner {
     /// the locked device. Without App Attest configured it is ignored.
     async fn check_assertion(
         &self,
-        tx: &Transaction<'_>,
+        tx: &impl GenericClient,
         device_id: &str,
         assertion: &str,
         eat_nonce: &str,
@@ -649,7 +750,7 @@ impl PgInner {
     /// device's pin (protocol §5.3.3), as the SQLite writer does.
     async fn reattested(
         &self,
-        tx: &Transaction<'_>,
+        tx: &impl GenericClient,
         device_id: &str,
         jti: &str,
         dev: &Dev,
@@ -858,7 +959,7 @@ enum RequestAnswer {
 /// The stored acknowledgement of report `c.jti`, or the refusal when that
 /// jti was accepted with other content; `None` for a new jti.
 async fn stored_ack(
-    tx: &Transaction<'_>,
+    tx: &impl GenericClient,
     c: &ReportCmd,
 ) -> Result<Option<Answer<ReportOutcome>>, PgError> {
     let st = tx
@@ -882,7 +983,7 @@ async fn stored_ack(
 /// Stores a verified key attestation as the device's pin (see the SQLite
 /// writer's `store_attestation`); what the latest report said is kept.
 async fn store_attestation(
-    tx: &Transaction<'_>,
+    tx: &impl GenericClient,
     device_id: &str,
     a: &Attested,
     attested_at: i64,
