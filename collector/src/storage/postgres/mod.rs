@@ -61,6 +61,10 @@ const HISTORY_HINTS_MAX: usize = 4096;
 /// collectors starting together do it once (any fixed number: "posture").
 const ADVISORY_LOCK: i64 = 0x0070_6f73_7475_7265;
 
+/// The oldest server the schema runs on (`server_version_num`): column
+/// compression (schema version 6) came with PostgreSQL 14.
+const MIN_SERVER_VERSION_NUM: i32 = 140_000;
+
 /// An error from the driver or the pool.
 #[derive(Debug)]
 pub(crate) enum PgError {
@@ -307,6 +311,23 @@ impl PgInner {
     /// lock; refuses a schema newer than this build knows.
     async fn migrate(&self) -> Result<(), CollectorError> {
         let mut client = self.pool.get().await.map_err(PgError::from)?;
+        // The schema uses column compression (version 6), new in 14.
+        let row = client
+            .query_one(
+                "SELECT current_setting('server_version_num')::int, current_setting('server_version')",
+                &[],
+            )
+            .await
+            .map_err(PgError::from)?;
+        let (number, shown): (i32, String) = (
+            row.try_get(0).map_err(PgError::from)?,
+            row.try_get(1).map_err(PgError::from)?,
+        );
+        if number < MIN_SERVER_VERSION_NUM {
+            return Err(CollectorError::Postgres(format!(
+                "the server is PostgreSQL {shown}; the collector needs 14 or newer"
+            )));
+        }
         let tx = client.transaction().await.map_err(PgError::from)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ADVISORY_LOCK])
             .await

@@ -226,6 +226,41 @@ impl<'a> Pipelined<'a> {
         self.client.execute(&self.commit, &[]).await
     }
 
+    /// Sends `stored` (a statement of the transaction), then COMMIT, in
+    /// one round trip; their answers. `stored`'s first poll encodes its
+    /// parameters and queues it: a parameter that does not encode fails
+    /// there, before anything is sent, and then COMMIT is not sent either
+    /// (it would commit the statements before it): the error comes back
+    /// with the transaction open, and dropping it rolls back. A server's
+    /// error is answered with COMMIT sent as usual: the transaction is
+    /// aborted, so it rolls back.
+    async fn with_commit<F>(
+        &self,
+        stored: F,
+    ) -> Result<[Result<u64, tokio_postgres::Error>; 2], tokio_postgres::Error>
+    where
+        F: std::future::Future<Output = Result<u64, tokio_postgres::Error>>,
+    {
+        use std::task::Poll;
+        let mut stored = std::pin::pin!(stored);
+        let first = std::future::poll_fn(|cx| Poll::Ready(stored.as_mut().poll(cx))).await;
+        match first {
+            // The server's answer, already there: the statement was sent
+            // and failed, so the transaction is aborted and COMMIT rolls it
+            // back (the caller reads the error, e.g. a jti taken meanwhile).
+            Poll::Ready(Err(e)) if e.as_db_error().is_some() => Ok([Err(e), self.commit().await]),
+            // Not sent (a parameter that does not encode, a closed
+            // connection): no COMMIT.
+            Poll::Ready(Err(e)) => Err(e),
+            // Answered at once (not seen from tokio-postgres): COMMIT next.
+            Poll::Ready(Ok(n)) => Ok([Ok(n), self.commit().await]),
+            Poll::Pending => {
+                let (stored, commit) = futures_util::future::join(stored, self.commit()).await;
+                Ok([stored, commit])
+            }
+        }
+    }
+
     /// COMMIT answered: nothing to roll back.
     fn ended(&mut self) {
         self.open = false;
@@ -623,55 +658,47 @@ impl PgInner {
         let results = if current {
             let st = client.prepare_cached(STORE_CURRENT).await?;
             let wants = dev.pin.is_some_and(|p| p.wants_fresh_facts);
-            let (stored, commit) = futures_util::future::join(
-                client.execute(
-                    &st,
-                    &[
-                        &jti,
-                        &c.token_sha256,
-                        &device_id,
-                        &c.iat,
-                        &now,
-                        &compliance,
-                        &verdict_json,
-                        &ack_json,
-                        &c.token,
-                        &assurance,
-                        &assessment_json,
-                        &ack.attestation_result,
-                        &c.reported_os_patch_level,
-                        &wants,
-                        &next_nonce,
-                        &nonce_expires,
-                    ],
-                ),
-                tx.commit(),
-            )
-            .await;
-            [stored, commit]
+            tx.with_commit(client.execute(
+                &st,
+                &[
+                    &jti,
+                    &c.token_sha256,
+                    &device_id,
+                    &c.iat,
+                    &now,
+                    &compliance,
+                    &verdict_json,
+                    &ack_json,
+                    &c.token,
+                    &assurance,
+                    &assessment_json,
+                    &ack.attestation_result,
+                    &c.reported_os_patch_level,
+                    &wants,
+                    &next_nonce,
+                    &nonce_expires,
+                ],
+            ))
+            .await?
         } else {
             let st = client.prepare_cached(STORE_HISTORICAL).await?;
-            let (stored, commit) = futures_util::future::join(
-                client.execute(
-                    &st,
-                    &[
-                        &jti,
-                        &c.token_sha256,
-                        &device_id,
-                        &c.iat,
-                        &now,
-                        &compliance,
-                        &verdict_json,
-                        &ack_json,
-                        &c.token,
-                        &assurance,
-                        &assessment_json,
-                    ],
-                ),
-                tx.commit(),
-            )
-            .await;
-            [stored, commit]
+            tx.with_commit(client.execute(
+                &st,
+                &[
+                    &jti,
+                    &c.token_sha256,
+                    &device_id,
+                    &c.iat,
+                    &now,
+                    &compliance,
+                    &verdict_json,
+                    &ack_json,
+                    &c.token,
+                    &assurance,
+                    &assessment_json,
+                ],
+            ))
+            .await?
         };
         // COMMIT answered: the transaction is over, committed only if no
         // statement before it failed.
@@ -1100,5 +1127,64 @@ impl PgStore {
             answer
         })
         .map_err(ApiError::internal)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+    use tokio_postgres::NoTls;
+
+    use super::Pipelined;
+
+    /// A statement whose parameter does not encode fails before it is
+    /// sent; COMMIT must not follow it, or the transaction's earlier
+    /// statements (a failure history, queued webhooks) would be committed
+    /// without the report.
+    #[test]
+    fn a_write_that_cannot_be_sent_commits_nothing_before_it() {
+        let Ok(server) = std::env::var("POSTURE_TEST_POSTGRES_URL") else {
+            eprintln!("no POSTURE_TEST_POSTGRES_URL: the pipelined commit is not tried");
+            return;
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let config: tokio_postgres::Config = server.parse().unwrap();
+            let manager = Manager::from_config(
+                config,
+                NoTls,
+                ManagerConfig {
+                    recycling_method: RecyclingMethod::Fast,
+                },
+            );
+            let pool = Pool::builder(manager).max_size(1).build().unwrap();
+            let client = pool.get().await.unwrap();
+            client
+                .batch_execute("CREATE TEMP TABLE pipelined_probe (n int4 NOT NULL)")
+                .await
+                .unwrap();
+            let insert = client
+                .prepare("INSERT INTO pipelined_probe (n) VALUES ($1)")
+                .await
+                .unwrap();
+            {
+                let tx = Pipelined::new(&client).await.unwrap();
+                tx.begin().await.unwrap();
+                client.execute(&insert, &[&1_i32]).await.unwrap();
+                // An i64 for an int4: refused while encoding.
+                let got = tx.with_commit(client.execute(&insert, &[&2_i64])).await;
+                assert!(got.is_err(), "{got:?}");
+                // Dropped open: rolled back.
+            }
+            let rows: i64 = client
+                .query_one("SELECT count(*) FROM pipelined_probe", &[])
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(rows, 0, "the statement before the failed one was committed");
+        });
     }
 }
