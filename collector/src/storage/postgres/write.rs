@@ -655,51 +655,34 @@ impl PgInner {
         let client = tx.client();
         let assurance = c.assessment.assurance.name();
         let jti = c.jti.as_str();
-        let results = if current {
-            let st = client.prepare_cached(STORE_CURRENT).await?;
-            let wants = dev.pin.is_some_and(|p| p.wants_fresh_facts);
-            tx.with_commit(client.execute(
-                &st,
-                &[
-                    &jti,
-                    &c.token_sha256,
-                    &device_id,
-                    &c.iat,
-                    &now,
-                    &compliance,
-                    &verdict_json,
-                    &ack_json,
-                    &c.token,
-                    &assurance,
-                    &assessment_json,
-                    &ack.attestation_result,
-                    &c.reported_os_patch_level,
-                    &wants,
-                    &next_nonce,
-                    &nonce_expires,
-                ],
-            ))
-            .await?
+        let wants = dev.pin.is_some_and(|p| p.wants_fresh_facts);
+        // The historical statement takes the first eleven parameters; the
+        // current one also the device's latest state.
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 16] = [
+            &jti,
+            &c.token_sha256,
+            &device_id,
+            &c.iat,
+            &now,
+            &compliance,
+            &verdict_json,
+            &ack_json,
+            &c.token,
+            &assurance,
+            &assessment_json,
+            &ack.attestation_result,
+            &c.reported_os_patch_level,
+            &wants,
+            &next_nonce,
+            &nonce_expires,
+        ];
+        let (sql, params) = if current {
+            (STORE_CURRENT, &params[..])
         } else {
-            let st = client.prepare_cached(STORE_HISTORICAL).await?;
-            tx.with_commit(client.execute(
-                &st,
-                &[
-                    &jti,
-                    &c.token_sha256,
-                    &device_id,
-                    &c.iat,
-                    &now,
-                    &compliance,
-                    &verdict_json,
-                    &ack_json,
-                    &c.token,
-                    &assurance,
-                    &assessment_json,
-                ],
-            ))
-            .await?
+            (STORE_HISTORICAL, &params[..11])
         };
+        let st = client.prepare_cached(sql).await?;
+        let results = tx.with_commit(client.execute(&st, params)).await?;
         // COMMIT answered: the transaction is over, committed only if no
         // statement before it failed.
         tx.ended();
