@@ -756,6 +756,20 @@ reason-linux-desktop-not-read = nid yw'r asiant hwn yn darllen gosodiadau clo sg
 reason-linux-gnome-lock-delay = { $source }: { $error } (mae'r sgrin yn diffodd ar ôl { $seconds } eiliad)
 # needs-review: own translation
 reason-linux-no-home = nid yw HOME wedi'i osod: ni ellir dod o hyd i kscreenlockerrc
+# needs-review: own translation; "haen" for layer as in reason-linux-device-stack-too-deep
+reason-linux-observed-no-dm-crypt = { $source }: dim haen dm-crypt o dan /
+# needs-review: own translation; "dim" as in reason-linux-no-efi
+reason-linux-observed-absent = dim { $path }
+# needs-review: own translation; "cnewyllyn" for kernel is own choice
+reason-linux-observed-no-tpm = dim { $path }: nid yw'r cnewyllyn yn dangos TPM
+# needs-review: own translation
+reason-linux-observed-tpm-empty = mae /sys/class/tpm yn wag
+# needs-review: own translation; the setting's value (false) kept as gsettings prints it
+reason-linux-observed-gnome-lock-off = mae { $source } yn false
+# needs-review: own translation; "diffodd" for blank as in reason-linux-gnome-lock-delay
+reason-linux-observed-gnome-never-blanks = { $lock }; mae { $idle } yn 0 (nid yw'r sgrin byth yn diffodd)
+# needs-review: own translation; Autolock and the timeout are kscreenlockerrc's keys
+reason-linux-observed-kde-autolock-off = { $source }: mae Autolock i ffwrdd neu nid oes terfyn amser
 # needs-review: own translation
 reason-macos-no-patch-level = nid oes gan macOS lefel clwt diogelwch fel Android
 # needs-review: own translation

@@ -406,3 +406,180 @@ fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+/// The arguments of the call whose `(` ends just before `rest`, split at
+/// their top-level commas (a string's contents are not split).
+fn call_args(rest: &str) -> Vec<&str> {
+    let (mut depth, mut in_str, mut escaped, mut start) = (0usize, false, false, 0);
+    let mut args = Vec::new();
+    for (i, c) in rest.char_indices() {
+        if in_str {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => {
+                args.push(&rest[start..i]);
+                return args;
+            }
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(&rest[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    args
+}
+
+/// The words a string literal in `code` holds once its placeholders
+/// (`{...}`), names (anything with a `/`, `.` or `_`) and units are gone.
+fn prose_words(code: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for literal in code.split('"').skip(1).step_by(2) {
+        let mut text = String::new();
+        let mut depth = 0usize;
+        for c in literal.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => text.push(c),
+                _ => text.push(' '),
+            }
+        }
+        for token in text.split_whitespace() {
+            if token.contains(['/', '.', '_']) {
+                continue;
+            }
+            let word: String = token.chars().filter(char::is_ascii_alphabetic).collect();
+            if word.len() >= 3 && word.chars().all(|c| c.is_ascii_lowercase()) && word != "min" {
+                words.push(word);
+            }
+        }
+    }
+    words
+}
+
+/// Where `code` writes an observed fact's source with words of its own in
+/// a bare literal or a `format!`, rather than through a message.
+fn prose_sources(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, _) in code.match_indices("Fact::observed(") {
+        let args = call_args(&code[at + "Fact::observed(".len()..]);
+        let Some(source) = args.get(1) else { continue };
+        let source = source.trim();
+        if source.starts_with("why(") {
+            continue;
+        }
+        let words = prose_words(source);
+        if !words.is_empty() {
+            let line = code[..at].lines().count();
+            out.push(format!("line {line}: {source} ({})", words.join(" ")));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_source_scan_finds_prose_and_passes_names() {
+    let code = r#"
+        Fact::observed(Tpm::Absent, format!("{SRC} is empty"));
+        Fact::observed(false, "the platform this library was built for");
+        Fact::observed("macos".into(), "compiled for macOS"),
+        Fact::observed(Tpm::Present { version }, format!("{SRC}/{first}"))
+        Fact::observed(auto, format!("{shown}: Timeout ({} min) + LockGrace ({} s)", a, b)),
+        Fact::observed(x, format!("{GNOME_IDLE} ({idle} s) + {GNOME_DELAY} ({delay} s)"))
+        Fact::observed("ios".to_owned(), "UIDevice.current.systemName"),
+        Fact::observed(false, why("reason-linux-observed-absent", &[("path", &var)]))
+        Fact::observed(v, source),
+    "#;
+    let found = prose_sources(code);
+    assert_eq!(found.len(), 3, "{found:?}");
+}
+
+/// The desktop probes write every observed source that holds words of
+/// the core's own through a message, so a display can show it in the
+/// person's language (a source scan; names stay as they are).
+#[test]
+fn the_desktop_probes_write_prose_sources_only_through_messages() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/probe");
+    let mut files = vec![root.join("linux.rs")];
+    collect(&root.join("linux"), &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        if file.ends_with("tests.rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(file).unwrap();
+        let code = source.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+        for prose in prose_sources(code) {
+            found.push(format!("{}: {prose}", file.display()));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The sources the Linux probe writes with words of its own, as it writes
+/// them (in English, byte for byte as before), read in Welsh; a source
+/// that is only a name is shown as it came.
+#[test]
+fn linux_observed_sources_read_in_welsh() {
+    const LOCK: &str = "gsettings get org.gnome.desktop.screensaver lock-enabled";
+    const IDLE: &str = "gsettings get org.gnome.desktop.session idle-delay";
+    let cases = [
+        (
+            "/proc/self/mountinfo → /sys/dev/block/8:2: no dm-crypt layer beneath /".to_owned(),
+            "/proc/self/mountinfo → /sys/dev/block/8:2: dim haen dm-crypt o dan /".to_owned(),
+        ),
+        (
+            "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c absent"
+                .to_owned(),
+            "dim /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+                .to_owned(),
+        ),
+        (
+            "/sys/class/tpm missing: the kernel exposes no TPM".to_owned(),
+            "dim /sys/class/tpm: nid yw'r cnewyllyn yn dangos TPM".to_owned(),
+        ),
+        (
+            "/sys/class/tpm is empty".to_owned(),
+            "mae /sys/class/tpm yn wag".to_owned(),
+        ),
+        (format!("{LOCK} is false"), format!("mae {LOCK} yn false")),
+        (
+            format!("{LOCK}; {IDLE} is 0 (never blanks)"),
+            format!("{LOCK}; mae {IDLE} yn 0 (nid yw'r sgrin byth yn diffodd)"),
+        ),
+        (
+            "~/.config/kscreenlockerrc: Autolock off or no timeout".to_owned(),
+            "~/.config/kscreenlockerrc: mae Autolock i ffwrdd neu nid oes terfyn amser".to_owned(),
+        ),
+    ];
+    for (english, welsh) in &cases {
+        assert_eq!(reason(Locale::Cy, english), *welsh, "{english}");
+        assert_eq!(reason(Locale::En, english), *english);
+    }
+    // The probe's own words, as it writes them.
+    assert_eq!(
+        crate::probe::why("reason-linux-observed-tpm-empty", &[]),
+        cases[3].0
+    );
+    assert_eq!(
+        crate::probe::why(
+            "reason-linux-observed-gnome-never-blanks",
+            &[("lock", LOCK), ("idle", IDLE)]
+        ),
+        cases[5].0
+    );
+    for name in ["/sys/class/tpm/tpm0", LOCK, "/etc/os-release"] {
+        assert_eq!(reason(Locale::Cy, name), name);
+    }
+}
