@@ -696,6 +696,18 @@ reason-android-keystore-over-adb = ni ellir ei ddarllen dros adb: dim ond ap (Ke
 reason-android-hardware-keystore-not-declared = nid yw { $source } wedi'i ddatgan ac nid oes StrongBox; efallai na fydd dyfeisiau a uwchraddiwyd i Android 12 yn ei ddatgan
 # needs-review: own translation
 reason-android-no-strongbox = dim StrongBox, a chyn Android 12 nid yw'r fframwaith yn datgan Keystore caledwedd
+# needs-review: own translation; "unsupported" is the value vold reports, kept
+reason-android-observed-cannot-encrypt = { $source } (unsupported: ni all y ddyfais amgryptio)
+# needs-review: own translation; "true" is the setting's value, kept
+reason-android-observed-lock-screen-disabled = { $source } (true: mae'r sgrin gloi wedi'i hanalluogi)
+# needs-review: own translation; "adeiladau" for builds as in reason-android-developer-eng-build
+reason-android-observed-developer-off-by-default = { $source } (heb ei osod: i ffwrdd yn ddiofyn mewn adeiladau { $build_type })
+# needs-review: own translation
+reason-android-observed-no-su = nid oes yr un o'r { $count } llwybr su hysbys yn bodoli
+# needs-review: own translation
+reason-android-observed-su-found = wedi canfod { $paths }
+# needs-review: own translation
+reason-android-observed-debuggable-not-set = { $source } (heb ei osod: wedi'i ddarllen fel 0)
 # needs-review: own translation
 reason-ios-not-read = heb ei ddarllen ar iOS
 # needs-review: own translation; "efelychydd" for simulator is own choice
@@ -720,6 +732,12 @@ reason-ios-data-protection-passcode = cyflwr y cod pas sy'n penderfynu Data Prot
 reason-ios-cydia-not-declared = nid yw'r ap yn rhestru cydia yn LSApplicationQueriesSchemes, felly ni fydd iOS yn ateb
 # needs-review: own translation
 reason-ios-flag-not-true-or-false = { $source }: { $value }, nid true neu false
+# needs-review: own translation
+reason-ios-observed-built-for = y platfform yr adeiladwyd y llyfrgell hon ar ei gyfer
+# needs-review: own translation; "cod pas" for passcode as in the iOS advice
+reason-ios-observed-data-protection = Data Protection, y mae iOS yn ei alluogi pryd bynnag y gosodir cod pas ({ $source })
+# needs-review: own translation
+reason-ios-observed-no-passcode = { $source }: dim cod pas
 # needs-review: own translation
 reason-linux-no-patch-level = nid oes gan Linux lefel clwt diogelwch fel Android
 # needs-review: own translation
@@ -784,6 +802,16 @@ reason-macos-secure-boot-not-probed = nid yw'r asiant yn gwirio lefel cychwyn di
 reason-macos-no-tpm = nid oes gan Macs TPM; y Secure Enclave sy'n gwneud y gwaith hwnnw
 # needs-review: own translation
 reason-macos-idle-time-not-set = nid yw { $source } wedi'i osod ar gyfer y defnyddiwr hwn: gwerth diofyn macOS sy'n berthnasol, ac nid yw'r asiant hwn yn tybio beth yw hwnnw
+# needs-review: own translation
+reason-macos-observed-compiled-for = wedi'i grynhoi ar gyfer macOS
+# needs-review: own translation
+reason-macos-observed-encrypting = { $source }: amgryptio ar y gweill
+# needs-review: own translation
+reason-macos-observed-decrypting = { $source }: dadgryptio ar y gweill
+# needs-review: own translation; "mewngofnodi" for log in as in the Windows advice
+reason-macos-observed-deferred = { $source }: galluogi wedi'i ohirio tan y mewngofnodi neu'r ailgychwyn nesaf
+# needs-review: own translation; "off" is sysadminctl's word, kept; "arbedwr sgrin" as in the Windows advice
+reason-macos-observed-screen-lock-off = { $source } (off: dim cyfrinair ar ôl yr arbedwr sgrin na chwsg y sgrin)
 # needs-review: own translation; UBR is Windows' name; "diweddariadau" as in the Dyfed-Powys Police advice
 reason-windows-no-patch-level = mae Windows yn adrodd diweddariadau fel UBR yr adeiledd, nid fel dyddiad clwt
 # needs-review: own translation
@@ -800,3 +828,13 @@ reason-windows-system-drive-not-listed = nid yw gyriant y system wedi'i restru
 reason-windows-no-screen-saver-lock = dim gosodiad cloi arbedwr sgrin yn y gofrestrfa
 # needs-review: own translation
 reason-windows-no-screen-saver-timeout = dim terfyn amser arbedwr sgrin a dim { $setting } yn y gofrestrfa
+# needs-review: own translation
+reason-windows-observed-compiled-for = wedi'i grynhoi ar gyfer Windows
+# needs-review: own translation; "eiliad" for s as in reason-linux-gnome-lock-delay
+reason-windows-observed-screen-saver-and-limit = { $source } (arbedwr sgrin { $seconds } eiliad); { $setting } ({ $limit } eiliad)
+# needs-review: own translation
+reason-windows-observed-screen-saver-no-limit = { $source } (arbedwr sgrin { $seconds } eiliad); dim { $setting }
+# needs-review: own translation
+reason-windows-observed-limit-no-screen-saver = { $setting } ({ $limit } eiliad); dim arbedwr sgrin sy'n cloi
+# needs-review: own translation
+reason-windows-observed-screen-saver-does-not-lock = { $source } (nid yw'r arbedwr sgrin yn cloi); dim { $setting }

@@ -505,14 +505,15 @@ fn the_source_scan_finds_prose_and_passes_names() {
     assert_eq!(found.len(), 3, "{found:?}");
 }
 
-/// The desktop probes write every observed source that holds words of
-/// the core's own through a message, so a display can show it in the
-/// person's language (a source scan; names stay as they are).
+/// The probes write every observed source that holds words of the core's
+/// own through a message, so a display can show it in the person's
+/// language (a source scan of every probe, the desktop lock parsers with
+/// them; names stay as they are).
 #[test]
-fn the_desktop_probes_write_prose_sources_only_through_messages() {
+fn the_probes_write_prose_sources_only_through_messages() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/probe");
-    let mut files = vec![root.join("linux.rs")];
-    collect(&root.join("linux"), &mut files);
+    let mut files = Vec::new();
+    collect(&root, &mut files);
     let mut found = Vec::new();
     for file in &files {
         if file.ends_with("tests.rs") {
@@ -581,5 +582,57 @@ fn linux_observed_sources_read_in_welsh() {
     );
     for name in ["/sys/class/tpm/tpm0", LOCK, "/etc/os-release"] {
         assert_eq!(reason(Locale::Cy, name), name);
+    }
+}
+
+/// Sources with words of the other probes' own, as they write them, read
+/// in Welsh, with a source within a source and the names as they are.
+#[test]
+fn other_observed_sources_read_in_welsh() {
+    let data_protection = crate::probe::why(
+        "reason-ios-observed-data-protection",
+        &[("source", "LAPolicy.deviceOwnerAuthentication")],
+    );
+    let no_passcode = crate::probe::why(
+        "reason-ios-observed-no-passcode",
+        &[("source", &data_protection)],
+    );
+    assert_eq!(
+        no_passcode,
+        "Data Protection, which iOS enables whenever a passcode is set \
+         (LAPolicy.deviceOwnerAuthentication): no passcode"
+    );
+    assert_eq!(
+        reason(Locale::Cy, &no_passcode),
+        "Data Protection, y mae iOS yn ei alluogi pryd bynnag y gosodir cod pas \
+         (LAPolicy.deviceOwnerAuthentication): dim cod pas"
+    );
+    let cases = [
+        ("compiled for macOS", "wedi'i grynhoi ar gyfer macOS"),
+        (
+            "fdesetup status: encryption in progress",
+            "fdesetup status: amgryptio ar y gweill",
+        ),
+        (
+            "Settings.Global.DEVELOPMENT_SETTINGS_ENABLED (not set: off by default on user builds)",
+            "Settings.Global.DEVELOPMENT_SETTINGS_ENABLED (heb ei osod: i ffwrdd yn ddiofyn mewn adeiladau user)",
+        ),
+        (
+            "none of 12 known su paths exists",
+            "nid oes yr un o'r 12 llwybr su hysbys yn bodoli",
+        ),
+        ("found /system/xbin/su", "wedi canfod /system/xbin/su"),
+        (
+            "ScreenSaveTimeOut (screen saver 600 s); InactivityTimeoutSecs (300 s)",
+            "ScreenSaveTimeOut (arbedwr sgrin 600 eiliad); InactivityTimeoutSecs (300 eiliad)",
+        ),
+        (
+            "InactivityTimeoutSecs (300 s); no locking screen saver",
+            "InactivityTimeoutSecs (300 eiliad); dim arbedwr sgrin sy'n cloi",
+        ),
+    ];
+    for (english, welsh) in cases {
+        assert_eq!(reason(Locale::Cy, english), welsh, "{english}");
+        assert_eq!(reason(Locale::En, english), english);
     }
 }

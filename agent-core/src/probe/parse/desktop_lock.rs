@@ -177,7 +177,7 @@ pub fn macos_auto_lock(
         Ok(ScreenLockSetting::Off) => {
             return Fact::observed(
                 AutoLock::Never,
-                format!("{LOCK} (off: no password after the screen saver or display sleep)"),
+                why("reason-macos-observed-screen-lock-off", &[("source", LOCK)]),
             );
         }
         Ok(ScreenLockSetting::Immediate) => 0,
@@ -236,19 +236,40 @@ pub fn windows_auto_lock(
             AutoLock::After {
                 seconds: seconds.min(limit),
             },
-            format!("{source} (screen saver {seconds} s); {LIMIT} ({limit} s)"),
+            why(
+                "reason-windows-observed-screen-saver-and-limit",
+                &[
+                    ("source", &source),
+                    ("seconds", &seconds.to_string()),
+                    ("setting", LIMIT),
+                    ("limit", &limit.to_string()),
+                ],
+            ),
         ),
         (Some((AutoLock::After { seconds }, source)), None) => Fact::observed(
             AutoLock::After { seconds },
-            format!("{source} (screen saver {seconds} s); no {LIMIT}"),
+            why(
+                "reason-windows-observed-screen-saver-no-limit",
+                &[
+                    ("source", &source),
+                    ("seconds", &seconds.to_string()),
+                    ("setting", LIMIT),
+                ],
+            ),
         ),
         (_, Some(limit)) => Fact::observed(
             AutoLock::After { seconds: limit },
-            format!("{LIMIT} ({limit} s); no locking screen saver"),
+            why(
+                "reason-windows-observed-limit-no-screen-saver",
+                &[("setting", LIMIT), ("limit", &limit.to_string())],
+            ),
         ),
         (Some((AutoLock::Never, source)), None) => Fact::observed(
             AutoLock::Never,
-            format!("{source} (the screen saver does not lock); no {LIMIT}"),
+            why(
+                "reason-windows-observed-screen-saver-does-not-lock",
+                &[("source", &source), ("setting", LIMIT)],
+            ),
         ),
         (None, None) => Fact::unknown(why(
             "reason-windows-no-screen-saver-timeout",
