@@ -789,6 +789,22 @@ reason-linux-observed-gnome-never-blanks = { $lock }; mae { $idle } yn 0 (nid yw
 # needs-review: own translation; Autolock and the timeout are kscreenlockerrc's keys
 reason-linux-observed-kde-autolock-off = { $source }: mae Autolock i ffwrdd neu nid oes terfyn amser
 # needs-review: own translation
+reason-parse-mountinfo-empty = mae mountinfo yn wag
+# needs-review: own translation; "beit" for bytes is own choice
+reason-parse-mountinfo-too-large = mae mountinfo yn { $bytes } beit; y terfyn yw { $limit }
+# needs-review: own translation
+reason-parse-mountinfo-bad-line = mae llinell { $line } mountinfo wedi'i chamffurfio: { $what }
+# needs-review: own translation; major:minor are the kernel's terms, kept
+reason-parse-device-not-major-minor = nid yw'r ddyfais ar ffurf major:minor
+# needs-review: own translation
+reason-parse-os-release-empty = nid oes llinell KEY=value yn os-release
+# needs-review: own translation
+reason-parse-os-release-too-large = mae os-release yn { $bytes } beit; y terfyn yw { $limit }
+# needs-review: own translation; "newidyn" for variable is own choice
+reason-parse-efivar-bad-length = mae gan y newidyn EFI Boole { $bytes } beit; disgwylid 5 (4 beit priodoledd, 1 beit gwerth)
+# needs-review: own translation
+reason-parse-efivar-bad-value = mae'r newidyn EFI Boole yn dal { $value }; disgwylid 0 neu 1
+# needs-review: own translation
 reason-macos-no-patch-level = nid oes gan macOS lefel clwt diogelwch fel Android
 # needs-review: own translation
 reason-macos-no-developer-mode = nid oes gan macOS osodiad modd datblygwr

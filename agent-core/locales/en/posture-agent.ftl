@@ -449,6 +449,14 @@ reason-linux-observed-tpm-empty = /sys/class/tpm is empty
 reason-linux-observed-gnome-lock-off = { $source } is false
 reason-linux-observed-gnome-never-blanks = { $lock }; { $idle } is 0 (never blanks)
 reason-linux-observed-kde-autolock-off = { $source }: Autolock off or no timeout
+reason-parse-mountinfo-empty = mountinfo is empty
+reason-parse-mountinfo-too-large = mountinfo is { $bytes } bytes; the limit is { $limit }
+reason-parse-mountinfo-bad-line = mountinfo line { $line } is malformed: { $what }
+reason-parse-device-not-major-minor = device is not major:minor
+reason-parse-os-release-empty = os-release has no KEY=value line
+reason-parse-os-release-too-large = os-release is { $bytes } bytes; the limit is { $limit }
+reason-parse-efivar-bad-length = EFI boolean variable has { $bytes } bytes; expected 5 (4 attribute bytes, 1 value byte)
+reason-parse-efivar-bad-value = EFI boolean variable holds { $value }; expected 0 or 1
 reason-macos-no-patch-level = macOS has no Android-style security patch level
 reason-macos-no-developer-mode = macOS has no developer mode setting
 reason-macos-no-usb-debugging = macOS has no USB debugging setting

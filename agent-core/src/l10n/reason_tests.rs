@@ -636,3 +636,64 @@ fn other_observed_sources_read_in_welsh() {
         assert_eq!(reason(Locale::En, english), english);
     }
 }
+
+/// The Linux parsers' errors: their Display is the English it always was,
+/// read back from the catalogue and shown in Welsh, on its own and within
+/// a reason.
+#[test]
+fn linux_parser_errors_read_in_welsh() {
+    use crate::probe::parse::efivar::EfiVarError;
+    use crate::probe::parse::mountinfo::MountInfoError;
+    use crate::probe::parse::os_release::OsReleaseError;
+    let cases: [(String, &str, &str); 7] = [
+        (
+            MountInfoError::Empty.to_string(),
+            "mountinfo is empty",
+            "mae mountinfo yn wag",
+        ),
+        (
+            MountInfoError::TooLarge(300_000).to_string(),
+            "mountinfo is 300000 bytes; the limit is 262144",
+            "mae mountinfo yn 300000 beit; y terfyn yw 262144",
+        ),
+        (
+            MountInfoError::BadLine {
+                line: 3,
+                what: "device is not major:minor",
+            }
+            .to_string(),
+            "mountinfo line 3 is malformed: device is not major:minor",
+            "mae llinell 3 mountinfo wedi'i chamffurfio: nid yw'r ddyfais ar ffurf major:minor",
+        ),
+        (
+            OsReleaseError::Empty.to_string(),
+            "os-release has no KEY=value line",
+            "nid oes llinell KEY=value yn os-release",
+        ),
+        (
+            OsReleaseError::TooLarge(70_000).to_string(),
+            "os-release is 70000 bytes; the limit is 65536",
+            "mae os-release yn 70000 beit; y terfyn yw 65536",
+        ),
+        (
+            EfiVarError::BadLength(4).to_string(),
+            "EFI boolean variable has 4 bytes; expected 5 (4 attribute bytes, 1 value byte)",
+            "mae gan y newidyn EFI Boole 4 beit; disgwylid 5 (4 beit priodoledd, 1 beit gwerth)",
+        ),
+        (
+            EfiVarError::BadValue(2).to_string(),
+            "EFI boolean variable holds 2; expected 0 or 1",
+            "mae'r newidyn EFI Boole yn dal 2; disgwylid 0 neu 1",
+        ),
+    ];
+    for (display, english, welsh) in &cases {
+        assert_eq!(display, english);
+        assert_eq!(reason(Locale::Cy, display), *welsh, "{display}");
+        assert_eq!(reason(Locale::En, display), *display);
+    }
+    let nested = crate::probe::source_error("/proc/self/mountinfo", &cases[0].0);
+    assert_eq!(
+        reason(Locale::Cy, &nested),
+        "/proc/self/mountinfo: mae mountinfo yn wag"
+    );
+}
