@@ -805,6 +805,38 @@ reason-parse-efivar-bad-length = mae gan y newidyn EFI Boole { $bytes } beit; di
 # needs-review: own translation
 reason-parse-efivar-bad-value = mae'r newidyn EFI Boole yn dal { $value }; disgwylid 0 neu 1
 # needs-review: own translation
+reason-parse-too-large = argraffodd { $tool } { $bytes } beit; y terfyn yw { $limit }
+# needs-review: own translation
+reason-parse-printed-nothing = ni argraffodd { $tool } ddim
+# needs-review: own translation; "maes" for field is own choice
+reason-parse-output-has-no = nid oes { $field } yn allbwn { $tool }
+# needs-review: own translation; "dosrannydd" for parser is own choice
+reason-parse-macos-unrecognised = argraffodd { $tool } linell anhysbys { $text }; diweddarwch y dosrannydd ar gyfer y macOS hwn
+# needs-review: own translation
+reason-parse-windows-reported = adroddodd { $tool }: { $text }
+# needs-review: own translation
+reason-parse-windows-malformed = nid yw llinell { $line } { $tool } yn y ffurf ddisgwyliedig: { $text }
+# needs-review: own translation
+reason-parse-windows-bad-value = { $tool }: mae { $name } yn { $value }, nid { $expected }
+# needs-review: own translation
+reason-parse-input-too-large = mae'r mewnbwn yn { $bytes } beit; y terfyn yw { $limit }
+# needs-review: own translation
+reason-parse-gsettings-printed = argraffodd gsettings { $text }; disgwylid { $expected }
+# needs-review: own translation
+reason-parse-kscreenlockerrc-line = llinell { $line } kscreenlockerrc: { $what }
+# needs-review: own translation
+reason-parse-a-number = rhif
+# needs-review: own translation
+reason-parse-an-unsigned-number = rhif heb arwydd
+# needs-review: own translation; "pennawd" for header is own choice
+reason-parse-kde-unterminated-group = pennawd [group] heb ei gau
+# needs-review: own translation
+reason-parse-kde-not-key-value = nid yw ar ffurf key=value
+# needs-review: own translation
+reason-parse-kde-timeout-not-minutes = mae Timeout yn { $value }, nid munudau
+# needs-review: own translation
+reason-parse-kde-lockgrace-not-seconds = mae LockGrace yn { $value }, nid eiliadau
+# needs-review: own translation
 reason-macos-no-patch-level = nid oes gan macOS lefel clwt diogelwch fel Android
 # needs-review: own translation
 reason-macos-no-developer-mode = nid oes gan macOS osodiad modd datblygwr

@@ -457,6 +457,22 @@ reason-parse-os-release-empty = os-release has no KEY=value line
 reason-parse-os-release-too-large = os-release is { $bytes } bytes; the limit is { $limit }
 reason-parse-efivar-bad-length = EFI boolean variable has { $bytes } bytes; expected 5 (4 attribute bytes, 1 value byte)
 reason-parse-efivar-bad-value = EFI boolean variable holds { $value }; expected 0 or 1
+reason-parse-too-large = { $tool } printed { $bytes } bytes; the limit is { $limit }
+reason-parse-printed-nothing = { $tool } printed nothing
+reason-parse-output-has-no = { $tool } output has no { $field }
+reason-parse-macos-unrecognised = { $tool } printed an unrecognised line { $text }; update the parser for this macOS
+reason-parse-windows-reported = { $tool } reported: { $text }
+reason-parse-windows-malformed = { $tool } line { $line } is not in the expected format: { $text }
+reason-parse-windows-bad-value = { $tool }: { $name } is { $value }, not { $expected }
+reason-parse-input-too-large = input is { $bytes } bytes; the limit is { $limit }
+reason-parse-gsettings-printed = gsettings printed { $text }; expected { $expected }
+reason-parse-kscreenlockerrc-line = kscreenlockerrc line { $line }: { $what }
+reason-parse-a-number = a number
+reason-parse-an-unsigned-number = an unsigned number
+reason-parse-kde-unterminated-group = unterminated [group] header
+reason-parse-kde-not-key-value = not key=value
+reason-parse-kde-timeout-not-minutes = Timeout is { $value }, not minutes
+reason-parse-kde-lockgrace-not-seconds = LockGrace is { $value }, not seconds
 reason-macos-no-patch-level = macOS has no Android-style security patch level
 reason-macos-no-developer-mode = macOS has no developer mode setting
 reason-macos-no-usb-debugging = macOS has no USB debugging setting

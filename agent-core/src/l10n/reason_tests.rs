@@ -370,8 +370,8 @@ fn the_scan_finds_bare_reasons_and_passes_messages() {
 
 /// The probes write every reason through a message: no reason is a bare
 /// literal or a `format!` (a source scan of the code that writes them; the
-/// parsers' typed errors are shown through their Display, as the
-/// platform's words, and are not scanned).
+/// parsers' typed errors write their Display from messages, which the
+/// scan does not see and the parser error tests below check).
 #[test]
 fn the_probes_write_reasons_only_through_messages() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -696,4 +696,100 @@ fn linux_parser_errors_read_in_welsh() {
         reason(Locale::Cy, &nested),
         "/proc/self/mountinfo: mae mountinfo yn wag"
     );
+}
+
+/// The macOS, Windows and desktop lock parsers' errors: their Display is
+/// the English it always was, read back and shown in Welsh, with the
+/// tools' names and their output as they are.
+#[test]
+fn desktop_parser_errors_read_in_welsh() {
+    use crate::probe::parse::desktop_lock::LockParseError;
+    use crate::probe::parse::macos::MacParseError;
+    use crate::probe::parse::windows::WinParseError;
+    let cases: [(String, &str, &str); 10] = [
+        (
+            MacParseError::TooLarge {
+                tool: "sw_vers",
+                len: 70_000,
+            }
+            .to_string(),
+            "sw_vers printed 70000 bytes; the limit is 65536",
+            "argraffodd sw_vers 70000 beit; y terfyn yw 65536",
+        ),
+        (
+            MacParseError::Empty("fdesetup status").to_string(),
+            "fdesetup status printed nothing",
+            "ni argraffodd fdesetup status ddim",
+        ),
+        (
+            MacParseError::Missing {
+                tool: "sw_vers",
+                field: "ProductVersion",
+            }
+            .to_string(),
+            "sw_vers output has no ProductVersion",
+            "nid oes ProductVersion yn allbwn sw_vers",
+        ),
+        (
+            MacParseError::Unrecognised {
+                tool: "fdesetup status",
+                text: "FileVault is Odd.".into(),
+            }
+            .to_string(),
+            "fdesetup status printed an unrecognised line \"FileVault is Odd.\"; update the parser for this macOS",
+            "argraffodd fdesetup status linell anhysbys \"FileVault is Odd.\"; diweddarwch y dosrannydd ar gyfer y macOS hwn",
+        ),
+        (
+            WinParseError::Reported {
+                tool: "manage-bde -status",
+                text: "ERROR: access denied".into(),
+            }
+            .to_string(),
+            "manage-bde -status reported: ERROR: access denied",
+            "adroddodd manage-bde -status: ERROR: access denied",
+        ),
+        (
+            WinParseError::Malformed {
+                tool: "reg query",
+                line: 4,
+                text: "UBR".into(),
+            }
+            .to_string(),
+            "reg query line 4 is not in the expected format: \"UBR\"",
+            "nid yw llinell 4 reg query yn y ffurf ddisgwyliedig: \"UBR\"",
+        ),
+        (
+            WinParseError::BadValue {
+                tool: "reg query",
+                name: "UBR".into(),
+                value: "0xzz".into(),
+                expected: "a number",
+            }
+            .to_string(),
+            "reg query: UBR is \"0xzz\", not a number",
+            "reg query: mae UBR yn \"0xzz\", nid rhif",
+        ),
+        (
+            LockParseError::TooLarge(70_000).to_string(),
+            "input is 70000 bytes; the limit is 65536",
+            "mae'r mewnbwn yn 70000 beit; y terfyn yw 65536",
+        ),
+        (
+            LockParseError::Gsettings("'abc'".into(), "an unsigned number").to_string(),
+            "gsettings printed \"'abc'\"; expected an unsigned number",
+            "argraffodd gsettings \"'abc'\"; disgwylid rhif heb arwydd",
+        ),
+        (
+            crate::probe::parse::desktop_lock::parse_kscreenlockerrc("[Daemon]\nTimeout=soon\n")
+                .unwrap_err()
+                .to_string(),
+            "kscreenlockerrc line 2: Timeout is \"soon\", not minutes",
+            "llinell 2 kscreenlockerrc: mae Timeout yn \"soon\", nid munudau",
+        ),
+    ];
+    for (display, english, welsh) in &cases {
+        assert_eq!(display, english);
+        assert_eq!(reason(Locale::Cy, display), *welsh, "{display}");
+        assert_eq!(reason(Locale::En, display), *display);
+    }
 }
