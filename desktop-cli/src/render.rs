@@ -50,7 +50,11 @@ struct Table {
 impl Table {
     fn row<T>(&mut self, name: &str, fact: &Fact<T>, show: impl Fn(&T) -> String, l: Locale) {
         let row = match fact {
-            Fact::Observed { value, source } => [name.to_owned(), show(value), source.clone()],
+            Fact::Observed { value, source } => [
+                name.to_owned(),
+                show(value),
+                agent_core::l10n::reason(l, source),
+            ],
             Fact::Unknown { reason } => [
                 name.to_owned(),
                 text(l, "table-value-unknown"),

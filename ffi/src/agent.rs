@@ -292,11 +292,12 @@ impl PostureAgent {
         reason.describe(self.locale)
     }
 
-    /// Why a fact is unknown (the `reason` of a posture fact's `Unknown`,
-    /// which stays in English, as the wire carries it), in the agent's
-    /// language: the core's own reasons are translated, with the names and
-    /// the platform's error text in them as they are; any other text comes
-    /// back as it is.
+    /// Why a fact is unknown (the `reason` of a posture fact's `Unknown`),
+    /// or where an observed one was read (its `source`), both of which stay
+    /// in English, as the wire carries them, in the agent's language: the
+    /// core's own words are translated, with the names and the platform's
+    /// error text in them as they are; any other text (a source that is
+    /// only a name, such as a path or an API) comes back as it is.
     pub fn reason_text(&self, reason: String) -> String {
         agent_core::l10n::reason(self.locale, &reason)
     }

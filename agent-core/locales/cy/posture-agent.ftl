@@ -696,6 +696,18 @@ reason-android-keystore-over-adb = ni ellir ei ddarllen dros adb: dim ond ap (Ke
 reason-android-hardware-keystore-not-declared = nid yw { $source } wedi'i ddatgan ac nid oes StrongBox; efallai na fydd dyfeisiau a uwchraddiwyd i Android 12 yn ei ddatgan
 # needs-review: own translation
 reason-android-no-strongbox = dim StrongBox, a chyn Android 12 nid yw'r fframwaith yn datgan Keystore caledwedd
+# needs-review: own translation; "unsupported" is the value vold reports, kept
+reason-android-observed-cannot-encrypt = { $source } (unsupported: ni all y ddyfais amgryptio)
+# needs-review: own translation; "true" is the setting's value, kept
+reason-android-observed-lock-screen-disabled = { $source } (true: mae'r sgrin gloi wedi'i hanalluogi)
+# needs-review: own translation; "adeiladau" for builds as in reason-android-developer-eng-build
+reason-android-observed-developer-off-by-default = { $source } (heb ei osod: i ffwrdd yn ddiofyn mewn adeiladau { $build_type })
+# needs-review: own translation
+reason-android-observed-no-su = nid oes yr un o'r { $count } llwybr su hysbys yn bodoli
+# needs-review: own translation
+reason-android-observed-su-found = wedi canfod { $paths }
+# needs-review: own translation
+reason-android-observed-debuggable-not-set = { $source } (heb ei osod: wedi'i ddarllen fel 0)
 # needs-review: own translation
 reason-ios-not-read = heb ei ddarllen ar iOS
 # needs-review: own translation; "efelychydd" for simulator is own choice
@@ -720,6 +732,12 @@ reason-ios-data-protection-passcode = cyflwr y cod pas sy'n penderfynu Data Prot
 reason-ios-cydia-not-declared = nid yw'r ap yn rhestru cydia yn LSApplicationQueriesSchemes, felly ni fydd iOS yn ateb
 # needs-review: own translation
 reason-ios-flag-not-true-or-false = { $source }: { $value }, nid true neu false
+# needs-review: own translation
+reason-ios-observed-built-for = y platfform yr adeiladwyd y llyfrgell hon ar ei gyfer
+# needs-review: own translation; "cod pas" for passcode as in the iOS advice
+reason-ios-observed-data-protection = Data Protection, y mae iOS yn ei alluogi pryd bynnag y gosodir cod pas ({ $source })
+# needs-review: own translation
+reason-ios-observed-no-passcode = { $source }: dim cod pas
 # needs-review: own translation
 reason-linux-no-patch-level = nid oes gan Linux lefel clwt diogelwch fel Android
 # needs-review: own translation
@@ -756,6 +774,68 @@ reason-linux-desktop-not-read = nid yw'r asiant hwn yn darllen gosodiadau clo sg
 reason-linux-gnome-lock-delay = { $source }: { $error } (mae'r sgrin yn diffodd ar ôl { $seconds } eiliad)
 # needs-review: own translation
 reason-linux-no-home = nid yw HOME wedi'i osod: ni ellir dod o hyd i kscreenlockerrc
+# needs-review: own translation; "haen" for layer as in reason-linux-device-stack-too-deep
+reason-linux-observed-no-dm-crypt = { $source }: dim haen dm-crypt o dan /
+# needs-review: own translation; "dim" as in reason-linux-no-efi
+reason-linux-observed-absent = dim { $path }
+# needs-review: own translation; "cnewyllyn" for kernel is own choice
+reason-linux-observed-no-tpm = dim { $path }: nid yw'r cnewyllyn yn dangos TPM
+# needs-review: own translation
+reason-linux-observed-tpm-empty = mae /sys/class/tpm yn wag
+# needs-review: own translation; the setting's value (false) kept as gsettings prints it
+reason-linux-observed-gnome-lock-off = mae { $source } yn false
+# needs-review: own translation; "diffodd" for blank as in reason-linux-gnome-lock-delay
+reason-linux-observed-gnome-never-blanks = { $lock }; mae { $idle } yn 0 (nid yw'r sgrin byth yn diffodd)
+# needs-review: own translation; Autolock and the timeout are kscreenlockerrc's keys
+reason-linux-observed-kde-autolock-off = { $source }: mae Autolock i ffwrdd neu nid oes terfyn amser
+# needs-review: own translation
+reason-parse-mountinfo-empty = mae mountinfo yn wag
+# needs-review: own translation; "beit" for bytes is own choice
+reason-parse-mountinfo-too-large = mae mountinfo yn { $bytes } beit; y terfyn yw { $limit }
+# needs-review: own translation
+reason-parse-mountinfo-bad-line = mae llinell { $line } mountinfo wedi'i chamffurfio: { $what }
+# needs-review: own translation; major:minor are the kernel's terms, kept
+reason-parse-device-not-major-minor = nid yw'r ddyfais ar ffurf major:minor
+# needs-review: own translation
+reason-parse-os-release-empty = nid oes llinell KEY=value yn os-release
+# needs-review: own translation
+reason-parse-os-release-too-large = mae os-release yn { $bytes } beit; y terfyn yw { $limit }
+# needs-review: own translation; "newidyn" for variable is own choice
+reason-parse-efivar-bad-length = mae gan y newidyn EFI Boole { $bytes } beit; disgwylid 5 (4 beit priodoledd, 1 beit gwerth)
+# needs-review: own translation
+reason-parse-efivar-bad-value = mae'r newidyn EFI Boole yn dal { $value }; disgwylid 0 neu 1
+# needs-review: own translation
+reason-parse-too-large = argraffodd { $tool } { $bytes } beit; y terfyn yw { $limit }
+# needs-review: own translation
+reason-parse-printed-nothing = ni argraffodd { $tool } ddim
+# needs-review: own translation; "maes" for field is own choice
+reason-parse-output-has-no = nid oes { $field } yn allbwn { $tool }
+# needs-review: own translation; "dosrannydd" for parser is own choice
+reason-parse-macos-unrecognised = argraffodd { $tool } linell anhysbys { $text }; diweddarwch y dosrannydd ar gyfer y macOS hwn
+# needs-review: own translation
+reason-parse-windows-reported = adroddodd { $tool }: { $text }
+# needs-review: own translation
+reason-parse-windows-malformed = nid yw llinell { $line } { $tool } yn y ffurf ddisgwyliedig: { $text }
+# needs-review: own translation
+reason-parse-windows-bad-value = { $tool }: mae { $name } yn { $value }, nid { $expected }
+# needs-review: own translation
+reason-parse-input-too-large = mae'r mewnbwn yn { $bytes } beit; y terfyn yw { $limit }
+# needs-review: own translation
+reason-parse-gsettings-printed = argraffodd gsettings { $text }; disgwylid { $expected }
+# needs-review: own translation
+reason-parse-kscreenlockerrc-line = llinell { $line } kscreenlockerrc: { $what }
+# needs-review: own translation
+reason-parse-a-number = rhif
+# needs-review: own translation
+reason-parse-an-unsigned-number = rhif heb arwydd
+# needs-review: own translation; "pennawd" for header is own choice
+reason-parse-kde-unterminated-group = pennawd [group] heb ei gau
+# needs-review: own translation
+reason-parse-kde-not-key-value = nid yw ar ffurf key=value
+# needs-review: own translation
+reason-parse-kde-timeout-not-minutes = mae Timeout yn { $value }, nid munudau
+# needs-review: own translation
+reason-parse-kde-lockgrace-not-seconds = mae LockGrace yn { $value }, nid eiliadau
 # needs-review: own translation
 reason-macos-no-patch-level = nid oes gan macOS lefel clwt diogelwch fel Android
 # needs-review: own translation
@@ -770,6 +850,16 @@ reason-macos-secure-boot-not-probed = nid yw'r asiant yn gwirio lefel cychwyn di
 reason-macos-no-tpm = nid oes gan Macs TPM; y Secure Enclave sy'n gwneud y gwaith hwnnw
 # needs-review: own translation
 reason-macos-idle-time-not-set = nid yw { $source } wedi'i osod ar gyfer y defnyddiwr hwn: gwerth diofyn macOS sy'n berthnasol, ac nid yw'r asiant hwn yn tybio beth yw hwnnw
+# needs-review: own translation
+reason-macos-observed-compiled-for = wedi'i grynhoi ar gyfer macOS
+# needs-review: own translation
+reason-macos-observed-encrypting = { $source }: amgryptio ar y gweill
+# needs-review: own translation
+reason-macos-observed-decrypting = { $source }: dadgryptio ar y gweill
+# needs-review: own translation; "mewngofnodi" for log in as in the Windows advice
+reason-macos-observed-deferred = { $source }: galluogi wedi'i ohirio tan y mewngofnodi neu'r ailgychwyn nesaf
+# needs-review: own translation; "off" is sysadminctl's word, kept; "arbedwr sgrin" as in the Windows advice
+reason-macos-observed-screen-lock-off = { $source } (off: dim cyfrinair ar ôl yr arbedwr sgrin na chwsg y sgrin)
 # needs-review: own translation; UBR is Windows' name; "diweddariadau" as in the Dyfed-Powys Police advice
 reason-windows-no-patch-level = mae Windows yn adrodd diweddariadau fel UBR yr adeiledd, nid fel dyddiad clwt
 # needs-review: own translation
@@ -786,3 +876,13 @@ reason-windows-system-drive-not-listed = nid yw gyriant y system wedi'i restru
 reason-windows-no-screen-saver-lock = dim gosodiad cloi arbedwr sgrin yn y gofrestrfa
 # needs-review: own translation
 reason-windows-no-screen-saver-timeout = dim terfyn amser arbedwr sgrin a dim { $setting } yn y gofrestrfa
+# needs-review: own translation
+reason-windows-observed-compiled-for = wedi'i grynhoi ar gyfer Windows
+# needs-review: own translation; "eiliad" for s as in reason-linux-gnome-lock-delay
+reason-windows-observed-screen-saver-and-limit = { $source } (arbedwr sgrin { $seconds } eiliad); { $setting } ({ $limit } eiliad)
+# needs-review: own translation
+reason-windows-observed-screen-saver-no-limit = { $source } (arbedwr sgrin { $seconds } eiliad); dim { $setting }
+# needs-review: own translation
+reason-windows-observed-limit-no-screen-saver = { $setting } ({ $limit } eiliad); dim arbedwr sgrin sy'n cloi
+# needs-review: own translation
+reason-windows-observed-screen-saver-does-not-lock = { $source } (nid yw'r arbedwr sgrin yn cloi); dim { $setting }

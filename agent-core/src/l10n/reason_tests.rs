@@ -370,8 +370,8 @@ fn the_scan_finds_bare_reasons_and_passes_messages() {
 
 /// The probes write every reason through a message: no reason is a bare
 /// literal or a `format!` (a source scan of the code that writes them; the
-/// parsers' typed errors are shown through their Display, as the
-/// platform's words, and are not scanned).
+/// parsers' typed errors write their Display from messages, which the
+/// scan does not see and the parser error tests below check).
 #[test]
 fn the_probes_write_reasons_only_through_messages() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -404,5 +404,392 @@ fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         } else if path.extension().is_some_and(|e| e == "rs") {
             out.push(path);
         }
+    }
+}
+
+/// The arguments of the call whose `(` ends just before `rest`, split at
+/// their top-level commas (a string's contents are not split).
+fn call_args(rest: &str) -> Vec<&str> {
+    let (mut depth, mut in_str, mut escaped, mut start) = (0usize, false, false, 0);
+    let mut args = Vec::new();
+    for (i, c) in rest.char_indices() {
+        if in_str {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => {
+                args.push(&rest[start..i]);
+                return args;
+            }
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(&rest[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    args
+}
+
+/// The words a string literal in `code` holds once its placeholders
+/// (`{...}`), names (anything with a `/`, `.` or `_`) and units are gone.
+fn prose_words(code: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for literal in code.split('"').skip(1).step_by(2) {
+        let mut text = String::new();
+        let mut depth = 0usize;
+        for c in literal.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => text.push(c),
+                _ => text.push(' '),
+            }
+        }
+        for token in text.split_whitespace() {
+            if token.contains(['/', '.', '_']) {
+                continue;
+            }
+            let word: String = token.chars().filter(char::is_ascii_alphabetic).collect();
+            if word.len() >= 3 && word.chars().all(|c| c.is_ascii_lowercase()) && word != "min" {
+                words.push(word);
+            }
+        }
+    }
+    words
+}
+
+/// Where `code` writes an observed fact's source with words of its own in
+/// a bare literal or a `format!`, rather than through a message.
+fn prose_sources(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, _) in code.match_indices("Fact::observed(") {
+        let args = call_args(&code[at + "Fact::observed(".len()..]);
+        let Some(source) = args.get(1) else { continue };
+        let source = source.trim();
+        if source.starts_with("why(") {
+            continue;
+        }
+        let words = prose_words(source);
+        if !words.is_empty() {
+            let line = code[..at].lines().count();
+            out.push(format!("line {line}: {source} ({})", words.join(" ")));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_source_scan_finds_prose_and_passes_names() {
+    let code = r#"
+        Fact::observed(Tpm::Absent, format!("{SRC} is empty"));
+        Fact::observed(false, "the platform this library was built for");
+        Fact::observed("macos".into(), "compiled for macOS"),
+        Fact::observed(Tpm::Present { version }, format!("{SRC}/{first}"))
+        Fact::observed(auto, format!("{shown}: Timeout ({} min) + LockGrace ({} s)", a, b)),
+        Fact::observed(x, format!("{GNOME_IDLE} ({idle} s) + {GNOME_DELAY} ({delay} s)"))
+        Fact::observed("ios".to_owned(), "UIDevice.current.systemName"),
+        Fact::observed(false, why("reason-linux-observed-absent", &[("path", &var)]))
+        Fact::observed(v, source),
+    "#;
+    let found = prose_sources(code);
+    assert_eq!(found.len(), 3, "{found:?}");
+}
+
+/// The probes write every observed source that holds words of the core's
+/// own through a message, so a display can show it in the person's
+/// language (a source scan of every probe, the desktop lock parsers with
+/// them; names stay as they are).
+#[test]
+fn the_probes_write_prose_sources_only_through_messages() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/probe");
+    let mut files = Vec::new();
+    collect(&root, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        if file.ends_with("tests.rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(file).unwrap();
+        let code = source.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+        for prose in prose_sources(code) {
+            found.push(format!("{}: {prose}", file.display()));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The sources the Linux probe writes with words of its own, as it writes
+/// them (in English, byte for byte as before), read in Welsh; a source
+/// that is only a name is shown as it came.
+#[test]
+fn linux_observed_sources_read_in_welsh() {
+    const LOCK: &str = "gsettings get org.gnome.desktop.screensaver lock-enabled";
+    const IDLE: &str = "gsettings get org.gnome.desktop.session idle-delay";
+    let cases = [
+        (
+            "/proc/self/mountinfo → /sys/dev/block/8:2: no dm-crypt layer beneath /".to_owned(),
+            "/proc/self/mountinfo → /sys/dev/block/8:2: dim haen dm-crypt o dan /".to_owned(),
+        ),
+        (
+            "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c absent"
+                .to_owned(),
+            "dim /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+                .to_owned(),
+        ),
+        (
+            "/sys/class/tpm missing: the kernel exposes no TPM".to_owned(),
+            "dim /sys/class/tpm: nid yw'r cnewyllyn yn dangos TPM".to_owned(),
+        ),
+        (
+            "/sys/class/tpm is empty".to_owned(),
+            "mae /sys/class/tpm yn wag".to_owned(),
+        ),
+        (format!("{LOCK} is false"), format!("mae {LOCK} yn false")),
+        (
+            format!("{LOCK}; {IDLE} is 0 (never blanks)"),
+            format!("{LOCK}; mae {IDLE} yn 0 (nid yw'r sgrin byth yn diffodd)"),
+        ),
+        (
+            "~/.config/kscreenlockerrc: Autolock off or no timeout".to_owned(),
+            "~/.config/kscreenlockerrc: mae Autolock i ffwrdd neu nid oes terfyn amser".to_owned(),
+        ),
+    ];
+    for (english, welsh) in &cases {
+        assert_eq!(reason(Locale::Cy, english), *welsh, "{english}");
+        assert_eq!(reason(Locale::En, english), *english);
+    }
+    // The probe's own words, as it writes them.
+    assert_eq!(
+        crate::probe::why("reason-linux-observed-tpm-empty", &[]),
+        cases[3].0
+    );
+    assert_eq!(
+        crate::probe::why(
+            "reason-linux-observed-gnome-never-blanks",
+            &[("lock", LOCK), ("idle", IDLE)]
+        ),
+        cases[5].0
+    );
+    for name in ["/sys/class/tpm/tpm0", LOCK, "/etc/os-release"] {
+        assert_eq!(reason(Locale::Cy, name), name);
+    }
+}
+
+/// Sources with words of the other probes' own, as they write them, read
+/// in Welsh, with a source within a source and the names as they are.
+#[test]
+fn other_observed_sources_read_in_welsh() {
+    let data_protection = crate::probe::why(
+        "reason-ios-observed-data-protection",
+        &[("source", "LAPolicy.deviceOwnerAuthentication")],
+    );
+    let no_passcode = crate::probe::why(
+        "reason-ios-observed-no-passcode",
+        &[("source", &data_protection)],
+    );
+    assert_eq!(
+        no_passcode,
+        "Data Protection, which iOS enables whenever a passcode is set \
+         (LAPolicy.deviceOwnerAuthentication): no passcode"
+    );
+    assert_eq!(
+        reason(Locale::Cy, &no_passcode),
+        "Data Protection, y mae iOS yn ei alluogi pryd bynnag y gosodir cod pas \
+         (LAPolicy.deviceOwnerAuthentication): dim cod pas"
+    );
+    let cases = [
+        ("compiled for macOS", "wedi'i grynhoi ar gyfer macOS"),
+        (
+            "fdesetup status: encryption in progress",
+            "fdesetup status: amgryptio ar y gweill",
+        ),
+        (
+            "Settings.Global.DEVELOPMENT_SETTINGS_ENABLED (not set: off by default on user builds)",
+            "Settings.Global.DEVELOPMENT_SETTINGS_ENABLED (heb ei osod: i ffwrdd yn ddiofyn mewn adeiladau user)",
+        ),
+        (
+            "none of 12 known su paths exists",
+            "nid oes yr un o'r 12 llwybr su hysbys yn bodoli",
+        ),
+        ("found /system/xbin/su", "wedi canfod /system/xbin/su"),
+        (
+            "ScreenSaveTimeOut (screen saver 600 s); InactivityTimeoutSecs (300 s)",
+            "ScreenSaveTimeOut (arbedwr sgrin 600 eiliad); InactivityTimeoutSecs (300 eiliad)",
+        ),
+        (
+            "InactivityTimeoutSecs (300 s); no locking screen saver",
+            "InactivityTimeoutSecs (300 eiliad); dim arbedwr sgrin sy'n cloi",
+        ),
+    ];
+    for (english, welsh) in cases {
+        assert_eq!(reason(Locale::Cy, english), welsh, "{english}");
+        assert_eq!(reason(Locale::En, english), english);
+    }
+}
+
+/// The Linux parsers' errors: their Display is the English it always was,
+/// read back from the catalogue and shown in Welsh, on its own and within
+/// a reason.
+#[test]
+fn linux_parser_errors_read_in_welsh() {
+    use crate::probe::parse::efivar::EfiVarError;
+    use crate::probe::parse::mountinfo::MountInfoError;
+    use crate::probe::parse::os_release::OsReleaseError;
+    let cases: [(String, &str, &str); 7] = [
+        (
+            MountInfoError::Empty.to_string(),
+            "mountinfo is empty",
+            "mae mountinfo yn wag",
+        ),
+        (
+            MountInfoError::TooLarge(300_000).to_string(),
+            "mountinfo is 300000 bytes; the limit is 262144",
+            "mae mountinfo yn 300000 beit; y terfyn yw 262144",
+        ),
+        (
+            MountInfoError::BadLine {
+                line: 3,
+                what: "device is not major:minor",
+            }
+            .to_string(),
+            "mountinfo line 3 is malformed: device is not major:minor",
+            "mae llinell 3 mountinfo wedi'i chamffurfio: nid yw'r ddyfais ar ffurf major:minor",
+        ),
+        (
+            OsReleaseError::Empty.to_string(),
+            "os-release has no KEY=value line",
+            "nid oes llinell KEY=value yn os-release",
+        ),
+        (
+            OsReleaseError::TooLarge(70_000).to_string(),
+            "os-release is 70000 bytes; the limit is 65536",
+            "mae os-release yn 70000 beit; y terfyn yw 65536",
+        ),
+        (
+            EfiVarError::BadLength(4).to_string(),
+            "EFI boolean variable has 4 bytes; expected 5 (4 attribute bytes, 1 value byte)",
+            "mae gan y newidyn EFI Boole 4 beit; disgwylid 5 (4 beit priodoledd, 1 beit gwerth)",
+        ),
+        (
+            EfiVarError::BadValue(2).to_string(),
+            "EFI boolean variable holds 2; expected 0 or 1",
+            "mae'r newidyn EFI Boole yn dal 2; disgwylid 0 neu 1",
+        ),
+    ];
+    for (display, english, welsh) in &cases {
+        assert_eq!(display, english);
+        assert_eq!(reason(Locale::Cy, display), *welsh, "{display}");
+        assert_eq!(reason(Locale::En, display), *display);
+    }
+    let nested = crate::probe::source_error("/proc/self/mountinfo", &cases[0].0);
+    assert_eq!(
+        reason(Locale::Cy, &nested),
+        "/proc/self/mountinfo: mae mountinfo yn wag"
+    );
+}
+
+/// The macOS, Windows and desktop lock parsers' errors: their Display is
+/// the English it always was, read back and shown in Welsh, with the
+/// tools' names and their output as they are.
+#[test]
+fn desktop_parser_errors_read_in_welsh() {
+    use crate::probe::parse::desktop_lock::LockParseError;
+    use crate::probe::parse::macos::MacParseError;
+    use crate::probe::parse::windows::WinParseError;
+    let cases: [(String, &str, &str); 10] = [
+        (
+            MacParseError::TooLarge {
+                tool: "sw_vers",
+                len: 70_000,
+            }
+            .to_string(),
+            "sw_vers printed 70000 bytes; the limit is 65536",
+            "argraffodd sw_vers 70000 beit; y terfyn yw 65536",
+        ),
+        (
+            MacParseError::Empty("fdesetup status").to_string(),
+            "fdesetup status printed nothing",
+            "ni argraffodd fdesetup status ddim",
+        ),
+        (
+            MacParseError::Missing {
+                tool: "sw_vers",
+                field: "ProductVersion",
+            }
+            .to_string(),
+            "sw_vers output has no ProductVersion",
+            "nid oes ProductVersion yn allbwn sw_vers",
+        ),
+        (
+            MacParseError::Unrecognised {
+                tool: "fdesetup status",
+                text: "FileVault is Odd.".into(),
+            }
+            .to_string(),
+            "fdesetup status printed an unrecognised line \"FileVault is Odd.\"; update the parser for this macOS",
+            "argraffodd fdesetup status linell anhysbys \"FileVault is Odd.\"; diweddarwch y dosrannydd ar gyfer y macOS hwn",
+        ),
+        (
+            WinParseError::Reported {
+                tool: "manage-bde -status",
+                text: "ERROR: access denied".into(),
+            }
+            .to_string(),
+            "manage-bde -status reported: ERROR: access denied",
+            "adroddodd manage-bde -status: ERROR: access denied",
+        ),
+        (
+            WinParseError::Malformed {
+                tool: "reg query",
+                line: 4,
+                text: "UBR".into(),
+            }
+            .to_string(),
+            "reg query line 4 is not in the expected format: \"UBR\"",
+            "nid yw llinell 4 reg query yn y ffurf ddisgwyliedig: \"UBR\"",
+        ),
+        (
+            WinParseError::BadValue {
+                tool: "reg query",
+                name: "UBR".into(),
+                value: "0xzz".into(),
+                expected: "a number",
+            }
+            .to_string(),
+            "reg query: UBR is \"0xzz\", not a number",
+            "reg query: mae UBR yn \"0xzz\", nid rhif",
+        ),
+        (
+            LockParseError::TooLarge(70_000).to_string(),
+            "input is 70000 bytes; the limit is 65536",
+            "mae'r mewnbwn yn 70000 beit; y terfyn yw 65536",
+        ),
+        (
+            LockParseError::Gsettings("'abc'".into(), "an unsigned number").to_string(),
+            "gsettings printed \"'abc'\"; expected an unsigned number",
+            "argraffodd gsettings \"'abc'\"; disgwylid rhif heb arwydd",
+        ),
+        (
+            crate::probe::parse::desktop_lock::parse_kscreenlockerrc("[Daemon]\nTimeout=soon\n")
+                .unwrap_err()
+                .to_string(),
+            "kscreenlockerrc line 2: Timeout is \"soon\", not minutes",
+            "llinell 2 kscreenlockerrc: mae Timeout yn \"soon\", nid munudau",
+        ),
+    ];
+    for (display, english, welsh) in &cases {
+        assert_eq!(display, english);
+        assert_eq!(reason(Locale::Cy, display), *welsh, "{display}");
+        assert_eq!(reason(Locale::En, display), *display);
     }
 }

@@ -322,7 +322,10 @@ fn crypto_props(r: &AndroidReadings, n: &Names) -> Fact<StorageEncryption> {
         Some("unencrypted") => Fact::observed(StorageEncryption::NotEncrypted, source),
         Some("unsupported") => Fact::observed(
             StorageEncryption::NotEncrypted,
-            format!("{source} (unsupported: the device cannot encrypt)"),
+            why(
+                "reason-android-observed-cannot-encrypt",
+                &[("source", &source)],
+            ),
         ),
         Some(other) => Fact::unknown(why(
             "reason-not-a-known-state",
@@ -411,7 +414,10 @@ fn lock_disabled(reading: &Reading) -> Fact<ScreenLock> {
         Reading::Read { value } => match value.trim() {
             "true" => Fact::observed(
                 ScreenLock::NotSet,
-                format!("{LOCK_DISABLED} (true: the lock screen is disabled)"),
+                why(
+                    "reason-android-observed-lock-screen-disabled",
+                    &[("source", LOCK_DISABLED)],
+                ),
             ),
             "false" => Fact::unknown(why(
                 "reason-android-lock-disabled-false",
@@ -441,7 +447,10 @@ fn auto_lock(r: &AndroidReadings, n: &Names) -> Fact<AutoLock> {
     if r.lock_screen_disabled.value() == Some("true") {
         return Fact::observed(
             AutoLock::Never,
-            format!("{LOCK_DISABLED} (true: the lock screen is disabled)"),
+            why(
+                "reason-android-observed-lock-screen-disabled",
+                &[("source", LOCK_DISABLED)],
+            ),
         );
     }
     let off_name = n.system(SCREEN_OFF.0, SCREEN_OFF.1);
@@ -507,7 +516,10 @@ fn developer_mode(r: &AndroidReadings, n: &Names) -> Fact<bool> {
             )),
             Some(build_type) => Fact::observed(
                 false,
-                format!("{name} (not set: off by default on {build_type} builds)"),
+                why(
+                    "reason-android-observed-developer-off-by-default",
+                    &[("source", &name), ("build_type", build_type)],
+                ),
             ),
             None => Fact::unknown(why(
                 "reason-android-developer-build-type-unknown",
@@ -599,10 +611,19 @@ fn integrity(r: &AndroidReadings, n: &Names) -> Vec<IntegrityIndicator> {
             if found.is_empty() {
                 Fact::observed(
                     false,
-                    format!("none of {} known su paths exists", SU_PATHS.len()),
+                    why(
+                        "reason-android-observed-no-su",
+                        &[("count", &SU_PATHS.len().to_string())],
+                    ),
                 )
             } else {
-                Fact::observed(true, format!("found {}", found.join(", ")))
+                Fact::observed(
+                    true,
+                    why(
+                        "reason-android-observed-su-found",
+                        &[("paths", &found.join(", "))],
+                    ),
+                )
             }
         }
         Reading::Failed { error } => {
@@ -617,9 +638,13 @@ fn integrity(r: &AndroidReadings, n: &Names) -> Vec<IntegrityIndicator> {
             Fact::observed(value.trim() == "1", debuggable_source)
         }
         // Android reads a missing ro.debuggable as 0.
-        Reading::Read { .. } | Reading::NotSet => {
-            Fact::observed(false, format!("{debuggable_source} (not set: read as 0)"))
-        }
+        Reading::Read { .. } | Reading::NotSet => Fact::observed(
+            false,
+            why(
+                "reason-android-observed-debuggable-not-set",
+                &[("source", &debuggable_source)],
+            ),
+        ),
         Reading::Failed { error } => Fact::unknown(failed(&debuggable_source, error)),
         Reading::NotRead => Fact::unknown(not_read(&r.debuggable, &debuggable_source)),
     };

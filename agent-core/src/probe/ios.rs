@@ -103,7 +103,7 @@ pub fn ios_posture(r: &IosReadings, collected_at: OffsetDateTime) -> Posture {
     let not_read_here = why("reason-ios-not-read", &[]);
     let mut p = Posture::unknown(Platform::Ios, &not_read_here, collected_at);
     p.os = OsFacts {
-        id: Fact::observed("ios".to_owned(), "the platform this library was built for"),
+        id: Fact::observed("ios".to_owned(), why("reason-ios-observed-built-for", &[])),
         id_like: Vec::new(),
         name: text(&r.system_name, "UIDevice.current.systemName"),
         version: text(&r.system_version, "UIDevice.current.systemVersion"),
@@ -194,8 +194,10 @@ fn passcode(r: &IosReadings) -> Result<bool, String> {
 /// API to read it directly, so the passcode answer is the evidence, and the
 /// source says so.
 fn storage_encryption(passcode: &Result<bool, String>) -> Fact<StorageEncryption> {
-    let source =
-        format!("Data Protection, which iOS enables whenever a passcode is set ({PASSCODE})");
+    let source = why(
+        "reason-ios-observed-data-protection",
+        &[("source", PASSCODE)],
+    );
     match passcode {
         Ok(true) => Fact::observed(
             StorageEncryption::Encrypted {
@@ -205,7 +207,7 @@ fn storage_encryption(passcode: &Result<bool, String>) -> Fact<StorageEncryption
         ),
         Ok(false) => Fact::observed(
             StorageEncryption::NotEncrypted,
-            format!("{source}: no passcode"),
+            why("reason-ios-observed-no-passcode", &[("source", &source)]),
         ),
         Err(e) => Fact::unknown(why("reason-ios-data-protection-passcode", &[("reason", e)])),
     }

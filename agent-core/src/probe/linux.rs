@@ -202,7 +202,7 @@ impl LinuxProbe {
             }
             Ok(Layers::Plain) => Fact::observed(
                 StorageEncryption::NotEncrypted,
-                format!("{source}: no dm-crypt layer beneath /"),
+                why("reason-linux-observed-no-dm-crypt", &[("source", &source)]),
             ),
             Err(reason) => Fact::unknown(why(
                 "reason-source-error",
@@ -221,7 +221,10 @@ impl LinuxProbe {
             Ok(bytes) => Fact::from((parse_efivar_bool(&bytes), var.as_str())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // UEFI without the variable means firmware without Secure Boot.
-                Fact::observed(false, format!("{var} absent"))
+                Fact::observed(
+                    false,
+                    why("reason-linux-observed-absent", &[("path", &var)]),
+                )
             }
             Err(e) => Fact::unknown(cannot("reason-cannot-read", &var, &e)),
         }
@@ -235,7 +238,7 @@ impl LinuxProbe {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Fact::observed(
                     Tpm::Absent,
-                    format!("{SRC} missing: the kernel exposes no TPM"),
+                    why("reason-linux-observed-no-tpm", &[("path", SRC)]),
                 );
             }
             Err(e) => return Fact::unknown(cannot("reason-cannot-list", SRC, &e)),
@@ -247,7 +250,7 @@ impl LinuxProbe {
             .collect();
         names.sort();
         let Some(first) = names.first() else {
-            return Fact::observed(Tpm::Absent, format!("{SRC} is empty"));
+            return Fact::observed(Tpm::Absent, why("reason-linux-observed-tpm-empty", &[]));
         };
         let version = read_bounded(&dir.join(first).join("tpm_version_major"))
             .ok()

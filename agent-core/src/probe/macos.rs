@@ -64,7 +64,10 @@ fn os() -> OsFacts {
             }
         }
         Err(reason) => OsFacts {
-            id: Fact::observed("macos".into(), "compiled for macOS"),
+            id: Fact::observed(
+                "macos".into(),
+                why("reason-macos-observed-compiled-for", &[]),
+            ),
             id_like: Vec::new(),
             name: Fact::unknown(source_error(SRC, &reason)),
             version: Fact::unknown(source_error(SRC, &reason)),
@@ -89,15 +92,15 @@ fn filevault() -> Fact<StorageEncryption> {
         // Until conversion finishes the disk is not fully protected.
         Ok(FileVault::Encrypting { .. }) => Fact::observed(
             StorageEncryption::NotEncrypted,
-            format!("{SRC}: encryption in progress"),
+            why("reason-macos-observed-encrypting", &[("source", SRC)]),
         ),
         Ok(FileVault::Decrypting { .. }) => Fact::observed(
             StorageEncryption::NotEncrypted,
-            format!("{SRC}: decryption in progress"),
+            why("reason-macos-observed-decrypting", &[("source", SRC)]),
         ),
         Ok(FileVault::DeferredEnablement) => Fact::observed(
             StorageEncryption::NotEncrypted,
-            format!("{SRC}: enablement deferred to the next login or restart"),
+            why("reason-macos-observed-deferred", &[("source", SRC)]),
         ),
         Err(reason) => Fact::unknown(source_error(SRC, &reason)),
     }

@@ -54,7 +54,10 @@ fn os() -> OsFacts {
         Err(reason) => {
             let r = source_error(&src, &reason);
             OsFacts {
-                id: Fact::observed("windows".into(), "compiled for Windows"),
+                id: Fact::observed(
+                    "windows".into(),
+                    why("reason-windows-observed-compiled-for", &[]),
+                ),
                 id_like: Vec::new(),
                 name: Fact::unknown(r.clone()),
                 version: Fact::unknown(r.clone()),

@@ -86,7 +86,13 @@ fn gnome_lock(g: &GnomeReads) -> (Fact<ScreenLock>, Fact<AutoLock>) {
     if !enabled {
         return (
             Fact::observed(ScreenLock::NotSet, GNOME_LOCK),
-            Fact::observed(AutoLock::Never, format!("{GNOME_LOCK} is false")),
+            Fact::observed(
+                AutoLock::Never,
+                why(
+                    "reason-linux-observed-gnome-lock-off",
+                    &[("source", GNOME_LOCK)],
+                ),
+            ),
         );
     }
     // An idle delay of 0 means the screen never blanks, so it never locks.
@@ -101,7 +107,10 @@ fn gnome_lock(g: &GnomeReads) -> (Fact<ScreenLock>, Fact<AutoLock>) {
         }
     };
     if idle == 0 {
-        let source = format!("{GNOME_LOCK}; {GNOME_IDLE} is 0 (never blanks)");
+        let source = why(
+            "reason-linux-observed-gnome-never-blanks",
+            &[("lock", GNOME_LOCK), ("idle", GNOME_IDLE)],
+        );
         return (
             Fact::observed(ScreenLock::NotSet, source.clone()),
             Fact::observed(AutoLock::Never, source),
@@ -174,7 +183,10 @@ fn kde_lock(lock: &KdeLock, shown: &str) -> (Fact<ScreenLock>, Fact<AutoLock>) {
             ),
         )
     } else {
-        let source = format!("{shown}: Autolock off or no timeout");
+        let source = why(
+            "reason-linux-observed-kde-autolock-off",
+            &[("source", shown)],
+        );
         (
             Fact::observed(ScreenLock::NotSet, source.clone()),
             Fact::observed(auto_lock, source),

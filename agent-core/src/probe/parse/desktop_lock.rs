@@ -12,13 +12,22 @@ use crate::probe::{source_error, why};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LockParseError {
     /// Larger than any real settings file.
-    #[error("input is {0} bytes; the limit is {MAX_INPUT_BYTES}")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-input-too-large",
+        &[("bytes", &.0.to_string()), ("limit", &MAX_INPUT_BYTES.to_string())],
+    ))]
     TooLarge(usize),
     /// gsettings printed something that is not the expected value.
-    #[error("gsettings printed {0:?}; expected {1}")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-gsettings-printed",
+        &[("text", &format!("{:?}", .0)), ("expected", .1)],
+    ))]
     Gsettings(String, &'static str),
     /// A kscreenlockerrc value is not valid.
-    #[error("kscreenlockerrc line {line}: {what}")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-kscreenlockerrc-line",
+        &[("line", &line.to_string()), ("what", what)],
+    ))]
     Kde {
         /// 1-based line number.
         line: usize,
@@ -101,13 +110,13 @@ pub fn parse_kscreenlockerrc(text: &str) -> Result<KdeLock, LockParseError> {
         let err = |what: String| LockParseError::Kde { line: i + 1, what };
         if line.starts_with('[') {
             if !line.ends_with(']') {
-                return Err(err("unterminated [group] header".into()));
+                return Err(err(why("reason-parse-kde-unterminated-group", &[])));
             }
             in_daemon = line == "[Daemon]";
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
-            return Err(err("not key=value".into()));
+            return Err(err(why("reason-parse-kde-not-key-value", &[])));
         };
         if !in_daemon {
             continue;
@@ -118,20 +127,29 @@ pub fn parse_kscreenlockerrc(text: &str) -> Result<KdeLock, LockParseError> {
         let boolean = || match value {
             "true" => Ok(true),
             "false" => Ok(false),
-            _ => Err(err(format!("{key} is {value:?}, not true or false"))),
+            _ => Err(err(why(
+                "reason-is-not-true-or-false",
+                &[("source", key), ("value", &format!("{value:?}"))],
+            ))),
         };
         match key {
             "Autolock" => lock.autolock = boolean()?,
             "LockOnResume" => lock.lock_on_resume = boolean()?,
             "Timeout" => {
-                lock.timeout_minutes = value
-                    .parse()
-                    .map_err(|_| err(format!("Timeout is {value:?}, not minutes")))?;
+                lock.timeout_minutes = value.parse().map_err(|_| {
+                    err(why(
+                        "reason-parse-kde-timeout-not-minutes",
+                        &[("value", &format!("{value:?}"))],
+                    ))
+                })?;
             }
             "LockGrace" => {
-                lock.lock_grace_seconds = value
-                    .parse()
-                    .map_err(|_| err(format!("LockGrace is {value:?}, not seconds")))?;
+                lock.lock_grace_seconds = value.parse().map_err(|_| {
+                    err(why(
+                        "reason-parse-kde-lockgrace-not-seconds",
+                        &[("value", &format!("{value:?}"))],
+                    ))
+                })?;
             }
             _ => {}
         }
@@ -177,7 +195,7 @@ pub fn macos_auto_lock(
         Ok(ScreenLockSetting::Off) => {
             return Fact::observed(
                 AutoLock::Never,
-                format!("{LOCK} (off: no password after the screen saver or display sleep)"),
+                why("reason-macos-observed-screen-lock-off", &[("source", LOCK)]),
             );
         }
         Ok(ScreenLockSetting::Immediate) => 0,
@@ -236,19 +254,40 @@ pub fn windows_auto_lock(
             AutoLock::After {
                 seconds: seconds.min(limit),
             },
-            format!("{source} (screen saver {seconds} s); {LIMIT} ({limit} s)"),
+            why(
+                "reason-windows-observed-screen-saver-and-limit",
+                &[
+                    ("source", &source),
+                    ("seconds", &seconds.to_string()),
+                    ("setting", LIMIT),
+                    ("limit", &limit.to_string()),
+                ],
+            ),
         ),
         (Some((AutoLock::After { seconds }, source)), None) => Fact::observed(
             AutoLock::After { seconds },
-            format!("{source} (screen saver {seconds} s); no {LIMIT}"),
+            why(
+                "reason-windows-observed-screen-saver-no-limit",
+                &[
+                    ("source", &source),
+                    ("seconds", &seconds.to_string()),
+                    ("setting", LIMIT),
+                ],
+            ),
         ),
         (_, Some(limit)) => Fact::observed(
             AutoLock::After { seconds: limit },
-            format!("{LIMIT} ({limit} s); no locking screen saver"),
+            why(
+                "reason-windows-observed-limit-no-screen-saver",
+                &[("setting", LIMIT), ("limit", &limit.to_string())],
+            ),
         ),
         (Some((AutoLock::Never, source)), None) => Fact::observed(
             AutoLock::Never,
-            format!("{source} (the screen saver does not lock); no {LIMIT}"),
+            why(
+                "reason-windows-observed-screen-saver-does-not-lock",
+                &[("source", &source), ("setting", LIMIT)],
+            ),
         ),
         (None, None) => Fact::unknown(why(
             "reason-windows-no-screen-saver-timeout",

@@ -7,10 +7,10 @@ pub const SECURE_BOOT_VAR: &str = "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EfiVarError {
     /// The file is not 4 attribute bytes plus 1 data byte.
-    #[error("EFI boolean variable has {0} bytes; expected 5 (4 attribute bytes, 1 value byte)")]
+    #[error("{}", crate::probe::why("reason-parse-efivar-bad-length", &[("bytes", &.0.to_string())]))]
     BadLength(usize),
     /// The value byte is neither 0 nor 1.
-    #[error("EFI boolean variable holds {0}; expected 0 or 1")]
+    #[error("{}", crate::probe::why("reason-parse-efivar-bad-value", &[("value", &.0.to_string())]))]
     BadValue(u8),
 }
 

@@ -12,7 +12,10 @@ use super::MAX_INPUT_BYTES;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MacParseError {
     /// Larger than any real output of these commands.
-    #[error("{tool} printed {len} bytes; the limit is {MAX_INPUT_BYTES}")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-too-large",
+        &[("tool", tool), ("bytes", &len.to_string()), ("limit", &MAX_INPUT_BYTES.to_string())],
+    ))]
     TooLarge {
         /// The command.
         tool: &'static str,
@@ -21,10 +24,10 @@ pub enum MacParseError {
     },
     /// The command printed nothing (it may have been killed, or run without
     /// the rights it needs).
-    #[error("{0} printed nothing")]
+    #[error("{}", crate::probe::why("reason-parse-printed-nothing", &[("tool", .0)]))]
     Empty(&'static str),
     /// A field every version of the command prints is missing.
-    #[error("{tool} output has no {field}")]
+    #[error("{}", crate::probe::why("reason-parse-output-has-no", &[("tool", tool), ("field", field)]))]
     Missing {
         /// The command.
         tool: &'static str,
@@ -32,7 +35,10 @@ pub enum MacParseError {
         field: &'static str,
     },
     /// A line this parser does not know; the state is not guessed.
-    #[error("{tool} printed an unrecognised line {text:?}; update the parser for this macOS")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-macos-unrecognised",
+        &[("tool", tool), ("text", &format!("{text:?}"))],
+    ))]
     Unrecognised {
         /// The command.
         tool: &'static str,

@@ -22,13 +22,19 @@ pub struct MountEntry {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MountInfoError {
     /// Nothing to parse.
-    #[error("mountinfo is empty")]
+    #[error("{}", crate::probe::why("reason-parse-mountinfo-empty", &[]))]
     Empty,
     /// Larger than the parser accepts.
-    #[error("mountinfo is {0} bytes; the limit is {limit}", limit = MAX_MOUNTINFO_BYTES)]
+    #[error("{}", crate::probe::why(
+        "reason-parse-mountinfo-too-large",
+        &[("bytes", &.0.to_string()), ("limit", &MAX_MOUNTINFO_BYTES.to_string())],
+    ))]
     TooLarge(usize),
     /// A line does not have the mountinfo shape.
-    #[error("mountinfo line {line} is malformed: {what}")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-mountinfo-bad-line",
+        &[("line", &line.to_string()), ("what", what)],
+    ))]
     BadLine {
         /// 1-based line number.
         line: usize,

@@ -32,10 +32,13 @@ pub struct OsRelease {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OsReleaseError {
     /// Not one valid `KEY=value` line.
-    #[error("os-release has no KEY=value line")]
+    #[error("{}", crate::probe::why("reason-parse-os-release-empty", &[]))]
     Empty,
     /// Larger than any real os-release.
-    #[error("os-release is {0} bytes; the limit is {MAX_INPUT_BYTES}")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-os-release-too-large",
+        &[("bytes", &.0.to_string()), ("limit", &MAX_INPUT_BYTES.to_string())],
+    ))]
     TooLarge(usize),
 }
 

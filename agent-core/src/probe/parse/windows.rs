@@ -12,7 +12,10 @@ use super::MAX_INPUT_BYTES;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WinParseError {
     /// Larger than any real output of these commands.
-    #[error("{tool} printed {len} bytes; the limit is {MAX_INPUT_BYTES}")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-too-large",
+        &[("tool", tool), ("bytes", &len.to_string()), ("limit", &MAX_INPUT_BYTES.to_string())],
+    ))]
     TooLarge {
         /// The command.
         tool: &'static str,
@@ -20,11 +23,11 @@ pub enum WinParseError {
         len: usize,
     },
     /// The command printed nothing.
-    #[error("{0} printed nothing")]
+    #[error("{}", crate::probe::why("reason-parse-printed-nothing", &[("tool", .0)]))]
     Empty(&'static str),
     /// The command reported an error instead of a result (e.g. manage-bde
     /// without an elevated prompt).
-    #[error("{tool} reported: {text}")]
+    #[error("{}", crate::probe::why("reason-parse-windows-reported", &[("tool", tool), ("text", text)]))]
     Reported {
         /// The command.
         tool: &'static str,
@@ -32,7 +35,10 @@ pub enum WinParseError {
         text: String,
     },
     /// A line that is not in the command's format.
-    #[error("{tool} line {line} is not in the expected format: {text:?}")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-windows-malformed",
+        &[("tool", tool), ("line", &line.to_string()), ("text", &format!("{text:?}"))],
+    ))]
     Malformed {
         /// The command.
         tool: &'static str,
@@ -42,7 +48,7 @@ pub enum WinParseError {
         text: String,
     },
     /// A value or field the result needs is missing.
-    #[error("{tool} output has no {field}")]
+    #[error("{}", crate::probe::why("reason-parse-output-has-no", &[("tool", tool), ("field", field)]))]
     Missing {
         /// The command.
         tool: &'static str,
@@ -50,7 +56,10 @@ pub enum WinParseError {
         field: String,
     },
     /// A value is present but not what its type allows.
-    #[error("{tool}: {name} is {value:?}, not {expected}")]
+    #[error("{}", crate::probe::why(
+        "reason-parse-windows-bad-value",
+        &[("tool", tool), ("name", name), ("value", &format!("{value:?}")), ("expected", expected)],
+    ))]
     BadValue {
         /// The command.
         tool: &'static str,
