@@ -17,73 +17,39 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
+/// A store's migrations from `(version, file number, name)`: the file is
+/// `migrations/{store}/{number}_{name}.sql`.
+macro_rules! migrations {
+    ($store:literal: $(($version:literal, $number:literal, $name:literal)),+ $(,)?) => {
+        &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!(
+                "../../migrations/", $store, "/", $number, "_", $name, ".sql"
+            )),
+        }),+]
+    };
+}
+
+/// Every schema version, oldest first; both stores have each one.
+macro_rules! all_versions {
+    ($store:literal) => {
+        migrations!($store:
+            (1, "0001", "baseline"),
+            (2, "0002", "report_history_index"),
+            (3, "0003", "failures_and_webhooks"),
+            (4, "0004", "console"),
+            (5, "0005", "grace_deadline_events"),
+            (6, "0006", "report_compression"),
+        )
+    };
+}
+
 /// The SQLite migrations, oldest first.
-pub(crate) const SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "baseline",
-        sql: include_str!("../../migrations/sqlite/0001_baseline.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "report_history_index",
-        sql: include_str!("../../migrations/sqlite/0002_report_history_index.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "failures_and_webhooks",
-        sql: include_str!("../../migrations/sqlite/0003_failures_and_webhooks.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "console",
-        sql: include_str!("../../migrations/sqlite/0004_console.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "grace_deadline_events",
-        sql: include_str!("../../migrations/sqlite/0005_grace_deadline_events.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "report_compression",
-        sql: include_str!("../../migrations/sqlite/0006_report_compression.sql"),
-    },
-];
+pub(crate) const SQLITE: &[Migration] = all_versions!("sqlite");
 
 /// The PostgreSQL migrations, oldest first; the same versions as SQLite's.
-pub(crate) const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "baseline",
-        sql: include_str!("../../migrations/postgres/0001_baseline.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "report_history_index",
-        sql: include_str!("../../migrations/postgres/0002_report_history_index.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "failures_and_webhooks",
-        sql: include_str!("../../migrations/postgres/0003_failures_and_webhooks.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "console",
-        sql: include_str!("../../migrations/postgres/0004_console.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "grace_deadline_events",
-        sql: include_str!("../../migrations/postgres/0005_grace_deadline_events.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "report_compression",
-        sql: include_str!("../../migrations/postgres/0006_report_compression.sql"),
-    },
-];
+pub(crate) const POSTGRES: &[Migration] = all_versions!("postgres");
 
 /// The newest schema version this build knows.
 pub(crate) fn latest(list: &[Migration]) -> i64 {
